@@ -1,0 +1,44 @@
+"""Card UIDs in the one form the whole system stores, compares and sends.
+
+A canonical UID is the uppercase hex of the card's real UID bytes: 4 bytes (single-size,
+e.g. MIFARE Classic) or 7 bytes (double-size, e.g. NTAG, DESFire), so 8 or 14 hex digits,
+no separators, no check byte.
+"""
+
+from __future__ import annotations
+
+import re
+
+UID_BYTE_LENGTHS = (4, 7)
+CANONICAL_UID_PATTERN = r"^(?:[0-9A-F]{8}|[0-9A-F]{14})$"
+_SEPARATORS = re.compile(r"[:\- ]")
+_HEX_DIGITS = frozenset("0123456789ABCDEF")
+
+
+def canonical_uid(text: str) -> str:
+    """Return ``text`` as a canonical card UID, or raise ValueError saying what is wrong.
+
+    Accept lowercase and the separators ':', '-' and ' ' (as readers and labels print them).
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"card UID must be text, not {type(text).__name__}")
+    digits = _SEPARATORS.sub("", text.strip()).upper()
+    if not digits:
+        raise ValueError("card UID is empty")
+    bad = sorted(set(digits) - _HEX_DIGITS)
+    if bad:
+        raise ValueError(f"card UID {text!r} has non-hex characters: {''.join(bad)!r}")
+    if len(digits) not in (2 * n for n in UID_BYTE_LENGTHS):
+        raise ValueError(
+            f"card UID {text!r} has {len(digits)} hex digits; a UID is 4 or 7 bytes "
+            "(8 or 14 hex digits)"
+        )
+    return digits
+
+
+def uid_from_bytes(uid: bytes | bytearray | list[int]) -> str:
+    """Return the canonical UID of the raw UID bytes a reader returns (check byte removed)."""
+    raw = bytes(uid)
+    if len(raw) not in UID_BYTE_LENGTHS:
+        raise ValueError(f"card UID is {len(raw)} bytes; a UID is 4 or 7 bytes")
+    return raw.hex().upper()

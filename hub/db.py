@@ -1,0 +1,80 @@
+"""Connect to the hub's database and run work in transactions.
+
+SQLite is the embedded default (WAL, foreign keys on); PostgreSQL is reached through a URL. Every
+write goes through :func:`transaction`, which commits on success and rolls back on any error, so a
+refusal never leaves half a change behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def make_engine(url: str, **options) -> Engine:
+    """Create an engine for ``url`` with the pragmas and pool the hub relies on."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url, **options)
+    if make_url(url).drivername == "postgresql":
+        # NOTE: psycopg 3 is the driver we ship; plain postgresql:// would ask for psycopg2.
+        url = str(make_url(url).set(drivername="postgresql+psycopg"))
+    return create_engine(url, pool_pre_ping=True, **options)
+
+
+def _sqlite_engine(url: str, **options) -> Engine:
+    """Create a SQLite engine whose transactions begin explicitly (see ``_begin_sqlite``)."""
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        **options,
+    )
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "begin", _begin_sqlite)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+    """Turn on WAL and foreign keys, and take transaction control away from the driver."""
+    # NOTE: pysqlite opens transactions lazily and never for SELECT; with isolation_level None
+    # we issue BEGIN ourselves, so reads and writes share one real transaction.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA synchronous=NORMAL",
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _begin_sqlite(connection) -> None:
+    """Begin IMMEDIATE so a writer takes the lock at once instead of failing to upgrade later."""
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """Tell whether ``engine`` talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """Yield a session inside one write transaction: commit on success, roll back on error."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """Yield a session for reads only; on SQLite it does not take the write lock."""
+    bound = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
+    with Session(bound, expire_on_commit=False) as session, session.begin():
+        yield session

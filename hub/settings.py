@@ -1,0 +1,23 @@
+"""Where the hub keeps its data, chosen once from the environment with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_DIR_ENV = "COMMONSHED_DATA_DIR"
+DATABASE_URL_ENV = "COMMONSHED_DATABASE_URL"
+
+
+def data_dir(override: str | Path | None = None) -> Path:
+    """Return the data directory: the override, else $COMMONSHED_DATA_DIR, else ./data."""
+    chosen = override or os.environ.get(DATA_DIR_ENV) or "data"
+    return Path(chosen).expanduser().resolve()
+
+
+def database_url(data: Path | None = None, override: str | None = None) -> str:
+    """Return the database URL: the override, else $COMMONSHED_DATABASE_URL, else SQLite in data/."""
+    chosen = override or os.environ.get(DATABASE_URL_ENV)
+    if chosen:
+        return chosen
+    return f"sqlite:///{(data or data_dir()) / 'commonshed.db'}"
