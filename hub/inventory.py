@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
@@ -61,7 +62,8 @@ def parse_kiosk_id(value: str) -> str:
     kiosk_id = (value or "").strip()
     if not KIOSK_ID_PATTERN.match(kiosk_id):
         raise InvalidInput(
-            f"Kiosk id {value!r} must be 1-32 lowercase letters, digits or '-'.", field="kiosk_id")
+            f"Kiosk id {value!r} must be 1-32 lowercase letters, digits or '-'.", field="kiosk_id"
+        )
     return kiosk_id
 
 
@@ -70,8 +72,9 @@ def register_kiosk(session: Session, kiosk_id: str, *, site: str, name: str) -> 
     kiosk_id = parse_kiosk_id(kiosk_id)
     if session.get(Kiosk, kiosk_id) is not None:
         raise Conflict(f"Kiosk {kiosk_id} is already registered.", field="kiosk_id")
-    kiosk = Kiosk(id=kiosk_id, site=parse_kiosk_id(site), name=clean_text(name, "name",
-                                                                          limit=NAME_MAX))
+    kiosk = Kiosk(
+        id=kiosk_id, site=parse_kiosk_id(site), name=clean_text(name, "name", limit=NAME_MAX)
+    )
     session.add(kiosk)
     session.flush()
     return kiosk
@@ -94,12 +97,16 @@ def add_locker(session: Session, kiosk_id: str, slot: int, *, label: str | None 
     """Add locker ``slot`` to a kiosk."""
     kiosk = get_kiosk(session, kiosk_id)
     if not isinstance(slot, int) or not 1 <= slot <= 999:
-        raise InvalidInput(f"Locker slot {slot!r} must be a whole number from 1 to 999.",
-                           field="slot")
+        raise InvalidInput(
+            f"Locker slot {slot!r} must be a whole number from 1 to 999.", field="slot"
+        )
     if find_locker(session, kiosk.id, slot) is not None:
         raise Conflict(f"Kiosk {kiosk.id} already has locker {slot}.", field="slot")
-    locker = Locker(kiosk_id=kiosk.id, slot=slot,
-                    label=clean_text(label, "label", limit=NAME_MAX, required=False))
+    locker = Locker(
+        kiosk_id=kiosk.id,
+        slot=slot,
+        label=clean_text(label, "label", limit=NAME_MAX, required=False),
+    )
     session.add(locker)
     session.flush()
     return locker
@@ -108,13 +115,15 @@ def add_locker(session: Session, kiosk_id: str, slot: int, *, label: str | None 
 def find_locker(session: Session, kiosk_id: str, slot: int) -> Locker | None:
     """Return locker ``slot`` of a kiosk, or None."""
     return session.exec(
-        select(Locker).where(Locker.kiosk_id == kiosk_id, Locker.slot == slot)).first()
+        select(Locker).where(Locker.kiosk_id == kiosk_id, Locker.slot == slot)
+    ).first()
 
 
 def lockers_of(session: Session, kiosk_id: str) -> list[Locker]:
     """Return a kiosk's lockers by slot."""
-    return list(session.exec(select(Locker).where(Locker.kiosk_id == kiosk_id)
-                             .order_by(Locker.slot)))
+    return list(
+        session.exec(select(Locker).where(Locker.kiosk_id == kiosk_id).order_by(Locker.slot))
+    )
 
 
 # --- tools --------------------------------------------------------------------------------
@@ -124,8 +133,9 @@ def parse_tool_code(value: str) -> str:
     """Return a tool code (asset tag, uppercase letters, digits, '-') or refuse it."""
     code = (value or "").strip().upper()
     if not TOOL_CODE_PATTERN.match(code):
-        raise InvalidInput(f"Tool code {value!r} must be 1-24 letters, digits or '-'.",
-                           field="code")
+        raise InvalidInput(
+            f"Tool code {value!r} must be 1-24 letters, digits or '-'.", field="code"
+        )
     return code
 
 
@@ -146,10 +156,13 @@ def add_tool(
         raise Conflict(f"Tool {code} already exists.", field="code")
     if not 1 <= loan_days <= 365:
         raise InvalidInput(f"loan_days {loan_days} must be from 1 to 365.", field="loan_days")
-    tool = Tool(code=code, name=clean_text(name, "name", limit=NAME_MAX),
-                category=clean_text(category, "category", limit=60).lower(),
-                training_id=training_by_code(session, training).id if training else None,
-                loan_days=loan_days)
+    tool = Tool(
+        code=code,
+        name=clean_text(name, "name", limit=NAME_MAX),
+        category=clean_text(category, "category", limit=60).lower(),
+        training_id=training_by_code(session, training).id if training else None,
+        loan_days=loan_days,
+    )
     if kiosk_id is not None or slot is not None:
         tool.locker_id = _free_locker(session, kiosk_id, slot).id
     session.add(tool)
@@ -228,3 +241,19 @@ def return_to_service(session: Session, tool_id: int, *, on_loan: bool = False) 
 def required_training(session: Session, tool: Tool) -> Training | None:
     """Return the training a tool needs, if any."""
     return session.get(Training, tool.training_id) if tool.training_id else None
+
+
+class BoardRow(NamedTuple):
+    tool: Tool
+    kiosk_id: str | None
+    slot: int | None
+
+
+def tool_board(session: Session) -> list[BoardRow]:
+    """Return every tool with its home kiosk and slot, by kiosk, slot and code."""
+    query = (
+        select(Tool, Locker.kiosk_id, Locker.slot)
+        .join(Locker, Tool.locker_id == Locker.id, isouter=True)
+        .order_by(Locker.kiosk_id, Locker.slot, Tool.code)
+    )
+    return [BoardRow(*row) for row in session.exec(query)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from sqlalchemy import Index, text
 from sqlalchemy.exc import IntegrityError
@@ -25,8 +26,13 @@ class ReturnCondition(StrEnum):
 class Loan(SQLModel, table=True):
     # The database itself guarantees a tool is never on two open loans.
     __table_args__ = (
-        Index("uq_loan_open_tool", "tool_id", unique=True,
-              sqlite_where=OPEN_LOAN, postgresql_where=OPEN_LOAN),
+        Index(
+            "uq_loan_open_tool",
+            "tool_id",
+            unique=True,
+            sqlite_where=OPEN_LOAN,
+            postgresql_where=OPEN_LOAN,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -43,8 +49,13 @@ class Loan(SQLModel, table=True):
 
 
 def lend_tool(
-    session: Session, *, tool_id: int, member_id: int, kiosk_id: str | None = None,
-    event_id: str | None = None, now: datetime | None = None,
+    session: Session,
+    *,
+    tool_id: int,
+    member_id: int,
+    kiosk_id: str | None = None,
+    event_id: str | None = None,
+    now: datetime | None = None,
 ) -> Loan:
     """Lend a tool to a member, checking every rule of the commons first."""
     now = now or utcnow()
@@ -52,8 +63,14 @@ def lend_tool(
     require_active(member)
     require_lendable(session, tool)
     require_training(session, member, tool.training_id, now=now)
-    loan = Loan(tool_id=tool.id, member_id=member.id, kiosk_id=kiosk_id, out_at=now,
-                due_at=now + timedelta(days=tool.loan_days), event_id=event_id)
+    loan = Loan(
+        tool_id=tool.id,
+        member_id=member.id,
+        kiosk_id=kiosk_id,
+        out_at=now,
+        due_at=now + timedelta(days=tool.loan_days),
+        event_id=event_id,
+    )
     try:
         with session.begin_nested():  # a savepoint, so a lost race leaves the session usable
             tool.status = ToolStatus.ON_LOAN
@@ -81,12 +98,18 @@ def require_lendable(session: Session, tool: Tool) -> None:
 def open_loan(session: Session, tool_id: int) -> Loan | None:
     """Return the tool's open loan, if it is out."""
     return session.exec(
-        select(Loan).where(Loan.tool_id == tool_id, Loan.returned_at.is_(None))).first()
+        select(Loan).where(Loan.tool_id == tool_id, Loan.returned_at.is_(None))
+    ).first()
 
 
 def return_tool(
-    session: Session, *, tool_id: int, condition: str = ReturnCondition.OK,
-    note: str | None = None, kiosk_id: str | None = None, now: datetime | None = None,
+    session: Session,
+    *,
+    tool_id: int,
+    condition: str = ReturnCondition.OK,
+    note: str | None = None,
+    kiosk_id: str | None = None,
+    now: datetime | None = None,
 ) -> Loan:
     """Close a tool's open loan with the one-question condition check."""
     tool = get_tool(session, tool_id)
@@ -94,8 +117,9 @@ def return_tool(
     if loan is None:
         raise NotFound(f"Tool {tool.code} is not on loan.", field="tool_id")
     condition = _parse_condition(condition)
-    note = clean_text(note, "note", limit=NOTE_MAX,
-                      required=condition == ReturnCondition.NEEDS_REPAIR)
+    note = clean_text(
+        note, "note", limit=NOTE_MAX, required=condition == ReturnCondition.NEEDS_REPAIR
+    )
     loan.returned_at, loan.return_kiosk_id = now or utcnow(), kiosk_id
     loan.return_condition, loan.return_note = condition, note
     if tool.status == ToolStatus.ON_LOAN:
@@ -110,8 +134,9 @@ def _parse_condition(value: str) -> ReturnCondition:
     try:
         return ReturnCondition(value)
     except ValueError:
-        raise InvalidInput(f"Condition {value!r} must be 'ok' or 'needs_repair'.",
-                           field="condition") from None
+        raise InvalidInput(
+            f"Condition {value!r} must be 'ok' or 'needs_repair'.", field="condition"
+        ) from None
 
 
 def loans_of_member(session: Session, member_id: int, *, open_only: bool = False) -> list[Loan]:
@@ -124,12 +149,33 @@ def loans_of_member(session: Session, member_id: int, *, open_only: bool = False
 
 def loans_of_tool(session: Session, tool_id: int) -> list[Loan]:
     """Return a tool's loan history, newest first (open records: anyone may see it)."""
-    return list(session.exec(select(Loan).where(Loan.tool_id == tool_id)
-                             .order_by(Loan.out_at.desc())))
+    return list(
+        session.exec(select(Loan).where(Loan.tool_id == tool_id).order_by(Loan.out_at.desc()))
+    )
 
 
 def overdue_loans(session: Session, *, now: datetime | None = None) -> list[Loan]:
     """Return open loans past their due time, most overdue first."""
-    return list(session.exec(
-        select(Loan).where(Loan.returned_at.is_(None), Loan.due_at < (now or utcnow()))
-        .order_by(Loan.due_at)))
+    return list(
+        session.exec(
+            select(Loan)
+            .where(Loan.returned_at.is_(None), Loan.due_at < (now or utcnow()))
+            .order_by(Loan.due_at)
+        )
+    )
+
+
+class HistoryRow(NamedTuple):
+    loan: Loan
+    member_number: str
+
+
+def loan_history(session: Session, tool_id: int) -> list[HistoryRow]:
+    """Return a tool's loans with the borrower's member number (not name), newest first."""
+    query = (
+        select(Loan, Member.number)
+        .join(Member, Loan.member_id == Member.id)
+        .where(Loan.tool_id == tool_id)
+        .order_by(Loan.out_at.desc())
+    )
+    return [HistoryRow(*row) for row in session.exec(query)]

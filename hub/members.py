@@ -19,15 +19,18 @@ NOTE_MAX = 500
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MEMBER_NUMBER_PATTERN = re.compile(r"^[0-9]{1,10}$")
 
+
 class Role(StrEnum):
     MEMBER = "member"
     VOLUNTEER = "volunteer"
     STEWARD = "steward"
     ADMIN = "admin"
 
+
 class MemberStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
+
 
 class Member(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -54,6 +57,7 @@ class Member(SQLModel, table=True):
     def is_active(self) -> bool:
         return self.status == MemberStatus.ACTIVE
 
+
 class Card(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(max_length=14, unique=True, index=True)
@@ -62,11 +66,13 @@ class Card(SQLModel, table=True):
     issued_at: datetime = Field(default_factory=utcnow)
     revoked_at: datetime | None = None
 
+
 class Training(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=NAME_MAX)
     valid_days: int | None = None
+
 
 class MemberTraining(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("member_id", "training_id"),)
@@ -78,7 +84,9 @@ class MemberTraining(SQLModel, table=True):
     expires_at: datetime | None = None
     granted_by: int | None = Field(default=None, foreign_key="member.id")
 
+
 # --- validation ---------------------------------------------------------------------------
+
 
 def clean_text(value: str | None, field: str, *, limit: int, required: bool = True) -> str | None:
     """Strip ``value`` and refuse it when empty (if required) or longer than ``limit``."""
@@ -91,6 +99,7 @@ def clean_text(value: str | None, field: str, *, limit: int, required: bool = Tr
         raise InvalidInput(f"{field} is {len(text)} characters; the limit is {limit}.", field=field)
     return text
 
+
 def parse_roles(value: str | list[str] | None) -> str:
     """Return roles as the stored space-separated string; refuse unknown roles by name."""
     items = value.replace(",", " ").replace(";", " ").split() if isinstance(value, str) else value
@@ -100,8 +109,11 @@ def parse_roles(value: str | list[str] | None) -> str:
             roles.add(Role(item.strip().lower()))
         except ValueError:
             known = ", ".join(r.value for r in Role)
-            raise InvalidInput(f"Unknown role {item!r}; roles are {known}.", field="roles") from None
+            raise InvalidInput(
+                f"Unknown role {item!r}; roles are {known}.", field="roles"
+            ) from None
     return " ".join(r.value for r in Role if r in roles)
+
 
 def parse_uid(value: str, field: str = "uid") -> str:
     """Return ``value`` as a canonical card UID or refuse it, naming the field."""
@@ -110,6 +122,7 @@ def parse_uid(value: str, field: str = "uid") -> str:
     except ValueError as error:
         raise InvalidInput(f"{field}: {error}", field=field) from None
 
+
 def parse_member_number(value: str) -> str:
     """Return a member number (1-10 digits) or refuse it."""
     number = (value or "").strip()
@@ -117,7 +130,9 @@ def parse_member_number(value: str) -> str:
         raise InvalidInput(f"Member number {value!r} must be 1 to 10 digits.", field="number")
     return number
 
+
 # --- members ------------------------------------------------------------------------------
+
 
 def add_member(
     session: Session,
@@ -142,10 +157,12 @@ def add_member(
     session.flush()
     return member
 
+
 def next_member_number(session: Session) -> str:
     """Return the next free member number (one past the highest numeric one)."""
     numbers = session.exec(select(Member.number)).all()
     return str(max((int(n) for n in numbers), default=1000) + 1)
+
 
 def get_member(session: Session, member_id: int) -> Member:
     """Return member ``member_id`` or refuse."""
@@ -154,12 +171,14 @@ def get_member(session: Session, member_id: int) -> Member:
         raise NotFound(f"Member {member_id} does not exist.", field="member_id")
     return member
 
+
 def member_by_number(session: Session, number: str) -> Member:
     """Return the member with ``number`` or refuse."""
     member = session.exec(select(Member).where(Member.number == str(number).strip())).first()
     if member is None:
         raise NotFound(f"Member number {number} does not exist.", field="number")
     return member
+
 
 def list_members(session: Session, *, search: str | None = None) -> list[Member]:
     """Return members ordered by number, optionally those whose name or number matches."""
@@ -169,6 +188,7 @@ def list_members(session: Session, *, search: str | None = None) -> list[Member]
         query = query.where(Member.name.ilike(pattern) | Member.number.like(pattern))
     return list(session.exec(query).all())
 
+
 def suspend_member(session: Session, member_id: int, reason: str) -> Member:
     """Suspend a member with a reason; kiosks refuse their cards from the next allow-list."""
     member = get_member(session, member_id)
@@ -177,6 +197,7 @@ def suspend_member(session: Session, member_id: int, reason: str) -> Member:
     session.add(member)
     return member
 
+
 def reinstate_member(session: Session, member_id: int) -> Member:
     """Make a suspended member active again."""
     member = get_member(session, member_id)
@@ -184,13 +205,16 @@ def reinstate_member(session: Session, member_id: int) -> Member:
     session.add(member)
     return member
 
+
 def require_active(member: Member) -> None:
     """Refuse a suspended member, saying why they were suspended."""
     if not member.is_active:
         why = f": {member.status_reason}" if member.status_reason else ""
         raise MemberSuspended(f"Member {member.number} ({member.name}) is suspended{why}.")
 
+
 # --- cards --------------------------------------------------------------------------------
+
 
 def assign_card(session: Session, member_id: int, uid: str, *, label: str | None = None) -> Card:
     """Give member ``member_id`` the card ``uid``; a card belongs to one member only."""
@@ -198,13 +222,18 @@ def assign_card(session: Session, member_id: int, uid: str, *, label: str | None
     canonical = parse_uid(uid)
     existing = session.exec(select(Card).where(Card.uid == canonical)).first()
     if existing is not None:
-        raise Conflict(f"Card {canonical} already belongs to member id {existing.member_id}.",
-                       field="uid")
-    card = Card(uid=canonical, member_id=member.id,
-                label=clean_text(label, "label", limit=NAME_MAX, required=False))
+        raise Conflict(
+            f"Card {canonical} already belongs to member id {existing.member_id}.", field="uid"
+        )
+    card = Card(
+        uid=canonical,
+        member_id=member.id,
+        label=clean_text(label, "label", limit=NAME_MAX, required=False),
+    )
     session.add(card)
     session.flush()
     return card
+
 
 def revoke_card(session: Session, uid: str) -> Card:
     """Revoke card ``uid`` (lost, stolen, returned); its history stays."""
@@ -214,6 +243,7 @@ def revoke_card(session: Session, uid: str) -> Card:
         session.add(card)
     return card
 
+
 def card_by_uid(session: Session, uid: str) -> Card:
     """Return the card with ``uid`` (any UID spelling) or refuse."""
     canonical = parse_uid(uid)
@@ -222,6 +252,7 @@ def card_by_uid(session: Session, uid: str) -> Card:
         raise NotFound(f"Card {canonical} is not known.", field="uid")
     return card
 
+
 def member_for_card(session: Session, uid: str) -> Member:
     """Return the member holding the live card ``uid``; revoked cards are refused."""
     card = card_by_uid(session, uid)
@@ -229,27 +260,35 @@ def member_for_card(session: Session, uid: str) -> Member:
         raise NotFound(f"Card {card.uid} was revoked on {card.revoked_at:%Y-%m-%d}.", field="uid")
     return get_member(session, card.member_id)
 
+
 def cards_of(session: Session, member_id: int) -> list[Card]:
     """Return all cards, live and revoked, of a member."""
     return list(session.exec(select(Card).where(Card.member_id == member_id).order_by(Card.id)))
 
+
 # --- trainings ----------------------------------------------------------------------------
 
-def add_training(session: Session, *, code: str, name: str, valid_days: int | None = None) -> Training:
+
+def add_training(
+    session: Session, *, code: str, name: str, valid_days: int | None = None
+) -> Training:
     """Define a training (an induction) that tools and machines may require."""
     code = (code or "").strip().lower()
     if not CODE_PATTERN.match(code):
-        raise InvalidInput(f"Training code {code!r} must be lowercase letters, digits, - or _.",
-                           field="code")
+        raise InvalidInput(
+            f"Training code {code!r} must be lowercase letters, digits, - or _.", field="code"
+        )
     if session.exec(select(Training.id).where(Training.code == code)).first():
         raise Conflict(f"Training {code} already exists.", field="code")
     if valid_days is not None and valid_days <= 0:
         raise InvalidInput("valid_days must be positive.", field="valid_days")
-    training = Training(code=code, name=clean_text(name, "name", limit=NAME_MAX),
-                        valid_days=valid_days)
+    training = Training(
+        code=code, name=clean_text(name, "name", limit=NAME_MAX), valid_days=valid_days
+    )
     session.add(training)
     session.flush()
     return training
+
 
 def training_by_code(session: Session, code: str) -> Training:
     """Return training ``code`` or refuse."""
@@ -258,8 +297,13 @@ def training_by_code(session: Session, code: str) -> Training:
         raise NotFound(f"Training {code!r} does not exist.", field="training")
     return training
 
+
 def grant_training(
-    session: Session, member_id: int, code: str, *, granted_by: int | None = None,
+    session: Session,
+    member_id: int,
+    code: str,
+    *,
+    granted_by: int | None = None,
     now: datetime | None = None,
 ) -> MemberTraining:
     """Record that a member passed a training; renewing it moves its expiry forward."""
@@ -267,13 +311,17 @@ def grant_training(
     member, training = get_member(session, member_id), training_by_code(session, code)
     now = now or utcnow()
     expires = now + timedelta(days=training.valid_days) if training.valid_days else None
-    held = session.exec(select(MemberTraining).where(
-        MemberTraining.member_id == member.id, MemberTraining.training_id == training.id)).first()
+    held = session.exec(
+        select(MemberTraining).where(
+            MemberTraining.member_id == member.id, MemberTraining.training_id == training.id
+        )
+    ).first()
     held = held or MemberTraining(member_id=member.id, training_id=training.id)
     held.granted_at, held.expires_at, held.granted_by = now, expires, granted_by
     session.add(held)
     session.flush()
     return held
+
 
 def require_training(
     session: Session, member: Member, training_id: int | None, *, now: datetime | None = None
@@ -282,10 +330,15 @@ def require_training(
     if training_id is None:
         return
     training = session.get(Training, training_id)
-    held = session.exec(select(MemberTraining).where(
-        MemberTraining.member_id == member.id, MemberTraining.training_id == training_id)).first()
+    held = session.exec(
+        select(MemberTraining).where(
+            MemberTraining.member_id == member.id, MemberTraining.training_id == training_id
+        )
+    ).first()
     if held is None:
         raise TrainingRequired(f"Member {member.number} has not done the {training.code} training.")
     if held.expires_at is not None and held.expires_at <= (now or utcnow()):
+        expired = f"{held.expires_at:%Y-%m-%d}"
         raise TrainingRequired(
-            f"Member {member.number}'s {training.code} training expired on {held.expires_at:%Y-%m-%d}.")
+            f"Member {member.number}'s {training.code} training expired on {expired}."
+        )

@@ -16,7 +16,7 @@ def data_dir(override: str | Path | None = None) -> Path:
 
 
 def database_url(data: Path | None = None, override: str | None = None) -> str:
-    """Return the database URL: the override, else $COMMONSHED_DATABASE_URL, else SQLite in data/."""
+    """Return the database URL: the override, else $COMMONSHED_DATABASE_URL, else SQLite."""
     chosen = override or os.environ.get(DATABASE_URL_ENV)
     if chosen:
         return chosen

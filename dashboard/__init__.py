@@ -1,0 +1,59 @@
+"""The hub's web face: steward pages, the booking tablet, open records and the JSON API."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from hub import settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Assemble the Flask application from its configuration, extensions and blueprints."""
+    app = Flask(__name__)
+    data = settings.data_dir(test_config and test_config.get("DATA_DIR"))
+    app.config.from_mapping(
+        DATA_DIR=str(data),
+        DATABASE_URL=settings.database_url(data),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    app.config.from_prefixed_env("COMMONSHED")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key(data)
+    _init_extensions(app)
+    _register_blueprints(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    """Attach the database and CSRF protection to ``app``."""
+    from dashboard import csrf, database, errors
+
+    database.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    """Register every feature's blueprint."""
+    from dashboard import records
+
+    app.register_blueprint(records.bp)
+
+
+def _secret_key(data: Path) -> str:
+    """Return the persistent session key in the data dir, creating it on first use."""
+    path = data / "secret_key"
+    if not path.exists():
+        data.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

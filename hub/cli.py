@@ -1,0 +1,404 @@
+"""``commonshed hub ...``: administer the hub without a browser."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sqlalchemy import Engine
+
+from hub import csv_io, demo, inventory, loans, members, migrate, settings
+from hub.db import make_engine, reading, transaction
+from hub.errors import DomainError
+
+
+class HubGroup(click.Group):
+    """A command group that turns domain refusals into a clear message and exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DomainError as error:
+            field = f" [{error.field}]" if error.field else ""
+            raise click.ClickException(f"{error.message}{field}") from None
+
+
+class Hub:
+    """What every command needs: where the data lives and an engine on demand."""
+
+    def __init__(self, data_dir: Path, database_url: str) -> None:
+        self.data_dir, self.database_url = data_dir, database_url
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self._engine = make_engine(self.database_url)
+        return self._engine
+
+    def migrated_engine(self) -> Engine:
+        """Return the engine, refusing to work on a database behind the code's migrations."""
+        if not migrate.is_up_to_date(self.engine):
+            raise click.ClickException(
+                f"The database at {self.database_url} is not up to date: "
+                "run `commonshed hub migrate` first."
+            )
+        return self.engine
+
+
+pass_hub = click.make_pass_decorator(Hub)
+
+
+@click.group(cls=HubGroup)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the hub keeps its files (default $COMMONSHED_DATA_DIR or ./data).",
+)
+@click.option(
+    "--database-url",
+    default=None,
+    help="SQLAlchemy URL (default $COMMONSHED_DATABASE_URL or SQLite in the data dir).",
+)
+@click.pass_context
+def hub(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
+    """Administer the hub: members, cards, tools, lockers, kiosks, imports and exports."""
+    data = settings.data_dir(data_dir)
+    ctx.obj = Hub(data, settings.database_url(data, database_url))
+
+
+@hub.command()
+@pass_hub
+def init(hub: Hub) -> None:
+    """Create the data directory and bring the database to the newest schema."""
+    migrate.upgrade(hub.engine)
+    click.echo(f"Data directory {hub.data_dir} ready; database at {hub.database_url} migrated.")
+
+
+@hub.command("migrate")
+@pass_hub
+def migrate_command(hub: Hub) -> None:
+    """Apply pending schema migrations (Alembic)."""
+    before = migrate.current_revisions(hub.engine)
+    migrate.upgrade(hub.engine)
+    after = migrate.current_revisions(hub.engine)
+    click.echo(
+        f"Schema at {', '.join(sorted(after))}" + (" (no change)." if before == after else ".")
+    )
+
+
+@hub.command("demo-data")
+@click.option("--force", is_flag=True, help="Seed even if the database already has members.")
+@pass_hub
+def demo_data(hub: Hub, force: bool) -> None:
+    """Seed a small, believable tool library (two kiosks, members, tools, history)."""
+    engine = hub.migrated_engine()
+    with transaction(engine) as session:
+        if not demo.is_empty(session) and not force:
+            click.echo("The database already has members; leaving it as it is (use --force).")
+            return
+        cards = demo.seed(session)
+    click.echo("Demo library seeded. Cards to try:")
+    for card in cards:
+        click.echo(f"  {card.uid}  member {card.member_number}  {card.name} ({card.roles})")
+
+
+@hub.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int)
+@pass_hub
+def serve(hub: Hub, host: str, port: int, threads: int) -> None:
+    """Serve the dashboard, tablet and API with waitress (a production WSGI server)."""
+    import waitress
+
+    from dashboard import create_app
+
+    hub.migrated_engine()
+    app = create_app({"DATA_DIR": str(hub.data_dir), "DATABASE_URL": hub.database_url})
+    click.echo(f"Commonshed hub on http://{host}:{port}/")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="commonshed")
+
+
+# --- members ------------------------------------------------------------------------------
+
+
+@hub.group()
+def member() -> None:
+    """Add, list, suspend and reinstate members."""
+
+
+@member.command("add")
+@click.option("--name", required=True)
+@click.option("--number", default=None, help="Member number (allotted when omitted).")
+@click.option("--email", default=None)
+@click.option("--phone", default=None)
+@click.option(
+    "--roles",
+    default="member",
+    show_default=True,
+    help="Space- or comma-separated: member, volunteer, steward, admin.",
+)
+@pass_hub
+def member_add(hub: Hub, **fields) -> None:
+    """Enrol a member."""
+    with transaction(hub.migrated_engine()) as session:
+        added = members.add_member(session, **fields)
+    click.echo(f"Member {added.number} {added.name} ({added.roles}) added.")
+
+
+@member.command("list")
+@click.option("--search", default=None, help="Part of a name or number.")
+@pass_hub
+def member_list(hub: Hub, search: str | None) -> None:
+    """List members with their status, roles and live cards."""
+    with reading(hub.migrated_engine()) as session:
+        for m in members.list_members(session, search=search):
+            live = [c.uid for c in members.cards_of(session, m.id) if c.revoked_at is None]
+            click.echo(f"{m.number:>6}  {m.name:<28} {m.status:<9} {m.roles:<22} {' '.join(live)}")
+
+
+@member.command("suspend")
+@click.argument("number")
+@click.option("--reason", required=True, help="Said to the member at the kiosk.")
+@pass_hub
+def member_suspend(hub: Hub, number: str, reason: str) -> None:
+    """Suspend a member; every kiosk refuses their cards from the next allow-list."""
+    with transaction(hub.migrated_engine()) as session:
+        found = members.member_by_number(session, number)
+        members.suspend_member(session, found.id, reason)
+    click.echo(f"Member {number} suspended: {reason}")
+
+
+@member.command("reinstate")
+@click.argument("number")
+@pass_hub
+def member_reinstate(hub: Hub, number: str) -> None:
+    """Make a suspended member active again."""
+    with transaction(hub.migrated_engine()) as session:
+        members.reinstate_member(session, members.member_by_number(session, number).id)
+    click.echo(f"Member {number} is active again.")
+
+
+# --- cards and trainings ------------------------------------------------------------------
+
+
+@hub.group()
+def card() -> None:
+    """Assign and revoke RFID cards."""
+
+
+@card.command("assign")
+@click.argument("number")
+@click.argument("uid")
+@click.option("--label", default=None, help="e.g. 'key fob' or 'spare card'.")
+@pass_hub
+def card_assign(hub: Hub, number: str, uid: str, label: str | None) -> None:
+    """Give member NUMBER the card UID (hex, 4 or 7 bytes, separators allowed)."""
+    with transaction(hub.migrated_engine()) as session:
+        found = members.member_by_number(session, number)
+        given = members.assign_card(session, found.id, uid, label=label)
+    click.echo(f"Card {given.uid} assigned to member {number}.")
+
+
+@card.command("revoke")
+@click.argument("uid")
+@pass_hub
+def card_revoke(hub: Hub, uid: str) -> None:
+    """Revoke a card (lost, stolen, handed back)."""
+    with transaction(hub.migrated_engine()) as session:
+        revoked = members.revoke_card(session, uid)
+    click.echo(f"Card {revoked.uid} revoked.")
+
+
+@hub.group()
+def training() -> None:
+    """Define trainings and record who has done them."""
+
+
+@training.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option("--valid-days", type=int, default=None, help="Days until it must be renewed.")
+@pass_hub
+def training_add(hub: Hub, code: str, name: str, valid_days: int | None) -> None:
+    """Define training CODE called NAME."""
+    with transaction(hub.migrated_engine()) as session:
+        members.add_training(session, code=code, name=name, valid_days=valid_days)
+    click.echo(f"Training {code} added.")
+
+
+@training.command("grant")
+@click.argument("number")
+@click.argument("code")
+@pass_hub
+def training_grant(hub: Hub, number: str, code: str) -> None:
+    """Record that member NUMBER passed training CODE."""
+    with transaction(hub.migrated_engine()) as session:
+        held = members.grant_training(session, members.member_by_number(session, number).id, code)
+    until = f" until {held.expires_at:%Y-%m-%d}" if held.expires_at else ""
+    click.echo(f"Member {number} holds {code}{until}.")
+
+
+# --- kiosks, lockers, tools ---------------------------------------------------------------
+
+
+@hub.group()
+def kiosk() -> None:
+    """Register and list kiosks."""
+
+
+@kiosk.command("register")
+@click.argument("kiosk_id")
+@click.option("--site", required=True)
+@click.option("--name", required=True)
+@click.option("--lockers", type=int, default=0, help="Also add lockers 1..N.")
+@pass_hub
+def kiosk_register(hub: Hub, kiosk_id: str, site: str, name: str, lockers: int) -> None:
+    """Register a kiosk (then provision its MQTT login with `commonshed broker`)."""
+    with transaction(hub.migrated_engine()) as session:
+        inventory.register_kiosk(session, kiosk_id, site=site, name=name)
+        for slot in range(1, lockers + 1):
+            inventory.add_locker(session, kiosk_id, slot)
+    click.echo(f"Kiosk {kiosk_id} registered at {site} with {lockers} lockers.")
+
+
+@kiosk.command("list")
+@pass_hub
+def kiosk_list(hub: Hub) -> None:
+    """List kiosks and their lockers."""
+    with reading(hub.migrated_engine()) as session:
+        for k in inventory.list_kiosks(session):
+            count = len(inventory.lockers_of(session, k.id))
+            click.echo(f"{k.id:<16} {k.site:<10} {count:>3} lockers  {k.name}")
+
+
+@hub.group()
+def locker() -> None:
+    """Add lockers to kiosks."""
+
+
+@locker.command("add")
+@click.argument("kiosk_id")
+@click.argument("slot", type=int)
+@click.option("--label", default=None)
+@pass_hub
+def locker_add(hub: Hub, kiosk_id: str, slot: int, label: str | None) -> None:
+    """Add locker SLOT to kiosk KIOSK_ID."""
+    with transaction(hub.migrated_engine()) as session:
+        inventory.add_locker(session, kiosk_id, slot, label=label)
+    click.echo(f"Locker {slot} added to {kiosk_id}.")
+
+
+@hub.group()
+def tool() -> None:
+    """Add and list tools."""
+
+
+@tool.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--category", required=True)
+@click.option("--kiosk", "kiosk_id", default=None, help="Kiosk of the home locker.")
+@click.option("--slot", type=int, default=None, help="Slot of the home locker.")
+@click.option("--training", default=None, help="Training code the tool requires.")
+@click.option("--loan-days", type=int, default=7, show_default=True)
+@pass_hub
+def tool_add(hub: Hub, code: str, **fields) -> None:
+    """Add tool CODE (its asset tag) to the library."""
+    with transaction(hub.migrated_engine()) as session:
+        added = inventory.add_tool(session, code=code, **fields)
+    click.echo(f"Tool {added.code} {added.name} added.")
+
+
+@tool.command("list")
+@click.option("--status", type=click.Choice([s.value for s in inventory.ToolStatus]), default=None)
+@pass_hub
+def tool_list(hub: Hub, status: str | None) -> None:
+    """List tools with their home locker and status."""
+    with reading(hub.migrated_engine()) as session:
+        for row in inventory.tool_board(session):
+            if status and row.tool.status != status:
+                continue
+            where = f"{row.kiosk_id}/{row.slot}" if row.kiosk_id else "-"
+            click.echo(f"{row.tool.code:<12} {row.tool.name:<28} {where:<10} {row.tool.status}")
+
+
+@tool.command("history")
+@click.argument("code")
+@pass_hub
+def tool_history(hub: Hub, code: str) -> None:
+    """Show the loans of tool CODE (open records)."""
+    with reading(hub.migrated_engine()) as session:
+        found = inventory.tool_by_code(session, code)
+        for row in loans.loan_history(session, found.id):
+            back = f"{row.loan.returned_at:%Y-%m-%d}" if row.loan.returned_at else "out"
+            click.echo(f"{row.loan.out_at:%Y-%m-%d}  member {row.member_number:<6} back {back}")
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+IMPORTERS = {"members": csv_io.import_members, "tools": csv_io.import_tools}
+EXPORTERS = {"members": csv_io.export_members, "tools": csv_io.export_tools}
+
+
+@hub.command("import")
+@click.argument("kind", type=click.Choice(sorted(IMPORTERS)))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@pass_hub
+def import_command(hub: Hub, kind: str, file: Path, dry_run: bool) -> None:
+    """Import KIND (members or tools) from a CSV FILE: every row, or none if any is refused."""
+    total = max(_count_rows(file), 0)
+    try:
+        with (
+            transaction(hub.migrated_engine()) as session,
+            file.open(newline="", encoding="utf-8-sig") as stream,
+        ):
+            with click.progressbar(length=total, label=f"Checking {kind}", file=sys.stderr) as bar:
+                report = IMPORTERS[kind](session, stream, dry_run=dry_run, progress=bar.update)
+            if not report.ok:
+                raise _NothingWritten(report)  # roll back, however far the import got
+    except _NothingWritten as refused:
+        report = refused.report
+    _print_report(report)
+
+
+class _NothingWritten(Exception):
+    def __init__(self, report: csv_io.ImportReport) -> None:
+        self.report = report
+
+
+def _count_rows(file: Path) -> int:
+    """Count data lines for the progress bar (the header is not a row)."""
+    with file.open(encoding="utf-8-sig") as stream:
+        return sum(1 for _ in stream) - 1
+
+
+def _print_report(report: csv_io.ImportReport) -> None:
+    """Tell what was imported or refused; exit 1 if anything was refused."""
+    for refusal in report.refusals[:200]:
+        click.echo(f"refused: {refusal}", err=True)
+    if len(report.refusals) > 200:
+        click.echo(f"... and {len(report.refusals) - 200} more refusals", err=True)
+    if report.refusals:
+        raise click.ClickException(
+            f"{len(report.refusals)} of {report.rows} {report.kind} rows refused; "
+            "nothing was imported. Fix the rows above and run again."
+        )
+    verb = "would be imported (dry run)" if report.dry_run else "imported"
+    click.echo(f"{report.rows} {report.kind} {verb}.")
+
+
+@hub.command("export")
+@click.argument("kind", type=click.Choice(sorted(EXPORTERS)))
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
+@pass_hub
+def export_command(hub: Hub, kind: str, output) -> None:
+    """Export KIND (members or tools) as CSV, in the form `import` reads back."""
+    with reading(hub.migrated_engine()) as session:
+        count = EXPORTERS[kind](session, output)
+    click.echo(f"{count} {kind} exported.", err=True)
