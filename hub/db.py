@@ -30,7 +30,8 @@ def make_engine(url: str, **options) -> Engine:
 def _sqlite_engine(url: str, **options) -> Engine:
     """Create a SQLite engine whose transactions begin explicitly (see ``_begin_sqlite``)."""
     engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         **options,
     )
     event.listen(engine, "connect", _configure_sqlite_connection)

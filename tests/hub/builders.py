@@ -16,8 +16,9 @@ def a_kiosk(session: Session, kiosk_id: str = "shed-1", *, slots: int = 4) -> st
     return kiosk_id
 
 
-def a_member(session: Session, name: str = "Ada Lovelace", *, uid: str | None = None,
-             roles: str = "member") -> Member:
+def a_member(
+    session: Session, name: str = "Ada Lovelace", *, uid: str | None = None, roles: str = "member"
+) -> Member:
     """Enrol a member, with a card if ``uid`` is given."""
     member = add_member(session, name=name, roles=roles)
     if uid:
@@ -25,8 +26,21 @@ def a_member(session: Session, name: str = "Ada Lovelace", *, uid: str | None = 
     return member
 
 
-def a_tool(session: Session, code: str = "DRILL-1", *, kiosk_id: str | None = "shed-1",
-           slot: int | None = 1, training: str | None = None) -> Tool:
+def a_tool(
+    session: Session,
+    code: str = "DRILL-1",
+    *,
+    kiosk_id: str | None = "shed-1",
+    slot: int | None = 1,
+    training: str | None = None,
+) -> Tool:
     """Add a tool, by default in locker 1 of shed-1."""
-    return add_tool(session, code=code, name="Cordless drill", category="power tools",
-                    kiosk_id=kiosk_id, slot=slot, training=training)
+    return add_tool(
+        session,
+        code=code,
+        name="Cordless drill",
+        category="power tools",
+        kiosk_id=kiosk_id,
+        slot=slot,
+        training=training,
+    )
