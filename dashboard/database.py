@@ -36,3 +36,8 @@ def reading() -> Iterator[Session]:
     """Yield a read-only session of the current app's database."""
     with db.reading(engine()) as session:
         yield session
+
+
+def dispose(app: Flask) -> None:
+    """Close every pooled connection of ``app`` (at shutdown, and between tests)."""
+    app.extensions[EXTENSION].dispose()

@@ -257,3 +257,14 @@ def tool_board(session: Session) -> list[BoardRow]:
         .order_by(Locker.kiosk_id, Locker.slot, Tool.code)
     )
     return [BoardRow(*row) for row in session.exec(query)]
+
+
+def retire_tool(session: Session, tool_id: int, reason: str) -> Tool:
+    """Retire a tool for good; it keeps its history but leaves its locker."""
+    tool = get_tool(session, tool_id)
+    if tool.status == ToolStatus.ON_LOAN:
+        raise ToolUnavailable(f"Tool {tool.code} is on loan; retire it once it is back.")
+    tool.status, tool.locker_id = ToolStatus.RETIRED, None
+    tool.status_reason = clean_text(reason, "reason", limit=NOTE_MAX)
+    session.add(tool)
+    return tool

@@ -1,0 +1,38 @@
+import pytest
+
+from dashboard import create_app, database
+from hub.db import transaction
+from hub.demo import seed
+
+
+@pytest.fixture
+def client(engine, database_url, tmp_path):
+    with transaction(engine) as session:
+        seed(session)
+    app = create_app({"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "TESTING": True})
+    yield app.test_client()
+    database.dispose(app)
+
+
+def test_tool_library_is_open_to_everyone(client):
+    page = client.get("/").get_data(as_text=True)
+    assert "DRILL-1" in page and "out of service" in page and "Pad worn through" in page
+
+
+def test_tool_history_shows_member_numbers_not_names(client):
+    page = client.get("/tools/DRILL-1").get_data(as_text=True)
+    assert "DRILL-1" in page and "Loans" in page
+    assert "Okafor" not in page
+
+
+def test_unknown_tool_is_a_clear_404(client):
+    response = client.get("/tools/NOPE-9")
+    assert response.status_code == 404
+    assert "Tool NOPE-9 does not exist." in response.get_data(as_text=True)
+    api = client.get("/tools/NOPE-9", headers={"Accept": "application/json"})
+    assert api.json == {"error": "Tool NOPE-9 does not exist.", "field": "tool_code"}
+
+
+def test_post_without_csrf_token_is_refused(client):
+    response = client.post("/", data={})
+    assert response.status_code in (400, 405)

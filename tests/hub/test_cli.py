@@ -1,0 +1,97 @@
+"""The CLI end to end on a real data dir: exit codes, messages, and what lands in the database."""
+
+import pytest
+from click.testing import CliRunner
+
+from commonshed.cli import main
+
+
+@pytest.fixture
+def run(tmp_path):
+    """Return a function that runs `commonshed hub ...` against a fresh data dir."""
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(main, ["hub", "--data-dir", str(tmp_path / "data"), *args])
+
+    assert invoke("init").exit_code == 0
+    return invoke
+
+
+def test_administer_members_cards_tools_without_a_browser(run):
+    assert run("member", "add", "--name", "Ada Lovelace", "--roles", "steward").exit_code == 0
+    assert run("card", "assign", "1001", "de:ad:be:ef").output == (
+        "Card DEADBEEF assigned to member 1001.\n"
+    )
+    assert (
+        run(
+            "kiosk", "register", "shed-1", "--site", "north", "--name", "Shed", "--lockers", "2"
+        ).exit_code
+        == 0
+    )
+    assert (
+        run(
+            "tool",
+            "add",
+            "drill-1",
+            "--name",
+            "Drill",
+            "--category",
+            "power",
+            "--kiosk",
+            "shed-1",
+            "--slot",
+            "2",
+        ).exit_code
+        == 0
+    )
+    assert "DRILL-1      Drill" in run("tool", "list").output
+    assert run("member", "suspend", "1001", "--reason", "lost card").exit_code == 0
+    listing = run("member", "list").output
+    assert "suspended" in listing and "DEADBEEF" in listing
+    assert run("card", "revoke", "DEADBEEF").exit_code == 0
+    assert "DEADBEEF" not in run("member", "list").output
+
+
+def test_refusals_exit_non_zero_with_the_reason(run):
+    result = run("card", "assign", "1001", "DEADBEEF")
+    assert result.exit_code == 1
+    assert "Member number 1001 does not exist. [number]" in result.output
+    run("member", "add", "--name", "Ada")
+    result = run("card", "assign", "1001", "XYZ")
+    assert result.exit_code == 1 and "[uid]" in result.output
+
+
+def test_import_refusal_writes_nothing_and_exits_1(run, tmp_path):
+    csv = tmp_path / "members.csv"
+    csv.write_text("name,cards\nAda,DEADBEEF\n,CAFEBABE\n")
+    result = run("import", "members", str(csv))
+    assert result.exit_code == 1
+    assert "line 3, name: name is required." in result.output
+    assert "nothing was imported" in result.output
+    assert "Ada" not in run("member", "list").output
+
+
+def test_import_dry_run_then_real(run, tmp_path):
+    csv = tmp_path / "members.csv"
+    csv.write_text("name,cards\nAda,DEADBEEF\nGrace,CAFEBABE\n")
+    assert (
+        "2 members would be imported (dry run)."
+        in run("import", "members", "--dry-run", str(csv)).output
+    )
+    assert run("member", "list").output == ""
+    assert "2 members imported." in run("import", "members", str(csv)).output
+    exported = run("export", "members").output
+    assert "1001,Ada,,,member,DEADBEEF" in exported
+
+
+def test_commands_refuse_an_unmigrated_database(tmp_path):
+    result = CliRunner().invoke(main, ["hub", "--data-dir", str(tmp_path / "d"), "tool", "list"])
+    assert result.exit_code == 1 and "run `commonshed hub migrate` first" in result.output
+
+
+def test_demo_data_seeds_once(run):
+    first = run("demo-data")
+    assert first.exit_code == 0 and "C0DE0000" in first.output
+    assert "leaving it as it is" in run("demo-data").output
+    assert "out_of_service" in run("tool", "list", "--status", "out_of_service").output
