@@ -35,18 +35,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     """Attach the database and CSRF protection to ``app``."""
-    from dashboard import csrf, database, errors
+    from dashboard import auth, csrf, database, errors
 
     database.init_app(app)
+    auth.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
     """Register every feature's blueprint."""
-    from dashboard import records
+    from dashboard import auth, records, steward
 
     app.register_blueprint(records.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(steward.bp)
+    from dashboard import tablet  # the booking tablet by the door
+
+    app.register_blueprint(tablet.bp)
 
 
 def _secret_key(data: Path) -> str:

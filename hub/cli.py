@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine
 
-from hub import csv_io, demo, inventory, loans, members, migrate, settings
+from hub import accounts, csv_io, demo, inventory, loans, members, migrate, settings
 from hub.db import make_engine, reading, transaction
 from hub.errors import DomainError
 
@@ -101,7 +101,10 @@ def demo_data(hub: Hub, force: bool) -> None:
             click.echo("The database already has members; leaving it as it is (use --force).")
             return
         cards = demo.seed(session)
-    click.echo("Demo library seeded. Cards to try:")
+    click.echo(
+        f"Demo library seeded. Stewards 1001-1003 sign in with {demo.DEMO_STEWARD_PASSWORD!r}."
+    )
+    click.echo("Cards to try:")
     for card in cards:
         click.echo(f"  {card.uid}  member {card.member_number}  {card.name} ({card.roles})")
 
@@ -402,3 +405,33 @@ def export_command(hub: Hub, kind: str, output) -> None:
     with reading(hub.migrated_engine()) as session:
         count = EXPORTERS[kind](session, output)
     click.echo(f"{count} {kind} exported.", err=True)
+
+
+# --- steward accounts ---------------------------------------------------------------------
+
+
+@hub.group()
+def steward() -> None:
+    """Passwords and API tokens for stewards and admins."""
+
+
+@steward.command("set-password")
+@click.argument("number")
+@click.password_option(help="At least 10 characters (asked for when omitted).")
+@pass_hub
+def steward_set_password(hub: Hub, number: str, password: str) -> None:
+    """Let steward NUMBER sign in to the dashboard with PASSWORD (stored as an argon2 hash)."""
+    with transaction(hub.migrated_engine()) as session:
+        accounts.set_password(session, members.member_by_number(session, number).id, password)
+    click.echo(f"Steward {number} can sign in now.")
+
+
+@steward.command("issue-token")
+@click.argument("number")
+@click.option("--name", required=True, help="What the token is for, e.g. 'weekly report'.")
+@pass_hub
+def steward_issue_token(hub: Hub, number: str, name: str) -> None:
+    """Create an API token for steward NUMBER's scripts (shown once)."""
+    with transaction(hub.migrated_engine()) as session:
+        token = accounts.issue_token(session, members.member_by_number(session, number).id, name)
+    click.echo(token)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from hub.accounts import StewardLogin, set_password
 from hub.clock import utcnow
 from hub.errors import DomainError
 from hub.inventory import Tool, add_locker, add_tool, register_kiosk, take_out_of_service
@@ -18,6 +19,8 @@ from hub.loans import lend_tool, return_tool
 from hub.members import Member, Role, add_member, add_training, assign_card, grant_training
 
 SITE = "north"
+# Printed by `commonshed hub demo-data` and `commonshed up`; a demo, not a secret.
+DEMO_STEWARD_PASSWORD = "commons-demo-2026"
 KIOSKS = {"shed-1": "Tool shed, north wall", "shed-2": "Tool shed, workshop door"}
 LOCKERS_PER_KIOSK = 8
 TRAININGS = [
@@ -123,10 +126,18 @@ def seed(session: Session, *, now: datetime | None = None, seed_value: int = 7) 
     for code, name, days in TRAININGS:
         add_training(session, code=code, name=name, valid_days=days)
     members = _add_members(session, rng)
+    _add_steward_logins(session, members[:3])
     tools = _add_tools(session)
     _add_trainings_held(session, members, rng, now)
     _add_history(session, members, tools, rng, now)
     return _cards_to_try(session, members)
+
+
+def _add_steward_logins(session: Session, stewards: list[Member]) -> None:
+    """Give the demo stewards one password; hash it once (argon2 takes ~0.5 s a hash here)."""
+    first = set_password(session, stewards[0].id, DEMO_STEWARD_PASSWORD)
+    for steward in stewards[1:]:
+        session.add(StewardLogin(member_id=steward.id, password_hash=first.password_hash))
 
 
 def _add_kiosks(session: Session) -> None:

@@ -1,19 +1,3 @@
-import pytest
-
-from dashboard import create_app, database
-from hub.db import transaction
-from hub.demo import seed
-
-
-@pytest.fixture
-def client(engine, database_url, tmp_path):
-    with transaction(engine) as session:
-        seed(session)
-    app = create_app({"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "TESTING": True})
-    yield app.test_client()
-    database.dispose(app)
-
-
 def test_tool_library_is_open_to_everyone(client):
     page = client.get("/").get_data(as_text=True)
     assert "DRILL-1" in page and "out of service" in page and "Pad worn through" in page

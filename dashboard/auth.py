@@ -1,0 +1,170 @@
+"""Sign-in for stewards and admins; the role check every steward page and API call passes."""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from dashboard.database import transaction
+from hub import accounts
+from hub.errors import DomainError
+from hub.members import Member, Role, get_member
+
+bp = Blueprint("auth", __name__)
+IDLE_SECONDS = 30 * 60
+SIGN_IN_ATTEMPTS_PER_MINUTE = 10
+
+
+class SignInRateLimit:
+    """Allow at most ``limit`` sign-in attempts per address per minute (per process)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self._seen, self._lock = limit, defaultdict(deque), threading.Lock()
+
+    def allow(self, address: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            seen = self._seen[address]
+            while seen and now - seen[0] > 60:
+                seen.popleft()
+            if len(seen) >= self.limit:
+                return False
+            seen.append(now)
+            return True
+
+
+LIMIT_EXTENSION = "commonshed.signin_limit"
+
+
+def init_app(app) -> None:
+    """Give ``app`` its own sign-in rate limit."""
+    limit = app.config.get("SIGN_IN_ATTEMPTS_PER_MINUTE", SIGN_IN_ATTEMPTS_PER_MINUTE)
+    app.extensions[LIMIT_EXTENSION] = SignInRateLimit(limit)
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin():
+    """Show the sign-in form; sign a steward in with member number and password."""
+    if request.method == "GET":
+        return render_template("auth/signin.html", next=request.args.get("next", ""))
+    number = request.form.get("number", "").strip()
+    if not current_app.extensions[LIMIT_EXTENSION].allow(request.remote_addr or "?"):
+        return _refuse_signin("Too many sign-in attempts from here; wait a minute.", number, 429)
+    try:
+        with transaction() as db:
+            member = accounts.authenticate(db, number, request.form.get("password", ""))
+    except DomainError as refused:
+        with transaction() as db:
+            accounts.record_failure(db, number)
+        return _refuse_signin(refused.message, number, 401)
+    _start_session(member)
+    return redirect(_safe_next(request.form.get("next")) or url_for("steward.front"))
+
+
+@bp.post("/signout")
+def signout():
+    """Sign out and forget the session."""
+    session.clear()
+    flash("Signed out.")
+    return redirect(url_for("auth.signin"))
+
+
+def _refuse_signin(message: str, number: str, status: int):
+    page = render_template(
+        "auth/signin.html", error=message, number=number, next=request.form.get("next", "")
+    )
+    return page, status
+
+
+def _start_session(member: Member) -> None:
+    session.clear()
+    session.permanent = True
+    session.update(member_id=member.id, seen_at=_now())
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Accept only a local path as the place to go after sign-in."""
+    return target if target and target.startswith("/") and not target.startswith("//") else None
+
+
+def _now() -> float:
+    return datetime.now(UTC).timestamp()
+
+
+# --- who is asking ------------------------------------------------------------------------
+
+
+def current_member() -> Member | None:
+    """Return the signed-in member (session or API token), or None; cached per request."""
+    if "member" not in g:
+        g.member = _member_from_token() if _bearer_token() else _member_from_session()
+    return g.member
+
+
+def _member_from_session() -> Member | None:
+    member_id, seen_at = session.get("member_id"), session.get("seen_at", 0)
+    if member_id is None:
+        return None
+    if _now() - seen_at > current_app.config.get("IDLE_SECONDS", IDLE_SECONDS):
+        session.clear()
+        return None
+    session["seen_at"] = _now()
+    with transaction() as db:
+        return get_member(db, member_id)
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def _member_from_token() -> Member | None:
+    with transaction() as db:
+        return accounts.member_for_token(db, _bearer_token() or "")
+
+
+def steward_required(view: Callable) -> Callable:
+    """Let only signed-in, active stewards and admins through; everyone else is refused."""
+
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        member = current_member()
+        if member is None:
+            if request.path.startswith("/api/"):
+                abort(401, "Sign in or send 'Authorization: Bearer <token>'.")
+            return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
+        if not member.is_active or not member.has_role(Role.STEWARD):
+            abort(403, f"Member {member.number} is not a steward; this page is for stewards.")
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def admin_required(view: Callable) -> Callable:
+    """Let only admins through (on top of the steward check)."""
+
+    @functools.wraps(view)
+    @steward_required
+    def guarded(*args, **kwargs):
+        if Role.ADMIN not in current_member().role_set:
+            abort(403, "Only an admin may do this.")
+        return view(*args, **kwargs)
+
+    return guarded

@@ -1,0 +1,91 @@
+import pytest
+
+from dashboard.auth import SignInRateLimit
+from tests.dashboard.conftest import csrf_token, sign_in
+
+
+def test_steward_signs_in_and_sees_what_needs_them(steward):
+    page = steward.get("/steward/").get_data(as_text=True)
+    assert "What needs me" in page and "SAND-1" in page and "TENT-1" in page
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    response = client.get("/steward/members")
+    assert response.status_code == 302 and "/signin?next=/steward/members" in response.location
+
+
+def test_a_member_is_refused_every_steward_page(client, app):
+    with app.app_context():
+        from dashboard.database import transaction
+        from hub import accounts
+        from hub.members import member_by_number
+
+        with transaction() as db:
+            member = member_by_number(db, "1010")
+            member.roles = "member steward"  # give a password, then take the role away
+            accounts.set_password(db, member.id, "a member password")
+            member.roles = "member"
+    assert sign_in(client, "1010", "a member password").status_code == 401
+    steward_rules = [
+        r for r in client.application.url_map.iter_rules() if r.endpoint.startswith("steward.")
+    ]
+    assert steward_rules
+    for rule in steward_rules:
+        response = client.open(
+            rule.rule.replace("<int:member_id>", "1"),
+            method="POST" if "POST" in rule.methods else "GET",
+            data={"csrf_token": csrf_token(client)},
+        )
+        assert response.status_code == 302 and "/signin" in response.location, rule.rule
+
+
+def test_wrong_password_is_a_clear_401(client):
+    response = sign_in(client, "1001", "not the password")
+    assert response.status_code == 401
+    assert "Wrong member number or password." in response.get_data(as_text=True)
+
+
+def test_post_without_csrf_is_refused_and_changes_nothing(steward):
+    response = steward.post("/steward/members/5/suspend", data={"reason": "forged"})
+    assert response.status_code == 400
+    assert "csrf" in response.get_data(as_text=True).lower()
+    assert "forged" not in steward.get("/steward/members?q=1005").get_data(as_text=True)
+
+
+def test_suspend_is_audited_with_before_and_after(steward, app):
+    token = csrf_token(steward, "/steward/members")
+    response = steward.post(
+        "/steward/members/5/suspend", data={"reason": "kept the tent", "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert "kept the tent" in steward.get("/steward/members?q=1005").get_data(as_text=True)
+    with app.app_context():
+        from dashboard.database import reading
+        from hub.audit import recent
+
+        with reading() as db:
+            entry = recent(db, limit=1)[0]
+    assert (entry.action, entry.target, entry.actor_member_id) == (
+        "member.suspend",
+        "member:1005",
+        1,
+    )
+    assert '"active"' in entry.before and '"suspended"' in entry.after
+
+
+def test_suspend_without_reason_is_refused_by_field(steward):
+    token = csrf_token(steward, "/steward/members")
+    response = steward.post(
+        "/steward/members/5/suspend",
+        data={"reason": " ", "csrf_token": token},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 422 and response.json["field"] == "reason"
+
+
+@pytest.mark.parametrize("attempts, allowed", [(10, True), (11, False)])
+def test_sign_in_rate_limit_per_address(attempts, allowed):
+    limit = SignInRateLimit(10)
+    results = [limit.allow("10.0.0.1", now=100.0 + i) for i in range(attempts)]
+    assert results[-1] is allowed
+    assert limit.allow("10.0.0.1", now=200.0)  # a minute later the window has moved on
