@@ -1,3 +1,3 @@
 """Shared fixtures: databases on both backends, and a real Mosquitto from broker/."""
 
-pytest_plugins = ["tests.fixtures.database"]
+pytest_plugins = ["tests.fixtures.database", "tests.fixtures.mosquitto"]

@@ -1,0 +1,134 @@
+"""Request/response round trip through the project's Mosquitto, raw paho on both sides.
+
+    .venv/bin/python bench/mqtt_roundtrip.py [--count 2000]
+
+A kiosk-a client publishes a request (QoS 1, MQTT v5 response topic + correlation data) and
+waits for the response; a raw paho responder on the hub side answers at once. This is the floor
+the hub's own request handler will be measured against: pass another ``publish_request`` to
+``measure_roundtrip`` (or start the hub's handler instead of ``RawResponder``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import paho.mqtt.client as mqtt  # noqa: E402
+
+from broker.client import reply_properties, request_properties, subscribe_and_wait  # noqa: E402
+from broker.local import LocalBroker  # noqa: E402
+from broker.messages import (  # noqa: E402
+    BalanceRequest,
+    CardParams,
+    Response,
+    decode_request,
+    decode_response,
+    encode,
+    new_message_id,
+)
+from broker.topics import HUB_REQUESTS_SHARED, Channel, kiosk_topic, parse_topic  # noqa: E402
+
+
+@dataclass(frozen=True)
+class RoundtripStats:
+    count: int
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+
+    def __str__(self) -> str:
+        return (f"{self.count} round trips: p50 {self.p50_ms:.3f} ms, p99 {self.p99_ms:.3f} ms, "
+                f"mean {self.mean_ms:.3f} ms, max {self.max_ms:.3f} ms")
+
+
+def measure_roundtrip(
+    publish_request: Callable[[], object], *, count: int = 2000, warmup: int = 200
+) -> RoundtripStats:
+    """Time ``count`` calls of ``publish_request``, which must return once its response is in."""
+    for _ in range(warmup):
+        publish_request()
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        publish_request()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return RoundtripStats(
+        count=count,
+        p50_ms=statistics.median(samples),
+        p99_ms=samples[min(count - 1, int(count * 0.99))],
+        mean_ms=statistics.fmean(samples),
+        max_ms=samples[-1],
+    )
+
+
+class RawResponder:
+    """The hub side with no domain behind it: answer every request at once, on paho's thread."""
+
+    def __init__(self, client: mqtt.Client) -> None:
+        self.client = client
+        client.on_message = self._answer
+        subscribe_and_wait(client, HUB_REQUESTS_SHARED)
+
+    def _answer(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        request = decode_request(message.payload)
+        origin = parse_topic(message.topic)
+        response = Response(request_id=request.request_id, ok=True, data={"balance_hours": "1"})
+        client.publish(kiosk_topic(origin.site, origin.kiosk_id, Channel.RESPONSES),
+                       encode(response), qos=1, properties=reply_properties(message))
+
+
+class Requester:
+    """The kiosk side: publish a request, block until the response with its id arrives."""
+
+    def __init__(self, client: mqtt.Client, site: str, kiosk_id: str, *, timeout: float = 5.0):
+        self.client = client
+        self.timeout = timeout
+        self.request_topic = kiosk_topic(site, kiosk_id, Channel.REQUESTS)
+        self.response_topic = kiosk_topic(site, kiosk_id, Channel.RESPONSES)
+        self._answered = threading.Event()
+        self._waiting_for = ""
+        client.on_message = self._receive
+        subscribe_and_wait(client, self.response_topic)
+
+    def request(self) -> None:
+        """Ask one balance question and wait for its answer."""
+        request = BalanceRequest(request_id=new_message_id(),
+                                 params=CardParams(card_uid="04A1B2C3"))
+        self._waiting_for = request.request_id
+        self._answered.clear()
+        self.client.publish(self.request_topic, encode(request), qos=1,
+                            properties=request_properties(self.response_topic,
+                                                          request.request_id.encode()))
+        if not self._answered.wait(self.timeout):
+            raise TimeoutError(f"no response to {request.request_id} in {self.timeout} s")
+
+    def _receive(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if decode_response(message.payload).request_id == self._waiting_for:
+            self._answered.set()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=200)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir, LocalBroker(data_dir) as broker:
+        RawResponder(broker.connect("hub"))
+        requester = Requester(broker.connect("kiosk-a"), broker.site, "kiosk-a")
+        stats = measure_roundtrip(requester.request, count=args.count, warmup=args.warmup)
+    print(f"raw paho request/response via Mosquitto (QoS 1, TCP_NODELAY both sides): {stats}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""One example of every message, built from the models: PROTOCOL.md shows exactly these.
+
+Tests and demos may use them as ready-made, valid messages. After changing a model, rewrite
+the examples in the document with::
+
+    python -m broker.examples --write
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from broker.messages import (
+    AllowList,
+    AllowListMember,
+    Availability,
+    BalanceRequest,
+    CardParams,
+    CardRefused,
+    CardRefusedEvent,
+    DoorChange,
+    DoorClosedEvent,
+    DoorForcedEvent,
+    DoorLeftOpenEvent,
+    DoorOpenedEvent,
+    EventAck,
+    KioskConfig,
+    LoanOut,
+    LoanOutEvent,
+    LockerTool,
+    MaintenanceOpened,
+    MaintenanceOpenedEvent,
+    MemberStatusRequest,
+    Message,
+    RepairLogged,
+    RepairLoggedEvent,
+    Response,
+    ResponseError,
+    ToolParams,
+    ToolReturn,
+    ToolReturnEvent,
+    ToolStatusRequest,
+    encode,
+)
+
+PROTOCOL_PATH = Path(__file__).resolve().parent / "PROTOCOL.md"
+KIOSK = "kiosk-a"
+CARD = "04A1B2C3D4E5F6"
+STEWARD_CARD = "DEADBEEF"
+AT = datetime(2025, 5, 17, 9, 30, 0, tzinfo=UTC)
+# A marker line names the example that the ```json block under it shows.
+_BLOCK = re.compile(r"(<!-- example: (?P<name>[a-z_]+) -->\n```json\n)(?P<body>.*?)(```)", re.S)
+
+
+def _envelope(seq: int) -> dict:
+    """Return the envelope fields of example event number ``seq``."""
+    return {
+        "event_id": f"6f1c2a3e-0000-4000-8000-{seq:012d}",
+        "kiosk_id": KIOSK,
+        "seq": seq,
+        "kiosk_time": AT.replace(minute=30 + seq),
+    }
+
+
+def _member() -> AllowListMember:
+    return AllowListMember(
+        member_id=42,
+        number="1042",
+        name="Ada Lovelace",
+        status="active",
+        roles=["member", "volunteer"],
+        trainings={"drill-press": datetime(2026, 1, 31, tzinfo=UTC), "hand-tools": None},
+    )
+
+
+def _steward() -> AllowListMember:
+    return AllowListMember(
+        member_id=7, number="7", name="Sam Steward", status="active",
+        roles=["member", "steward"], trainings={},
+    )
+
+
+EXAMPLES: dict[str, Message] = {
+    "loan_out": LoanOutEvent(
+        **_envelope(1), body=LoanOut(card_uid=CARD, tool_code="DRL-001", locker_slot=3)
+    ),
+    "tool_return_ok": ToolReturnEvent(
+        **_envelope(2),
+        body=ToolReturn(card_uid=CARD, tool_code="DRL-001", locker_slot=3, condition="ok"),
+    ),
+    "tool_return_needs_repair": ToolReturnEvent(
+        **_envelope(3),
+        body=ToolReturn(
+            card_uid=CARD, tool_code="SAW-002", locker_slot=5, condition="needs_repair",
+            note="Blade guard is cracked.",
+        ),
+    ),
+    "repair_logged": RepairLoggedEvent(
+        **_envelope(4),
+        body=RepairLogged(
+            card_uid=CARD, tool_code="SAW-002", hours=Decimal("1.50"),
+            note="Replaced the blade guard.",
+        ),
+    ),
+    "maintenance_opened": MaintenanceOpenedEvent(
+        **_envelope(5),
+        body=MaintenanceOpened(
+            card_uid=STEWARD_CARD, tool_code="DRL-001", note="Chuck slips under load."
+        ),
+    ),
+    "door_opened": DoorOpenedEvent(**_envelope(6), body=DoorChange(locker_slot=3)),
+    "door_closed": DoorClosedEvent(**_envelope(7), body=DoorChange(locker_slot=3)),
+    "door_left_open": DoorLeftOpenEvent(**_envelope(8), body=DoorChange(locker_slot=3)),
+    "door_forced": DoorForcedEvent(**_envelope(9), body=DoorChange(locker_slot=4)),
+    "card_refused": CardRefusedEvent(
+        **_envelope(10),
+        body=CardRefused(card_uid="0A0B0C0D", reason="unknown_card", tool_code=None),
+    ),
+    "ack_applied": EventAck(event_id=_envelope(1)["event_id"], status="applied"),
+    "ack_duplicate": EventAck(event_id=_envelope(1)["event_id"], status="duplicate"),
+    "ack_rejected": EventAck(
+        event_id=_envelope(2)["event_id"], status="rejected",
+        reason="Tool DRL-001 is not on loan to this card.",
+    ),
+    "status_online": Availability(
+        state="online", since=AT, allowlist_version=12, config_version=3, outbox_backlog=0
+    ),
+    "status_offline": Availability(state="offline"),
+    "allowlist": AllowList.build(
+        version=12,
+        generated_at=AT,
+        entries={CARD: _member(), STEWARD_CARD: _steward()},
+        tools_out_of_service=["SAW-002"],
+        tool_trainings={"DRL-001": "drill-press"},
+    ),
+    "config": KioskConfig.build(
+        version=3,
+        generated_at=AT,
+        site="main",
+        kiosk_id=KIOSK,
+        name="Shed door, left bank",
+        lockers={
+            3: LockerTool(tool_code="DRL-001", loan_days=7),
+            4: None,
+            5: LockerTool(tool_code="SAW-002", loan_days=3),
+        },
+    ),
+    "request_member_status": MemberStatusRequest(
+        request_id="0b7e9f7a-1111-4000-8000-000000000001", params=CardParams(card_uid=CARD)
+    ),
+    "request_tool_status": ToolStatusRequest(
+        request_id="0b7e9f7a-1111-4000-8000-000000000002", params=ToolParams(tool_code="DRL-001")
+    ),
+    "request_balance": BalanceRequest(
+        request_id="0b7e9f7a-1111-4000-8000-000000000003", params=CardParams(card_uid=CARD)
+    ),
+    "response_ok": Response(
+        request_id="0b7e9f7a-1111-4000-8000-000000000003",
+        ok=True,
+        data={"member_id": 42, "balance_hours": "6.50"},
+    ),
+    "response_error": Response(
+        request_id="0b7e9f7a-1111-4000-8000-000000000001",
+        ok=False,
+        error=ResponseError(code="unknown_card", message="Card 04A1B2C3D4E5F6 is not known."),
+    ),
+}
+
+
+def pretty(message: Message) -> str:
+    """Return ``message`` as the document shows it: its wire JSON, indented."""
+    return json.dumps(json.loads(encode(message)), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_examples(markdown: str) -> str:
+    """Return ``markdown`` with every marked ```json block replaced by its example."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name not in EXAMPLES:
+            raise KeyError(f"PROTOCOL.md names an example {name!r} that broker/examples.py lacks")
+        return f"{match[1]}{pretty(EXAMPLES[name])}{match[4]}"
+
+    return _BLOCK.sub(replace, markdown)
+
+
+def examples_shown(markdown: str) -> list[str]:
+    """Return the names of the examples ``markdown`` shows, in order."""
+    return [match["name"] for match in _BLOCK.finditer(markdown)]
+
+
+def main(argv: list[str]) -> int:
+    """Print the examples, or with ``--write`` rewrite them in PROTOCOL.md."""
+    if argv[1:] == ["--write"]:
+        PROTOCOL_PATH.write_text(render_examples(PROTOCOL_PATH.read_text(encoding="utf-8")))
+        return 0
+    for name, message in EXAMPLES.items():
+        print(f"<!-- example: {name} -->\n```json\n{pretty(message)}```\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,198 @@
+"""A kiosk's lockers, built from its config and addressed by slot number."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import ExitStack
+from typing import Any
+
+from gpiozero.pins import Factory
+
+from devices.errors import BadLockerConfig, DeviceClosed, UnknownLocker
+from devices.lockers.events import EventCallback
+from devices.lockers.locker import Locker
+
+PIN_KEYS = ("relay_pin", "door_pin", "led_pin")
+# Settings a bank applies to every locker, and that one locker's entry may override.
+BANK_SETTINGS = (
+    "relay_active_high",
+    "pulse_seconds",
+    "door_open_alarm_seconds",
+    "forced_grace_seconds",
+    "relock_on_open",
+)
+LOCKER_KEYS = frozenset(("slot", *PIN_KEYS, *BANK_SETTINGS))
+
+
+class LockerBank:
+    """The lockers of one kiosk, by slot: ``bank[3].unlock()`` or ``bank.unlock(3)``.
+
+    ``lockers`` is the kiosk config's list of entries such as
+    ``{"slot": 1, "relay_pin": 17, "door_pin": 27, "led_pin": None}``; an entry may also set any
+    of the bank-wide keywords for itself. Every event carries the slot as its ``locker_id``.
+    ``close()`` releases every relay (all locked) and is safe to call twice.
+    """
+
+    def __init__(
+        self,
+        lockers: Iterable[Mapping[str, Any]],
+        *,
+        relay_active_high: bool = True,
+        pulse_seconds: float = 5.0,
+        door_open_alarm_seconds: float = 60.0,
+        forced_grace_seconds: float = 1.0,
+        relock_on_open: bool = True,
+        pin_factory: Factory | None = None,
+        on_event: EventCallback | None = None,
+    ) -> None:
+        defaults = {
+            "relay_active_high": relay_active_high,
+            "pulse_seconds": pulse_seconds,
+            "door_open_alarm_seconds": door_open_alarm_seconds,
+            "forced_grace_seconds": forced_grace_seconds,
+            "relock_on_open": relock_on_open,
+        }
+        entries = _checked_entries(lockers)
+        self._closed = False
+        self._on_event = on_event
+        with ExitStack() as stack:  # a locker that fails to build closes those built before it
+            self._lockers = {
+                entry["slot"]: stack.enter_context(
+                    Locker(
+                        locker_id=entry["slot"],
+                        pin_factory=pin_factory,
+                        on_event=on_event,
+                        **{**defaults, **_without(entry, "slot")},
+                    )
+                )
+                for entry in entries
+            }
+            stack.pop_all()
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Mapping[str, Any],
+        *,
+        pin_factory: Factory | None = None,
+        on_event: EventCallback | None = None,
+    ) -> LockerBank:
+        """Build a bank from ``{"lockers": [...], "pulse_seconds": 5.0, ...}``."""
+        unknown = set(config) - {"lockers", *BANK_SETTINGS}
+        if unknown:
+            raise BadLockerConfig(f"unknown locker-bank settings: {', '.join(sorted(unknown))}")
+        if "lockers" not in config:
+            raise BadLockerConfig("the locker-bank config has no 'lockers' list")
+        settings = _without(config, "lockers")
+        return cls(config["lockers"], pin_factory=pin_factory, on_event=on_event, **settings)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"slots {list(self._lockers)}"
+        return f"<LockerBank {state}>"
+
+    def __getitem__(self, slot: int) -> Locker:
+        self._check_open()
+        try:
+            return self._lockers[slot]
+        except KeyError:
+            raise UnknownLocker(f"there is no locker in slot {slot!r}") from None
+
+    def __contains__(self, slot: object) -> bool:
+        return slot in self._lockers
+
+    def __iter__(self) -> Iterator[Locker]:
+        self._check_open()
+        return iter(self._lockers.values())
+
+    def __len__(self) -> int:
+        return len(self._lockers)
+
+    @property
+    def slots(self) -> tuple[int, ...]:
+        """The slot numbers, in config order."""
+        return tuple(self._lockers)
+
+    @property
+    def closed(self) -> bool:
+        """Whether ``close()`` has been called."""
+        return self._closed
+
+    @property
+    def on_event(self) -> EventCallback | None:
+        """The callback every locker of the bank reports to."""
+        return self._on_event
+
+    @on_event.setter
+    def on_event(self, callback: EventCallback | None) -> None:
+        self._on_event = callback
+        for locker in self._lockers.values():
+            locker.on_event = callback
+
+    def unlock(self, slot: int, seconds: float | None = None) -> None:
+        """Pulse the lock of ``slot`` open (see ``Locker.unlock``)."""
+        self[slot].unlock(seconds)
+
+    def close(self) -> None:
+        """Close every locker, leaving each one locked; a second call does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        with ExitStack() as stack:  # one failing locker must not leave the others unclosed
+            for locker in self._lockers.values():
+                stack.callback(locker.close)
+
+    def __enter__(self) -> LockerBank:
+        self._check_open()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise DeviceClosed("the locker bank is closed")
+
+
+def _checked_entries(lockers: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Return the config's locker entries, or raise BadLockerConfig naming what is wrong."""
+    entries = list(lockers)
+    slots: set[int] = set()
+    pins: dict[object, str] = {}
+    for index, entry in enumerate(entries):
+        _check_entry(index, entry)
+        if entry["slot"] in slots:
+            raise BadLockerConfig(f"slot {entry['slot']} appears twice in the locker config")
+        slots.add(entry["slot"])
+        _claim_pins(entry, pins)
+    return entries
+
+
+def _check_entry(index: int, entry: Mapping[str, Any]) -> None:
+    if not isinstance(entry, Mapping):
+        raise BadLockerConfig(f"locker entry {index} is not a mapping: {entry!r}")
+    missing = [key for key in ("slot", "relay_pin", "door_pin") if key not in entry]
+    if missing:
+        raise BadLockerConfig(f"locker entry {index} lacks {', '.join(missing)}")
+    unknown = set(entry) - LOCKER_KEYS
+    if unknown:
+        raise BadLockerConfig(f"locker entry {index} has unknown keys {', '.join(sorted(unknown))}")
+    slot = entry["slot"]
+    if not isinstance(slot, int) or isinstance(slot, bool):
+        raise BadLockerConfig(f"locker entry {index} has slot {slot!r}; a slot is a whole number")
+
+
+def _claim_pins(entry: Mapping[str, Any], pins: dict[object, str]) -> None:
+    # gpiozero would refuse a reused pin too, but only after half the bank is built, and
+    # without saying which slots clash.
+    for key in PIN_KEYS:
+        pin = entry.get(key)
+        if pin is None:
+            continue
+        user = f"slot {entry['slot']}'s {key}"
+        if pin in pins:
+            raise BadLockerConfig(f"pin {pin!r} is both {pins[pin]} and {user}")
+        pins[pin] = user
+
+
+def _without(mapping: Mapping[str, Any], key: str) -> dict[str, Any]:
+    return {name: value for name, value in mapping.items() if name != key}

@@ -1,0 +1,140 @@
+"""broker/acl against a real Mosquitto: each kiosk is confined to its own subtree."""
+
+import time
+
+import pytest
+from paho.mqtt.reasoncodes import ReasonCode
+
+from broker.client import ConnectRefused, Will
+from broker.examples import EXAMPLES
+from broker.messages import Availability, decode_allowlist, decode_availability, encode
+from broker.topics import HUB_EVENTS_SHARED, HUB_STATUS_FILTER, Channel, kiosk_subtree
+from tests.fixtures.mosquitto import collect
+
+NOT_AUTHORIZED = 135
+
+
+def publish_and_wait(client, topic, payload, *, retain=False, timeout=5.0) -> ReasonCode:
+    """Publish at QoS 1 and return the reason code of the broker's PUBACK."""
+    acks = {}
+    client.on_publish = lambda _c, _u, mid, reason_code, _p: acks.__setitem__(mid, reason_code)
+    info = client.publish(topic, payload, qos=1, retain=retain)
+    info.wait_for_publish(timeout)
+    return acks[info.mid]
+
+
+def test_anonymous_clients_are_refused(mosquitto):
+    with pytest.raises(ConnectRefused) as refused:
+        mosquitto.connect(None)
+    assert refused.value.reason_code.value == NOT_AUTHORIZED
+
+
+def test_a_wrong_password_is_refused(mosquitto):
+    with pytest.raises(ConnectRefused):
+        mosquitto.connect("kiosk-a", password="guess")
+
+
+def test_a_kiosk_publishes_its_own_events_to_the_hub(mosquitto):
+    hub_inbox = collect(mosquitto.connect("hub"), HUB_EVENTS_SHARED)
+    kiosk = mosquitto.connect("kiosk-a")
+    event = encode(EXAMPLES["loan_out"])
+    assert publish_and_wait(kiosk, mosquitto.topic("kiosk-a", Channel.EVENTS), event).value == 0
+    received = hub_inbox.get()
+    assert (received.topic, received.payload) == (mosquitto.topic("kiosk-a", "events"), event)
+
+
+@pytest.mark.parametrize("channel", list(Channel))
+def test_a_kiosk_cannot_publish_as_another_kiosk(mosquitto, channel):
+    hub_inbox = collect(mosquitto.connect("hub"), "commonshed/#")
+    kiosk_a = mosquitto.connect("kiosk-a")
+    forged = publish_and_wait(kiosk_a, mosquitto.topic("kiosk-b", channel), b"forged")
+    assert forged.value == NOT_AUTHORIZED
+    # A's own event after the forged one: the hub sees it first, so the forged one never came.
+    publish_and_wait(kiosk_a, mosquitto.topic("kiosk-a", "events"), b"barrier")
+    assert hub_inbox.get().payload == b"barrier"
+
+
+@pytest.mark.parametrize("channel", [Channel.ACKS, Channel.ALLOWLIST, Channel.CONFIG,
+                                     Channel.RESPONSES])
+def test_a_kiosk_cannot_write_what_only_the_hub_writes(mosquitto, channel):
+    kiosk_a = mosquitto.connect("kiosk-a")
+    reply = publish_and_wait(kiosk_a, mosquitto.topic("kiosk-a", channel), b"x", retain=True)
+    assert reply.value == NOT_AUTHORIZED
+
+
+@pytest.mark.parametrize("subscription", ["{b}/acks", "{b}/allowlist", "{b}/config",
+                                          "{b}/responses", "{b}/#", "commonshed/#", "#"])
+def test_a_kiosk_cannot_read_another_kiosks_topics(mosquitto, subscription):
+    b_tree = mosquitto.topic("kiosk-b", "acks").rsplit("/", 1)[0]
+    kiosk_a = mosquitto.connect("kiosk-a")
+    a_inbox = collect(kiosk_a, subscription.format(b=b_tree), mosquitto.topic("kiosk-a", "acks"))
+    hub = mosquitto.connect("hub")
+    for channel in (Channel.ACKS, Channel.ALLOWLIST, Channel.CONFIG, Channel.RESPONSES):
+        publish_and_wait(hub, mosquitto.topic("kiosk-b", channel), b"for b only")
+    publish_and_wait(hub, mosquitto.topic("kiosk-a", "acks"), b"for a")
+    assert a_inbox.get().payload == b"for a"
+    # Overlapping subscriptions may bring "for a" twice (one copy per subscription), no more.
+    assert {message.payload for message in a_inbox.drain()} <= {b"for a"}
+
+
+def test_the_kiosk_gets_what_the_hub_sends_it(mosquitto):
+    kiosk_b = mosquitto.connect("kiosk-b")
+    b_inbox = collect(kiosk_b, kiosk_subtree(mosquitto.site, "kiosk-b"))
+    hub = mosquitto.connect("hub")
+    for channel in (Channel.ACKS, Channel.ALLOWLIST, Channel.CONFIG, Channel.RESPONSES):
+        publish_and_wait(hub, mosquitto.topic("kiosk-b", channel), channel.value.encode())
+    assert [b_inbox.get().payload for _ in range(4)] == [b"acks", b"allowlist", b"config",
+                                                          b"responses"]
+
+
+def test_the_retained_allowlist_arrives_when_the_kiosk_subscribes(mosquitto):
+    allowlist = EXAMPLES["allowlist"]
+    hub = mosquitto.connect("hub")
+    topic = mosquitto.topic("kiosk-a", Channel.ALLOWLIST)
+    publish_and_wait(hub, topic, encode(allowlist), retain=True)
+    kiosk = mosquitto.connect("kiosk-a")
+    received = collect(kiosk, topic).get()
+    assert received.retain
+    assert decode_allowlist(received.payload) == allowlist
+
+
+def will_of(mosquitto, kiosk_id) -> Will:
+    return Will(mosquitto.topic(kiosk_id, Channel.STATUS), encode(Availability(state="offline")))
+
+
+def drop_connection(client) -> None:
+    """Cut the TCP connection without DISCONNECT, as a power cut or a pulled cable would."""
+    client.loop_stop()
+    client.socket().close()
+
+
+def test_the_last_will_says_offline_retained_when_a_kiosk_drops(mosquitto):
+    status_topic = mosquitto.topic("kiosk-a", Channel.STATUS)
+    hub_inbox = collect(mosquitto.connect("hub"), HUB_STATUS_FILTER)
+    kiosk = mosquitto.connect("kiosk-a", will=will_of(mosquitto, "kiosk-a"))
+    online = Availability(state="online", since=EXAMPLES["status_online"].since)
+    publish_and_wait(kiosk, status_topic, encode(online), retain=True)
+    assert decode_availability(hub_inbox.get().payload).state == "online"
+
+    drop_connection(kiosk)
+
+    assert decode_availability(hub_inbox.get().payload).state == "offline"
+    later = collect(mosquitto.connect("hub"), status_topic).get()
+    assert later.retain
+    assert decode_availability(later.payload) == Availability(state="offline")
+
+
+def test_a_kiosk_cannot_leave_a_last_will_on_another_kiosks_status(mosquitto):
+    hub_inbox = collect(mosquitto.connect("hub"), HUB_STATUS_FILTER)
+    kiosk_a = mosquitto.connect("kiosk-a", client_id="kiosk-a", will=will_of(mosquitto, "kiosk-b"))
+    drop_connection(kiosk_a)
+    wait_for_log(mosquitto, "Client kiosk-a closed its connection")
+    publish_and_wait(mosquitto.connect("hub"), mosquitto.topic("kiosk-a", "status"), b"barrier")
+    assert hub_inbox.get().payload == b"barrier"
+
+
+def wait_for_log(mosquitto, text, timeout=5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in mosquitto.log_text():
+        assert time.monotonic() < deadline, f"Mosquitto never logged {text!r}"
+        time.sleep(0.01)

@@ -1,0 +1,17 @@
+"""devices must import on a laptop: no hardware library until a backend is built."""
+
+import subprocess
+import sys
+
+HARDWARE_LIBRARIES = ("mfrc522", "spidev", "RPi", "RPi.GPIO", "lgpio")
+
+
+def test_importing_devices_imports_no_hardware_library():
+    code = (
+        "import sys, devices, devices.rfid, devices.lockers, devices.feedback\n"
+        f"print(sorted(set({HARDWARE_LIBRARIES!r}) & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,239 @@
+"""hardware/check_pins.py: the wiring docs and the kiosk config agree, and it notices when not."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "hardware" / "check_pins.py"
+FILES = {
+    "config": ROOT / "kiosk" / "default.toml",
+    "wiring": ROOT / "hardware" / "wiring.md",
+    "svg": ROOT / "hardware" / "wiring.svg",
+    "setup": ROOT / "hardware" / "pi-setup.md",
+}
+
+
+def _load_module():
+    spec = importlib.util.spec_from_file_location("check_pins", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["check_pins"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+check_pins = _load_module()
+
+
+def run(paths: dict[str, Path] | None = None) -> subprocess.CompletedProcess[str]:
+    args = [sys.executable, str(SCRIPT)]
+    for name, path in (paths or {}).items():
+        args += [f"--{name}", str(path)]
+    return subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> dict[str, Path]:
+    """A copy of the four files, to alter."""
+    paths = {}
+    for name, source in FILES.items():
+        paths[name] = tmp_path / source.name
+        shutil.copyfile(source, paths[name])
+    return paths
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= 1, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def failed(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
+    assert result.returncode == 1, result.stdout + result.stderr
+    for fragment in fragments:
+        assert fragment in result.stdout, f"{fragment!r} not in:\n{result.stdout}"
+    return result.stdout
+
+
+# --- the real files ---------------------------------------------------------------------------
+
+
+def test_the_repository_files_agree():
+    result = run()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "24 pins agree" in result.stdout
+
+
+def test_an_unaltered_copy_agrees(copy):
+    assert run(copy).returncode == 0
+
+
+def test_every_config_pin_is_in_the_table_and_the_diagram():
+    problems = check_pins.Problems()
+    expected = check_pins.expected_pins(check_pins.tomllib.loads(FILES["config"].read_text()))
+    table = {
+        check_pins.signal_key(r.signal) for r in check_pins.wiring_rows(FILES["wiring"], problems)
+    }
+    svg = {check_pins.signal_key(r.signal) for r in check_pins.svg_rows(FILES["svg"], problems)}
+    assert not problems
+    assert set(expected) <= table
+    assert set(expected) <= svg
+    assert len(expected) == 24  # 8 relays, 8 doors, 3 feedback, RC522 RST + 4 SPI lines
+
+
+@pytest.mark.parametrize("revision", ["c03111", "c04170", "902120"], ids=["pi4", "pi5", "zero2w"])
+def test_the_embedded_header_map_is_gpiozeros(revision):
+    from gpiozero.pins.pi import PiBoardInfo
+
+    pins = PiBoardInfo.from_revision(int(revision, 16)).headers["J8"].pins
+    assert set(pins) == set(check_pins.HEADER)
+    for number, info in pins.items():
+        expected = check_pins.HEADER[number]
+        assert info.name == (f"GPIO{expected}" if isinstance(expected, int) else expected)
+
+
+# --- altered copies ---------------------------------------------------------------------------
+
+
+def test_a_relay_on_the_wrong_gpio_in_the_table_is_named(copy):
+    edit(copy["wiring"], "| locker 3 relay | GPIO22 | 15 |", "| locker 3 relay | GPIO23 | 16 |")
+    out = failed(run(copy), "locker 3 relay is GPIO23 here but GPIO22 in the kiosk config")
+    assert "GPIO23 is used twice" in out
+
+
+def test_a_wrong_physical_pin_is_named(copy):
+    edit(copy["wiring"], "| locker 1 door | GPIO5 | 29 |", "| locker 1 door | GPIO5 | 31 |")
+    failed(run(copy), "locker 1 door: GPIO5 is physical pin 29, not pin 31")
+
+
+def test_a_wrong_power_pin_is_named(copy):
+    edit(copy["wiring"], "| RC522 3.3 V | — | 1 |", "| RC522 3.3 V | — | 2 |")
+    failed(run(copy), "RC522 3.3 V is on physical pin 2, which is 5V, not 3V3")
+
+
+def test_a_pin_missing_from_the_table_is_named(copy):
+    edit(copy["wiring"], "| buzzer | GPIO14 | 8 |", "| (buzzer removed) | — | — |")
+    failed(run(copy), "wiring.md: buzzer (GPIO14, physical pin 8) is missing")
+
+
+def test_a_changed_config_pin_is_named_in_both_documents(copy):
+    edit(copy["config"], "rst_pin = 25", "rst_pin = 3")
+    out = failed(run(copy))
+    assert re.search(r"wiring\.md line \d+: RC522 RST is GPIO25 here but GPIO3", out)
+    assert 'wiring.svg data-signal="RC522 RST": RC522 RST is GPIO25 here but GPIO3' in out
+
+
+def test_a_diagram_label_that_disagrees_is_named(copy):
+    edit(copy["svg"], 'data-gpio="17" data-pin="11"', 'data-gpio="27" data-pin="13"')
+    failed(
+        run(copy),
+        'wiring.svg data-signal="locker 1 relay": data-gpio is 27 but its label reads',
+        "locker 1 relay is GPIO27 here but GPIO17 in the kiosk config",
+    )
+
+
+def test_a_relay_on_a_pin_pulled_up_at_power_on_is_refused(copy):
+    edit(copy["config"], "relay_pin = 17", "relay_pin = 2")
+    failed(
+        run(copy),
+        "locker 1 relay is GPIO2; with relay_active_high = true it must be one of GPIO9-27",
+    )
+
+
+def test_active_low_relays_must_sit_on_gpio0_to_8(copy):
+    edit(copy["config"], "relay_active_high = true", "relay_active_high = false")
+    out = failed(run(copy), "locker 1 relay is GPIO17; with relay_active_high = false")
+    assert "relays must be driven 'dh'" in out
+
+
+def test_a_gpio_used_twice_in_the_config_is_named(copy):
+    edit(copy["config"], "door_pin = 6", "door_pin = 5")
+    failed(run(copy), "kiosk config: GPIO5 is used twice: locker 1 door and locker 2 door")
+
+
+def test_gpio7_as_a_door_needs_spi0_1cs(copy):
+    for name in ("setup", "wiring"):
+        edit(copy[name], "dtoverlay=spi0-1cs\n", "", count=10)
+    failed(run(copy), "GPIO7 (SPI0 CE1) is locker 8 door but dtoverlay=spi0-1cs is not documented")
+
+
+def test_uart_pins_need_the_uart_and_console_off(copy):
+    for name in ("setup", "wiring"):
+        edit(copy[name], "enable_uart=0\n", "", count=10)
+        edit(copy[name], "console=serial0", "the console", count=10)
+    failed(
+        run(copy),
+        "GPIO14 (buzzer), GPIO15 (red LED) in use but enable_uart=0 is not documented",
+        "removing console=serial0 from cmdline.txt is not documented",
+    )
+
+
+def test_strict_gpiod_must_be_documented(copy):
+    for name in ("setup", "wiring"):
+        edit(copy[name], "dtparam=strict_gpiod\n", "", count=10)
+    failed(run(copy), "dtparam=strict_gpiod is not documented")
+
+
+def test_the_boot_gpio_line_must_name_exactly_the_relays(copy):
+    edit(copy["config"], "relay_pin = 20", "relay_pin = 3")
+    failed(run(copy), "should name exactly the relay pins; missing GPIO3; not relays: GPIO20")
+
+
+def test_a_missing_file_fails(copy):
+    copy["svg"].unlink()
+    result = run(copy)
+    assert result.returncode == 1
+    assert "missing" in result.stderr
+
+
+# --- the diagram and the service units --------------------------------------------------------
+
+
+def test_the_diagram_is_self_contained_and_scalable():
+    text = FILES["svg"].read_text(encoding="utf-8")
+    root = check_pins.ET.fromstring(text)
+    assert root.get("viewBox") == "0 0 1400 1000"
+    assert not re.search(r"(?:href|src)\s*=\s*\"(?:https?:|//|file:)", text)
+    assert "@import" not in text and "@font-face" not in text
+
+
+def _unit(name: str) -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for line in (ROOT / "hardware" / "systemd" / name).read_text(encoding="utf-8").splitlines():
+        if "=" in line and not line.lstrip().startswith(("#", ";")):
+            key, _, value = line.partition("=")
+            settings.setdefault(key.strip(), []).append(value.strip())
+    return settings
+
+
+def test_the_kiosk_unit_restarts_and_never_requires_the_network():
+    unit = _unit("commonshed-kiosk.service")
+    assert unit["Restart"] == ["always"] and unit["RestartSec"] == ["2"]
+    assert unit["User"] == ["commonshed"] and unit["Group"] == ["gpio"]
+    assert "spi" in unit["SupplementaryGroups"][0].split()
+    assert "network-online.target" in unit["After"][0]
+    assert "Requires" not in unit and "Requisite" not in unit and "BindsTo" not in unit
+    assert not any("network-online" in value for value in unit.get("Wants", []))
+    assert unit["ExecStart"][0].endswith("kiosk run --config /etc/commonshed/kiosk.toml")
+
+
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [
+        ("commonshed-hub-web.service", "commonshed hub serve"),
+        ("commonshed-hub-ingest.service", "commonshed hub ingest"),
+        ("commonshed-broker.service", "commonshed broker run"),
+    ],
+)
+def test_the_central_host_units_share_the_hub_environment(name, command):
+    unit = _unit(name)
+    assert unit["EnvironmentFile"] == ["/etc/commonshed/hub.env"]
+    assert command in unit["ExecStart"][0].replace("/opt/commonshed/src/.venv/bin/", "")
+    assert unit["Restart"] == ["always"]
