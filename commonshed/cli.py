@@ -35,11 +35,23 @@ class RoleGroup(click.Group):
                 f"`commonshed {name}` needs {error.name}, which is not installed here. "
                 f"Install the matching extra, e.g. pip install 'commonshed[{_extra(name)}]'."
             ) from None
-        return getattr(module, attribute)
+        command = getattr(module, attribute)
+        if name == "hub":
+            _attach_web(command)
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
             formatter.write_dl([(name, help_) for name, (_, _, help_) in ROLES.items()])
+
+
+def _attach_web(hub_group: click.Group) -> None:
+    """Add `hub serve` from the dashboard (the hub itself never imports the dashboard)."""
+    try:
+        from dashboard.cli import serve
+    except ImportError:  # a hub install without the web extra still administers
+        return
+    hub_group.add_command(serve)
 
 
 def _extra(role: str) -> str:

@@ -109,23 +109,6 @@ def demo_data(hub: Hub, force: bool) -> None:
         click.echo(f"  {card.uid}  member {card.member_number}  {card.name} ({card.roles})")
 
 
-@hub.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int)
-@pass_hub
-def serve(hub: Hub, host: str, port: int, threads: int) -> None:
-    """Serve the dashboard, tablet and API with waitress (a production WSGI server)."""
-    import waitress
-
-    from dashboard import create_app
-
-    hub.migrated_engine()
-    app = create_app({"DATA_DIR": str(hub.data_dir), "DATABASE_URL": hub.database_url})
-    click.echo(f"Commonshed hub on http://{host}:{port}/")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="commonshed")
-
-
 # --- members ------------------------------------------------------------------------------
 
 
@@ -435,3 +418,51 @@ def steward_issue_token(hub: Hub, number: str, name: str) -> None:
     with transaction(hub.migrated_engine()) as session:
         token = accounts.issue_token(session, members.member_by_number(session, number).id, name)
     click.echo(token)
+
+
+# --- MQTT ingest --------------------------------------------------------------------------
+
+
+@hub.command()
+@click.option("--mqtt-host", default="127.0.0.1", show_default=True)
+@click.option("--mqtt-port", default=1883, show_default=True, type=int)
+@click.option(
+    "--broker-data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where `commonshed broker` keeps the hub's credentials (default: data dir).",
+)
+@click.option(
+    "--worker",
+    default=1,
+    show_default=True,
+    type=int,
+    help="This worker's number; run several to share the load.",
+)
+@pass_hub
+def ingest(
+    hub: Hub, mqtt_host: str, mqtt_port: int, broker_data_dir: Path | None, worker: int
+) -> None:
+    """Ingest kiosk events, answer kiosk requests and publish allow-lists until stopped."""
+    import logging
+    import signal
+
+    from broker.provision import load_credentials
+    from hub.ingest import IngestWorker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    credentials = load_credentials(broker_data_dir or hub.data_dir, "hub")
+    worker_ = IngestWorker(
+        hub.migrated_engine(),
+        host=mqtt_host,
+        port=mqtt_port,
+        username=credentials.username,
+        password=credentials.password,
+        client_id=f"hub-ingest-{worker}",
+    )
+    signal.signal(signal.SIGTERM, lambda *_: worker_.stop_soon())
+    click.echo(f"Ingest worker {worker} on {mqtt_host}:{mqtt_port}; Ctrl-C stops it.", err=True)
+    try:
+        worker_.run_forever()
+    except KeyboardInterrupt:
+        pass

@@ -15,6 +15,7 @@ from typing import TextIO
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
+from hub import sync
 from hub.clock import utcnow
 from hub.errors import DomainError, InvalidInput
 from hub.inventory import (
@@ -193,6 +194,7 @@ def _write_members(session: Session, staged: list[tuple[dict, list[str]]]) -> No
     ]
     if cards:
         session.execute(insert(Card), cards)
+    sync.bump(session)  # Core inserts skip the ORM's flush hook
 
 
 # --- tools --------------------------------------------------------------------------------
@@ -216,6 +218,7 @@ def import_tools(
             progress(1)
     if report.ok and not dry_run and staged:
         session.execute(insert(Tool), [tool | {"added_at": utcnow()} for tool in staged])
+        sync.bump(session)
     return report
 
 

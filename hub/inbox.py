@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import LargeBinary
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 from hub.clock import utcnow
 
@@ -38,3 +39,29 @@ def record_event(session: Session, event: InboxEvent) -> bool:
         # A concurrent worker recorded the same event first: it owns the effect.
         return False
     return True
+
+
+class DeadLetter(SQLModel, table=True):
+    """A message that could not be understood: kept with its raw bytes and the reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    topic: str = Field(max_length=300)
+    kiosk_id: str | None = Field(default=None, max_length=32, index=True)
+    reason: str = Field(max_length=1000)
+    payload: bytes = Field(sa_type=LargeBinary)
+
+
+def record_dead_letter(
+    session: Session, *, topic: str, payload: bytes, reason: str, kiosk_id: str | None = None
+) -> DeadLetter:
+    """Keep a malformed message for a person to look at; nothing else is changed."""
+    letter = DeadLetter(topic=topic[:300], payload=bytes(payload), reason=reason[:1000],
+                        kiosk_id=kiosk_id)
+    session.add(letter)
+    return letter
+
+
+def dead_letters(session: Session, *, limit: int = 100) -> list[DeadLetter]:
+    """Return the newest dead letters."""
+    return list(session.exec(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)))

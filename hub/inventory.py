@@ -60,7 +60,7 @@ class Tool(SQLModel, table=True):
 def parse_kiosk_id(value: str) -> str:
     """Return a kiosk id (lowercase letters, digits and -, as MQTT usernames) or refuse it."""
     kiosk_id = (value or "").strip()
-    if not KIOSK_ID_PATTERN.match(kiosk_id):
+    if not KIOSK_ID_PATTERN.fullmatch(kiosk_id):
         raise InvalidInput(
             f"Kiosk id {value!r} must be 1-32 lowercase letters, digits or '-'.", field="kiosk_id"
         )
@@ -132,7 +132,7 @@ def lockers_of(session: Session, kiosk_id: str) -> list[Locker]:
 def parse_tool_code(value: str) -> str:
     """Return a tool code (asset tag, uppercase letters, digits, '-') or refuse it."""
     code = (value or "").strip().upper()
-    if not TOOL_CODE_PATTERN.match(code):
+    if not TOOL_CODE_PATTERN.fullmatch(code):
         raise InvalidInput(
             f"Tool code {value!r} must be 1-24 letters, digits or '-'.", field="code"
         )

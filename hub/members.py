@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
+import hub.sync  # noqa: F401  (kiosk-visible changes bump the sync version)
 from broker.uids import canonical_uid
 from hub.clock import utcnow
 from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound, TrainingRequired
@@ -126,7 +127,7 @@ def parse_uid(value: str, field: str = "uid") -> str:
 def parse_member_number(value: str) -> str:
     """Return a member number (1-10 digits) or refuse it."""
     number = (value or "").strip()
-    if not MEMBER_NUMBER_PATTERN.match(number):
+    if not MEMBER_NUMBER_PATTERN.fullmatch(number):
         raise InvalidInput(f"Member number {value!r} must be 1 to 10 digits.", field="number")
     return number
 
@@ -274,7 +275,7 @@ def add_training(
 ) -> Training:
     """Define a training (an induction) that tools and machines may require."""
     code = (code or "").strip().lower()
-    if not CODE_PATTERN.match(code):
+    if not CODE_PATTERN.fullmatch(code):
         raise InvalidInput(
             f"Training code {code!r} must be lowercase letters, digits, - or _.", field="code"
         )

@@ -8,9 +8,11 @@ from hub.inventory import Tool, add_locker, add_tool, register_kiosk
 from hub.members import Member, add_member, assign_card
 
 
-def a_kiosk(session: Session, kiosk_id: str = "shed-1", *, slots: int = 4) -> str:
+def a_kiosk(
+    session: Session, kiosk_id: str = "shed-1", *, slots: int = 4, site: str = "north"
+) -> str:
     """Register a kiosk with ``slots`` lockers and return its id."""
-    register_kiosk(session, kiosk_id, site="north", name=f"Kiosk {kiosk_id}")
+    register_kiosk(session, kiosk_id, site=site, name=f"Kiosk {kiosk_id}")
     for slot in range(1, slots + 1):
         add_locker(session, kiosk_id, slot)
     return kiosk_id

@@ -115,7 +115,11 @@ def test_tools_import_checks_lockers_kiosks_and_trainings(engine):
         (7, "loan_days"),
         (8, "code"),
     ]
-    good = "code,name,category,kiosk,slot\ndrill-1,Drill,Power Tools,shed-1,1\nTENT-1,Tent,outdoors,,\n"
+    good = (
+        "code,name,category,kiosk,slot\n"
+        "drill-1,Drill,Power Tools,shed-1,1\n"
+        "TENT-1,Tent,outdoors,,\n"
+    )
     with transaction(engine) as session:
         assert import_tools(session, io.StringIO(good)).written == 2
 

@@ -1,0 +1,231 @@
+"""Apply kiosk events to the hub's records, each exactly once.
+
+A kiosk event is a fact: the kiosk decided from its allow-list and the locker opened, so the
+hub records what happened even if its own rules have moved on since (a member suspended a
+second ago still took the drill). Rules the hub must still enforce, such as a card nobody
+holds, make the event ``rejected``: it is kept in the inbox with its reason, acknowledged so the
+kiosk stops resending it, and shown to stewards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+from sqlmodel import Session, select
+
+from broker import messages as wire
+from hub import fleet, maintenance, timebank
+from hub.clock import as_utc
+from hub.errors import DomainError
+from hub.inbox import InboxEvent, already_processed, record_event
+from hub.inventory import Tool, ToolStatus, tool_by_code
+from hub.loans import Loan, open_loan
+from hub.members import Member, card_by_uid, get_member
+
+Status = Literal["applied", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one event; it is what the hub acknowledges to the kiosk."""
+
+    event_id: str
+    status: Status
+    reason: str | None = None
+
+    def ack(self) -> wire.EventAck:
+        return wire.EventAck(event_id=self.event_id, status=self.status, reason=self.reason)
+
+
+def apply_event(session: Session, event: wire.Event) -> Outcome:
+    """Apply ``event`` once, in the caller's transaction, with its inbox row beside it."""
+    if (seen := already_processed(session, event.event_id)) is not None:
+        return Outcome(event.event_id, "duplicate", seen.reason)
+    at = as_utc(event.kiosk_time)
+    fleet.note_seen(session, event.kiosk_id)
+    try:
+        with session.begin_nested():  # the effect alone rolls back on refusal
+            APPLY[event.type](session, event, at)
+        outcome = Outcome(event.event_id, "applied")
+    except DomainError as refused:
+        outcome = Outcome(event.event_id, "rejected", refused.message)
+    row = InboxEvent(
+        event_id=event.event_id,
+        kiosk_id=event.kiosk_id,
+        seq=event.seq,
+        kind=event.type,
+        kiosk_time=at,
+        outcome=outcome.status,
+        reason=outcome.reason,
+    )
+    if not record_event(session, row):  # a concurrent worker won the race for this id
+        raise DuplicateRace(event.event_id)
+    return outcome
+
+
+class DuplicateRace(Exception):
+    """Another worker committed the same event id first; roll back and ack as duplicate."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(event_id)
+        self.event_id = event_id
+
+
+# --- one function per event type ----------------------------------------------------------
+
+
+def _loan_out(session: Session, event: wire.LoanOutEvent, at) -> None:
+    """Record the loan the kiosk allowed; close a loan the tool was still on, if any."""
+    member, tool = (
+        _member(session, event.body.card_uid),
+        tool_by_code(session, event.body.tool_code),
+    )
+    if (stale := open_loan(session, tool.id)) is not None:
+        # The return reached us after this loan (another kiosk, or a lost tap): it is back.
+        stale.returned_at, stale.return_kiosk_id = at, event.kiosk_id
+        stale.return_note = "Closed by the next loan: the return was not recorded."
+        session.add(stale)
+        session.flush()
+    loan = Loan(
+        tool_id=tool.id,
+        member_id=member.id,
+        kiosk_id=event.kiosk_id,
+        out_at=at,
+        due_at=at + timedelta(days=tool.loan_days),
+        event_id=event.event_id,
+    )
+    if tool.status == ToolStatus.AVAILABLE:
+        tool.status = ToolStatus.ON_LOAN
+    session.add_all([loan, tool])
+
+
+def _tool_return(session: Session, event: wire.ToolReturnEvent, at) -> None:
+    """Close the loan with its condition; "needs repair" opens a blocking ticket."""
+    body = event.body
+    member, tool = _member(session, body.card_uid), tool_by_code(session, body.tool_code)
+    if open_loan(session, tool.id) is None:
+        _late_return(session, event, member, tool, at)
+        return
+    maintenance.return_with_condition(
+        session,
+        tool_id=tool.id,
+        condition=body.condition,
+        note=body.note,
+        kiosk_id=event.kiosk_id,
+        member_id=member.id,
+        now=at,
+    )
+
+
+def _late_return(session, event: wire.ToolReturnEvent, member: Member, tool: Tool, at) -> None:
+    """A return for a loan already closed: keep its condition, and its repair ticket."""
+    loan = session.exec(
+        select(Loan).where(Loan.tool_id == tool.id).order_by(Loan.out_at.desc())
+    ).first()
+    if loan is not None and loan.return_condition is None:
+        loan.return_condition, loan.return_note = event.body.condition, event.body.note
+        session.add(loan)
+    if event.body.condition == "needs_repair":
+        maintenance.open_ticket(
+            session,
+            tool_id=tool.id,
+            note=event.body.note,
+            source=maintenance.TicketSource.RETURN,
+            opened_by=member.id,
+            blocking=True,
+            loan_id=loan.id if loan else None,
+            now=at,
+        )
+
+
+def _repair_logged(session: Session, event: wire.RepairLoggedEvent, at) -> None:
+    """Record the repair and claim its hours (a steward approves them on the dashboard)."""
+    body = event.body
+    member, tool = _member(session, body.card_uid), tool_by_code(session, body.tool_code)
+    ticket = next(iter(maintenance.live_tickets(session, tool_id=tool.id)), None)
+    timebank.log_repair(
+        session,
+        member_id=member.id,
+        tool_id=tool.id,
+        hours=body.hours,
+        note=body.note,
+        source=maintenance.RepairSource.KIOSK,
+        ticket_id=ticket.id if ticket else None,
+        now=at,
+    )
+
+
+def _maintenance_opened(session: Session, event: wire.MaintenanceOpenedEvent, at) -> None:
+    """Open a blocking ticket for the tool a steward flagged at the kiosk."""
+    steward, tool = (
+        _member(session, event.body.card_uid),
+        tool_by_code(session, event.body.tool_code),
+    )
+    maintenance.open_ticket(
+        session,
+        tool_id=tool.id,
+        note=event.body.note,
+        source=maintenance.TicketSource.KIOSK,
+        opened_by=steward.id,
+        blocking=True,
+        now=at,
+    )
+
+
+def _door_opened(session: Session, event: wire.DoorOpenedEvent, at) -> None:
+    """Nothing to store beyond the inbox row: an opened door after an unlock is normal."""
+
+
+def _door_closed(session: Session, event: wire.DoorClosedEvent, at) -> None:
+    fleet.clear_door_left_open(session, event.kiosk_id, event.body.locker_slot, at)
+
+
+def _door_left_open(session: Session, event: wire.DoorLeftOpenEvent, at) -> None:
+    fleet.raise_alarm(
+        session,
+        event.kiosk_id,
+        event.body.locker_slot,
+        fleet.AlarmKind.DOOR_LEFT_OPEN,
+        at,
+        event.event_id,
+    )
+
+
+def _door_forced(session: Session, event: wire.DoorForcedEvent, at) -> None:
+    fleet.raise_alarm(
+        session,
+        event.kiosk_id,
+        event.body.locker_slot,
+        fleet.AlarmKind.DOOR_FORCED,
+        at,
+        event.event_id,
+    )
+
+
+def _card_refused(session: Session, event: wire.CardRefusedEvent, at) -> None:
+    body = event.body
+    fleet.record_refusal(session, event.kiosk_id, body.card_uid, body.reason, body.tool_code, at)
+
+
+def _member(session: Session, card_uid: str) -> Member:
+    """Return the card's holder, even if the card was revoked since the kiosk honoured it.
+
+    A card the hub has never issued makes the event rejected.
+    """
+    return get_member(session, card_by_uid(session, card_uid).member_id)
+
+
+APPLY = {
+    "loan_out": _loan_out,
+    "tool_return": _tool_return,
+    "repair_logged": _repair_logged,
+    "maintenance_opened": _maintenance_opened,
+    "door_opened": _door_opened,
+    "door_closed": _door_closed,
+    "door_left_open": _door_left_open,
+    "door_forced": _door_forced,
+    "card_refused": _card_refused,
+}
+assert set(APPLY) == set(wire.EVENT_TYPES), "every event type on the wire needs an applier"
