@@ -7,6 +7,7 @@ data directory the first one set up.
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,9 +16,13 @@ from pathlib import Path
 
 import click
 
+from broker.provision import ensure_hub_credentials, provision_kiosk
 from hub import settings
+from hub.demo import DEMO_STEWARD_PASSWORD, SITE, demo_uid
+from hub.demo import KIOSKS as DEMO_KIOSKS
 
 PYTHON = sys.executable
+KIOSKS = tuple(DEMO_KIOSKS)  # the demo library's kiosks, each simulated
 
 
 @dataclass
@@ -64,32 +69,60 @@ class Supervisor:
                 part.process.wait()
 
 
+def commonshed(*args: str) -> list[str]:
+    """Return the command line of ``commonshed ARGS`` in this interpreter."""
+    return [PYTHON, "-m", "commonshed", *args]
+
+
 def hub_command(data: Path, *args: str) -> list[str]:
     """Return the command line of ``commonshed hub`` on ``data``."""
-    return [PYTHON, "-m", "commonshed", "hub", "--data-dir", str(data), *args]
+    return commonshed("hub", "--data-dir", str(data), *args)
 
 
-def prepare_hub(data: Path) -> None:
-    """Migrate the database and seed the demo library the first time."""
+def prepare(data: Path) -> None:
+    """Migrate the database, seed the demo library the first time, provision the kiosks."""
     for args in (("init",), ("demo-data",)):
         subprocess.run(hub_command(data, *args), check=True)
+    ensure_hub_credentials(data)
+    for kiosk_id in KIOSKS:
+        provision_kiosk(data, kiosk_id, site=SITE)
 
 
 @click.command()
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where everything is kept (default $COMMONSHED_DATA_DIR or ./data).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where everything is kept (default $COMMONSHED_DATA_DIR or ./data).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the web binds to.")
 @click.option("--web-port", default=8000, show_default=True, type=int)
-def up(data_dir: Path | None, host: str, web_port: int) -> None:
+@click.option(
+    "--mqtt-port",
+    default=18830,
+    show_default=True,
+    type=int,
+    help="Our Mosquitto's port (not 1883, which a system Mosquitto may hold).",
+)
+@click.option(
+    "--kiosk-port",
+    default=8081,
+    show_default=True,
+    type=int,
+    help="First simulated kiosk screen's port; the next kiosk uses the next port.",
+)
+def up(data_dir: Path | None, host: str, web_port: int, mqtt_port: int, kiosk_port: int) -> None:
     """Start the whole system on its embedded defaults; Ctrl-C stops it all."""
     data = settings.data_dir(data_dir)
-    prepare_hub(data)
+    prepare(data)
     supervisor = Supervisor(data / "logs")
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        supervisor.start(Part("hub-web", hub_command(data, "serve", "--host", host,
-                                                     "--port", str(web_port))))
-        _print_where_to_go(host, web_port, data)
+        for part in parts(data, host, web_port, mqtt_port, kiosk_port):
+            supervisor.start(part)
+            if part.name == "mosquitto":
+                _wait_for_port("127.0.0.1", mqtt_port, part)
+        _print_where_to_go(host, web_port, kiosk_port, data)
         _watch(supervisor)
     except KeyboardInterrupt:
         click.echo("\nStopping Commonshed ...")
@@ -98,19 +131,81 @@ def up(data_dir: Path | None, host: str, web_port: int) -> None:
         click.echo("Stopped.")
 
 
+def parts(data: Path, host: str, web_port: int, mqtt_port: int, kiosk_port: int) -> list[Part]:
+    """Return the processes of the whole system, in the order they must start."""
+    mqtt = ["--mqtt-host", "127.0.0.1", "--mqtt-port", str(mqtt_port)]
+    kiosks = [
+        Part(
+            kiosk_id,
+            commonshed(
+                "kiosk",
+                "simulate",
+                "--kiosk-id",
+                kiosk_id,
+                "--site",
+                SITE,
+                *mqtt,
+                "--broker-data-dir",
+                str(data),
+                "--screen-port",
+                str(kiosk_port + index),
+                "--data-dir",
+                str(data / "kiosks" / kiosk_id),
+            ),
+        )
+        for index, kiosk_id in enumerate(KIOSKS)
+    ]
+    return [
+        Part(
+            "mosquitto",
+            commonshed("broker", "run", "--data-dir", str(data), "--port", str(mqtt_port)),
+        ),
+        Part("hub-ingest", hub_command(data, "ingest", *mqtt, "--broker-data-dir", str(data))),
+        Part("hub-web", hub_command(data, "serve", "--host", host, "--port", str(web_port))),
+        *kiosks,
+    ]
+
+
+def _interrupt(*_args) -> None:
+    raise KeyboardInterrupt
+
+
+def _wait_for_port(host: str, port: int, part: Part, timeout: float = 15.0) -> None:
+    """Wait until ``part`` accepts connections on ``port``, or fail saying which part."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if part.process and part.process.poll() is not None:
+            break
+        with socket.socket() as probe:
+            probe.settimeout(0.2)
+            if probe.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.1)
+    raise click.ClickException(f"{part.name} did not start on port {port}; see its log.")
+
+
 def _watch(supervisor: Supervisor) -> None:
     """Wait until a part dies (then say which and where its log is) or Ctrl-C."""
     while (dead := supervisor.first_exited()) is None:
         time.sleep(0.5)
     raise click.ClickException(
         f"{dead.name} stopped (exit {dead.process.returncode}); see "
-        f"{supervisor.log_dir / (dead.name + '.log')}")
+        f"{supervisor.log_dir / (dead.name + '.log')}"
+    )
 
 
-def _print_where_to_go(host: str, web_port: int, data: Path) -> None:
+def _print_where_to_go(host: str, web_port: int, kiosk_port: int, data: Path) -> None:
     base = f"http://{host}:{web_port}"
+    kiosk_lines = "\n".join(
+        f"  Kiosk {kiosk_id} screen + simulator  http://127.0.0.1:{kiosk_port + i}/"
+        for i, kiosk_id in enumerate(KIOSKS)
+    )
     click.echo(f"""
 Commonshed is running. Data and logs: {data}
+  Steward dashboard            {base}/steward/   (member 1001, password {DEMO_STEWARD_PASSWORD!r})
+  Booking tablet               {base}/tablet/
   Tool library (open records)  {base}/
+{kiosk_lines}
+Demo cards: {", ".join(demo_uid(i) for i in range(4))} (tap them on a kiosk's simulator panel).
 Press Ctrl-C to stop everything.
 """)
