@@ -28,8 +28,9 @@ DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 def members_csv(rows: int) -> str:
     """Return a CSV of ``rows`` members, each with one 4-byte card."""
     lines = ["number,name,email,phone,roles,cards"]
-    lines += [f"{10000 + i},Member {i},m{i}@example.org,,member,{0xA0000000 + i:08X}"
-              for i in range(rows)]
+    lines += [
+        f"{10000 + i},Member {i},m{i}@example.org,,member,{0xA0000000 + i:08X}" for i in range(rows)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -48,13 +49,17 @@ def time_import(url: str, text: str) -> float:
 
 def time_raw_insert(url: str, rows: int) -> float:
     """Insert the same number of (member, card) pairs with raw executemany; return seconds."""
-    data = [(f"{10000 + i}", f"Member {i}", f"m{i}@example.org", f"{0xA0000000 + i:08X}")
-            for i in range(rows)]
+    data = [
+        (f"{10000 + i}", f"Member {i}", f"m{i}@example.org", f"{0xA0000000 + i:08X}")
+        for i in range(rows)
+    ]
     engine = make_engine(url)
     with engine.raw_connection().driver_connection as conn:  # type: ignore[union-attr]
         cursor = conn.cursor()
-        cursor.execute("CREATE TABLE raw_member (number TEXT PRIMARY KEY, name TEXT, "
-                       "email TEXT, card TEXT UNIQUE)")
+        cursor.execute(
+            "CREATE TABLE raw_member (number TEXT PRIMARY KEY, name TEXT, "
+            "email TEXT, card TEXT UNIQUE)"
+        )
         marker = "?" if engine.dialect.name == "sqlite" else "%s"
         start = time.perf_counter()
         cursor.execute("BEGIN") if engine.dialect.name == "sqlite" else None
@@ -85,7 +90,8 @@ def main() -> None:
     args = parser.parse_args()
     text = members_csv(args.rows)
     print(f"Import of {args.rows:,} members with cards from CSV (one transaction)")
-    print(f"{'backend':<11} {'import s':>9} {'rows/s':>9} {'raw s':>8} {'raw rows/s':>11} {'ratio':>6}")
+    header = ("backend", "import s", "rows/s", "raw s", "raw rows/s", "ratio")
+    print("{:<11} {:>9} {:>9} {:>8} {:>11} {:>6}".format(*header))
     with tempfile.TemporaryDirectory() as tmp:
         urls = {"sqlite": (f"sqlite:///{Path(tmp) / 'a.db'}", f"sqlite:///{Path(tmp) / 'b.db'}")}
         created = []
@@ -96,8 +102,10 @@ def main() -> None:
         try:
             for backend, (import_url, raw_url) in urls.items():
                 ours, raw = time_import(import_url, text), time_raw_insert(raw_url, args.rows)
-                print(f"{backend:<11} {ours:>9.2f} {args.rows / ours:>9,.0f} {raw:>8.2f} "
-                      f"{args.rows / raw:>11,.0f} {ours / raw:>5.1f}x")
+                print(
+                    f"{backend:<11} {ours:>9.2f} {args.rows / ours:>9,.0f} {raw:>8.2f} "
+                    f"{args.rows / raw:>11,.0f} {ours / raw:>5.1f}x"
+                )
         finally:
             for _, name in created:
                 drop_pg(args.pg_url, name)

@@ -102,7 +102,8 @@ def demo_data(hub: Hub, force: bool) -> None:
             return
         cards = demo.seed(session)
     click.echo(
-        f"Demo library seeded. Stewards 1001-1003 sign in with {demo.DEMO_STEWARD_PASSWORD!r}."
+        f"Demo library seeded. Stewards 1001-1003 sign in with {demo.DEMO_STEWARD_PASSWORD!r};"
+        f" every member's tablet PIN is {demo.DEMO_PIN}."
     )
     click.echo("Cards to try:")
     for card in cards:

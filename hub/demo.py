@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from hub.accounts import StewardLogin, set_password
+from hub.bookings import MemberPin, add_resource, set_pin
 from hub.clock import utcnow
 from hub.errors import DomainError
 from hub.inventory import Tool, add_locker, add_tool, register_kiosk, take_out_of_service
@@ -21,6 +22,13 @@ from hub.members import Member, Role, add_member, add_training, assign_card, gra
 SITE = "north"
 # Printed by `commonshed hub demo-data` and `commonshed up`; a demo, not a secret.
 DEMO_STEWARD_PASSWORD = "commons-demo-2026"
+DEMO_PIN = "2468"  # every demo member's tablet PIN
+MACHINES = [  # code, name, training, rules
+    ("laser", "Laser cutter", "laser", {"max_booking_minutes": 120, "max_minutes_per_week": 240}),
+    ("printer-1", "3D printer (Prusa)", None, {"slot_minutes": 60, "max_booking_minutes": 240}),
+    ("sewing", "Sewing machine", None, {}),
+    ("bench", "Woodshop bench", "router", {"slot_minutes": 60, "max_booking_minutes": 180}),
+]
 KIOSKS = {"shed-1": "Tool shed, north wall", "shed-2": "Tool shed, workshop door"}
 LOCKERS_PER_KIOSK = 8
 TRAININGS = [
@@ -130,6 +138,7 @@ def seed(session: Session, *, now: datetime | None = None, seed_value: int = 7) 
     tools = _add_tools(session)
     _add_trainings_held(session, members, rng, now)
     _add_history(session, members, tools, rng, now)
+    _add_machines_and_pins(session, members)
     return _cards_to_try(session, members)
 
 
@@ -229,6 +238,15 @@ def _add_history(session, members, tools, rng, now) -> None:
         now=now - timedelta(days=12),
     )  # overdue: tents go for a week
     take_out_of_service(session, tools[4].id, "Pad worn through; velcro does not hold")
+
+
+def _add_machines_and_pins(session: Session, members: list[Member]) -> None:
+    """Add the makerspace machines; give every member the demo PIN (hashed once)."""
+    for code, name, training, rules in MACHINES:
+        add_resource(session, code=code, name=name, training=training, **rules)
+    set_pin(session, members[0].id, DEMO_PIN)
+    pin_hash = session.get(MemberPin, members[0].id).pin_hash
+    session.add_all(MemberPin(member_id=m.id, pin_hash=pin_hash) for m in members[1:])
 
 
 def _cards_to_try(session: Session, members: list[Member]) -> list[DemoCard]:

@@ -38,9 +38,11 @@ from broker.topics import (
 )
 from hub import fleet, inbox
 from hub.allowlists import build_allowlist, build_config
+from hub.bookings import sweep_bookings
 from hub.db import reading, transaction
 from hub.inventory import Kiosk, list_kiosks
 from hub.kiosk_events import DuplicateRace, Outcome, apply_event
+from hub.maintenance import open_due_tickets
 from hub.requests import answer
 from hub.sync import current_version
 
@@ -82,8 +84,10 @@ class IngestWorker:
         password: str,
         client_id: str = "hub-ingest-1",
         publish_interval: float = 0.25,
+        housekeeping_interval: float = 60.0,
     ) -> None:
         self.engine, self.publish_interval = engine, publish_interval
+        self.housekeeping_interval = housekeeping_interval
         self.events: queue.Queue[Inbound] = queue.Queue()
         self.requests: queue.Queue[Inbound] = queue.Queue()
         self._stopping = threading.Event()
@@ -108,7 +112,13 @@ class IngestWorker:
     def start(self) -> IngestWorker:
         """Connect and start the worker's threads."""
         self.client.loop_start()
-        for target in (self._events_loop, self._requests_loop, self._publisher_loop):
+        loops = (
+            self._events_loop,
+            self._requests_loop,
+            self._publisher_loop,
+            self._housekeeping_loop,
+        )
+        for target in loops:
             thread = threading.Thread(target=target, name=f"ingest-{target.__name__}", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -243,6 +253,16 @@ class IngestWorker:
                     version = latest
             except Exception:  # noqa: BLE001  (a database hiccup must not end the publisher)
                 log.exception("publishing allow-lists failed; retrying")
+
+    def _housekeeping_loop(self) -> None:
+        """Release booking no-shows and open due maintenance tickets, once a minute."""
+        while not self._stopping.wait(self.housekeeping_interval):
+            try:
+                with transaction(self.engine) as session:
+                    sweep_bookings(session)
+                    open_due_tickets(session)
+            except Exception:  # noqa: BLE001  (try again next round)
+                log.exception("housekeeping failed; retrying next round")
 
     def publish_snapshots(self) -> int:
         """Publish each kiosk's allow-list and config if their content changed; return count."""

@@ -62,6 +62,10 @@ def lend_tool(
     member, tool = get_member(session, member_id), get_tool(session, tool_id)
     require_active(member)
     require_lendable(session, tool)
+    # NOTE: imported here, not at the top, because hub.maintenance builds on this module.
+    from hub.maintenance import require_service_not_overdue
+
+    require_service_not_overdue(session, tool, now=now)
     require_training(session, member, tool.training_id, now=now)
     loan = Loan(
         tool_id=tool.id,

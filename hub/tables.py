@@ -5,6 +5,17 @@ Alembic's environment and the test fixtures import this; add a new table module 
 
 from sqlmodel import SQLModel
 
-from hub import inbox, inventory, loans, members  # noqa: F401  (registers the tables)
+import hub.bookings  # noqa: F401  (shared-asset scheduling)
+import hub.timebank  # noqa: F401  (registers the timebank, maintenance and ledger tables)
+from hub import (  # noqa: F401
+    accounts,
+    audit,
+    fleet,
+    inbox,
+    inventory,
+    loans,
+    members,
+    sync,
+)
 
 metadata = SQLModel.metadata

@@ -1,0 +1,46 @@
+// The booking tablet: keep the card reader's field focused, and sign out after idle time.
+(function () {
+  "use strict";
+
+  // A USB keyboard-wedge reader "types" the UID and Enter into whatever has focus.
+  function keepCardFieldFocused() {
+    var card = document.getElementById("card-uid");
+    if (!card) return;
+    var typingElsewhere = function () {
+      var active = document.activeElement;
+      return active && active !== card && (active.tagName === "INPUT" || active.tagName === "BUTTON");
+    };
+    card.focus();
+    document.addEventListener("pointerup", function () {
+      window.setTimeout(function () { if (!typingElsewhere()) card.focus(); }, 0);
+    });
+  }
+
+  // The server forgets an idle member too; this makes the page follow without a touch.
+  function signOutWhenIdle() {
+    var form = document.getElementById("leave-form");
+    if (!form) return;
+    var limit = parseInt(form.dataset.idleSeconds, 10) * 1000;
+    var warning = form.querySelector(".idle-warning");
+    var count = form.querySelector(".idle-count");
+    var last = Date.now(), leaving = false;
+    ["pointerdown", "keydown", "touchstart", "scroll"].forEach(function (kind) {
+      document.addEventListener(kind, function () { last = Date.now(); }, { passive: true });
+    });
+    window.setInterval(function () {
+      var left = limit - (Date.now() - last);
+      warning.hidden = left > 20000;
+      count.textContent = Math.max(0, Math.ceil(left / 1000));
+      if (left <= 0 && !leaving) {
+        leaving = true;
+        form.elements.idle.value = "1";
+        form.submit();
+      }
+    }, 1000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    keepCardFieldFocused();
+    signOutWhenIdle();
+  });
+})();

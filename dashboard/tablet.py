@@ -1,0 +1,362 @@
+"""The booking tablet by the door: identify by card or PIN, see slots, book in two taps, cancel.
+
+The member is always the one identified on this tablet (kept in the server-side signed session),
+never one named by a form. The tablet forgets the member after a short idle time, both in the
+page (a timer) and here (a timestamp checked on every request).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from dashboard.database import reading, transaction
+from hub import bookings
+from hub.bookings.hours import local, local_day
+from hub.bookings.models import DEFAULT_TIMEZONE
+from hub.clock import as_utc, utcnow
+from hub.errors import Conflict, DomainError, InvalidInput, NotFound
+from hub.members import Member, get_member, member_for_card, require_active
+
+bp = Blueprint("tablet", __name__, url_prefix="/tablet")
+IDLE_SECONDS = 90
+MEMBER_KEY, SEEN_KEY = "tablet_member_id", "tablet_seen_at"
+REFUSAL_STATUS = ((NotFound, 404), (Conflict, 409), (PermissionError, 403), (DomainError, 422))
+
+
+# --- who is at the tablet -----------------------------------------------------------------
+
+
+def now() -> datetime:
+    """Return the tablet's time (tests set TABLET_CLOCK to control it)."""
+    return as_utc(current_app.config.get("TABLET_CLOCK", utcnow)())
+
+
+def idle_seconds() -> int:
+    return int(current_app.config.get("TABLET_IDLE_SECONDS", IDLE_SECONDS))
+
+
+@bp.before_request
+def forget_idle_member() -> None:
+    """Forget the member after the idle time; refuse a form that names another member."""
+    seen = session.get(SEEN_KEY)
+    if session.get(MEMBER_KEY) is not None and now().timestamp() - (seen or 0) > idle_seconds():
+        _forget()
+        _say_signed_out_when_idle()
+    if session.get(MEMBER_KEY) is not None:
+        session[SEEN_KEY] = now().timestamp()
+    _refuse_forged_member()
+
+
+def _refuse_forged_member() -> None:
+    """Refuse a POST whose form names a member other than the one identified here."""
+    named = request.form.get("member_id") if request.method == "POST" else None
+    if named is not None and named != str(session.get(MEMBER_KEY)):
+        abort(403, "The member comes from who is identified on this tablet, never from the form.")
+
+
+def _say_signed_out_when_idle() -> None:
+    """Flash, once per request, that the tablet signed the member out for being idle."""
+    if not g.get("told_idle"):
+        g.told_idle = True
+        flash(f"Signed out after {idle_seconds()} seconds without a touch.", "info")
+
+
+def _forget() -> None:
+    session.pop(MEMBER_KEY, None)
+    session.pop(SEEN_KEY, None)
+
+
+def _identify(member: Member) -> None:
+    require_active(member)
+    session[MEMBER_KEY], session[SEEN_KEY] = member.id, now().timestamp()
+
+
+def member_required(view: Callable) -> Callable:
+    """Send a visitor who has not identified to the identify screen."""
+
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        member_id = session.get(MEMBER_KEY)
+        if member_id is None:
+            return redirect(url_for("tablet.index"))
+        with reading() as db:
+            g.tablet_member = get_member(db, member_id)
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+@bp.context_processor
+def tablet_helpers() -> dict:
+    """Give tablet templates the idle time and wall-clock formatting."""
+    return {
+        "idle_seconds": idle_seconds(),
+        "wall": local,
+        "site_time": _site_time,
+        "identified": MEMBER_KEY in session,
+    }
+
+
+def _site_time(moment: datetime) -> str:
+    """Return ``moment`` as the site's wall clock shows it, e.g. "Monday 30 November 09:00"."""
+    return f"{moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE)):%A %d %B %H:%M}"
+
+
+# --- identify -----------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    """Show the identify screen, or the machines once a member is identified."""
+    if session.get(MEMBER_KEY) is None:
+        return render_template("tablet/identify.html")
+    return machines()
+
+
+@member_required
+def machines():
+    """Show every bookable machine and whether it can be booked now."""
+    with reading() as db:
+        rows = [(r, bookings.unavailability(db, r)) for r in bookings.list_resources(db)]
+        pause = bookings.booking_pause_of(db, g.tablet_member.id, now=now())
+    return render_template("tablet/machines.html", rows=rows, pause=pause)
+
+
+@bp.post("/identify/card")
+def identify_by_card():
+    """Identify the member whose card the USB reader typed in."""
+    try:
+        with reading() as db:
+            _identify(member_for_card(db, request.form.get("uid", "")))
+    except DomainError as refused:
+        return _refuse_identify(refused.message, _status_of(refused))
+    return redirect(url_for("tablet.index"))
+
+
+@bp.post("/identify/pin")
+def identify_by_pin():
+    """Identify a member by member number and PIN; wrong PINs are counted and lock out."""
+    number = request.form.get("number", "").strip()
+    try:
+        with transaction() as db:  # commits the count of a wrong try
+            member = bookings.verify_pin(db, number, request.form.get("pin", ""), now=now())
+        if member is None:
+            return _refuse_identify("Member number or PIN not recognised.", 401, number)
+        _identify(member)
+    except DomainError as refused:
+        return _refuse_identify(refused.message, _status_of(refused), number)
+    return redirect(url_for("tablet.index"))
+
+
+def _status_of(refused: DomainError) -> int:
+    """Return the HTTP status of a refusal: 404, 409, 403 or 422."""
+    return next(code for kind, code in REFUSAL_STATUS if isinstance(refused, kind))
+
+
+def _refuse_identify(message: str, status: int, number: str = ""):
+    return render_template("tablet/identify.html", error=message, number=number), status
+
+
+@bp.post("/leave")
+def leave():
+    """Forget the member at once ("Done", or the page's idle timer)."""
+    _forget()
+    if request.form.get("idle"):
+        _say_signed_out_when_idle()
+    return redirect(url_for("tablet.index"))
+
+
+# --- slots and booking --------------------------------------------------------------------
+
+
+@bp.get("/machines/<code>")
+@member_required
+def slots(code: str):
+    """Show a machine's slots for a day or a week: free to tap, taken (never by whom), yours."""
+    week = request.args.get("view") == "week"
+    with reading() as db:
+        resource = bookings.resource_by_code(db, code)
+        first = _day_arg(request.args.get("day")) or local_day(resource, now())
+        first = first - timedelta(days=first.weekday()) if week else first
+        plans = bookings.availability(
+            db, resource.id, first, 7 if week else 1, member_id=g.tablet_member.id, now=now()
+        )
+        down = bookings.unavailability(db, resource)
+    step = timedelta(days=7 if week else 1)
+    return render_template(
+        "tablet/slots.html",
+        resource=resource,
+        plans=plans,
+        week=week,
+        down=down,
+        first=first,
+        before=first - step,
+        after=first + step,
+        today=local_day(resource, now()),
+    )
+
+
+@bp.get("/machines/<code>/confirm")
+@member_required
+def confirm(code: str):
+    """Ask to confirm a booking that starts at the tapped slot (the second tap books)."""
+    with reading() as db:
+        resource = bookings.resource_by_code(db, code)
+        starts = _start_arg(request.args.get("start"))
+        choices = _choices(db, resource, starts)
+    return render_template(
+        "tablet/confirm.html",
+        resource=resource,
+        starts=starts,
+        choices=choices,
+        chosen=resource.slot_minutes,
+    )
+
+
+@bp.post("/bookings")
+@member_required
+def book():
+    """Book the confirmed slot for the identified member; refusals say which rule and when."""
+    code = request.form.get("resource", "")
+    with reading() as db:
+        resource = bookings.resource_by_code(db, code)
+    starts, minutes = _start_arg(request.form.get("start")), _minutes_arg(request.form)
+    try:
+        with transaction() as db:
+            made = bookings.create_booking(
+                db,
+                resource_id=resource.id,
+                member_id=g.tablet_member.id,
+                starts_at=starts,
+                ends_at=starts + timedelta(minutes=minutes),
+                now=now(),
+            )
+    except DomainError as refused:
+        return _refuse_booking(resource, starts, minutes, refused)
+    flash(f"Booked: {resource.name}, {_span(resource, made.starts_at, made.ends_at)}.", "ok")
+    return redirect(url_for("tablet.slots", code=resource.code, day=local_day(resource, starts)))
+
+
+def _refuse_booking(resource, starts: datetime, minutes: int, refused: DomainError):
+    """Show the confirm page again with the refusal, its rule, and when it would be possible."""
+    with reading() as db:
+        choices = _choices(db, resource, starts)
+    status = _status_of(refused)
+    page = render_template(
+        "tablet/confirm.html",
+        resource=resource,
+        starts=starts,
+        choices=choices,
+        chosen=minutes,
+        refusal=refused,
+        possible_from=getattr(refused, "possible_from", None),
+    )
+    return page, status
+
+
+@bp.get("/mine")
+@member_required
+def mine():
+    """Show the identified member's bookings, with any notice about them."""
+    with reading() as db:
+        rows = bookings.bookings_of_member(db, g.tablet_member.id, now=now())
+        pause = bookings.booking_pause_of(db, g.tablet_member.id, now=now())
+    upcoming = [row for row in rows if row.booking.ends_at > now()]
+    return render_template("tablet/mine.html", rows=upcoming, pause=pause, now=now())
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@member_required
+def cancel(booking_id: int):
+    """Cancel one of the identified member's bookings; the slot is free again at once."""
+    try:
+        with transaction() as db:
+            done = bookings.cancel_booking(
+                db, booking_id, by_member_id=g.tablet_member.id, now=now()
+            )
+            resource = bookings.get_resource(db, done.resource_id)
+    except DomainError as refused:
+        flash(refused.message, "error")
+        return redirect(url_for("tablet.mine"))
+    flash(f"Cancelled: {resource.name}, {_span(resource, done.starts_at, done.ends_at)}.", "ok")
+    return redirect(url_for("tablet.mine"))
+
+
+@bp.post("/calendar-link")
+@member_required
+def calendar_link():
+    """Make a new private calendar link for the member (the old one stops working)."""
+    with transaction() as db:
+        token = bookings.issue_member_feed(db, g.tablet_member.id, now=now())
+    link = url_for("tablet.calendar_feed", token=token, _external=True)
+    return render_template("tablet/calendar_link.html", link=link)
+
+
+@bp.get("/calendars/<token>.ics")
+def calendar_feed(token: str):
+    """Serve a private iCalendar feed; an unknown or revoked token is a 404."""
+    with reading() as db:
+        body = bookings.feed_for_token(db, token, now=now())
+    return Response(body, mimetype="text/calendar", headers={"Cache-Control": "no-store"})
+
+
+# --- form values --------------------------------------------------------------------------
+
+
+def _day_arg(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise InvalidInput(f"Day {value!r} must look like 2026-11-30.", field="day") from None
+
+
+def _start_arg(value: str | None) -> datetime:
+    try:
+        return as_utc(datetime.fromisoformat(value or ""))
+    except ValueError:
+        raise InvalidInput(f"Start {value!r} is not a time.", field="start") from None
+
+
+def _minutes_arg(form) -> int:
+    value = form.get("minutes", "")
+    if not value.isdigit():
+        raise InvalidInput(f"Length {value!r} must be a whole number of minutes.", field="minutes")
+    return int(value)
+
+
+def _choices(db, resource, starts: datetime) -> list[tuple[int, datetime]]:
+    """Return (minutes, end) for each length bookable from ``starts`` without a clash."""
+    return [(m, starts + timedelta(minutes=m)) for m in _free_lengths(db, resource, starts)]
+
+
+def _free_lengths(db, resource, starts: datetime) -> list[int]:
+    """Return the lengths (minutes) bookable from ``starts`` without running into another."""
+    plans = bookings.availability(db, resource.id, local_day(resource, starts), now=now())
+    free = {slot.starts_at for slot in plans[0].slots if slot.state == bookings.SlotState.FREE}
+    lengths, step = [], resource.slot_minutes
+    while len(lengths) * step < resource.max_booking_minutes:
+        if starts + timedelta(minutes=len(lengths) * step) not in free:
+            break
+        lengths.append((len(lengths) + 1) * step)
+    return lengths or [step]
+
+
+def _span(resource, starts: datetime, ends: datetime) -> str:
+    return f"{local(resource, starts):%A %d %B %H:%M}-{local(resource, ends):%H:%M}"

@@ -1,0 +1,136 @@
+"""Shared-asset scheduling: bookable machines, their rules, bookings, check-in and feeds.
+
+The modules, each with one reason to change:
+
+- ``models``      the tables (Resource, ResourceClosure, Booking, BookingPause, MemberPin,
+                  CalendarFeed)
+- ``hours``       opening hours and slot arithmetic in the site's time zone
+- ``resources``   resources, closed days, pauses, notices to holders
+- ``rules``       every booking rule, each refusal naming its rule and when it would pass
+- ``schedule``    create, move, cancel; a resource's slots; a member's bookings
+- ``attendance``  card check-in, the no-show sweep, pausing repeat no-shows
+- ``pins``        tablet PINs (argon2) with lockout
+- ``calendars``   private iCalendar feeds behind revocable tokens
+
+Importing this package registers the tables with ``SQLModel.metadata``.
+"""
+
+from hub.bookings.attendance import (
+    DEFAULT_NO_SHOW_POLICY,
+    NoShowPolicy,
+    SweepReport,
+    booking_cost,
+    booking_pause_of,
+    check_in_by_card,
+    lift_booking_pause,
+    pause_booking_rights,
+    release_no_shows,
+    sweep_bookings,
+)
+from hub.bookings.calendars import (
+    feed_for_token,
+    issue_member_feed,
+    issue_resource_feed,
+    member_calendar,
+    resource_calendar,
+    revoke_feed,
+)
+from hub.bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingPause,
+    BookingStatus,
+    CalendarFeed,
+    MemberPin,
+    Resource,
+    ResourceClosure,
+)
+from hub.bookings.pins import has_pin, set_pin, verify_pin
+from hub.bookings.refusals import (
+    BookingRefused,
+    BookingRightsPaused,
+    PinLockedOut,
+    ResourceUnavailable,
+    SlotTaken,
+)
+from hub.bookings.resources import (
+    add_resource,
+    close_day,
+    find_resource,
+    get_resource,
+    list_resources,
+    pause_resource,
+    resource_by_code,
+    resume_resource,
+    tell_holders_of_unavailable_resources,
+    unavailability,
+    update_rules,
+)
+from hub.bookings.schedule import (
+    DayPlan,
+    MemberBooking,
+    Slot,
+    SlotState,
+    availability,
+    bookings_of_member,
+    cancel_booking,
+    create_booking,
+    get_booking,
+    move_booking,
+)
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "DEFAULT_NO_SHOW_POLICY",
+    "Booking",
+    "BookingPause",
+    "BookingRefused",
+    "BookingRightsPaused",
+    "BookingStatus",
+    "CalendarFeed",
+    "DayPlan",
+    "MemberBooking",
+    "MemberPin",
+    "NoShowPolicy",
+    "PinLockedOut",
+    "Resource",
+    "ResourceClosure",
+    "ResourceUnavailable",
+    "Slot",
+    "SlotState",
+    "SlotTaken",
+    "SweepReport",
+    "add_resource",
+    "availability",
+    "booking_cost",
+    "booking_pause_of",
+    "bookings_of_member",
+    "cancel_booking",
+    "check_in_by_card",
+    "close_day",
+    "create_booking",
+    "feed_for_token",
+    "find_resource",
+    "get_booking",
+    "get_resource",
+    "has_pin",
+    "issue_member_feed",
+    "issue_resource_feed",
+    "lift_booking_pause",
+    "list_resources",
+    "member_calendar",
+    "move_booking",
+    "pause_booking_rights",
+    "pause_resource",
+    "release_no_shows",
+    "resource_by_code",
+    "resource_calendar",
+    "resume_resource",
+    "revoke_feed",
+    "set_pin",
+    "sweep_bookings",
+    "tell_holders_of_unavailable_resources",
+    "unavailability",
+    "update_rules",
+    "verify_pin",
+]

@@ -1,0 +1,145 @@
+"""The booking tablet in real headless Chromium against a real WSGI server on a temp SQLite."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from dashboard import create_app, database
+from hub.db import transaction
+from tests.dashboard.tablet_fixtures import add_demo_machines, use_cheap_pin_hashing
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TABLET = {"width": 1280, "height": 800}  # a 10-inch tablet, landscape
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+TAP = 56  # px: the smallest touch target allowed (--tap in style.css)
+
+pytestmark = pytest.mark.browser
+
+
+@contextmanager
+def serving(config: dict) -> Iterator[str]:
+    """Serve the dashboard from a werkzeug server on a free port in a thread; yield its URL."""
+    app = create_app(config)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        database.dispose(app)
+
+
+@pytest.fixture
+def site(sqlite_engine, tmp_path, monkeypatch):
+    """Return a function that serves a migrated temp SQLite with the demo machines."""
+    use_cheap_pin_hashing(monkeypatch)
+    with transaction(sqlite_engine) as session:
+        add_demo_machines(session)
+    base = {
+        "DATABASE_URL": str(sqlite_engine.url),
+        "DATA_DIR": str(tmp_path),
+        "SECRET_KEY": "browser-tests",
+    }
+    return lambda **extra: serving(base | extra)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def tablet_page(browser: Browser, url: str) -> Iterator[Page]:
+    """Open the tablet page in a fresh browser context (its own cookies: its own tablet)."""
+    context = browser.new_context(viewport=TABLET, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{url}/tablet/")
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def identify_by_pin(page: Page, number: str, pin: str) -> None:
+    page.fill("#number", number)
+    page.fill("#pin", pin)
+    page.click("text=Continue")
+    expect(page.locator("h1")).to_have_text("Pick a machine")
+
+
+def tap_card(page: Page, uid: str) -> None:
+    """Type a UID and Enter as a USB keyboard-wedge reader does, into whatever has focus."""
+    page.keyboard.type(uid)
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Pick a machine")
+
+
+def open_laser_tomorrow(page: Page) -> None:
+    page.click("text=Laser cutter")
+    page.click("[aria-label=Later]")
+
+
+def smallest_target(page: Page) -> float:
+    """Return the height in px of the smallest tappable thing on the page."""
+    heights = page.eval_on_selector_all(
+        "main a.slot, main button, main .button, header nav a",
+        "targets => targets.map(t => t.getBoundingClientRect().height)",
+    )
+    return min(heights)
+
+
+def test_book_see_taken_elsewhere_cancel_and_free_again(site, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with site() as url, tablet_page(browser, url) as ada, tablet_page(browser, url) as grace:
+        ada.screenshot(path=str(ARTIFACTS / "tablet-identify.png"))
+        identify_by_pin(ada, "1001", "2468")
+        open_laser_tomorrow(ada)
+        free = ada.locator("a.slot.free").first
+        start = free.get_attribute("data-start")
+        free.click()  # first tap
+        ada.click("#confirm-booking")  # second tap
+        expect(ada.locator(".flash")).to_contain_text("Booked: Laser cutter")
+        expect(ada.locator(f'.slot.mine[data-start="{start}"]')).to_be_visible()
+        assert smallest_target(ada) >= TAP
+        ada.screenshot(path=str(ARTIFACTS / "tablet.png"))
+
+        tap_card(grace, "CAFEF00D")  # the reader types into the focused hidden field
+        open_laser_tomorrow(grace)
+        expect(grace.locator(f'.slot.taken[data-start="{start}"] .state')).to_have_text("taken")
+        assert "Ada" not in grace.content() and "1001" not in grace.content()
+
+        ada.click("header >> text=My bookings")
+        ada.click("button:has-text('Cancel')")
+        expect(ada.locator(".flash")).to_contain_text("Cancelled: Laser cutter")
+
+        grace.reload()
+        expect(grace.locator(f'a.slot.free[data-start="{start}"]')).to_be_visible()
+
+
+def test_the_page_signs_out_by_itself_when_idle(site, browser):
+    with site(TABLET_IDLE_SECONDS=3) as url, tablet_page(browser, url) as page:
+        identify_by_pin(page, "1002", "1357")
+        expect(page.locator(".flash")).to_contain_text("Signed out after 3 seconds", timeout=10_000)
+        expect(page.locator("#card-uid")).to_be_focused()
