@@ -104,6 +104,9 @@ class IngestWorker:
             session_expiry=SESSION_EXPIRY_S,
         )
         self.client.manual_ack_set(True)
+        # NOTE: paho's default backs off to 120 s; after a broker outage the hub should be back
+        # within seconds, as the kiosks are.
+        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
 

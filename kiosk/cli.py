@@ -1,0 +1,115 @@
+"""``commonshed kiosk run`` (a Pi) and ``commonshed kiosk simulate`` (no hardware)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from broker.provision import default_data_dir, load_credentials
+from devices.errors import DeviceError
+from devices.rfid import open_reader
+from kiosk.config import DEFAULT_CONFIG, ConfigError, KioskSettings, load_settings
+from kiosk.simulation import SimulatedHardware
+from kiosk.station import Station
+
+log = logging.getLogger("commonshed.kiosk")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@click.group()
+def kiosk() -> None:
+    """Run a kiosk, on a Pi or simulated."""
+
+
+@kiosk.command()
+@click.option("--config", "config_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The kiosk's TOML file (kiosk/default.toml is the template).")
+def run(config_path: Path) -> None:
+    """Run the kiosk on its hardware: MFRC522 reader, gpiozero's default pins."""
+    settings = _settings(config_path)
+    try:
+        reader = open_reader(settings.reader_backend, **settings.reader_options)
+        station = Station(settings, reader=reader)
+    except (ConfigError, DeviceError) as error:
+        raise click.ClickException(str(error)) from None
+    _serve(station)
+
+
+@kiosk.command()
+@click.option("--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kiosk-id", help="Override [kiosk] id (also the MQTT username).")
+@click.option("--site", help="Override [kiosk] site (default: the credentials' site).")
+@click.option("--mqtt-host", default="127.0.0.1", show_default=True)
+@click.option("--mqtt-port", default=1883, show_default=True, type=int)
+@click.option("--broker-data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Read the kiosk's password from broker/credentials/<kiosk>.json there.")
+@click.option("--screen-port", type=int, help="Override [kiosk] screen_port (0: any free).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the allow-list and outbox live (default <data>/kiosks/<kiosk>).")
+def simulate(config_path: Path, kiosk_id: str | None, site: str | None, mqtt_host: str,
+             mqtt_port: int, broker_data_dir: Path | None, screen_port: int | None,
+             data_dir: Path | None) -> None:
+    """Run a kiosk with simulated pins and reader; its screen has a panel to drive them."""
+    settings = _settings(config_path)
+    kiosk_id = kiosk_id or settings.kiosk_id
+    mqtt = replace(settings.mqtt, host=mqtt_host, port=mqtt_port, username=kiosk_id)
+    if broker_data_dir is not None:
+        credentials = _credentials(broker_data_dir, kiosk_id)
+        mqtt = replace(mqtt, password=credentials.password)
+        site = site or credentials.site
+    settings = replace(
+        settings, kiosk_id=kiosk_id, site=site or settings.site, mqtt=mqtt,
+        data_dir=data_dir or default_data_dir() / "kiosks" / kiosk_id,
+        screen_port=settings.screen_port if screen_port is None else screen_port,
+    )
+    hardware = SimulatedHardware(settings.lockers)
+    try:
+        station = Station(settings, reader=hardware.reader, pin_factory=hardware.factory,
+                          simulation=hardware)
+    except (ConfigError, DeviceError) as error:
+        hardware.close()
+        raise click.ClickException(str(error)) from None
+    try:
+        _serve(station)
+    finally:
+        hardware.close()
+
+
+def _settings(path: Path) -> KioskSettings:
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    try:
+        return load_settings(path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _credentials(broker_data_dir: Path, kiosk_id: str):
+    try:
+        return load_credentials(broker_data_dir, kiosk_id)
+    except FileNotFoundError:
+        raise click.ClickException(
+            f"no broker credentials for {kiosk_id!r} in {broker_data_dir}: "
+            f"run `commonshed broker provision-kiosk {kiosk_id}`"
+        ) from None
+
+
+def _serve(station: Station) -> None:
+    """Run ``station`` until SIGTERM or Ctrl-C; then stop it, every lock left locked."""
+    stopping = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        station.start(serve_screen=True)
+        click.echo(f"Kiosk {station.settings.kiosk_id}: screen at {station.screen.url}/", err=True)
+        while not stopping.wait(0.5):
+            pass
+    finally:
+        log.info("stopping kiosk %s", station.settings.kiosk_id)
+        station.stop()

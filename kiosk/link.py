@@ -1,0 +1,303 @@
+"""The kiosk's MQTT link: send the outbox, take the hub's acks, hear allow-lists and configs.
+
+Paho's network thread only hands messages over (to this link's queue, or to ``on_snapshot``);
+the link's own thread does the rest with its own connection to the outbox file:
+
+- it publishes unacknowledged events at QoS 1, oldest first, at most ``max_in_flight`` awaiting
+  an ack, re-sends one whose ack has not come within ``ack_timeout`` and, after every
+  (re)connect, all of them again from the oldest (duplicates are harmless: the hub applies
+  each event id once);
+- it deletes an event when the hub's ``EventAck`` comes (a PUBACK only means the broker has it);
+- it keeps the retained status: ``online`` with versions and backlog after every CONNACK, about
+  every ``status_interval`` and when the backlog changes notably; ``offline`` as its last will
+  and on a clean stop.
+
+Reconnection is paho's (``reconnect_delay_set``); meanwhile the kiosk keeps deciding alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from broker import messages as wire
+from broker.client import Will, make_client
+from broker.topics import Channel, kiosk_topic
+from kiosk.allowlist import DECODERS
+from kiosk.config import MqttSettings
+from kiosk.outbox import Outbox
+
+log = logging.getLogger("commonshed.kiosk.link")
+
+SESSION_EXPIRY_S = 7 * 24 * 3600  # acks published while the kiosk was away wait a week for it
+SUBSCRIBED = (Channel.ACKS, Channel.ALLOWLIST, Channel.CONFIG, Channel.RESPONSES)
+POLL_SECONDS = 0.1
+STATUS_MIN_GAP_S = 1.0  # at most one status a second for backlog changes
+_CONNECTED, _DISCONNECTED, _WAKE, _STOP = "connected", "disconnected", "wake", "stop"
+
+Versions = Callable[[], tuple[int | None, int | None]]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """An allow-list or config as it came off the wire."""
+
+    kind: str
+    payload: bytes
+
+
+@dataclass
+class LinkFigures:
+    """What the link has done, for the screen, logs and tests."""
+
+    connected: bool = False
+    backlog: int = 0
+    published: int = 0
+    acknowledged: int = 0
+    connects: int = 0
+
+
+class Link:
+    """Keep kiosk ``kiosk_id``'s session with the broker, in a thread of its own."""
+
+    def __init__(
+        self,
+        *,
+        kiosk_id: str,
+        site: str,
+        mqtt_settings: MqttSettings,
+        outbox_path: Path,
+        on_snapshot: Callable[[str, bytes, Any], None],
+        versions: Versions,
+        max_in_flight: int = 20,
+        ack_timeout: float = 30.0,
+        status_interval: float = 60.0,
+    ) -> None:
+        self.kiosk_id, self.site, self.outbox_path = kiosk_id, site, outbox_path
+        self.max_in_flight, self.ack_timeout = max_in_flight, ack_timeout
+        self.status_interval = status_interval
+        self.figures = LinkFigures()
+        self._on_snapshot, self._versions = on_snapshot, versions
+        self._inbox: queue.Queue[object] = queue.Queue()
+        self._in_flight: dict[str, tuple[int, float]] = {}  # event id -> (seq, sent at)
+        self._cursor = -1  # the highest seq sent since the last (re)connect
+        self._since: datetime | None = None
+        self._last_status: tuple[float, int, tuple[int | None, int | None]] | None = None
+        self._thread = threading.Thread(target=self._run, name="kiosk-link", daemon=True)
+        self.client = self._make_client(mqtt_settings)
+
+    def topic(self, channel: Channel) -> str:
+        """Return this kiosk's topic of ``channel``."""
+        return kiosk_topic(self.site, self.kiosk_id, channel)
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> Link:
+        """Start connecting (and reconnecting) and sending."""
+        self._thread.start()
+        self.client.loop_start()
+        return self
+
+    def wake(self) -> None:
+        """Say that new events are in the outbox (safe from any thread)."""
+        self._inbox.put(_WAKE)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Say ``offline`` (retained), disconnect, and end the link's thread."""
+        self._inbox.put(_STOP)
+        self._thread.join(timeout)
+        if self.figures.connected:
+            info = self.client.publish(
+                self.topic(Channel.STATUS), wire.encode(wire.Availability(state="offline")),
+                qos=1, retain=True,
+            )
+            _wait_quietly(info, timeout=1.0)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # --- paho's network thread: hand over, nothing else ------------------------------------
+
+    def _make_client(self, settings: MqttSettings) -> mqtt.Client:
+        offline = wire.encode(wire.Availability(state="offline"))
+        client = make_client(
+            self.kiosk_id,
+            settings.username,
+            settings.password,
+            host=settings.host,
+            port=settings.port,
+            clean_start=False,
+            session_expiry=SESSION_EXPIRY_S,
+            will=Will(self.topic(Channel.STATUS), offline),
+        )
+        if settings.tls:
+            client.tls_set()
+        client.reconnect_delay_set(min_delay=1, max_delay=max(1, int(settings.reconnect_max_s)))
+        # NOTE: paho's own window (20 in flight) cannot be changed once make_client has called
+        # connect_async; beyond it paho queues in memory, which is harmless.
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message  # before connecting: the session's backlog
+        return client
+
+    def _on_connect(self, client: mqtt.Client, _userdata, _flags, reason_code, _props) -> None:
+        if reason_code.is_failure:
+            log.error("the broker refused kiosk %s: %s", self.kiosk_id, reason_code)
+            return
+        client.subscribe([(self.topic(channel), 1) for channel in SUBSCRIBED])
+        self._inbox.put(_CONNECTED)
+
+    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props) -> None:
+        self._inbox.put(_DISCONNECTED)
+
+    def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
+        channel = message.topic.rsplit("/", 1)[-1]
+        if channel == Channel.ACKS:
+            self._inbox.put(bytes(message.payload))
+        elif channel in (Channel.ALLOWLIST, Channel.CONFIG) and message.payload:
+            self._inbox.put(Snapshot(str(channel), bytes(message.payload)))
+
+    # --- the link's thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        outbox = Outbox(self.outbox_path, self.kiosk_id)
+        try:
+            while self._step(outbox):
+                pass
+        finally:
+            outbox.close()
+
+    def _step(self, outbox: Outbox) -> bool:
+        """Handle what arrived, send what may be sent; return False once asked to stop."""
+        items = self._take_inbox()
+        if _STOP in items:
+            return False
+        acks = [item for item in items if isinstance(item, bytes)]
+        for item in items:
+            if item in (_CONNECTED, _DISCONNECTED):
+                self._connection_changed(item == _CONNECTED)
+            elif isinstance(item, Snapshot):
+                self._decode_snapshot(item)
+        if acks:
+            self._settle(outbox, acks)
+        if self.figures.connected:
+            self._send(outbox)
+            self._report(outbox, force=_CONNECTED in items)
+        return True
+
+    def _take_inbox(self) -> list[object]:
+        """Wait briefly for one item, then take all that is waiting."""
+        try:
+            items = [self._inbox.get(timeout=POLL_SECONDS)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                items.append(self._inbox.get_nowait())
+            except queue.Empty:
+                return items
+
+    def _connection_changed(self, connected: bool) -> None:
+        self.figures.connected = connected
+        # Whatever was in flight may be lost with the old connection: send it all again.
+        self._in_flight.clear()
+        self._cursor = -1
+        if connected:
+            self.figures.connects += 1
+            self._since = datetime.now(UTC)
+            log.info("kiosk %s connected to the broker", self.kiosk_id)
+        else:
+            log.warning("kiosk %s lost the broker; working offline", self.kiosk_id)
+
+    def _decode_snapshot(self, snapshot: Snapshot) -> None:
+        """Decode (and hash-check) an allow-list or config here, off the worker's thread.
+
+        NOTE: a 10,000-card allow-list takes ~0.2 s to decode; on the worker that would hold
+        up every tap meanwhile. The worker only compares versions, stores and swaps.
+        """
+        try:
+            document = DECODERS[snapshot.kind](snapshot.payload)
+        except wire.MalformedMessage as error:
+            log.error("refused a %s from the hub: %s", snapshot.kind, error)
+            return
+        self._on_snapshot(snapshot.kind, snapshot.payload, document)
+
+    def _settle(self, outbox: Outbox, raw_acks: list[bytes]) -> None:
+        acks = []
+        for raw in raw_acks:
+            try:
+                acks.append(wire.decode_ack(raw))
+            except wire.MalformedMessage as error:
+                log.error("ignored a malformed ack: %s", error)
+        for ack in acks:
+            self._in_flight.pop(ack.event_id, None)
+        self.figures.acknowledged += outbox.acknowledge(acks)
+
+    def _send(self, outbox: Outbox) -> None:
+        """Re-send events whose ack is overdue, then send new ones while there is room."""
+        now = time.monotonic()
+        for event_id, (_, sent_at) in list(self._in_flight.items()):
+            if now - sent_at > self.ack_timeout:
+                pending = outbox.get(event_id)
+                if pending is None:
+                    del self._in_flight[event_id]
+                else:
+                    self._publish(pending.event_id, pending.seq, pending.payload, now)
+        room = self.max_in_flight - len(self._in_flight)
+        if room > 0:
+            for pending in outbox.pending(after=self._cursor, limit=room):
+                self._publish(pending.event_id, pending.seq, pending.payload, now)
+                self._cursor = pending.seq
+
+    def _publish(self, event_id: str, seq: int, payload: bytes, now: float) -> None:
+        self.client.publish(self.topic(Channel.EVENTS), payload, qos=1)
+        self._in_flight[event_id] = (seq, now)
+        self.figures.published += 1
+
+    def _report(self, outbox: Outbox, *, force: bool) -> None:
+        """Publish the retained ``online`` status if it is due, or changed notably."""
+        backlog, versions, now = outbox.backlog(), self._versions(), time.monotonic()
+        self.figures.backlog = backlog
+        if not force and not self._status_due(backlog, versions, now):
+            return
+        status = wire.Availability(
+            state="online",
+            since=self._since,
+            allowlist_version=versions[0],
+            config_version=versions[1],
+            outbox_backlog=backlog,
+        )
+        self.client.publish(self.topic(Channel.STATUS), wire.encode(status), qos=1, retain=True)
+        self._last_status = (now, backlog, versions)
+
+    def _status_due(self, backlog: int, versions: tuple, now: float) -> bool:
+        if self._last_status is None:
+            return True
+        at, reported, reported_versions = self._last_status
+        if now - at >= self.status_interval:
+            return True
+        return now - at >= STATUS_MIN_GAP_S and (
+            versions != reported_versions or notable_change(reported, backlog)
+        )
+
+
+def notable_change(reported: int, backlog: int) -> bool:
+    """Whether the backlog moved enough since the last status to be worth a new one."""
+    if (reported == 0) != (backlog == 0):
+        return True
+    return abs(backlog - reported) >= max(10, reported // 5)
+
+
+def _wait_quietly(info: mqtt.MQTTMessageInfo, timeout: float) -> None:
+    try:
+        info.wait_for_publish(timeout)
+    except (RuntimeError, ValueError):  # not connected any more: the will says offline
+        pass

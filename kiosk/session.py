@@ -1,0 +1,390 @@
+"""One member at the kiosk, from the tap of a card to the locker door shutting again.
+
+    idle --tap--> member --borrow/return/steward--> open --door opens--> open --door shuts--> done
+      |             |--log repair / open ticket--> done                                      |
+      |--pick a tool--> armed --tap--> open                                                  |
+      any state --refused--> refused --after a few seconds--> idle <--------------------------
+
+The session decides from the kiosk's own allow-list and locker view, pulses the relay, writes
+each event to the outbox the moment it is a fact (a loan when the door of a borrowed tool
+opens), and goes back to idle after ``session_timeout_s`` of no input. All of it runs on the
+kiosk's one worker thread; ``clock`` (monotonic) and ``utcnow`` are injectable for tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from broker import messages as wire
+from devices.lockers import LockerBank, LockerEvent
+from kiosk import decision
+from kiosk.allowlist import AllowListStore
+from kiosk.decision import Refusal
+from kiosk.lockers import LockerView
+from kiosk.outbox import Outbox
+
+log = logging.getLogger("commonshed.kiosk.session")
+
+MESSAGE_SECONDS = 6.0  # how long a refusal or a thank-you stays on screen
+DOOR_EVENTS = {
+    "door_opened": wire.DoorOpenedEvent,
+    "door_closed": wire.DoorClosedEvent,
+    "door_left_open": wire.DoorLeftOpenEvent,
+    "door_forced": wire.DoorForcedEvent,
+}
+Purpose = Literal["borrow", "return", "maintenance"]
+
+
+class NotNow(ValueError):
+    """An action the screen does not offer now, or with input it cannot take; says why."""
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What the kiosk screen shows; the page renders exactly this."""
+
+    state: Literal["idle", "armed", "member", "open", "refused", "done"]
+    title: str
+    message: str = ""
+    member: dict[str, Any] | None = None
+    choices: dict[str, Any] = field(default_factory=dict)
+    slot: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Unlock:
+    """A locker the kiosk has pulsed open, and the event its door opening makes a fact."""
+
+    slot: int
+    purpose: Purpose
+    card_uid: str
+    tool_code: str | None
+    deadline: float  # the door must open before this (monotonic)
+    event: tuple[type[Any], Any] | None = None  # (event class, body) written on opening
+
+
+class Session:
+    """The kiosk's state machine; feed it taps, screen actions, locker events and ticks."""
+
+    def __init__(
+        self,
+        *,
+        store: AllowListStore,
+        lockers: LockerView,
+        bank: LockerBank,
+        outbox: Outbox,
+        feedback: Any = None,
+        session_timeout_s: float = 30.0,
+        pulse_seconds: float = 5.0,
+        forced_grace_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        utcnow: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_event_written: Callable[[], object] = lambda: None,
+    ) -> None:
+        self.store, self.lockers, self.bank, self.outbox = store, lockers, bank, outbox
+        self.feedback = feedback
+        self.default_timeout_s = session_timeout_s
+        self.unlock_window_s = pulse_seconds + forced_grace_seconds
+        self.clock, self.utcnow, self._written = clock, utcnow, on_event_written
+        self.expected: dict[int, Unlock] = {}  # slot -> the unlock its door opening completes
+        self._go_idle()
+
+    # --- inputs ---------------------------------------------------------------------------
+
+    def card_presented(self, card_uid: str) -> None:
+        """A card was tapped: identify its holder and show their choices (or refuse)."""
+        member = decision.identify(self.store.allowlist, card_uid)
+        if isinstance(member, Refusal):
+            return self._refuse(card_uid, member)
+        armed = self._armed_slot
+        self._begin(member, card_uid)
+        if armed is not None:
+            return self.borrow(armed)
+        if member.status != "active" and not self._returnable():
+            return self._refuse(card_uid, decision.require_active(member))
+        self._notify(self.feedback and self.feedback.accept)
+
+    def pick(self, slot: int) -> None:
+        """Choose a tool before tapping: the next card borrows it at once."""
+        self._require_state("idle", "armed")
+        locker = self.lockers.state(self._known_slot(slot))
+        if not locker.holds_tool or locker.out_of_service:
+            raise NotNow(f"The tool of locker {slot} is not available.")
+        self._mode, self._armed_slot = "armed", slot
+        self._deadline = self.clock() + self.timeout_s
+
+    def borrow(self, slot: int) -> None:
+        """Open locker ``slot`` for the member to take its tool, if they may."""
+        member, card = self._current_member()
+        locker = self.lockers.state(self._known_slot(slot))
+        refusal = decision.may_borrow(self.store.allowlist, member, locker, self.utcnow())
+        if refusal is not None:
+            return self._refuse(card, refusal)
+        body = wire.LoanOut(card_uid=card, tool_code=locker.tool_code, locker_slot=slot)
+        self._unlock(slot, "borrow", locker.tool_code, (wire.LoanOutEvent, body))
+
+    def return_tool(self, slot: int, condition: str, note: str | None = None) -> None:
+        """Open the home locker of a tool on loan, to put it back; say whether it is OK."""
+        _, card = self._current_member()
+        locker = self.lockers.state(self._known_slot(slot))
+        if not locker.taken:
+            raise NotNow(f"The tool of locker {slot} is not out on loan from this kiosk.")
+        body = _validated(
+            wire.ToolReturn, card_uid=card, tool_code=locker.tool_code, locker_slot=slot,
+            condition=condition, note=(note or "").strip() or None,
+        )
+        self._unlock(slot, "return", locker.tool_code, (wire.ToolReturnEvent, body))
+
+    def log_repair(self, tool_code: str, hours: str, note: str) -> None:
+        """Record the member's hours repairing a tool of this kiosk (a steward approves them)."""
+        member, card = self._current_member()
+        if (refusal := decision.require_active(member)) is not None:
+            return self._refuse(card, refusal)
+        self._known_tool(tool_code)
+        body = _validated(
+            wire.RepairLogged, card_uid=card, tool_code=tool_code, hours=_hours(hours),
+            note=note.strip(),
+        )
+        self._write(wire.RepairLoggedEvent, body)
+        self._finish(f"Thank you, {decision.first_name(member)}!",
+                     f"{body.hours} hours on {tool_code} logged. A steward will approve them.")
+
+    def open_for_maintenance(self, slot: int) -> None:
+        """Steward mode: open any locker (out of service ones included) for maintenance."""
+        member, card = self._current_member()
+        if (refusal := decision.require_steward(member)) is not None:
+            return self._refuse(card, refusal)
+        self._unlock(self._known_slot(slot), "maintenance", self.lockers.home_tool(slot), None)
+
+    def open_ticket(self, tool_code: str, note: str) -> None:
+        """Steward mode: open a maintenance ticket; the tool stops lending here at once."""
+        member, card = self._current_member()
+        if (refusal := decision.require_steward(member)) is not None:
+            return self._refuse(card, refusal)
+        self._known_tool(tool_code)
+        body = _validated(
+            wire.MaintenanceOpened, card_uid=card, tool_code=tool_code, note=note.strip()
+        )
+        self._write(wire.MaintenanceOpenedEvent, body)
+        self.lockers.flag(tool_code, self.utcnow())
+        self._finish("Ticket opened", f"{tool_code} is out of service until it is repaired.")
+
+    def cancel(self) -> None:
+        """Leave the session: back to "Tap your card"."""
+        self._go_idle()
+
+    def locker_event(self, event: LockerEvent) -> None:
+        """Record what a locker door did, and complete the unlock it belongs to."""
+        slot = int(event.locker_id)
+        self._write(DOOR_EVENTS[event.kind], wire.DoorChange(locker_slot=slot))
+        if event.kind == "door_opened" and slot in self.expected:
+            self._door_opened(self.expected.pop(slot))
+        elif event.kind == "door_closed" and self._mode == "open" and self._slot == slot:
+            self._finish("Thank you!", f"Locker {slot} is locked again.")
+
+    def allowlist_changed(self) -> None:
+        """A newer allow-list is held: settle local repair flags it has had time to see."""
+        if self.store.allowlist is not None:
+            self.lockers.allowlist_arrived(self.store.allowlist.generated_at)
+
+    def tick(self) -> None:
+        """Let time pass: end unlocks nobody used, and screens nobody touched."""
+        now = self.clock()
+        for slot, unlock in list(self.expected.items()):
+            if now >= unlock.deadline:
+                del self.expected[slot]
+                if self._mode == "open" and self._slot == slot:
+                    self._finish("Locker not opened", f"Locker {slot} was not opened; it is "
+                                 "locked again. Tap your card to try again.")
+        if self._deadline is not None and now >= self._deadline:
+            self._go_idle()
+
+    # --- what the screen shows ------------------------------------------------------------
+
+    @property
+    def timeout_s(self) -> float:
+        """How long a session waits for input: the hub's setting, else the local one."""
+        config = self.store.config
+        return float(config.session_timeout_s) if config else self.default_timeout_s
+
+    def screen(self) -> Screen:
+        """Return what the screen should show now."""
+        return getattr(self, f"_screen_{self._mode}")()
+
+    def _screen_idle(self) -> Screen:
+        available = self._tools(lambda s: s.holds_tool and not s.out_of_service)
+        return Screen("idle", "Tap your card", "Or choose a tool first, then tap your card.",
+                      choices={"pick": available})
+
+    def _screen_armed(self) -> Screen:
+        tool = self.lockers.home_tool(self._armed_slot)
+        return Screen("armed", "Tap your card", f"to borrow {tool} from locker {self._armed_slot}.",
+                      slot=self._armed_slot)
+
+    def _screen_member(self) -> Screen:
+        member = self._member
+        return Screen("member", f"Hello, {decision.first_name(member)}",
+                      self._member_hint(member), member=_member_view(member),
+                      choices=self._choices(member))
+
+    def _screen_open(self) -> Screen:
+        return Screen("open", f"Locker {self._slot} is open", self._message, slot=self._slot)
+
+    def _screen_refused(self) -> Screen:
+        return Screen("refused", "Sorry", self._message)
+
+    def _screen_done(self) -> Screen:
+        return Screen("done", self._title, self._message, slot=self._slot)
+
+    def _choices(self, member: wire.AllowListMember) -> dict[str, Any]:
+        active = member.status == "active"
+        now = self.utcnow()
+        choices = {
+            "borrow": self._tools(lambda s: active and decision.may_borrow(
+                self.store.allowlist, member, s, now) is None),
+            "return": self._tools(lambda s: s.taken),
+            "repair": self._tools(lambda s: s.tool_code is not None) if active else [],
+        }
+        if active and decision.is_steward(member):
+            choices["maintenance"] = [_locker_view(s) for s in self.lockers.states()]
+        return choices
+
+    def _member_hint(self, member: wire.AllowListMember) -> str:
+        if member.status != "active":
+            return "Your membership is paused: you can return tools."
+        return "What would you like to do?"
+
+    def _tools(self, keep: Callable[[Any], bool]) -> list[dict[str, Any]]:
+        return [_locker_view(s) for s in self.lockers.states() if s.tool_code and keep(s)]
+
+    # --- steps ----------------------------------------------------------------------------
+
+    def _begin(self, member: wire.AllowListMember, card_uid: str) -> None:
+        self._mode, self._member, self._card = "member", member, card_uid
+        self._armed_slot, self._slot = None, None
+        self._deadline = self.clock() + self.timeout_s
+
+    def _unlock(self, slot: int, purpose: Purpose, tool: str | None, event: Any) -> None:
+        self.bank.unlock(slot)
+        self.expected[slot] = Unlock(
+            slot, purpose, self._card, tool, self.clock() + self.unlock_window_s, event
+        )
+        self._notify(self.feedback and self.feedback.accept)
+        self._mode, self._slot = "open", slot
+        self._message = _open_message(purpose, tool)
+        self._deadline = self.clock() + self.unlock_window_s + self.timeout_s
+
+    def _door_opened(self, unlock: Unlock) -> None:
+        if unlock.event is not None:
+            self._write(*unlock.event)
+        at = self.utcnow()
+        if unlock.purpose == "borrow":
+            self.lockers.mark_taken(unlock.slot, unlock.tool_code, unlock.card_uid, at)
+        elif unlock.purpose == "return":
+            self.lockers.mark_returned(unlock.slot)
+            if unlock.event[1].condition == "needs_repair":
+                self.lockers.flag(unlock.tool_code, at)
+        if self._mode == "open" and self._slot == unlock.slot:
+            self._deadline = self.clock() + self.timeout_s  # time to take it and shut the door
+
+    def _refuse(self, card_uid: str | None, refusal: Refusal) -> None:
+        log.info("refused card %s: %s", card_uid, refusal.reason)
+        if card_uid is not None:
+            body = wire.CardRefused(
+                card_uid=card_uid, reason=refusal.reason, tool_code=refusal.tool_code
+            )
+            self._write(wire.CardRefusedEvent, body)
+        self._notify(self.feedback and self.feedback.refuse)
+        self._mode, self._message, self._member = "refused", refusal.message, None
+        self._armed_slot = None
+        self._deadline = self.clock() + MESSAGE_SECONDS
+
+    def _finish(self, title: str, message: str) -> None:
+        self._mode, self._title, self._message = "done", title, message
+        self._member = self._armed_slot = None
+        self._deadline = self.clock() + MESSAGE_SECONDS
+
+    def _go_idle(self) -> None:
+        self._mode, self._member, self._card = "idle", None, None
+        self._armed_slot = self._slot = self._deadline = None
+        self._title = self._message = ""
+
+    def _write(self, event_class: type[Any], body: Any) -> None:
+        self.outbox.record(event_class, body, self.utcnow())
+        self._written()
+
+    def _notify(self, signal: Callable[[], object] | None) -> None:
+        try:
+            if signal:
+                signal()
+        except Exception:  # noqa: BLE001  (a dead buzzer must not stop a loan)
+            log.exception("feedback failed")
+
+    # --- checks ---------------------------------------------------------------------------
+
+    def _current_member(self) -> tuple[wire.AllowListMember, str]:
+        self._require_state("member")
+        self._deadline = self.clock() + self.timeout_s
+        return self._member, self._card
+
+    def _require_state(self, *states: str) -> None:
+        if self._mode not in states:
+            raise NotNow("Tap your card first." if "member" in states else
+                         "Finish or cancel what is on the screen first.")
+
+    def _known_slot(self, slot: int) -> int:
+        if slot not in self.lockers.slots:
+            raise NotNow(f"There is no locker {slot} at this kiosk.")
+        return slot
+
+    def _known_tool(self, tool_code: str) -> str:
+        if self.lockers.slot_of(tool_code) is None:
+            raise NotNow(f"{tool_code} does not live at this kiosk.")
+        return tool_code
+
+    def _returnable(self) -> bool:
+        return any(state.taken for state in self.lockers.states())
+
+
+def _validated(model: type[Any], **fields: Any) -> Any:
+    """Build a wire body, turning a validation failure into NotNow naming the field."""
+    try:
+        return model(**fields)
+    except ValidationError as error:
+        raise NotNow(wire.describe_errors(error, limit=1)) from None
+
+
+def _hours(text: str) -> Decimal:
+    try:
+        return Decimal(str(text).strip())
+    except InvalidOperation:
+        raise NotNow(f"hours: {text!r} is not a number of hours") from None
+
+
+def _open_message(purpose: Purpose, tool: str | None) -> str:
+    if purpose == "borrow":
+        return f"Take {tool} and close the door."
+    if purpose == "return":
+        return f"Put {tool} back inside and close the door."
+    return "Open for maintenance. Close the door when you are done."
+
+
+def _locker_view(state: Any) -> dict[str, Any]:
+    return {"slot": state.slot, "tool_code": state.tool_code, "taken": state.taken,
+            "out_of_service": state.out_of_service}
+
+
+def _member_view(member: wire.AllowListMember) -> dict[str, Any]:
+    return {"name": member.name, "number": member.number, "status": member.status,
+            "steward": decision.is_steward(member)}
