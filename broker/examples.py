@@ -75,6 +75,7 @@ def _member() -> AllowListMember:
         status="active",
         roles=["member", "volunteer"],
         trainings={"drill-press": datetime(2026, 1, 31, tzinfo=UTC), "hand-tools": None},
+        loans=["DRL-001"],
     )
 
 

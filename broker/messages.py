@@ -309,6 +309,8 @@ class AllowListMember(_Model):
     roles: Annotated[list[Role], Field(max_length=4)]
     # training code -> expiry (None: never expires)
     trainings: Annotated[dict[TrainingCode, UtcTime | None], Field(max_length=200)] = {}
+    # tools on loan to this member, so any kiosk can take one back (into an empty locker)
+    loans: Annotated[list[ToolCode], Field(max_length=100)] = []
 
 
 _UNSEALED: dict[str, bool] = {"unsealed": True}  # a draft whose hash is yet to be computed

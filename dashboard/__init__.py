@@ -7,13 +7,24 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from hub import settings
+
+
+class DatabaseId(IntegerConverter):
+    """An ``<int:...>`` URL part that only matches ids a database column can hold."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):
+        super().__init__(url_map, fixed_digits, min, 2**31 - 1 if max is None else max, signed)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Assemble the Flask application from its configuration, extensions and blueprints."""
     app = Flask(__name__)
+    # Ids beyond a 32-bit integer cannot exist; refuse them as unknown (404) before they reach
+    # the database, where SQLite overflows and PostgreSQL raises NumericValueOutOfRange.
+    app.url_map.converters["int"] = DatabaseId
     data = settings.data_dir(test_config and test_config.get("DATA_DIR"))
     app.config.from_mapping(
         DATA_DIR=str(data),
@@ -50,9 +61,14 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(records.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(steward.bp)
+    for page in steward.WORKING_PAGES:  # tools, maintenance, kiosks, ledger, ...
+        app.register_blueprint(page)
     from dashboard import tablet  # the booking tablet by the door
 
     app.register_blueprint(tablet.bp)
+    from dashboard import api  # the JSON API for scripts, at /api/v1
+
+    app.register_blueprint(api.bp)
 
 
 def _secret_key(data: Path) -> str:

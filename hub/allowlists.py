@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from broker.messages import AllowList, AllowListMember, KioskConfig, LockerTool
 from hub.clock import utcnow
 from hub.inventory import Kiosk, Locker, Tool, ToolStatus
+from hub.loans import Loan
 from hub.members import Card, Member, MemberTraining, Role, Training
 from hub.sync import current_version
 
@@ -21,9 +22,9 @@ NAME_ON_KIOSK = 60  # the kiosk greets by name; the wire allows less than the hu
 
 def build_allowlist(session: Session, *, now: datetime | None = None) -> AllowList:
     """Return the allow-list of every live card, at the current sync version."""
-    trainings = _trainings_by_member(session)
+    trainings, loans = _trainings_by_member(session), _loans_by_member(session)
     entries = {
-        card_uid: _entry(member, trainings.get(member.id, {}))
+        card_uid: _entry(member, trainings.get(member.id, {}), loans.get(member.id, []))
         for card_uid, member in session.exec(
             select(Card.uid, Member)
             .join(Member, Card.member_id == Member.id)
@@ -45,7 +46,9 @@ def build_allowlist(session: Session, *, now: datetime | None = None) -> AllowLi
     )
 
 
-def _entry(member: Member, trainings: dict[str, datetime | None]) -> AllowListMember:
+def _entry(
+    member: Member, trainings: dict[str, datetime | None], loans: list[str]
+) -> AllowListMember:
     roles = [role.value for role in Role if role in member.role_set]
     return AllowListMember(
         member_id=member.id,
@@ -54,7 +57,19 @@ def _entry(member: Member, trainings: dict[str, datetime | None]) -> AllowListMe
         status=member.status,
         roles=roles,
         trainings=trainings,
+        loans=sorted(loans),
     )
+
+
+def _loans_by_member(session: Session) -> dict[int, list[str]]:
+    """Return the codes of the tools each member has out, so any kiosk can take them back."""
+    out: dict[int, list[str]] = {}
+    query = select(Loan.member_id, Tool.code).join(Tool, Loan.tool_id == Tool.id).where(
+        Loan.returned_at.is_(None)
+    )
+    for member_id, code in session.exec(query):
+        out.setdefault(member_id, []).append(code)
+    return out
 
 
 def _trainings_by_member(session: Session) -> dict[int, dict[str, datetime | None]]:

@@ -44,7 +44,6 @@ TOOLS = [  # code, name, category, training
     ("SAND-1", "Orbital sander", "power tools", None),
     ("ROUTER-1", "Plunge router", "power tools", "router"),
     ("LADDER-1", "Step ladder 3 m", "access", "ladder"),
-    ("CLAMP-1", "Bar clamps (set of 4)", "hand tools", None),
     ("LEVEL-1", "Spirit level 1.2 m", "hand tools", None),
     ("STUD-1", "Stud finder", "hand tools", None),
     ("TENT-1", "Four-person tent", "outdoors", None),
@@ -53,7 +52,11 @@ TOOLS = [  # code, name, category, training
     ("SEW-1", "Sewing machine", "textiles", None),
     ("PW-1", "Pressure washer", "cleaning", None),
     ("CARPET-1", "Carpet cleaner", "cleaning", None),
+    ("CLAMP-1", "Bar clamps (set of 4)", "hand tools", None),
 ]
+# Seven tools in each kiosk; locker 8 of each stays empty, for tools returned from the other
+# kiosk; the last two tools live on the shelf, without a locker.
+TOOLS_PER_KIOSK = 7
 FIRST = [
     "Ada",
     "Grace",
@@ -185,7 +188,8 @@ def demo_uid(index: int) -> str:
 def _add_tools(session: Session) -> list[Tool]:
     tools = []
     for index, (code, name, category, training) in enumerate(TOOLS):
-        kiosk_id = "shed-1" if index < LOCKERS_PER_KIOSK else "shed-2"
+        kiosk_index, slot = divmod(index, TOOLS_PER_KIOSK)
+        kiosk_id = list(KIOSKS)[kiosk_index] if kiosk_index < len(KIOSKS) else None
         tools.append(
             add_tool(
                 session,
@@ -193,7 +197,7 @@ def _add_tools(session: Session) -> list[Tool]:
                 name=name,
                 category=category,
                 kiosk_id=kiosk_id,
-                slot=index % LOCKERS_PER_KIOSK + 1,
+                slot=slot + 1 if kiosk_id else None,
                 training=training,
             )
         )
@@ -225,19 +229,21 @@ def _add_history(session, members, tools, rng, now) -> None:
         )
     lend_tool(
         session,
-        tool_id=tools[0].id,
+        tool_id=_tool(tools, "DRILL-2").id,
         member_id=borrowers[0].id,
         kiosk_id="shed-1",
         now=now - timedelta(days=2),
     )
     lend_tool(
         session,
-        tool_id=tools[10].id,
+        tool_id=_tool(tools, "TENT-1").id,
         member_id=borrowers[1].id,
         kiosk_id="shed-2",
         now=now - timedelta(days=12),
     )  # overdue: tents go for a week
-    take_out_of_service(session, tools[4].id, "Pad worn through; velcro does not hold")
+    take_out_of_service(
+        session, _tool(tools, "SAND-1").id, "Pad worn through; velcro does not hold"
+    )
 
 
 def _add_machines_and_pins(session: Session, members: list[Member]) -> None:
@@ -247,6 +253,10 @@ def _add_machines_and_pins(session: Session, members: list[Member]) -> None:
     set_pin(session, members[0].id, DEMO_PIN)
     pin_hash = session.get(MemberPin, members[0].id).pin_hash
     session.add_all(MemberPin(member_id=m.id, pin_hash=pin_hash) for m in members[1:])
+
+
+def _tool(tools: list[Tool], code: str) -> Tool:
+    return next(tool for tool in tools if tool.code == code)
 
 
 def _cards_to_try(session: Session, members: list[Member]) -> list[DemoCard]:

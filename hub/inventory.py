@@ -268,3 +268,20 @@ def retire_tool(session: Session, tool_id: int, reason: str) -> Tool:
     tool.status_reason = clean_text(reason, "reason", limit=NOTE_MAX)
     session.add(tool)
     return tool
+
+
+def rehome_tool(session: Session, tool_id: int, kiosk_id: str, slot: int) -> bool:
+    """Make locker ``slot`` of ``kiosk_id`` the tool's home if it holds no other tool.
+
+    A tool returned at another kiosk goes into an empty locker there; this records where it
+    now lives. Return whether the home changed.
+    """
+    tool, locker = get_tool(session, tool_id), find_locker(session, kiosk_id, slot)
+    if locker is None or tool.locker_id == locker.id:
+        return False
+    if session.exec(select(Tool.id).where(Tool.locker_id == locker.id)).first() is not None:
+        return False
+    tool.locker_id = locker.id
+    session.add(tool)
+    session.flush()
+    return True

@@ -20,7 +20,7 @@ from hub import fleet, maintenance, timebank
 from hub.clock import as_utc
 from hub.errors import DomainError
 from hub.inbox import InboxEvent, already_processed, record_event
-from hub.inventory import Tool, ToolStatus, tool_by_code
+from hub.inventory import Tool, ToolStatus, rehome_tool, tool_by_code
 from hub.loans import Loan, open_loan
 from hub.members import Member, card_by_uid, get_member
 
@@ -107,16 +107,18 @@ def _tool_return(session: Session, event: wire.ToolReturnEvent, at) -> None:
     member, tool = _member(session, body.card_uid), tool_by_code(session, body.tool_code)
     if open_loan(session, tool.id) is None:
         _late_return(session, event, member, tool, at)
-        return
-    maintenance.return_with_condition(
-        session,
-        tool_id=tool.id,
-        condition=body.condition,
-        note=body.note,
-        kiosk_id=event.kiosk_id,
-        member_id=member.id,
-        now=at,
-    )
+    else:
+        maintenance.return_with_condition(
+            session,
+            tool_id=tool.id,
+            condition=body.condition,
+            note=body.note,
+            kiosk_id=event.kiosk_id,
+            member_id=member.id,
+            now=at,
+        )
+    # Returned at another kiosk: the empty locker it went into is its home now.
+    rehome_tool(session, tool.id, event.kiosk_id, body.locker_slot)
 
 
 def _late_return(session, event: wire.ToolReturnEvent, member: Member, tool: Tool, at) -> None:

@@ -22,6 +22,10 @@ CREATE TABLE IF NOT EXISTS taken (
     card_uid TEXT NOT NULL,
     taken_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS dropped (
+    slot INTEGER PRIMARY KEY,
+    tool_code TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS flagged (
     tool_code TEXT PRIMARY KEY,
     flagged_at TEXT NOT NULL
@@ -51,16 +55,22 @@ class LockerView:
         db.executescript(SCHEMA)
         self._db, self._store, self.slots = db, store, slots
         self._taken = {slot: tool for slot, tool in db.execute("SELECT slot, tool_code FROM taken")}
+        self._dropped = dict(db.execute("SELECT slot, tool_code FROM dropped"))
         self._flagged = {
             tool: datetime.fromisoformat(at)
             for tool, at in db.execute("SELECT tool_code, flagged_at FROM flagged")
         }
 
     def home_tool(self, slot: int) -> str | None:
-        """Return the code of the tool that lives in ``slot``, per the hub's config."""
+        """Return the code of the tool that lives in ``slot``: per the hub's config, or one
+        returned here from another kiosk that the config does not place anywhere yet."""
         config = self._store.config
         entry = config.lockers.get(slot) if config else None
-        return entry.tool_code if entry else None
+        if entry is not None:
+            return entry.tool_code
+        dropped = self._dropped.get(slot)
+        placed = config and any(e and e.tool_code == dropped for e in config.lockers.values())
+        return None if placed else dropped
 
     def loan_days(self, slot: int) -> int | None:
         """Return how many days the tool of ``slot`` may be borrowed."""
@@ -101,11 +111,16 @@ class LockerView:
             )
         self._taken[slot] = tool_code
 
-    def mark_returned(self, slot: int) -> None:
-        """Remember that the tool of locker ``slot`` is back inside."""
+    def mark_returned(self, slot: int, tool_code: str | None = None) -> None:
+        """Remember that a tool is back inside locker ``slot`` (its home, or an empty one)."""
+        dropped_off = tool_code is not None and self.home_tool(slot) is None
         with write(self._db) as db:
             db.execute("DELETE FROM taken WHERE slot = ?", (slot,))
+            if dropped_off:
+                db.execute("INSERT OR REPLACE INTO dropped VALUES (?, ?)", (slot, tool_code))
         self._taken.pop(slot, None)
+        if dropped_off:
+            self._dropped[slot] = tool_code
 
     def flag(self, tool_code: str, at: datetime) -> None:
         """Treat ``tool_code`` as out of service until a later allow-list says otherwise."""

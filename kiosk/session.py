@@ -134,17 +134,35 @@ class Session:
         body = wire.LoanOut(card_uid=card, tool_code=locker.tool_code, locker_slot=slot)
         self._unlock(slot, "borrow", locker.tool_code, (wire.LoanOutEvent, body))
 
-    def return_tool(self, slot: int, condition: str, note: str | None = None) -> None:
-        """Open the home locker of a tool on loan, to put it back; say whether it is OK."""
-        _, card = self._current_member()
-        locker = self.lockers.state(self._known_slot(slot))
-        if not locker.taken:
-            raise NotNow(f"The tool of locker {slot} is not out on loan from this kiosk.")
+    def return_tool(
+        self, slot: int, condition: str, note: str | None = None, *, tool_code: str | None = None
+    ) -> None:
+        """Open a locker to put a tool back in, and say whether it is OK.
+
+        The tool goes home if it lives here; a tool from another kiosk goes into an empty
+        locker, which the hub then makes its home.
+        """
+        member, card = self._current_member()
+        slot = self._known_slot(slot)
+        tool = self._returnable_into(member, slot, tool_code)
         body = _validated(
-            wire.ToolReturn, card_uid=card, tool_code=locker.tool_code, locker_slot=slot,
+            wire.ToolReturn, card_uid=card, tool_code=tool, locker_slot=slot,
             condition=condition, note=(note or "").strip() or None,
         )
-        self._unlock(slot, "return", locker.tool_code, (wire.ToolReturnEvent, body))
+        self._unlock(slot, "return", tool, (wire.ToolReturnEvent, body))
+
+    def _returnable_into(self, member: wire.AllowListMember, slot: int, tool: str | None) -> str:
+        """Return the tool that may go into ``slot`` now, or refuse saying why."""
+        locker = self.lockers.state(slot)
+        if tool is None or tool == locker.tool_code:
+            if locker.taken or (locker.tool_code in member.loans):
+                return locker.tool_code
+            raise NotNow(f"The tool of locker {slot} is not out on loan to you.")
+        if tool not in member.loans:
+            raise NotNow(f"{tool} is not on loan to you.")
+        if locker.tool_code is not None:
+            raise NotNow(f"Locker {slot} is not empty; {tool} goes into an empty locker.")
+        return tool
 
     def log_repair(self, tool_code: str, hours: str, note: str) -> None:
         """Record the member's hours repairing a tool of this kiosk (a steward approves them)."""
@@ -253,12 +271,23 @@ class Session:
         choices = {
             "borrow": self._tools(lambda s: active and decision.may_borrow(
                 self.store.allowlist, member, s, now) is None),
-            "return": self._tools(lambda s: s.taken),
+            "return": self._returns(member),
             "repair": self._tools(lambda s: s.tool_code is not None) if active else [],
         }
         if active and decision.is_steward(member):
             choices["maintenance"] = [_locker_view(s) for s in self.lockers.states()]
         return choices
+
+    def _returns(self, member: wire.AllowListMember) -> list[dict[str, Any]]:
+        """List what the member can put back here: tools out from this kiosk, and their
+        loans from other kiosks (each offered an empty locker of this one)."""
+        here = self._tools(lambda s: s.taken or s.tool_code in member.loans)
+        listed = {item["tool_code"] for item in here}
+        empty = [s.slot for s in self.lockers.states() if s.tool_code is None]
+        away = [code for code in member.loans if code not in listed
+                and self.lockers.slot_of(code) is None]
+        return here + [{"slot": slot, "tool_code": code, "taken": True, "out_of_service": False,
+                        "away": True} for code, slot in zip(away, empty, strict=False)]
 
     def _member_hint(self, member: wire.AllowListMember) -> str:
         if member.status != "active":
@@ -292,7 +321,7 @@ class Session:
         if unlock.purpose == "borrow":
             self.lockers.mark_taken(unlock.slot, unlock.tool_code, unlock.card_uid, at)
         elif unlock.purpose == "return":
-            self.lockers.mark_returned(unlock.slot)
+            self.lockers.mark_returned(unlock.slot, unlock.tool_code)
             if unlock.event[1].condition == "needs_repair":
                 self.lockers.flag(unlock.tool_code, at)
         if self._mode == "open" and self._slot == unlock.slot:
@@ -354,7 +383,8 @@ class Session:
         return tool_code
 
     def _returnable(self) -> bool:
-        return any(state.taken for state in self.lockers.states())
+        member = self._member
+        return bool(member and member.loans) or any(s.taken for s in self.lockers.states())
 
 
 def _validated(model: type[Any], **fields: Any) -> Any:

@@ -21,7 +21,7 @@ from hub.db import reading, transaction
 from hub.fleet import CardRefusal, KioskAlarm, KioskStatus
 from hub.inbox import DeadLetter, InboxEvent
 from hub.ingest import IngestWorker
-from hub.inventory import ToolStatus, tool_by_code
+from hub.inventory import ToolStatus, tool_board, tool_by_code
 from hub.loans import Loan, open_loan
 from hub.maintenance import live_tickets
 from hub.members import member_by_number, suspend_member
@@ -311,3 +311,38 @@ def test_kiosk_speaking_under_another_site_is_dead_lettered(worker, kiosk, mosqu
     with reading(library) as session:
         assert "belongs to site 'test'" in session.exec(select(DeadLetter)).one().reason
     assert count(library, InboxEvent) == 0
+
+
+def test_a_return_at_another_kiosk_rehomes_the_tool_there(worker, kiosk, mosquitto, library):
+    client, inbox = kiosk
+    out = event(wire.LoanOutEvent, wire.LoanOut(card_uid=CARD, tool_code="DRILL-1", locker_slot=1))
+    send(mosquitto, client, out)
+    next_ack(inbox, out.event_id)
+    assert _next_snapshot(inbox, "allowlist").entries[CARD].loans == ["DRILL-1"]
+    kiosk_b = mosquitto.connect("kiosk-b")
+    acks_b = collect(
+        kiosk_b,
+        mosquitto.topic("kiosk-b", Channel.ACKS),
+        mosquitto.topic("kiosk-b", Channel.CONFIG),
+    )
+    back = event(
+        wire.ToolReturnEvent,
+        wire.ToolReturn(card_uid=CARD, tool_code="DRILL-1", locker_slot=2, condition="ok"),
+        kiosk_id="kiosk-b",
+    )
+    kiosk_b.publish(mosquitto.topic("kiosk-b", Channel.EVENTS), wire.encode(back), qos=1)
+    assert next_ack(acks_b, back.event_id).status == "applied"
+    with reading(library) as session:
+        board = {row.tool.code: (row.kiosk_id, row.slot) for row in tool_board(session)}
+        assert board["DRILL-1"] == ("kiosk-b", 2)
+        assert open_loan(session, tool_by_code(session, "DRILL-1").id) is None
+    _wait_for(lambda: _config_has(acks_b, 2, "DRILL-1"))
+
+
+def _config_has(collected, slot: int, tool_code: str) -> bool:
+    for message in collected.drain():
+        if message.topic.endswith("/config"):
+            entry = wire.decode_config(message.payload).lockers.get(slot)
+            if entry and entry.tool_code == tool_code:
+                return True
+    return False

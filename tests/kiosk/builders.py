@@ -15,10 +15,11 @@ STRANGER = "01020304"
 PINS = [(1, 17, 5), (2, 27, 6), (3, 22, 13)]  # slot, relay, door (as kiosk/default.toml)
 
 
-def member(name: str, number: str, *, roles=("member",), status="active", trainings=None):
+def member(name: str, number: str, *, roles=("member",), status="active", trainings=None,
+           loans=()):
     return wire.AllowListMember(
         member_id=int(number), number=number, name=name, status=status, roles=list(roles),
-        trainings=trainings or {},
+        trainings=trainings or {}, loans=list(loans),
     )
 
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from broker import messages as wire
 from kiosk.session import MESSAGE_SECONDS, NotNow
-from tests.kiosk.builders import ADA, SAM, STRANGER, SUE, rising_edges
+from tests.kiosk.builders import (
+    ADA,
+    SAM,
+    STRANGER,
+    SUE,
+    a_config,
+    an_allowlist,
+    member,
+    rising_edges,
+)
 
 
 def states(pin) -> list[bool]:
@@ -163,3 +173,35 @@ def borrow(parts, card: str, slot: int) -> None:
     parts.door(slot, False)
     parts.clock.advance(MESSAGE_SECONDS)
     parts.session.tick()
+
+
+def test_a_tool_from_another_kiosk_goes_back_into_an_empty_locker(parts):
+    """Ada borrowed TENT-1 at another kiosk: this one offers its empty locker 3 for it."""
+    parts.store.offer("config", wire.encode(a_config(2, lockers={1: "DRILL-1", 2: "SAW-2",
+                                                                 3: None})))
+    ada = member("Ada Lovelace", "42", loans=["TENT-1"])
+    parts.store.offer("allowlist", wire.encode(an_allowlist(2, extra={ADA: ada})))
+    parts.session.card_presented(ADA)
+    offered = parts.session.screen().choices["return"]
+    assert [(t["tool_code"], t["slot"], t.get("away")) for t in offered] == [("TENT-1", 3, True)]
+    with pytest.raises(NotNow, match="not empty"):
+        parts.session.return_tool(1, "ok", tool_code="TENT-1")
+    with pytest.raises(NotNow, match="SAW-1 is not on loan to you"):
+        parts.session.return_tool(3, "ok", tool_code="SAW-1")
+    parts.session.return_tool(3, "needs_repair", "Zip torn", tool_code="TENT-1")
+    assert rising_edges(parts.factory.pin(22)) == 1
+    parts.door(3, True)
+    parts.door(3, False)
+    returned = parts.events()[-2]
+    assert (returned.body.tool_code, returned.body.locker_slot) == ("TENT-1", 3)
+    assert parts.lockers.home_tool(3) == "TENT-1"  # until the hub's new config says where
+
+
+def test_the_hub_config_placing_a_dropped_tool_elsewhere_wins(parts):
+    parts.store.offer("config", wire.encode(a_config(2, lockers={1: "DRILL-1", 2: "SAW-2",
+                                                                 3: None})))
+    parts.lockers.mark_returned(3, "TENT-1")
+    assert parts.lockers.home_tool(3) == "TENT-1"
+    parts.store.offer("config", wire.encode(a_config(3, lockers={1: "TENT-1", 2: "SAW-2",
+                                                                 3: None})))
+    assert parts.lockers.home_tool(3) is None and parts.lockers.home_tool(1) == "TENT-1"

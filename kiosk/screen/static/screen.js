@@ -154,7 +154,7 @@ const STEPS = {
       return [el("h2", { class: "question" }, `Is ${step.tool} OK?`),
         el("div", { class: "row" },
           el("button", { "data-answer": "ok",
-            onclick: () => act("return", { slot: step.slot, condition: "ok" }) }, "Yes, it is OK"),
+            onclick: () => act("return", { slot: step.slot, tool_code: step.tool, condition: "ok" }) }, "Yes, it is OK"),
           el("button", { class: "danger", "data-answer": "needs_repair",
             onclick: () => { step.condition = "needs_repair"; render(); } }, "It needs repair"),
           back())];
@@ -162,7 +162,7 @@ const STEPS = {
     return [el("h2", {}, `What is wrong with ${step.tool}?`), noteField("A few words, e.g. the chuck slips"),
       el("div", { class: "row", style: "margin-top:16px" },
         el("button", { "data-send": "return", onclick: () => act("return",
-          { slot: step.slot, condition: "needs_repair", note: note() }) }, "Send and open the locker"),
+          { slot: step.slot, tool_code: step.tool, condition: "needs_repair", note: note() }) }, "Send and open the locker"),
         back())];
   },
   repair: () => [el("h2", {}, `Repair of ${step.tool}: how many hours?`),
