@@ -1,0 +1,10 @@
+"""The JSON API at /api/v1: the steward dashboard's data for scripts, described by OpenAPI.
+
+Each feature module registers its operations on the registry in :mod:`.blueprint`; importing
+them here is what puts their routes on the blueprint.
+"""
+
+from . import bookings, claims, docs, kiosks, ledger, maintenance, members, tools  # noqa: F401
+from .blueprint import api, bp
+
+__all__ = ["api", "bp"]

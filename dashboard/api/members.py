@@ -1,0 +1,116 @@
+"""Members: find them, see one with cards and trainings, suspend and reinstate (stewards only).
+
+Members' personal details are never public: every operation here needs a steward.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from dashboard.database import reading, transaction
+from hub import api_queries, members
+from hub.members import Card, Member
+
+from .blueprint import api
+from .changes import audited
+from .schemas import (
+    CardOut,
+    MemberDetail,
+    MemberList,
+    MemberOut,
+    MemberSearch,
+    Reinstatement,
+    Suspension,
+    TrainingOut,
+)
+
+ID = "<int(min=1, max=2147483647):member_id>"
+STATUS_FIELDS = ("status", "status_reason")
+
+
+@api.operation("GET", "/members", query=MemberSearch, response=MemberList, tag="members")
+def list_members(query: MemberSearch) -> MemberList:
+    """List members by number, optionally those whose name or number contains ``q``.
+
+    Stewards only: names are personal details. Contact details are left out of the list.
+    """
+    with reading() as db:
+        found = members.list_members(db, search=query.q.strip() or None)
+    return MemberList(members=[member_out(m) for m in found])
+
+
+@api.operation("GET", f"/members/{ID}", response=MemberDetail, tag="members")
+def show_member(member_id: int) -> MemberDetail:
+    """Show one member with contact details, cards (live and revoked) and trainings.
+
+    Stewards only.
+    """
+    with reading() as db:
+        member = members.get_member(db, member_id)
+        cards = [_card_out(card) for card in members.cards_of(db, member.id)]
+        held = [TrainingOut(**t._asdict()) for t in api_queries.trainings_of(db, member.id)]
+    return MemberDetail(
+        **member_out(member).model_dump(),
+        email=member.email,
+        phone=member.phone,
+        status_reason=member.status_reason,
+        joined_at=member.joined_at,
+        cards=cards,
+        trainings=held,
+    )
+
+
+@api.operation("POST", f"/members/{ID}/suspend", body=Suspension, response=MemberOut, tag="members")
+def suspend_member(member_id: int, body: Suspension) -> MemberOut:
+    """Suspend a member with a reason; kiosks refuse their cards from the next allow-list.
+
+    Suspending a suspended member replaces the reason. Stewards only; audited.
+    """
+    with transaction() as db:
+        member = members.get_member(db, member_id)
+        with _audited_status(db, member, "member.suspend"):
+            members.suspend_member(db, member.id, body.reason)
+    return member_out(member)
+
+
+@api.operation(
+    "POST", f"/members/{ID}/reinstate", body=Reinstatement, response=MemberOut, tag="members"
+)
+def reinstate_member(member_id: int, body: Reinstatement) -> MemberOut:
+    """Make a suspended member active again; an optional reason goes to the audit log.
+
+    Reinstating an active member changes nothing but is still audited. Stewards only.
+    """
+    with transaction() as db:
+        member = members.get_member(db, member_id)
+        with _audited_status(db, member, "member.reinstate", reason=body.reason):
+            members.reinstate_member(db, member.id)
+    return member_out(member)
+
+
+def _audited_status(db: Session, member: Member, action: str, reason: str | None = None):
+    return audited(
+        db,
+        action=action,
+        target=f"member:{member.number}",
+        row=member,
+        fields=STATUS_FIELDS,
+        reason=reason,
+    )
+
+
+def member_out(member: Member) -> MemberOut:
+    """Return the summary of ``member`` that any steward view shows."""
+    return MemberOut(
+        id=member.id,
+        number=member.number,
+        name=member.name,
+        status=member.status,
+        roles=sorted(r.value for r in member.role_set),
+    )
+
+
+def _card_out(card: Card) -> CardOut:
+    return CardOut(
+        uid=card.uid, label=card.label, issued_at=card.issued_at, revoked_at=card.revoked_at
+    )

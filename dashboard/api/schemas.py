@@ -1,0 +1,357 @@
+"""The API's request and response bodies as pydantic models; the OpenAPI schemas come from them.
+
+Hours are decimals sent as strings ("1.50") so no binary float ever rounds them; times are UTC
+with an offset.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from hub.clock import as_utc
+from hub.members import NOTE_MAX
+
+MAX_ID = 2**31 - 1  # the largest id PostgreSQL's INTEGER keys hold
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+LONGEST_RANGE_DAYS = 92
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+
+Note = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX, pattern=NO_NUL),
+]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+RepairHours = Annotated[Decimal, Field(gt=0, le=24, decimal_places=2)]
+
+
+def _utc_moment(value: datetime) -> datetime:
+    """Return ``value`` in UTC (naive means UTC), refusing years the hub does not keep."""
+    try:
+        moment = as_utc(value)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+    if not EARLIEST.year <= moment.year <= LATEST.year:
+        raise ValueError(f"the year must be from {EARLIEST.year} to {LATEST.year}")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_utc_moment)]
+Day = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
+
+
+def _utc(value: datetime) -> datetime:
+    return as_utc(value)
+
+
+Stamp = Annotated[datetime, AfterValidator(_utc)]  # what the hub stored, shown in UTC
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused, so a misspelt name is not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Query(BaseModel):
+    """A query string: parameters the API does not know are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# --- requests -----------------------------------------------------------------------------
+
+
+class MemberSearch(Query):
+    q: str = Field("", max_length=100, pattern=NO_NUL, description="Part of a name or number.")
+
+
+class LoanFilter(Query):
+    state: Literal["open", "overdue"] = Field("open", description="All open loans, or overdue.")
+
+
+class TicketFilter(Query):
+    tool_id: Id | None = Field(None, description="Only this tool's tickets.")
+
+
+class StatementRange(Query):
+    since: Moment | None = Field(None, description="From this time (ISO 8601; naive is UTC).")
+    until: Moment | None = Field(None, description="Before this time (ISO 8601; naive is UTC).")
+
+
+class BookingRange(Query):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    first: Day = Field(alias="from", description="First local day (YYYY-MM-DD).")
+    last: Day = Field(
+        alias="to", description=f"Last local day; at most {LONGEST_RANGE_DAYS} days on."
+    )
+
+    @field_validator("last")
+    @classmethod
+    def _within_range(cls, last: date, info: ValidationInfo) -> date:
+        first = info.data.get("first")
+        if first is not None and not first <= last <= first + timedelta(days=LONGEST_RANGE_DAYS):
+            raise ValueError(f"'to' must be from 'from' to {LONGEST_RANGE_DAYS} days after it")
+        return last
+
+
+class Suspension(Body):
+    reason: Note = Field(description="Why; the member is told this at the kiosk.")
+
+
+class Reinstatement(Body):
+    reason: Note | None = Field(None, description="Why, for the audit log.")
+
+
+class Approval(Body):
+    hours: RepairHours | None = Field(None, description="Hours to credit, if not those claimed.")
+    reason: Note | None = Field(None, description="Required when the hours differ from the claim.")
+
+
+class Decision(Body):
+    reason: Note = Field(description="Why the claim is declined.")
+
+
+class NewTicket(Body):
+    tool_id: Id
+    note: Note = Field(description="What is wrong.")
+    blocking: bool = Field(False, description="Take the tool out of service until resolved.")
+
+
+class Resolution(Body):
+    note: Note | None = Field(None, description="What was done.")
+
+
+class Cancellation(Body):
+    reason: Note = Field(description="Why; the member sees it.")
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+class FieldError(BaseModel):
+    field: str
+    error: str
+
+
+class Error(BaseModel):
+    """A refusal: what was refused, and which input was at fault when one was."""
+
+    error: str
+    field: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class MemberOut(BaseModel):
+    id: int
+    number: str
+    name: str
+    status: str
+    roles: list[str]
+
+
+class MemberList(BaseModel):
+    members: list[MemberOut]
+
+
+class CardOut(BaseModel):
+    uid: str
+    label: str | None
+    issued_at: Stamp
+    revoked_at: Stamp | None
+
+
+class TrainingOut(BaseModel):
+    code: str
+    name: str
+    granted_at: Stamp
+    expires_at: Stamp | None
+
+
+class MemberDetail(MemberOut):
+    email: str | None
+    phone: str | None
+    status_reason: str | None
+    joined_at: Stamp
+    cards: list[CardOut]
+    trainings: list[TrainingOut]
+
+
+class ToolOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    category: str
+    status: str
+    status_reason: str | None
+    kiosk_id: str | None
+    slot: int | None
+    loan_days: int
+
+
+class ToolList(BaseModel):
+    tools: list[ToolOut]
+
+
+class HistoryLine(BaseModel):
+    loan_id: int
+    member_number: str
+    out_at: Stamp
+    due_at: Stamp
+    returned_at: Stamp | None
+    return_condition: str | None
+
+
+class ToolDetail(ToolOut):
+    history: list[HistoryLine]
+
+
+class LoanOut(BaseModel):
+    id: int
+    tool_id: int
+    tool_code: str
+    member_id: int
+    member_number: str
+    out_at: Stamp
+    due_at: Stamp
+    overdue: bool
+
+
+class LoanList(BaseModel):
+    loans: list[LoanOut]
+
+
+class TicketOut(BaseModel):
+    id: int
+    tool_id: int
+    tool_code: str
+    status: str
+    source: str
+    note: str
+    blocking: bool
+    opened_by: int | None
+    opened_at: Stamp
+    resolved_at: Stamp | None
+    resolved_by: int | None
+    resolution_note: str | None
+
+
+class TicketList(BaseModel):
+    tickets: list[TicketOut]
+
+
+class ClaimOut(BaseModel):
+    id: int
+    member_id: int
+    member_number: str
+    tool_id: int
+    tool_code: str
+    ticket_id: int | None
+    hours: Decimal
+    note: str
+    status: str
+    approved_hours: Decimal | None
+    decided_by: int | None
+    decision_reason: str | None
+    transfer_id: int | None
+    created_at: Stamp
+
+
+class ClaimList(BaseModel):
+    claims: list[ClaimOut]
+
+
+class BalanceOut(BaseModel):
+    account_id: int
+    member_id: int | None
+    number: str | None
+    name: str
+    balance: Decimal
+    credit_limit: Decimal | None
+
+
+class BalanceSheet(BaseModel):
+    balances: list[BalanceOut]
+
+
+class StatementLineOut(BaseModel):
+    at: Stamp
+    transfer_id: int
+    kind: str
+    description: str
+    category: str | None
+    counterparty: str
+    hours: Decimal
+    balance: Decimal
+
+
+class Statement(BaseModel):
+    member_id: int
+    number: str
+    balance: Decimal
+    lines: list[StatementLineOut]
+
+
+class AlarmOut(BaseModel):
+    id: int
+    locker_slot: int
+    kind: str
+    raised_at: Stamp
+
+
+class KioskOut(BaseModel):
+    id: str
+    site: str
+    name: str
+    online: bool
+    healthy: bool
+    state: str
+    last_seen_at: Stamp | None
+    outbox_backlog: int | None
+    allowlist_version: int | None
+    allowlist_behind: bool
+    open_alarms: list[AlarmOut]
+
+
+class Fleet(BaseModel):
+    kiosks: list[KioskOut]
+
+
+class ResourceOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    timezone: str
+    paused: bool
+
+
+class ResourceList(BaseModel):
+    resources: list[ResourceOut]
+
+
+class BookingOut(BaseModel):
+    id: int
+    resource_id: int
+    member_id: int
+    member_number: str
+    starts_at: Stamp
+    ends_at: Stamp
+    status: str
+    cancelled_at: Stamp | None
+    cancel_reason: str | None
+
+
+class BookingList(BaseModel):
+    bookings: list[BookingOut]

@@ -1,0 +1,94 @@
+"""Fixtures for the JSON API: a live ticket, a pending claim, bookings, and stewards' tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session
+
+from hub import accounts, maintenance, timebank
+from hub.bookings import add_resource, create_booking
+from hub.bookings.hours import at_local, local_day
+from hub.clock import utcnow
+from hub.db import transaction
+from hub.inventory import tool_by_code
+from hub.members import member_by_number
+
+
+@dataclass(frozen=True)
+class ApiWorld:
+    steward_id: int  # demo steward 1001, who holds ``token``
+    other_steward_id: int  # demo steward 1002, who opened the ticket
+    fixer_id: int  # member 1004, who repaired the drill and booked the bench
+    tool_id: int  # DRILL-2
+    ticket_id: int
+    claim_id: int
+    resource_id: int
+    booking_id: int  # three days ahead
+    past_booking_id: int  # over five days ago
+    token: str
+
+
+def build_api_world(session: Session) -> ApiWorld:
+    """Add to the demo library: a ticket, a claim for its repair, a bench with two bookings."""
+    steward, other = member_by_number(session, "1001"), member_by_number(session, "1002")
+    fixer, tool = member_by_number(session, "1004"), tool_by_code(session, "DRILL-2")
+    ticket = maintenance.open_ticket(
+        session, tool_id=tool.id, note="Chuck slips", source="steward", opened_by=other.id
+    )
+    claim = timebank.log_repair(
+        session,
+        member_id=fixer.id,
+        tool_id=tool.id,
+        hours="1.50",
+        note="New chuck fitted",
+        source="kiosk",
+        ticket_id=ticket.id,
+    )
+    laser = add_resource(session, code="api-bench", name="API test bench")
+    now = utcnow()
+    ahead = _book(session, laser, fixer.id, local_day(laser, now) + timedelta(days=3))
+    long_ago = now - timedelta(days=10)
+    past = _book(session, laser, fixer.id, local_day(laser, now) - timedelta(days=5), now=long_ago)
+    return ApiWorld(
+        steward.id,
+        other.id,
+        fixer.id,
+        tool.id,
+        ticket.id,
+        claim.id,
+        laser.id,
+        ahead,
+        past,
+        accounts.issue_token(session, steward.id, "api tests"),
+    )
+
+
+def _book(session: Session, resource, member_id: int, day, *, now=None) -> int:
+    """Book ``resource`` from 10:00 to 11:00 local on ``day``; return the booking id."""
+    starts = at_local(resource, day, 10 * 60)
+    booking = create_booking(
+        session,
+        resource_id=resource.id,
+        member_id=member_id,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        now=now,
+    )
+    session.flush()
+    return booking.id
+
+
+@pytest.fixture
+def api_world(app, engine) -> ApiWorld:
+    """Return the API world, added to the app's demo library."""
+    with transaction(engine) as session:
+        return build_api_world(session)
+
+
+@pytest.fixture
+def bearer(api_world) -> dict[str, str]:
+    """Return the headers that sign a script in as demo steward 1001."""
+    return {"Authorization": f"Bearer {api_world.token}"}
