@@ -141,12 +141,19 @@ def machines():
 
 @bp.post("/identify/card")
 def identify_by_card():
-    """Identify the member whose card the USB reader typed in."""
+    """Identify the member whose card the USB reader typed in; a tap also checks in any
+    booking whose check-in window is open (the card tap at the door of the makerspace)."""
+    uid = request.form.get("uid", "")
     try:
-        with reading() as db:
-            _identify(member_for_card(db, request.form.get("uid", "")))
+        with transaction() as db:
+            member = member_for_card(db, uid)
+            checked_in = bookings.check_in_all_by_card(db, uid, now=now())
+            names = [bookings.get_resource(db, b.resource_id).name for b in checked_in]
+        _identify(member)
     except DomainError as refused:
         return _refuse_identify(refused.message, _status_of(refused))
+    if names:
+        flash(f"Checked in: {', '.join(names)}. Enjoy the session!", "ok")
     return redirect(url_for("tablet.index"))
 
 

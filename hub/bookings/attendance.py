@@ -61,6 +61,35 @@ def check_in_by_card(
     return booking
 
 
+def check_in_all_by_card(
+    session: Session, uid: str, *, now: datetime | None = None
+) -> list[Booking]:
+    """Check in every booking of the card's holder whose check-in window is open now.
+
+    A card tap on the tablet by the door does this: a member need not say which machine.
+    Return the bookings checked in (none if nothing is due).
+    """
+    now = as_utc(now or utcnow())
+    member = member_for_card(session, uid)
+    due = session.exec(
+        select(Booking.resource_id)
+        .where(
+            Booking.member_id == member.id,
+            Booking.status == BookingStatus.BOOKED,
+            Booking.starts_at - EARLY_CHECK_IN <= now,
+            Booking.ends_at > now,
+        )
+        .distinct()
+    ).all()
+    checked = []
+    for resource_id in due:
+        try:
+            checked.append(check_in_by_card(session, resource_id, uid, now=now))
+        except NotFound:  # that booking's grace period has passed: the sweep will release it
+            continue
+    return checked
+
+
 def charge_for_use(
     session: Session, booking: Booking, resource: Resource, *, now: datetime
 ) -> None:

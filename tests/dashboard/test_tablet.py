@@ -222,3 +222,17 @@ def test_nothing_is_counted_twice(engine, tablet):
     book_tuesday_10(tablet)
     with reading(engine) as session:
         assert session.exec(select(func.count()).select_from(Booking)).one() == 1
+
+
+def test_a_card_tap_at_booking_time_checks_the_booking_in(tablet, tablet_clock, engine):
+    identify_by_pin(tablet, "1001", "2468")
+    assert book_tuesday_10(tablet).status_code == 302
+    post(tablet, "/tablet/leave")
+    early = post(tablet, "/tablet/identify/card", {"uid": "DEADBEEF"}, follow_redirects=True)
+    assert "Checked in" not in text(early)  # Monday: nothing due yet
+    assert [b.status for b in bookings_in(engine)] == [BookingStatus.BOOKED]
+    post(tablet, "/tablet/leave")
+    tablet_clock.moment = datetime(2026, 11, 24, 9, 55, tzinfo=UTC)
+    tap = post(tablet, "/tablet/identify/card", {"uid": "DEADBEEF"}, follow_redirects=True)
+    assert "Checked in: Laser cutter" in text(tap)
+    assert [b.status for b in bookings_in(engine)] == [BookingStatus.CHECKED_IN]
