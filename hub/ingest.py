@@ -41,7 +41,7 @@ from hub.allowlists import build_allowlist, build_config
 from hub.bookings import sweep_bookings
 from hub.db import reading, transaction
 from hub.inventory import Kiosk, list_kiosks
-from hub.kiosk_events import DuplicateRace, Outcome, apply_event
+from hub.kiosk_events import NeedsIsolation, Outcome, apply_events
 from hub.maintenance import open_due_tickets
 from hub.requests import answer
 from hub.sync import current_version
@@ -50,6 +50,7 @@ log = logging.getLogger("commonshed.ingest")
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queued events for a week offline
 BATCH_MAX = 500
 BATCH_RETRIES = 3
+ACK_PUBLISH_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -69,6 +70,10 @@ class BatchResult:
 
     acks: list[tuple[str, wire.EventAck]] = field(default_factory=list)
     applied: int = 0
+
+    def merge(self, other: BatchResult) -> None:
+        self.acks += other.acks
+        self.applied += other.applied
 
 
 class IngestWorker:
@@ -184,11 +189,27 @@ class IngestWorker:
         except Exception:  # noqa: BLE001  (a bug in one applier must not stop the worker)
             log.exception("batch of %d failed; applying one by one", len(batch))
             result = _apply_one_by_one(self.engine, batch)
-        for topic, ack in result.acks:
-            self.client.publish(topic, wire.encode(ack), qos=1)
-        for inbound in batch:
-            if inbound.qos > 0:
-                self.client.ack(inbound.mid, inbound.qos)
+        if self._publish_acks(result.acks):
+            for inbound in batch:
+                if inbound.qos > 0:
+                    self.client.ack(inbound.mid, inbound.qos)
+
+    def _publish_acks(self, acks: list[tuple[str, wire.EventAck]]) -> bool:
+        """Publish the kiosks' acks and wait until the broker has them all.
+
+        NOTE: paho sends a PUBACK at once but holds publishes beyond its 20 in flight; a worker
+        killed in between would leave committed events the broker will not redeliver and the
+        kiosks not yet acknowledged. Without every ack out, we PUBACK nothing: the broker
+        redelivers after a reconnect and the hub answers "duplicate".
+        """
+        sent = [self.client.publish(topic, wire.encode(ack), qos=1) for topic, ack in acks]
+        deadline = time.monotonic() + ACK_PUBLISH_TIMEOUT_S
+        try:
+            for info in sent:
+                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
+            return all(info.is_published() for info in sent)
+        except (RuntimeError, ValueError):  # disconnected meanwhile
+            return False
 
     def _take_batch(self, source: queue.Queue[Inbound]) -> list[Inbound]:
         """Wait briefly for one message, then take whatever else is already waiting."""
@@ -204,12 +225,16 @@ class IngestWorker:
         return batch
 
     def process_batch(self, batch: list[Inbound]) -> BatchResult:
-        """Apply a batch in one transaction; retry it whole after a lost race or deadlock."""
-        for attempt in range(BATCH_RETRIES):
+        """Apply a batch in one transaction, first without savepoints (the common case), then
+        with one per event if an event was refused; retry whole after a lost race or deadlock."""
+        isolate = False
+        for attempt in range(BATCH_RETRIES + 1):
             try:
                 with transaction(self.engine) as session:
-                    return _apply_batch(session, batch)
-            except (DuplicateRace, DBAPIError) as error:  # a lost race or a deadlock: again
+                    return _apply_batch(session, batch, isolate=isolate)
+            except NeedsIsolation:
+                isolate = True
+            except DBAPIError as error:  # a lost race for an event id, or a deadlock: again
                 log.warning("batch of %d retried (%s): %s", len(batch), attempt + 1, error)
                 time.sleep(0.05 * (attempt + 1))
         return _apply_one_by_one(self.engine, batch)  # so one bad apple is isolated
@@ -293,10 +318,18 @@ class IngestWorker:
 # --- applying a batch (no MQTT here: easy to test) ----------------------------------------
 
 
-def _apply_batch(session, batch: list[Inbound]) -> BatchResult:
-    result = BatchResult()
+def _apply_batch(session, batch: list[Inbound], *, isolate: bool = True) -> BatchResult:
+    """Apply a batch's statuses and events in ``session``; dead-letter what does not decode."""
+    result, kiosks = BatchResult(), {}
+    events, ack_topics = [], []
     for inbound in batch:
-        _apply_inbound(session, inbound, result)
+        if (sorted_ := _sort(session, inbound, result, kiosks)) is not None:
+            events.append(sorted_[0])
+            ack_topics.append(sorted_[1])
+    outcomes = apply_events(session, events, isolate=isolate) if events else []
+    for topic, outcome in zip(ack_topics, outcomes, strict=True):
+        result.applied += outcome.status == "applied"
+        result.acks.append((topic, outcome.ack()))
     return result
 
 
@@ -305,10 +338,7 @@ def _apply_one_by_one(engine: Engine, batch: list[Inbound]) -> BatchResult:
     result = BatchResult()
     for inbound in batch:
         try:
-            with transaction(engine) as session:
-                _apply_inbound(session, inbound, result)
-        except DuplicateRace as race:
-            result.acks.append(_ack_topic_and(inbound, Outcome(race.event_id, "duplicate")))
+            result.merge(_apply_with_one_retry(engine, inbound))
         except Exception as error:  # noqa: BLE001  (kept as a dead letter, never dropped)
             log.exception("could not apply a message on %s", inbound.topic)
             with transaction(engine) as session:
@@ -316,21 +346,29 @@ def _apply_one_by_one(engine: Engine, batch: list[Inbound]) -> BatchResult:
     return result
 
 
-def _apply_inbound(session, inbound: Inbound, result: BatchResult) -> None:
-    """Apply one message: an event, or a kiosk's status; dead-letter what does not decode."""
+def _apply_with_one_retry(engine: Engine, inbound: Inbound) -> BatchResult:
+    """Apply one message; once more after a database error (a race another worker won)."""
+    try:
+        with transaction(engine) as session:
+            return _apply_batch(session, [inbound])
+    except DBAPIError:
+        with transaction(engine) as session:
+            return _apply_batch(session, [inbound])
+
+
+def _sort(session, inbound: Inbound, result: BatchResult, kiosks: dict):
+    """Apply a status at once; return (event, ack topic) for an event; refuse the rest."""
     try:
         where = parse_topic(inbound.topic)
-        _require_registered(session, where.site, where.kiosk_id)
+        _require_registered(session, where.site, where.kiosk_id, kiosks)
         if where.channel == Channel.STATUS:
             _apply_status(session, where.kiosk_id, inbound.payload)
-            return
+            return None
         event = wire.decode_event(inbound.payload, kiosk_id=where.kiosk_id)
     except (ForeignTopic, wire.MalformedMessage, UnregisteredKiosk) as error:
         _refuse(session, inbound, str(error), result)
-        return
-    outcome = apply_event(session, event)
-    result.applied += outcome.status == "applied"
-    result.acks.append((kiosk_topic(where.site, where.kiosk_id, Channel.ACKS), outcome.ack()))
+        return None
+    return event, kiosk_topic(where.site, where.kiosk_id, Channel.ACKS)
 
 
 def _apply_status(session, kiosk_id: str, payload: bytes) -> None:
@@ -352,13 +390,15 @@ class UnregisteredKiosk(ValueError):
     """A kiosk with broker credentials that the hub has not registered."""
 
 
-def _require_registered(session, site: str, kiosk_id: str) -> None:
+def _require_registered(session, site: str, kiosk_id: str, kiosks: dict) -> None:
     """Refuse a kiosk the hub does not know, or one speaking under another site's tree.
 
     NOTE: the broker's ACL pins a kiosk to its own id but not to its site ('+'), so the
     site check lives here.
     """
-    kiosk = session.get(Kiosk, kiosk_id)
+    if kiosk_id not in kiosks:  # once per batch: the identity map may have let it go
+        kiosks[kiosk_id] = session.get(Kiosk, kiosk_id)
+    kiosk = kiosks[kiosk_id]
     if kiosk is None:
         raise UnregisteredKiosk(
             f"kiosk {kiosk_id!r} is not registered: run `commonshed hub kiosk register`"
