@@ -30,6 +30,8 @@ from hub.members import Member, Role, get_member
 bp = Blueprint("auth", __name__)
 IDLE_SECONDS = 30 * 60
 SIGN_IN_ATTEMPTS_PER_MINUTE = 10
+# Requests a page makes by itself; they must not keep an unattended session alive.
+PASSIVE_ENDPOINTS = frozenset({"steward.live"})
 
 
 class SignInRateLimit:
@@ -125,7 +127,8 @@ def _member_from_session() -> Member | None:
     if _now() - seen_at > current_app.config.get("IDLE_SECONDS", IDLE_SECONDS):
         session.clear()
         return None
-    session["seen_at"] = _now()
+    if request.endpoint not in PASSIVE_ENDPOINTS:  # a page polling by itself is not a person
+        session["seen_at"] = _now()
     with transaction() as db:
         return get_member(db, member_id)
 

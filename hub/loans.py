@@ -33,6 +33,8 @@ class Loan(SQLModel, table=True):
             sqlite_where=OPEN_LOAN,
             postgresql_where=OPEN_LOAN,
         ),
+        # A tool's history and the dashboard's "most borrowed" read loans by tool and time.
+        Index("ix_loan_tool_out_at", "tool_id", "out_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -72,7 +72,7 @@ def test_tool_board_and_history_are_open_records(client, api_world):
 def test_list_loans_open_or_overdue(client, bearer):
     open_loans = client.get("/api/v1/loans", headers=bearer).get_json()["loans"]
     overdue = client.get("/api/v1/loans?state=overdue", headers=bearer).get_json()["loans"]
-    assert {loan["tool_code"] for loan in open_loans} == {"DRILL-1", "TENT-1"}
+    assert {loan["tool_code"] for loan in open_loans} == {"DRILL-2", "TENT-1"}
     assert [(loan["tool_code"], loan["overdue"]) for loan in overdue] == [("TENT-1", True)]
 
 

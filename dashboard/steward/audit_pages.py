@@ -1,0 +1,22 @@
+"""The audit log, for admins: who changed what, with the record before and after."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from dashboard.auth import admin_required
+from dashboard.database import reading
+from hub import audit, reports
+
+bp = Blueprint("steward_audit", __name__, url_prefix="/steward")
+
+
+@bp.get("/audit")
+@admin_required
+def log():
+    """Show the newest audit entries, optionally for one target (``?target=member:1005``)."""
+    target = request.args.get("target", "").strip() or None
+    with reading() as db:
+        entries = audit.recent(db, limit=200, target=target)
+        actors = reports.member_numbers(db, {e.actor_member_id for e in entries})
+    return render_template("steward/audit.html", entries=entries, actors=actors, target=target)

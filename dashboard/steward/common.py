@@ -1,0 +1,73 @@
+"""What every steward view shares: reading forms, auditing changes, and going back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import redirect, request, url_for
+from sqlmodel import Session, SQLModel
+
+from dashboard.auth import current_member
+from hub import audit
+from hub.clock import as_utc, utcnow
+from hub.errors import InvalidInput
+
+
+def record_change(
+    db: Session,
+    action: str,
+    target: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Write the signed-in steward's change to the audit log, in the change's own transaction."""
+    audit.record(
+        db,
+        actor_member_id=current_member().id,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+    )
+
+
+def snapshot(row: SQLModel | None, *fields: str) -> dict[str, Any] | None:
+    """Return the named fields of ``row`` for the audit log, or None when there is no row."""
+    return None if row is None else audit.snapshot(row, *fields)
+
+
+def form_text(name: str) -> str:
+    """Return a form field's text, stripped ('' when missing)."""
+    return request.form.get(name, "").strip()
+
+
+def form_flag(name: str) -> bool:
+    """Tell whether a checkbox was ticked; refuse anything but the values a checkbox sends."""
+    value = request.form.get(name, "")
+    if value not in ("", "on", "1", "true", "yes"):
+        raise InvalidInput(f"{name} must be ticked or not, not {value!r}.", field=name)
+    return value != ""
+
+
+def back(default_endpoint: str, **values: Any):
+    """Redirect to the steward page the form came from (its ``next`` field), or to a default."""
+    target = request.form.get("next", "")
+    if target.startswith("/steward/") and "//" not in target and "\\" not in target:
+        return redirect(target)
+    return redirect(url_for(default_endpoint, **values))
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """Say how long ago ``moment`` was, coarsely ("just now", "4 min ago", "3 days ago")."""
+    if moment is None:
+        return "never"
+    seconds = int(((now or utcnow()) - as_utc(moment)).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for size, unit in ((86400, "day"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            count = seconds // size
+            plural = "s" if unit == "day" and count != 1 else ""
+            return f"{count} {unit}{plural} ago"
+    return "just now"

@@ -1,0 +1,46 @@
+"""The kiosk fleet: health, door alarms to acknowledge, refused cards, dead letters, set-up."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, render_template
+
+from dashboard.auth import steward_required
+from dashboard.database import reading, transaction
+from dashboard.steward.common import back, record_change, snapshot
+from hub import fleet, inbox, reports
+from hub.clock import utcnow
+
+bp = Blueprint("steward_kiosks", __name__, url_prefix="/steward")
+
+ALARM_FIELDS = ("kiosk_id", "locker_slot", "kind", "cleared_at")
+
+
+@bp.get("/kiosks")
+@steward_required
+def fleet_page():
+    """Show each kiosk's health, open alarms, recent refusals, dead letters and set-up command."""
+    now = utcnow()
+    with reading() as db:
+        page = dict(
+            version=reports.allowlist_version(db),
+            kiosks=fleet.fleet_health(db, current_allowlist=reports.allowlist_version(db), now=now),
+            refusals=fleet.recent_refusals(db, limit=20),
+            letters=inbox.dead_letters(db, limit=20),
+            letter_count=reports.dead_letter_count(db),
+        )
+    return render_template("steward/kiosks.html", now=now, **page)
+
+
+@bp.post("/alarms/<int:alarm_id>/acknowledge")
+@steward_required
+def acknowledge(alarm_id: int):
+    """Clear a door alarm a steward has dealt with."""
+    with transaction() as db:
+        alarm = reports.get_alarm(db, alarm_id)
+        before = snapshot(alarm, *ALARM_FIELDS)
+        fleet.acknowledge_alarm(db, alarm_id)
+        record_change(
+            db, "alarm.acknowledge", f"alarm:{alarm_id}", before, snapshot(alarm, *ALARM_FIELDS)
+        )
+    flash(f"Alarm at {alarm.kiosk_id} locker {alarm.locker_slot} acknowledged.")
+    return back("steward_kiosks.fleet_page")

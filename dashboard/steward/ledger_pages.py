@@ -1,0 +1,39 @@
+"""The open ledger: every balance, the latest transfers, and a member's statement as CSV."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template
+
+from dashboard.auth import steward_required
+from dashboard.database import reading
+from hub import members, statements
+
+bp = Blueprint("steward_ledger", __name__, url_prefix="/steward")
+
+
+@bp.get("/ledger")
+@steward_required
+def ledger():
+    """Show the balance sheet (which sums to zero) and the latest transfers."""
+    with reading() as db:
+        page = dict(
+            balances=statements.balance_sheet(db),
+            total=statements.sum_of_balances(db),
+            transfers=statements.recent_transfers(db, limit=50),
+        )
+    return render_template("steward/ledger.html", **page)
+
+
+@bp.get("/ledger/members/<int:member_id>/statement.csv")
+@steward_required
+def statement(member_id: int):
+    """Download a member's statement as CSV."""
+    with reading() as db:
+        person = members.get_member(db, member_id)
+        text = statements.statement_csv(db, member_id)
+    name = f"statement-{person.number}.csv"
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,72 @@
+"""Maintenance: live tickets, preventive plans and what is due, and repair credit claims."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, render_template
+
+from dashboard.auth import current_member, steward_required
+from dashboard.database import reading, transaction
+from dashboard.steward.common import back, form_text, record_change, snapshot
+from hub import reports, timebank
+from hub.clock import utcnow
+
+bp = Blueprint("steward_maintenance", __name__, url_prefix="/steward")
+
+CLAIM_FIELDS = ("status", "hours", "approved_hours", "decided_by", "decision_reason", "transfer_id")
+
+
+@bp.get("/maintenance")
+@steward_required
+def overview():
+    """Show claims awaiting approval, live tickets, maintenance due and every plan."""
+    now = utcnow()
+    with reading() as db:
+        page = dict(
+            claims=reports.pending_claims(db),
+            decided=reports.decided_claims(db),
+            tickets=reports.live_ticket_views(db),
+            due=reports.due_maintenance(db, now=now),
+            plans=reports.plan_views(db),
+        )
+    return render_template("steward/maintenance.html", now=now, **page)
+
+
+@bp.post("/claims/<int:claim_id>/approve")
+@steward_required
+def approve_claim(claim_id: int):
+    """Approve a repair claim, perhaps with edited hours and a reason; the fixer is credited."""
+    hours = form_text("hours") or None
+    with transaction() as db:
+        claim = timebank.get_claim(db, claim_id)
+        before = snapshot(claim, *CLAIM_FIELDS)
+        if hours is not None and hours == f"{claim.hours}":
+            hours = None  # the claimed hours, untouched: no reason needed
+        timebank.approve_claim(
+            db,
+            claim_id,
+            steward_id=current_member().id,
+            hours=hours,
+            reason=form_text("reason") or None,
+        )
+        record_change(
+            db, "claim.approve", f"claim:{claim_id}", before, snapshot(claim, *CLAIM_FIELDS)
+        )
+    flash(f"Claim {claim_id} approved: {claim.approved_hours} h credited.")
+    return back("steward_maintenance.overview")
+
+
+@bp.post("/claims/<int:claim_id>/decline")
+@steward_required
+def decline_claim(claim_id: int):
+    """Decline a repair claim with a reason; nothing is credited."""
+    with transaction() as db:
+        claim = timebank.get_claim(db, claim_id)
+        before = snapshot(claim, *CLAIM_FIELDS)
+        timebank.decline_claim(
+            db, claim_id, steward_id=current_member().id, reason=form_text("reason")
+        )
+        record_change(
+            db, "claim.decline", f"claim:{claim_id}", before, snapshot(claim, *CLAIM_FIELDS)
+        )
+    flash(f"Claim {claim_id} declined.")
+    return back("steward_maintenance.overview")

@@ -1,0 +1,107 @@
+"""Tools and loans: the status board by kiosk and locker, each tool's history and tickets."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, render_template
+
+from dashboard.auth import current_member, steward_required
+from dashboard.database import reading, transaction
+from dashboard.steward.common import back, form_flag, form_text, record_change, snapshot
+from hub import inventory, maintenance, reports
+from hub.clock import utcnow
+
+bp = Blueprint("steward_tools", __name__, url_prefix="/steward")
+
+TICKET_FIELDS = ("status", "blocking", "resolution_note", "resolved_by")
+
+
+@bp.get("/tools")
+@steward_required
+def board():
+    """Show every tool by kiosk and locker, with its status and why."""
+    with reading() as db:
+        rows = inventory.tool_board(db)
+    return render_template("steward/tools.html", rows=rows)
+
+
+@bp.get("/tools/<int:tool_id>")
+@steward_required
+def tool(tool_id: int):
+    """Show a tool: its status, live tickets (with actions) and everything that happened to it."""
+    with reading() as db:
+        item = inventory.get_tool(db, tool_id)
+        history = maintenance.tool_history(db, tool_id)
+        tickets = reports.tickets_of_tool(db, tool_id)
+    return render_template("steward/tool.html", tool=item, history=history[::-1], tickets=tickets)
+
+
+@bp.post("/tools/<int:tool_id>/tickets")
+@steward_required
+def open_ticket(tool_id: int):
+    """Open a steward ticket on a tool; a blocking one takes the tool out of service."""
+    with transaction() as db:
+        ticket = maintenance.open_ticket(
+            db,
+            tool_id=tool_id,
+            note=form_text("note"),
+            source=maintenance.TicketSource.STEWARD,
+            opened_by=current_member().id,
+            blocking=form_flag("blocking"),
+        )
+        record_change(db, "ticket.open", f"ticket:{ticket.id}", None, snapshot(ticket))
+    flash(
+        f"Ticket {ticket.id} opened" + ("; the tool is out of service." if ticket.blocking else ".")
+    )
+    return back("steward_tools.tool", tool_id=tool_id)
+
+
+@bp.post("/tickets/<int:ticket_id>/resolve")
+@steward_required
+def resolve_ticket(ticket_id: int):
+    """Resolve a ticket as fixed; the tool returns to service if nothing else blocks it."""
+    return _close(ticket_id, "ticket.resolve", "resolved", maintenance.resolve_ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/wont-fix")
+@steward_required
+def wont_fix_ticket(ticket_id: int):
+    """Close a ticket without a fix, saying why."""
+    return _close(ticket_id, "ticket.wont_fix", "closed without a fix", maintenance.wont_fix_ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/blocking")
+@steward_required
+def mark_blocking(ticket_id: int):
+    """Mark a live ticket blocking, taking its tool out of service."""
+    with transaction() as db:
+        ticket = maintenance.get_ticket(db, ticket_id)
+        before = snapshot(ticket, *TICKET_FIELDS)
+        maintenance.mark_blocking(db, ticket_id, steward_id=current_member().id)
+        record_change(
+            db, "ticket.block", f"ticket:{ticket_id}", before, snapshot(ticket, *TICKET_FIELDS)
+        )
+    flash(f"Ticket {ticket_id} now blocks its tool; the kiosks will not lend it.")
+    return back("steward_tools.tool", tool_id=ticket.tool_id)
+
+
+def _close(ticket_id: int, action: str, said: str, close):
+    """Close a ticket with ``close`` (resolve or won't fix), audited, and go back."""
+    with transaction() as db:
+        ticket = maintenance.get_ticket(db, ticket_id)
+        before = snapshot(ticket, *TICKET_FIELDS)
+        note = form_text("note") or None
+        close(db, ticket_id, steward_id=current_member().id, note=note, now=utcnow())
+        record_change(db, action, f"ticket:{ticket_id}", before, snapshot(ticket, *TICKET_FIELDS))
+    flash(f"Ticket {ticket_id} {said}.")
+    return back("steward_tools.tool", tool_id=ticket.tool_id)
+
+
+@bp.get("/loans")
+@steward_required
+def loan_list():
+    """Show every open loan, the overdue ones first and marked."""
+    now = utcnow()
+    with reading() as db:
+        out = reports.open_loans(db)
+    overdue = [row for row in out if row.loan.due_at < now]
+    return render_template("steward/loans.html", overdue=overdue, out=out, now=now)
