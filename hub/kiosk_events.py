@@ -22,7 +22,7 @@ from hub.clock import as_utc, utcnow
 from hub.errors import DomainError
 from hub.inbox import InboxEvent
 from hub.inventory import Tool, ToolStatus, rehome_tool, tool_by_code
-from hub.loans import Loan, open_loan
+from hub.loans import Loan, open_loan, record_unmatched_return, take_unmatched_return
 from hub.members import Member, card_by_uid, get_member
 
 Status = Literal["applied", "duplicate", "rejected"]
@@ -119,17 +119,11 @@ def _apply_new(
 
 
 def _loan_out(session: Session, event: wire.LoanOutEvent, at) -> None:
-    """Record the loan the kiosk allowed; close a loan the tool was still on, if any."""
+    """Record the loan the kiosk allowed, in its place among the tool's other loans."""
     member, tool = (
         _member(session, event.body.card_uid),
         tool_by_code(session, event.body.tool_code),
     )
-    if (stale := open_loan(session, tool.id)) is not None:
-        # The return reached us after this loan (another kiosk, or a lost tap): it is back.
-        stale.returned_at, stale.return_kiosk_id = at, event.kiosk_id
-        stale.return_note = "Closed by the next loan: the return was not recorded."
-        session.add(stale)
-        session.flush()
     loan = Loan(
         tool_id=tool.id,
         member_id=member.id,
@@ -138,9 +132,32 @@ def _loan_out(session: Session, event: wire.LoanOutEvent, at) -> None:
         due_at=at + timedelta(days=tool.loan_days),
         event_id=event.event_id,
     )
-    if tool.status == ToolStatus.AVAILABLE:
+    if (back := take_unmatched_return(session, tool.id, after=at)) is not None:
+        # Its return overtook it on the way to the hub: the loan is already over.
+        loan.returned_at, loan.return_kiosk_id = back.returned_at, back.kiosk_id
+        loan.return_condition, loan.return_note = back.condition, back.note
+    else:
+        _settle_open_loan(session, tool, loan, event.kiosk_id, at)
+    if loan.returned_at is None and tool.status == ToolStatus.AVAILABLE:
         tool.status = ToolStatus.ON_LOAN
     session.add_all([loan, tool])
+    session.flush()
+
+
+def _settle_open_loan(session: Session, tool: Tool, loan: Loan, kiosk_id: str, at) -> None:
+    """Make room for ``loan``: a tool is on one open loan at a time."""
+    current = open_loan(session, tool.id)
+    if current is None:
+        return
+    if as_utc(current.out_at) > at:  # this loan is older than the open one: it ended before
+        loan.returned_at = current.out_at
+        loan.return_note = "Back before the next loan; its return was not recorded."
+        return
+    # The return reached us after this loan (another kiosk, or a lost tap): it is back.
+    current.returned_at, current.return_kiosk_id = at, kiosk_id
+    current.return_note = "Closed by the next loan: the return was not recorded."
+    session.add(current)
+    session.flush()
 
 
 def _tool_return(session: Session, event: wire.ToolReturnEvent, at) -> None:
@@ -164,18 +181,31 @@ def _tool_return(session: Session, event: wire.ToolReturnEvent, at) -> None:
 
 
 def _late_return(session, event: wire.ToolReturnEvent, member: Member, tool: Tool, at) -> None:
-    """A return for a loan already closed: keep its condition, and its repair ticket."""
+    """A return with no open loan: its loan was closed already, or has not arrived yet."""
+    body = event.body
     loan = session.exec(
         select(Loan).where(Loan.tool_id == tool.id).order_by(Loan.out_at.desc())
     ).first()
-    if loan is not None and loan.return_condition is None:
-        loan.return_condition, loan.return_note = event.body.condition, event.body.note
+    if loan is not None and loan.return_condition is None and as_utc(loan.out_at) <= at:
+        loan.return_condition, loan.return_note = body.condition, body.note
         session.add(loan)
-    if event.body.condition == "needs_repair":
+    else:
+        record_unmatched_return(
+            session,
+            tool_id=tool.id,
+            member_id=member.id,
+            kiosk_id=event.kiosk_id,
+            returned_at=at,
+            condition=body.condition,
+            note=body.note,
+            event_id=event.event_id,
+        )
+        loan = None
+    if body.condition == "needs_repair":
         maintenance.open_ticket(
             session,
             tool_id=tool.id,
-            note=event.body.note,
+            note=body.note,
             source=maintenance.TicketSource.RETURN,
             opened_by=member.id,
             blocking=True,

@@ -185,3 +185,38 @@ def loan_history(session: Session, tool_id: int) -> list[HistoryRow]:
         .order_by(Loan.out_at.desc())
     )
     return [HistoryRow(*row) for row in session.exec(query)]
+
+
+class UnmatchedReturn(SQLModel, table=True):
+    """A kiosk return that reached the hub before the loan it closes (events can overtake
+    each other across reconnects and kiosks); the loan, when it arrives, is closed by it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    tool_id: int = Field(foreign_key="tool.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    kiosk_id: str | None = Field(default=None, foreign_key="kiosk.id", max_length=32)
+    returned_at: datetime
+    condition: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=NOTE_MAX)
+    event_id: str | None = Field(default=None, max_length=36)
+
+
+def record_unmatched_return(session: Session, **fields) -> UnmatchedReturn:
+    """Keep a return whose loan has not arrived yet."""
+    early = UnmatchedReturn(**fields)
+    session.add(early)
+    return early
+
+
+def take_unmatched_return(
+    session: Session, tool_id: int, *, after: datetime
+) -> UnmatchedReturn | None:
+    """Remove and return the earliest waiting return of the tool made at or after ``after``."""
+    early = session.exec(
+        select(UnmatchedReturn)
+        .where(UnmatchedReturn.tool_id == tool_id, UnmatchedReturn.returned_at >= after)
+        .order_by(UnmatchedReturn.returned_at)
+    ).first()
+    if early is not None:
+        session.delete(early)
+    return early

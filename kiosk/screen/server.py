@@ -37,7 +37,11 @@ class ScreenServer:
         """Close the listening socket and every connection, then the request threads."""
         # NOTE: waitress's loop runs until its socket map is empty; closing sockets from this
         # thread would race its poll(), so the closing runs on the loop's own thread.
-        self.server.trigger.pull_trigger(self._close_all)
+        if self._thread.is_alive():
+            try:
+                self.server.trigger.pull_trigger(self._close_all)
+            except OSError:  # the loop closed its trigger on its way out already
+                log.debug("kiosk screen loop already stopped")
         self._thread.join(timeout)
         self.server.task_dispatcher.shutdown(timeout=timeout)
 
