@@ -18,6 +18,7 @@ with a card and a tool. Goal: member_status p50/p99 within 1.5x of raw.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import threading
@@ -132,6 +133,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument(
+        "--samples",
+        type=Path,
+        help="also write every round trip (ms) of each responder to this JSON file",
+    )
     args = parser.parse_args()
     results: list[tuple[str, RoundtripStats]] = []
     with tempfile.TemporaryDirectory() as tmp, LocalBroker(Path(tmp) / "data") as broker:
@@ -190,6 +196,13 @@ def main() -> None:
             f"{stats.max_ms:>7.2f} {stats.p50_ms / raw.p50_ms:>7.2f}x "
             f"{stats.p99_ms / raw.p99_ms:>7.2f}x"
         )
+    if args.samples:
+        write_samples(args.samples, results)
+
+
+def write_samples(path: Path, results: list[tuple[str, RoundtripStats]]) -> None:
+    """Write {responder: [round trip ms, ...]} to ``path`` (for bench/run_all.py's plot)."""
+    path.write_text(json.dumps({name: list(stats.samples) for name, stats in results}))
 
 
 if __name__ == "__main__":

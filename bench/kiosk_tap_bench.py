@@ -10,6 +10,8 @@ decision, no session). Goal: p99 < 5 ms.
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 import tempfile
 import time
@@ -87,6 +89,13 @@ def baseline_run(data_dir: Path) -> list[float]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--samples",
+        type=Path,
+        help="also write every tap-to-relay time (ms) of both runs to this JSON file",
+    )
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         baseline = baseline_run(Path(tmp) / "baseline")
         kiosk = kiosk_run(Path(tmp) / "kiosk")
@@ -94,6 +103,11 @@ def main() -> None:
     print(f"  baseline (reader callback -> bank.unlock): {percentiles(baseline)}")
     print(f"  kiosk (reader -> worker -> decision -> unlock): {percentiles(kiosk)}")
     print(f"  goal: p99 < 5 ms -> {'met' if sorted(kiosk)[int(TAPS * 0.99)] < 5 else 'NOT met'}")
+    if args.samples:  # for bench/run_all.py's plot
+        args.samples.write_text(json.dumps({
+            "baseline (reader callback -> bank.unlock)": baseline,
+            "kiosk (reader -> worker -> decision -> unlock)": kiosk,
+        }))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -45,6 +45,8 @@ class RoundtripStats:
     p99_ms: float
     mean_ms: float
     max_ms: float
+    # Every round trip (ms, sorted), for distribution plots; left out of equality and repr.
+    samples: tuple[float, ...] = field(default=(), compare=False, repr=False)
 
     def __str__(self) -> str:
         return (f"{self.count} round trips: p50 {self.p50_ms:.3f} ms, p99 {self.p99_ms:.3f} ms, "
@@ -69,6 +71,7 @@ def measure_roundtrip(
         p99_ms=samples[min(count - 1, int(count * 0.99))],
         mean_ms=statistics.fmean(samples),
         max_ms=samples[-1],
+        samples=tuple(samples),
     )
 
 
