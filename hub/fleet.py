@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from hub.clock import as_utc, utcnow
@@ -133,13 +134,15 @@ def acknowledge_alarm(session: Session, alarm_id: int, at: datetime | None = Non
 
 def record_refusal(
     session: Session, kiosk_id: str, card_uid: str, reason: str, tool_code: str | None, at: datetime
-) -> CardRefusal:
+) -> None:
     """Log a card a kiosk refused (unknown cards are worth a steward's look)."""
-    refusal = CardRefusal(
-        kiosk_id=kiosk_id, card_uid=card_uid, reason=reason, tool_code=tool_code, at=at
+    # NOTE: a Core insert, not an ORM object: refusals come in floods (a card held to the
+    # reader, a stranger trying cards), and object construction was most of their cost.
+    session.execute(
+        insert(CardRefusal).values(
+            kiosk_id=kiosk_id, card_uid=card_uid, reason=reason, tool_code=tool_code, at=at
+        )
     )
-    session.add(refusal)
-    return refusal
 
 
 @dataclass(frozen=True)

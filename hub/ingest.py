@@ -16,6 +16,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +98,8 @@ class IngestWorker:
         self.requests: queue.Queue[Inbound] = queue.Queue()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        # (deadline, the acks published, the batch) waiting for the acks to be out
+        self._awaiting_puback: deque[tuple[float, list, list[Inbound]]] = deque()
         self._published: dict[str, str] = {}  # topic -> content hash last published
         self.allowlist: wire.AllowList | None = None
         self.client = make_client(
@@ -181,35 +184,45 @@ class IngestWorker:
             batch = self._take_batch(self.events)
             if batch:
                 self._process_and_acknowledge(batch)
+            self._puback_confirmed()
+        self._puback_confirmed(wait=True)
 
     def _process_and_acknowledge(self, batch: list[Inbound]) -> None:
-        """Apply a batch, then ack each event to its kiosk, then PUBACK to the broker."""
+        """Apply a batch, publish each event's ack to its kiosk, and queue the batch for its
+        PUBACK to the broker, sent once every one of those acks is out (``_puback_confirmed``).
+
+        NOTE: paho sends a PUBACK at once but holds publishes beyond its 20 in flight; a worker
+        killed in between would leave committed events the broker will not redeliver and the
+        kiosks not yet acknowledged. Waiting here would idle the database meanwhile, so the
+        next batch is applied while this one's acks travel.
+        """
         try:
             result = self.process_batch(batch)
         except Exception:  # noqa: BLE001  (a bug in one applier must not stop the worker)
             log.exception("batch of %d failed; applying one by one", len(batch))
             result = _apply_one_by_one(self.engine, batch)
-        if self._publish_acks(result.acks):
-            for inbound in batch:
-                if inbound.qos > 0:
-                    self.client.ack(inbound.mid, inbound.qos)
+        sent = [self.client.publish(topic, wire.encode(ack), qos=1) for topic, ack in result.acks]
+        self._awaiting_puback.append((time.monotonic() + ACK_PUBLISH_TIMEOUT_S, sent, batch))
 
-    def _publish_acks(self, acks: list[tuple[str, wire.EventAck]]) -> bool:
-        """Publish the kiosks' acks and wait until the broker has them all.
+    def _puback_confirmed(self, *, wait: bool = False) -> None:
+        """PUBACK, oldest first, each batch whose acks the broker has all taken.
 
-        NOTE: paho sends a PUBACK at once but holds publishes beyond its 20 in flight; a worker
-        killed in between would leave committed events the broker will not redeliver and the
-        kiosks not yet acknowledged. Without every ack out, we PUBACK nothing: the broker
-        redelivers after a reconnect and the hub answers "duplicate".
+        A batch whose acks are not out in time is never PUBACKed: the broker redelivers it
+        after a reconnect and the hub answers "duplicate".
         """
-        sent = [self.client.publish(topic, wire.encode(ack), qos=1) for topic, ack in acks]
-        deadline = time.monotonic() + ACK_PUBLISH_TIMEOUT_S
-        try:
-            for info in sent:
-                info.wait_for_publish(max(0.0, deadline - time.monotonic()))
-            return all(info.is_published() for info in sent)
-        except (RuntimeError, ValueError):  # disconnected meanwhile
-            return False
+        while self._awaiting_puback:
+            deadline, sent, batch = self._awaiting_puback[0]
+            published = _all_published(sent)
+            while wait and published is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+                published = _all_published(sent)
+            if published is None and time.monotonic() < deadline:
+                return
+            self._awaiting_puback.popleft()
+            if published:
+                for inbound in batch:
+                    if inbound.qos > 0:
+                        self.client.ack(inbound.mid, inbound.qos)
 
     def _take_batch(self, source: queue.Queue[Inbound]) -> list[Inbound]:
         """Wait briefly for one message, then take whatever else is already waiting."""
@@ -313,6 +326,14 @@ class IngestWorker:
         if info.rc == mqtt.MQTT_ERR_SUCCESS:
             self._published[topic] = snapshot.content_hash
         return 1
+
+
+def _all_published(sent: list[mqtt.MQTTMessageInfo]) -> bool | None:
+    """Tell whether every publish is out: True, not yet (None), or never (False)."""
+    try:
+        return True if all(info.is_published() for info in sent) else None
+    except (RuntimeError, ValueError):  # refused while disconnected: it will not go out
+        return False
 
 
 # --- applying a batch (no MQTT here: easy to test) ----------------------------------------
