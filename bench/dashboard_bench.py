@@ -23,11 +23,9 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
 
-import psycopg
+from scratch_db import scratch_database  # bench/ is on the path when run as a script
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
@@ -62,7 +60,7 @@ def main() -> None:
     backends = ["sqlite", "postgresql"] if options.backend == "both" else [options.backend]
     results = {}
     for backend in backends:
-        with _FreshDatabase(backend, options.pg_url) as url:
+        with scratch_database(backend, options.pg_url, prefix="dashboard") as url:
             results[backend] = _run(url, options.requests, options.loan_tool_index)
     _print_table(results, options.requests)
 
@@ -80,27 +78,6 @@ def _parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-class _FreshDatabase:
-    """Create an empty database for ``backend`` and yield its URL; remove it afterwards."""
-
-    def __init__(self, backend: str, pg_admin_url: str) -> None:
-        self.backend, self.admin = backend, pg_admin_url
-
-    def __enter__(self) -> str:
-        if self.backend == "sqlite":
-            self.tmp = tempfile.TemporaryDirectory(prefix="dashboard-bench-")
-            return f"sqlite:///{Path(self.tmp.name) / 'bench.db'}"
-        self.name = f"commonshed_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(self.admin, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{self.name}"')
-        return str(make_url(self.admin).set(database=self.name))
-
-    def __exit__(self, *_exc) -> None:
-        if self.backend == "sqlite":
-            self.tmp.cleanup()
-        else:
-            with psycopg.connect(self.admin, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 # --- the data -----------------------------------------------------------------------------

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import argparse
 import io
-import tempfile
 import time
-import uuid
-from pathlib import Path
 
-import psycopg
+from scratch_db import scratch_database  # bench/ is on the path when run as a script
 
 from hub import migrate
 from hub.csv_io import import_members
@@ -70,19 +67,6 @@ def time_raw_insert(url: str, rows: int) -> float:
     return elapsed
 
 
-def pg_database(admin_url: str) -> tuple[str, str]:
-    """Create a scratch PostgreSQL database; return (its URL, its name)."""
-    name = f"commonshed_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + f"/{name}", name
-
-
-def drop_pg(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -92,23 +76,16 @@ def main() -> None:
     print(f"Import of {args.rows:,} members with cards from CSV (one transaction)")
     header = ("backend", "import s", "rows/s", "raw s", "raw rows/s", "ratio")
     print("{:<11} {:>9} {:>9} {:>8} {:>11} {:>6}".format(*header))
-    with tempfile.TemporaryDirectory() as tmp:
-        urls = {"sqlite": (f"sqlite:///{Path(tmp) / 'a.db'}", f"sqlite:///{Path(tmp) / 'b.db'}")}
-        created = []
-        for _ in range(2):
-            url, name = pg_database(args.pg_url)
-            created.append((url, name))
-        urls["postgresql"] = (created[0][0], created[1][0])
-        try:
-            for backend, (import_url, raw_url) in urls.items():
-                ours, raw = time_import(import_url, text), time_raw_insert(raw_url, args.rows)
-                print(
-                    f"{backend:<11} {ours:>9.2f} {args.rows / ours:>9,.0f} {raw:>8.2f} "
-                    f"{args.rows / raw:>11,.0f} {ours / raw:>5.1f}x"
-                )
-        finally:
-            for _, name in created:
-                drop_pg(args.pg_url, name)
+    for backend in ("sqlite", "postgresql"):
+        with (
+            scratch_database(backend, args.pg_url, prefix="import") as import_url,
+            scratch_database(backend, args.pg_url, prefix="import-raw") as raw_url,
+        ):
+            ours, raw = time_import(import_url, text), time_raw_insert(raw_url, args.rows)
+        print(
+            f"{backend:<11} {ours:>9.2f} {args.rows / ours:>9,.0f} {raw:>8.2f} "
+            f"{args.rows / raw:>11,.0f} {ours / raw:>5.1f}x"
+        )
 
 
 if __name__ == "__main__":

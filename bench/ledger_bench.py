@@ -16,17 +16,15 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import psycopg
+from scratch_db import scratch_database  # bench/ is on the path when run as a script
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.engine import make_url
 
 from hub import migrate
 from hub.db import make_engine, reading, transaction
@@ -52,7 +50,7 @@ def main() -> None:
     options = _parse_args()
     results = {}
     for backend in ["sqlite", "postgresql"] if options.backend == "both" else [options.backend]:
-        with _fresh_database(backend, options.pg_url) as url:
+        with scratch_database(backend, options.pg_url, prefix="ledger") as url:
             results[backend] = _run(url, options)
     _print_table(results, options)
 
@@ -68,27 +66,6 @@ def _parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-class _fresh_database:
-    """Create an empty database for ``backend`` and yield its URL; remove it afterwards."""
-
-    def __init__(self, backend: str, pg_admin_url: str) -> None:
-        self.backend, self.admin = backend, pg_admin_url
-
-    def __enter__(self) -> str:
-        if self.backend == "sqlite":
-            self.tmp = tempfile.TemporaryDirectory(prefix="ledger-bench-")
-            return f"sqlite:///{Path(self.tmp.name) / 'bench.db'}"
-        self.name = f"commonshed_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(self.admin, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{self.name}"')
-        return str(make_url(self.admin).set(database=self.name))
-
-    def __exit__(self, *_exc) -> None:
-        if self.backend == "sqlite":
-            self.tmp.cleanup()
-        else:
-            with psycopg.connect(self.admin, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
 # --- the run ------------------------------------------------------------------------------
