@@ -20,3 +20,25 @@ def test_unknown_tool_is_a_clear_404(client):
 def test_post_without_csrf_token_is_refused(client):
     response = client.post("/", data={})
     assert response.status_code in (400, 405)
+
+
+def test_the_open_ledger_shows_balances_by_number_and_first_name(client, app):
+    from dashboard.database import transaction
+    from hub.ledger import credit_from_pool
+    from hub.members import member_by_number
+
+    with app.app_context(), transaction() as db:
+        fixer = member_by_number(db, "1005")
+        credit_from_pool(
+            db,
+            key="test-credit",
+            member_id=fixer.id,
+            hours="1.50",
+            description="Fixed the mower",
+            created_by=1,
+        )
+    page = client.get("/ledger").get_data(as_text=True)
+    assert "1005 Kofi" in page and "Nakamura" not in page
+    assert "Community pool" in page and "Fixed the mower" in page
+    assert "1.50" in page and "-1.50" in page
+    assert "<strong>0.00</strong>" in page
