@@ -138,11 +138,21 @@ def record_refusal(
     """Log a card a kiosk refused (unknown cards are worth a steward's look)."""
     # NOTE: a Core insert, not an ORM object: refusals come in floods (a card held to the
     # reader, a stranger trying cards), and object construction was most of their cost.
-    session.execute(
-        insert(CardRefusal).values(
-            kiosk_id=kiosk_id, card_uid=card_uid, reason=reason, tool_code=tool_code, at=at
-        )
+    session.connection().execute(
+        _INSERT_REFUSAL,
+        {
+            "kiosk_id": kiosk_id,
+            "card_uid": card_uid,
+            "reason": reason,
+            "tool_code": tool_code,
+            "at": at,
+        },
     )
+
+
+# Built once and run on the connection: a Core statement with bound parameters is compiled
+# once, where .values() through the ORM built and coerced a new one for every refusal.
+_INSERT_REFUSAL = insert(CardRefusal.__table__)
 
 
 @dataclass(frozen=True)
