@@ -176,8 +176,8 @@ class TimedWorker(IngestWorker):
 class WorkerProcess:
     """``commonshed hub ... ingest`` as its own process."""
 
-    def __init__(self, url: str, broker: LocalBroker, work_dir: Path) -> None:
-        self.log_path = work_dir / "hub-worker.log"
+    def __init__(self, url: str, broker: LocalBroker, work_dir: Path, number: int = 1) -> None:
+        self.log_path = work_dir / f"hub-worker-{number}.log"
         command = [
             sys.executable,
             "-m",
@@ -195,7 +195,7 @@ class WorkerProcess:
             "--broker-data-dir",
             str(broker.data_dir),
             "--worker",
-            "1",
+            str(number),
         ]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
@@ -218,6 +218,17 @@ class WorkerProcess:
 
 
 @dataclass
+class WorkerGroup:
+    """Several worker processes sharing the events through the shared subscription."""
+
+    processes: list[WorkerProcess]
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.stop()
+
+
+@dataclass
 class HubRun:
     rate: float
     elapsed_s: float
@@ -233,13 +244,14 @@ def measure_hub(
     *,
     in_process: bool,
     profile: bool,
+    workers: int = 1,
     timeout: float = 300.0,
 ) -> HubRun:
     """Return the events/s the hub commits and acknowledges, counted at the publisher."""
     acks = AckCounter()
     kiosk = broker.connect(KIOSK, client_id="bench-kiosk", on_message=acks.on_message)
     engine = make_engine(url)
-    worker: TimedWorker | WorkerProcess
+    worker: TimedWorker | WorkerGroup
     if in_process:
         hub = broker.credentials["hub"]
         worker = TimedWorker(
@@ -253,7 +265,9 @@ def measure_hub(
         )
         worker.start()
     else:
-        worker = WorkerProcess(url, broker, work_dir)
+        worker = WorkerGroup(
+            [WorkerProcess(url, broker, work_dir, n) for n in range(1, workers + 1)]
+        )
     try:
         subscribe_and_wait(kiosk, broker.topic(KIOSK, Channel.ACKS))
         topic = broker.topic(KIOSK, Channel.EVENTS)
@@ -280,9 +294,10 @@ def measure_hub(
         kiosk.loop_stop()
         # NOTE: Mosquitto keeps handing an offline persistent session its share of a shared
         # subscription: end the worker's session so the next raw run gets every message.
-        ended = broker.connect("hub", client_id=HUB_CLIENT_ID, clean_start=True)
-        ended.disconnect()
-        ended.loop_stop()
+        for number in range(1, workers + 1):
+            ended = broker.connect("hub", client_id=f"hub-ingest-{number}", clean_start=True)
+            ended.disconnect()
+            ended.loop_stop()
     try:
         with reading(engine) as session:
             effects = session.exec(select(func.count()).select_from(CardRefusal)).one()
@@ -358,6 +373,9 @@ def main() -> None:
         action="store_true",
         help="cProfile the worker's events thread (implies --in-process)",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="ingest worker processes sharing the load"
+    )
     args = parser.parse_args()
     in_process = args.in_process or args.profile
     rows = []
@@ -375,6 +393,7 @@ def main() -> None:
                     work,
                     in_process=in_process,
                     profile=args.profile,
+                    workers=args.workers,
                 )
             finally:
                 if scratch:
@@ -384,7 +403,7 @@ def main() -> None:
                 print(f"{backend}:\n{describe(hub.log, hub.elapsed_s)}")
             if hub.profile:
                 print(hub.profile)
-    where = "in this process" if in_process else "its own process"
+    where = "in this process" if in_process else f"{args.workers} process(es) of its own"
     print(
         f"\nIngest of {args.events:,} card_refused events from one kiosk, QoS 1, "
         f"hub worker in {where}"
