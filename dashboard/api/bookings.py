@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from dashboard.auditing import audited
 from dashboard.auth import current_member
 from dashboard.database import reading, transaction
 from hub import api_queries, bookings
 from hub.bookings.hours import at_local
 
 from .blueprint import api
-from .changes import audited
 from .schemas import BookingList, BookingOut, BookingRange, Cancellation, ResourceList, ResourceOut
 
 RESOURCE = "<int(min=1, max=2147483647):resource_id>"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from dashboard.auditing import audited
 from dashboard.auth import current_member
 from dashboard.database import reading, transaction
 from hub import api_queries, timebank
 from hub.errors import NotFound
 
 from .blueprint import api
-from .changes import audited
 from .schemas import Approval, ClaimList, ClaimOut, Decision
 
 ID = "<int(min=1, max=2147483647):claim_id>"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from dashboard.auditing import audited, record_change
 from dashboard.auth import current_member
 from dashboard.database import reading, transaction
 from hub import api_queries, audit, maintenance
 from hub.maintenance import TicketSource
 
 from .blueprint import api
-from .changes import audited, record
 from .schemas import NewTicket, Resolution, TicketFilter, TicketList, TicketOut
 
 ID = "<int(min=1, max=2147483647):ticket_id>"
@@ -52,7 +52,7 @@ def open_ticket(body: NewTicket) -> TicketOut:
             opened_by=current_member().id,
             blocking=body.blocking,
         )
-        record(
+        record_change(
             db,
             action="ticket.open",
             target=f"ticket:{ticket.id}",

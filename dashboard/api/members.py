@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from dashboard.auditing import audited
 from dashboard.database import reading, transaction
 from hub import api_queries, members
 from hub.members import Card, Member
 
 from .blueprint import api
-from .changes import audited
 from .schemas import (
     CardOut,
     MemberDetail,

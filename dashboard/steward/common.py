@@ -1,4 +1,4 @@
-"""What every steward view shares: reading forms, auditing changes, and going back."""
+"""What every steward view shares: reading forms, snapshots for the audit log, going back."""
 
 from __future__ import annotations
 
@@ -6,30 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import redirect, request, url_for
-from sqlmodel import Session, SQLModel
+from sqlmodel import SQLModel
 
-from dashboard.auth import current_member
 from hub import audit
 from hub.clock import as_utc, utcnow
 from hub.errors import InvalidInput
-
-
-def record_change(
-    db: Session,
-    action: str,
-    target: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    """Write the signed-in steward's change to the audit log, in the change's own transaction."""
-    audit.record(
-        db,
-        actor_member_id=current_member().id,
-        action=action,
-        target=target,
-        before=before,
-        after=after,
-    )
 
 
 def snapshot(row: SQLModel | None, *fields: str) -> dict[str, Any] | None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from flask import flash, render_template, request
 
+from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward import bp
-from dashboard.steward.common import back, form_text, record_change, snapshot
+from dashboard.steward.common import back, form_text, snapshot
 from hub import ledger, members, reports, timebank
 from hub.errors import NotFound
 

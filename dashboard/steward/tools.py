@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, render_template
 
+from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
-from dashboard.steward.common import back, form_flag, form_text, record_change, snapshot
+from dashboard.steward.common import back, form_flag, form_text, snapshot
 from hub import inventory, maintenance, reports
 from hub.clock import utcnow
 

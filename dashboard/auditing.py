@@ -1,4 +1,4 @@
-"""Every steward write through the API leaves an audit entry in the same transaction."""
+"""Every steward change, from a page or the API, leaves an audit entry in its own transaction."""
 
 from __future__ import annotations
 
@@ -10,6 +10,24 @@ from sqlmodel import Session, SQLModel
 
 from dashboard.auth import current_member
 from hub import audit
+
+
+def record_change(
+    db: Session,
+    action: str,
+    target: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Write the signed-in steward's change to the audit log, in the change's own transaction."""
+    audit.record(
+        db,
+        actor_member_id=current_member().id,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+    )
 
 
 @contextmanager
@@ -29,23 +47,4 @@ def audited(
     before = audit.snapshot(row, *fields)
     yield
     after = audit.snapshot(row, *fields) | ({"reason": reason} if reason else {})
-    record(db, action=action, target=target, before=before, after=after)
-
-
-def record(
-    db: Session,
-    *,
-    action: str,
-    target: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    """Write an audit entry for the signed-in steward's ``action`` on ``target``."""
-    audit.record(
-        db,
-        actor_member_id=current_member().id,
-        action=action,
-        target=target,
-        before=before,
-        after=after,
-    )
+    record_change(db, action=action, target=target, before=before, after=after)
