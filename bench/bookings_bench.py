@@ -29,11 +29,11 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from hub import migrate
 from hub.bookings import Booking, add_resource, availability, create_booking
-from hub.db import make_engine, reading, transaction
 from hub.errors import Conflict, RuleViolation
-from hub.members import add_member
+from hub.infra import migrate
+from hub.infra.db import make_engine, reading, transaction
+from hub.members.roster import add_member
 
 PG_ADMIN_URL = os.environ.get(
     "COMMONSHED_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

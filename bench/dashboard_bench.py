@@ -30,13 +30,16 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 
 from dashboard import create_app, database
-from hub import fleet, maintenance, migrate, timebank
-from hub.accounts import set_password
-from hub.clock import utcnow
-from hub.db import make_engine, transaction
-from hub.inventory import Kiosk, Locker, Tool
-from hub.loans import Loan
-from hub.members import Member
+from hub.infra import migrate
+from hub.infra.clock import utcnow
+from hub.infra.db import make_engine, transaction
+from hub.inventory import fleet
+from hub.inventory.registry import Kiosk, Locker, Tool
+from hub.loans.lending import Loan
+from hub.maintenance import plans, tickets
+from hub.members.credentials import set_password
+from hub.members.roster import Member
+from hub.timebank import claims
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 KIOSKS, LOCKERS, MEMBERS, LOANS, OUT, OVERDUE = 20, 50, 5_000, 200_000, 300, 60
@@ -76,8 +79,6 @@ def _parse_args() -> argparse.Namespace:
         help=f"also create the index the front page wants: {LOAN_TOOL_INDEX}",
     )
     return parser.parse_args()
-
-
 
 
 # --- the data -----------------------------------------------------------------------------
@@ -186,7 +187,7 @@ def _add_front_page_work(session) -> None:
     steward_id, now = 1, utcnow()
     set_password(session, steward_id, PASSWORD)
     for category in CATEGORIES:
-        maintenance.add_plan(
+        plans.add_plan(
             session,
             name=f"Inspect {category}",
             steward_id=steward_id,
@@ -196,10 +197,10 @@ def _add_front_page_work(session) -> None:
             now=now - timedelta(days=60),
         )
     for tool_id in range(OUT + 1, OUT + 21):  # 20 broken tools, each with a repair claimed
-        ticket = maintenance.open_ticket(
+        ticket = tickets.open_ticket(
             session, tool_id=tool_id, note="Broken", source="steward", opened_by=1, blocking=True
         )
-        timebank.log_repair(
+        claims.log_repair(
             session,
             member_id=2 + tool_id,
             tool_id=tool_id,

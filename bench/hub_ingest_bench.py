@@ -46,12 +46,12 @@ from broker import messages as wire  # noqa: E402
 from broker.client import subscribe_and_wait  # noqa: E402
 from broker.local import LocalBroker  # noqa: E402
 from broker.topics import HUB_EVENTS_SHARED, Channel  # noqa: E402
-from hub import migrate  # noqa: E402
-from hub.db import make_engine, reading, transaction  # noqa: E402
-from hub.fleet import CardRefusal  # noqa: E402
-from hub.inbox import InboxEvent  # noqa: E402
-from hub.ingest import IngestWorker  # noqa: E402
-from hub.inventory import register_kiosk  # noqa: E402
+from hub.infra import migrate
+from hub.infra.db import make_engine, reading, transaction
+from hub.inventory.fleet import CardRefusal
+from hub.inventory.registry import register_kiosk
+from hub.worker.inbox import InboxEvent
+from hub.worker.loop import IngestWorker
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -36,11 +36,11 @@ from broker import messages as wire  # noqa: E402
 from broker.client import request_properties, subscribe_and_wait  # noqa: E402
 from broker.local import LocalBroker  # noqa: E402
 from broker.topics import Channel, kiosk_topic  # noqa: E402
-from hub import migrate  # noqa: E402
-from hub.db import make_engine, transaction  # noqa: E402
-from hub.ingest import IngestWorker  # noqa: E402
-from hub.inventory import add_locker, add_tool, register_kiosk  # noqa: E402
-from hub.members import add_member, assign_card  # noqa: E402
+from hub.infra import migrate
+from hub.infra.db import make_engine, transaction
+from hub.inventory.registry import add_locker, add_tool, register_kiosk
+from hub.members.roster import add_member, assign_card
+from hub.worker.loop import IngestWorker
 
 KIOSK = "kiosk-a"
 CARD = "DEADBEEF"

@@ -15,9 +15,9 @@ import time
 
 from scratch_db import scratch_database  # bench/ is on the path when run as a script
 
-from hub import migrate
-from hub.csv_io import import_members
-from hub.db import make_engine, transaction
+from hub.bulk.csv_io import import_members
+from hub.infra import migrate
+from hub.infra.db import make_engine, transaction
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 

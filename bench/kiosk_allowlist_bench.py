@@ -32,8 +32,9 @@ CARDS = 10_000
 def raw_receive(broker: LocalBroker, hub, payload: bytes) -> float:
     """Seconds from publish to a bare paho subscriber's on_message (nothing retained yet)."""
     arrived = threading.Event()
-    client = broker.connect("kiosk-a", client_id="raw-baseline",
-                            on_message=lambda *_: arrived.set())
+    client = broker.connect(
+        "kiosk-a", client_id="raw-baseline", on_message=lambda *_: arrived.set()
+    )
     subscribe_and_wait(client, broker.topic("kiosk-a", Channel.ALLOWLIST))
     started = time.perf_counter()
     hub.publish(broker.topic("kiosk-a", Channel.ALLOWLIST), payload, qos=1, retain=True)
@@ -65,13 +66,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, LocalBroker(Path(tmp) / "data") as broker:
         hub = broker.connect("hub")
         raw = raw_receive(broker, hub, payloads[0])
-        hub.publish(broker.topic("kiosk-a", Channel.CONFIG),
-                    wire.encode(a_config("kiosk-a", "test")), qos=1, retain=True)
-        settings = bench_settings(Path(tmp) / "kiosk", host=broker.host, port=broker.port,
-                                  password=broker.credentials["kiosk-a"].password)
+        hub.publish(
+            broker.topic("kiosk-a", Channel.CONFIG),
+            wire.encode(a_config("kiosk-a", "test")),
+            qos=1,
+            retain=True,
+        )
+        settings = bench_settings(
+            Path(tmp) / "kiosk",
+            host=broker.host,
+            port=broker.port,
+            password=broker.credentials["kiosk-a"].password,
+        )
         hardware = SimulatedHardware(settings.lockers)
-        station = Station(settings, reader=hardware.reader, pin_factory=hardware.factory,
-                          simulation=hardware).start()
+        station = Station(
+            settings, reader=hardware.reader, pin_factory=hardware.factory, simulation=hardware
+        ).start()
         try:
             while station.versions != (1, 1):  # the retained version 1 arrives at subscribe
                 time.sleep(0.01)

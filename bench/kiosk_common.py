@@ -36,8 +36,14 @@ def card(number: int) -> str:
 def big_allowlist(cards: int, version: int = 1) -> wire.AllowList:
     """An allow-list of ``cards`` active members (card 1 .. cards)."""
     entries = {
-        card(n): wire.AllowListMember(member_id=n, number=str(n), name=f"Member {n}",
-                                      status="active", roles=["member"], trainings={})
+        card(n): wire.AllowListMember(
+            member_id=n,
+            number=str(n),
+            name=f"Member {n}",
+            status="active",
+            roles=["member"],
+            trainings={},
+        )
         for n in range(1, cards + 1)
     }
     return wire.AllowList.build(version=version, generated_at=datetime.now(UTC), entries=entries)
@@ -45,15 +51,25 @@ def big_allowlist(cards: int, version: int = 1) -> wire.AllowList:
 
 def a_config(kiosk_id: str, site: str, version: int = 1) -> wire.KioskConfig:
     return wire.KioskConfig.build(
-        version=version, generated_at=datetime.now(UTC), site=site, kiosk_id=kiosk_id,
-        name="Bench shed", lockers={1: wire.LockerTool(tool_code="DRILL-1")},
+        version=version,
+        generated_at=datetime.now(UTC),
+        site=site,
+        kiosk_id=kiosk_id,
+        name="Bench shed",
+        lockers={1: wire.LockerTool(tool_code="DRILL-1")},
     )
 
 
 def bench_settings(data_dir: Path, **mqtt):
     settings = load_settings(DEFAULT_CONFIG)
-    return replace(settings, kiosk_id="kiosk-a", site="test", data_dir=data_dir, screen_port=0,
-                   mqtt=replace(settings.mqtt, username="kiosk-a", **mqtt))
+    return replace(
+        settings,
+        kiosk_id="kiosk-a",
+        site="test",
+        data_dir=data_dir,
+        screen_port=0,
+        mqtt=replace(settings.mqtt, username="kiosk-a", **mqtt),
+    )
 
 
 def percentiles(samples_ms: list[float]) -> str:

@@ -41,8 +41,9 @@ def rss_mb(pid: int) -> float:
 
 def baseline_rss() -> float:
     code = "import paho.mqtt.client, sys; sys.stdout.write('ok\\n'); sys.stdout.flush(); input()"
-    process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     process.stdout.readline()
     try:
         return rss_mb(process.pid)
@@ -52,6 +53,7 @@ def baseline_rss() -> float:
 
 def fake_hub(broker: LocalBroker):
     """Connect as the hub: retained allow-list and config, and an ack for every event."""
+
     def on_message(client, _userdata, message):
         event = wire.decode_event(message.payload)
         ack = wire.EventAck(event_id=event.event_id, status="applied")
@@ -60,8 +62,9 @@ def fake_hub(broker: LocalBroker):
     hub = broker.connect("hub", on_message=on_message)
     hub.subscribe(broker.topic("kiosk-a", Channel.EVENTS), qos=1)
     for snapshot in (big_allowlist(100), a_config("kiosk-a", "test")):
-        hub.publish(broker.topic("kiosk-a", snapshot.channel), wire.encode(snapshot), qos=1,
-                    retain=True)
+        hub.publish(
+            broker.topic("kiosk-a", snapshot.channel), wire.encode(snapshot), qos=1, retain=True
+        )
     return hub
 
 
@@ -76,8 +79,9 @@ class Screen:
         return json.loads(self.connection.getresponse().read())
 
     def post(self, path: str, body: dict) -> dict:
-        self.connection.request("POST", path, json.dumps(body),
-                                {"Content-Type": "application/json"})
+        self.connection.request(
+            "POST", path, json.dumps(body), {"Content-Type": "application/json"}
+        )
         return json.loads(self.connection.getresponse().read())
 
 
@@ -92,13 +96,35 @@ def wait_for(condition, timeout: float, what: str):
 
 def run_kiosk(broker: LocalBroker, tmp: Path) -> None:
     port = free_port()
-    command = [sys.executable, "-m", "commonshed", "kiosk", "simulate", "--kiosk-id", "kiosk-a",
-               "--site", "test", "--mqtt-host", broker.host, "--mqtt-port", str(broker.port),
-               "--broker-data-dir", str(broker.data_dir), "--screen-port", str(port),
-               "--data-dir", str(tmp / "kiosk")]
+    command = [
+        sys.executable,
+        "-m",
+        "commonshed",
+        "kiosk",
+        "simulate",
+        "--kiosk-id",
+        "kiosk-a",
+        "--site",
+        "test",
+        "--mqtt-host",
+        broker.host,
+        "--mqtt-port",
+        str(broker.port),
+        "--broker-data-dir",
+        str(broker.data_dir),
+        "--screen-port",
+        str(port),
+        "--data-dir",
+        str(tmp / "kiosk"),
+    ]
     with (tmp / "kiosk.log").open("wb") as log:
-        kiosk = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                 env={**os.environ, "PYTHONPATH": str(ROOT)})
+        kiosk = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
     try:
         measure(kiosk, port)
     finally:
@@ -112,6 +138,7 @@ def measure(kiosk: subprocess.Popen, port: int) -> None:
             return Screen(port).get("/api/screen")["kiosk"]["allowlist_version"]
         except OSError:
             return None
+
     wait_for(ready, 30, "the kiosk syncing")
     time.sleep(1)
     idle = rss_mb(kiosk.pid)
@@ -124,8 +151,10 @@ def measure(kiosk: subprocess.Popen, port: int) -> None:
     drained = time.perf_counter() - started
     view = screen.get("/api/screen")["kiosk"]
     print(f"kiosk RSS idle:                 {idle:6.1f} MB")
-    print(f"kiosk RSS after {view['next_seq']:,} events: {rss_mb(kiosk.pid):6.1f} MB "
-          f"(events made in {made:.1f} s, all acked after {drained:.1f} s)")
+    print(
+        f"kiosk RSS after {view['next_seq']:,} events: {rss_mb(kiosk.pid):6.1f} MB "
+        f"(events made in {made:.1f} s, all acked after {drained:.1f} s)"
+    )
 
 
 def main() -> None:

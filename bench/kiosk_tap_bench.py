@@ -54,20 +54,24 @@ def tap_with(reader: SimulatedReader):
     def tap(uid: str) -> None:
         reader.present(uid)
         reader.remove()
+
     return tap
 
 
 def kiosk_run(data_dir: Path) -> list[float]:
     factory, reader = timed_factory(), SimulatedReader(absent_seconds=0)
-    station = Station(bench_settings(data_dir), reader=reader, pin_factory=factory,
-                      connect=False).start()
+    station = Station(
+        bench_settings(data_dir), reader=reader, pin_factory=factory, connect=False
+    ).start()
     try:
         station.submit(lambda s: s.store.offer("allowlist", wire.encode(big_allowlist(1000))))
         station.submit(lambda s: s.store.offer("config", wire.encode(a_config("kiosk-a", "test"))))
+
         def rearm(s):
             s.cancel()
             s.bank[1].lock()
             s.pick(1)
+
         return measure(tap_with(reader), lambda: station.submit(rearm))
     finally:
         station.stop()
@@ -104,10 +108,14 @@ def main() -> None:
     print(f"  kiosk (reader -> worker -> decision -> unlock): {percentiles(kiosk)}")
     print(f"  goal: p99 < 5 ms -> {'met' if sorted(kiosk)[int(TAPS * 0.99)] < 5 else 'NOT met'}")
     if args.samples:  # for bench/run_all.py's plot
-        args.samples.write_text(json.dumps({
-            "baseline (reader callback -> bank.unlock)": baseline,
-            "kiosk (reader -> worker -> decision -> unlock)": kiosk,
-        }))
+        args.samples.write_text(
+            json.dumps(
+                {
+                    "baseline (reader callback -> bank.unlock)": baseline,
+                    "kiosk (reader -> worker -> decision -> unlock)": kiosk,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

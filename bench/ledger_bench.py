@@ -26,9 +26,10 @@ import psycopg
 from scratch_db import scratch_database  # bench/ is on the path when run as a script
 from sqlalchemy import Engine, insert, text
 
-from hub import migrate
-from hub.db import make_engine, reading, transaction
-from hub.ledger import (
+from hub.infra import migrate
+from hub.infra.db import make_engine, reading, transaction
+from hub.members.roster import Member
+from hub.timebank.ledger import (
     DEFAULT_MEMBER_CREDIT_LIMIT,
     Account,
     AccountKind,
@@ -37,8 +38,7 @@ from hub.ledger import (
     balance,
     exchange_hours,
 )
-from hub.members import Member
-from hub.statements import balance_sheet
+from hub.timebank.statements import balance_sheet
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 CHUNK = 20_000
@@ -64,8 +64,6 @@ def _parse_args() -> argparse.Namespace:
     parser.add_argument("--pg-url", default=PG_ADMIN_URL, help="an admin URL to create a db")
     parser.add_argument("--seed", type=int, default=5)
     return parser.parse_args()
-
-
 
 
 # --- the run ------------------------------------------------------------------------------

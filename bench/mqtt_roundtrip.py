@@ -49,8 +49,10 @@ class RoundtripStats:
     samples: tuple[float, ...] = field(default=(), compare=False, repr=False)
 
     def __str__(self) -> str:
-        return (f"{self.count} round trips: p50 {self.p50_ms:.3f} ms, p99 {self.p99_ms:.3f} ms, "
-                f"mean {self.mean_ms:.3f} ms, max {self.max_ms:.3f} ms")
+        return (
+            f"{self.count} round trips: p50 {self.p50_ms:.3f} ms, p99 {self.p99_ms:.3f} ms, "
+            f"mean {self.mean_ms:.3f} ms, max {self.max_ms:.3f} ms"
+        )
 
 
 def measure_roundtrip(
@@ -87,8 +89,12 @@ class RawResponder:
         request = decode_request(message.payload)
         origin = parse_topic(message.topic)
         response = Response(request_id=request.request_id, ok=True, data={"balance_hours": "1"})
-        client.publish(kiosk_topic(origin.site, origin.kiosk_id, Channel.RESPONSES),
-                       encode(response), qos=1, properties=reply_properties(message))
+        client.publish(
+            kiosk_topic(origin.site, origin.kiosk_id, Channel.RESPONSES),
+            encode(response),
+            qos=1,
+            properties=reply_properties(message),
+        )
 
 
 class Requester:
@@ -106,13 +112,17 @@ class Requester:
 
     def request(self) -> None:
         """Ask one balance question and wait for its answer."""
-        request = BalanceRequest(request_id=new_message_id(),
-                                 params=CardParams(card_uid="04A1B2C3"))
+        request = BalanceRequest(
+            request_id=new_message_id(), params=CardParams(card_uid="04A1B2C3")
+        )
         self._waiting_for = request.request_id
         self._answered.clear()
-        self.client.publish(self.request_topic, encode(request), qos=1,
-                            properties=request_properties(self.response_topic,
-                                                          request.request_id.encode()))
+        self.client.publish(
+            self.request_topic,
+            encode(request),
+            qos=1,
+            properties=request_properties(self.response_topic, request.request_id.encode()),
+        )
         if not self._answered.wait(self.timeout):
             raise TimeoutError(f"no response to {request.request_id} in {self.timeout} s")
 

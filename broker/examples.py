@@ -81,8 +81,12 @@ def _member() -> AllowListMember:
 
 def _steward() -> AllowListMember:
     return AllowListMember(
-        member_id=7, number="7", name="Sam Steward", status="active",
-        roles=["member", "steward"], trainings={},
+        member_id=7,
+        number="7",
+        name="Sam Steward",
+        status="active",
+        roles=["member", "steward"],
+        trainings={},
     )
 
 
@@ -97,14 +101,19 @@ EXAMPLES: dict[str, Message] = {
     "tool_return_needs_repair": ToolReturnEvent(
         **_envelope(3),
         body=ToolReturn(
-            card_uid=CARD, tool_code="SAW-002", locker_slot=5, condition="needs_repair",
+            card_uid=CARD,
+            tool_code="SAW-002",
+            locker_slot=5,
+            condition="needs_repair",
             note="Blade guard is cracked.",
         ),
     ),
     "repair_logged": RepairLoggedEvent(
         **_envelope(4),
         body=RepairLogged(
-            card_uid=CARD, tool_code="SAW-002", hours=Decimal("1.50"),
+            card_uid=CARD,
+            tool_code="SAW-002",
+            hours=Decimal("1.50"),
             note="Replaced the blade guard.",
         ),
     ),
@@ -125,7 +134,8 @@ EXAMPLES: dict[str, Message] = {
     "ack_applied": EventAck(event_id=_envelope(1)["event_id"], status="applied"),
     "ack_duplicate": EventAck(event_id=_envelope(1)["event_id"], status="duplicate"),
     "ack_rejected": EventAck(
-        event_id=_envelope(2)["event_id"], status="rejected",
+        event_id=_envelope(2)["event_id"],
+        status="rejected",
         reason="Tool DRL-001 is not on loan to this card.",
     ),
     "status_online": Availability(

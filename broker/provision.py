@@ -1,11 +1,11 @@
 """Broker credentials and configuration, kept in ``<data>/broker/``.
 
-    <data>/broker/mosquitto.conf        rendered from broker/mosquitto.conf.template
-    <data>/broker/acl                   copied from broker/acl
-    <data>/broker/passwd                Mosquitto password file ($7$ PBKDF2-SHA512 hashes)
-    <data>/broker/credentials/<user>.json   username, password, site (0600)
-    <data>/broker/db/                   Mosquitto persistence
-    <data>/broker/mosquitto.log, mosquitto.pid
+<data>/broker/mosquitto.conf        rendered from broker/mosquitto.conf.template
+<data>/broker/acl                   copied from broker/acl
+<data>/broker/passwd                Mosquitto password file ($7$ PBKDF2-SHA512 hashes)
+<data>/broker/credentials/<user>.json   username, password, site (0600)
+<data>/broker/db/                   Mosquitto persistence
+<data>/broker/mosquitto.log, mosquitto.pid
 """
 
 from __future__ import annotations

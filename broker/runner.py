@@ -20,9 +20,7 @@ class BrokerFailed(RuntimeError):
 
 def mosquitto_executable() -> str:
     """Return the Mosquitto binary: ``$COMMONSHED_MOSQUITTO``, on PATH, or /usr/sbin/mosquitto."""
-    return (
-        os.environ.get(MOSQUITTO_ENV) or shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    )
+    return os.environ.get(MOSQUITTO_ENV) or shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -17,9 +17,9 @@ from pathlib import Path
 import click
 
 from broker.provision import ensure_hub_credentials, provision_kiosk
-from hub import settings
-from hub.demo import DEMO_STEWARD_PASSWORD, SITE, demo_uid
-from hub.demo import KIOSKS as DEMO_KIOSKS
+from hub.bulk.demo import DEMO_STEWARD_PASSWORD, SITE, demo_uid
+from hub.bulk.demo import KIOSKS as DEMO_KIOSKS
+from hub.infra import settings
 
 PYTHON = sys.executable
 KIOSKS = tuple(DEMO_KIOSKS)  # the demo library's kiosks, each simulated

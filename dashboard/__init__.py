@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from hub import settings
+from hub.infra import settings
 
 
 class DatabaseId(IntegerConverter):

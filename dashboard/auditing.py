@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, SQLModel
 
 from dashboard.auth import current_member
-from hub import audit
+from hub.infra import audit
 
 
 def record_change(

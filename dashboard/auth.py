@@ -23,9 +23,9 @@ from flask import (
 )
 
 from dashboard.database import transaction
-from hub import accounts
 from hub.errors import DomainError
-from hub.members import Member, Role, get_member
+from hub.members import credentials
+from hub.members.roster import Member, Role, get_member
 
 bp = Blueprint("auth", __name__)
 IDLE_SECONDS = 30 * 60
@@ -71,10 +71,10 @@ def signin():
         return _refuse_signin("Too many sign-in attempts from here; wait a minute.", number, 429)
     try:
         with transaction() as db:
-            member = accounts.authenticate(db, number, request.form.get("password", ""))
+            member = credentials.authenticate(db, number, request.form.get("password", ""))
     except DomainError as refused:
         with transaction() as db:
-            accounts.record_failure(db, number)
+            credentials.record_failure(db, number)
         return _refuse_signin(refused.message, number, 401)
     _start_session(member)
     return redirect(_safe_next(request.form.get("next")) or url_for("steward.front"))
@@ -140,7 +140,7 @@ def _bearer_token() -> str | None:
 
 def _member_from_token() -> Member | None:
     with transaction() as db:
-        return accounts.member_for_token(db, _bearer_token() or "")
+        return credentials.member_for_token(db, _bearer_token() or "")
 
 
 def steward_required(view: Callable) -> Callable:

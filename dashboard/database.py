@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from hub import db
+from hub.infra import db
 
 EXTENSION = "commonshed.engine"
 

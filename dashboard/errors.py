@@ -6,8 +6,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from hub.accounts import SignInRefused
 from hub.errors import Conflict, DomainError, NotFound
+from hub.members.credentials import SignInRefused
 
 # The first matching class wins; any other refusal of a rule is 422.
 STATUS_OF = {SignInRefused: 401, NotFound: 404, Conflict: 409, PermissionError: 403}

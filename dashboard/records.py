@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template
 
 from dashboard.database import reading
-from hub import inventory, loans, statements
+from hub.inventory import registry
+from hub.loans import lending
+from hub.timebank import statements
 
 bp = Blueprint("records", __name__)
 
@@ -14,7 +16,7 @@ bp = Blueprint("records", __name__)
 def index():
     """Show the tool library: every tool, its locker and whether it can be borrowed."""
     with reading() as session:
-        board = inventory.tool_board(session)
+        board = registry.tool_board(session)
     return render_template("records/index.html", board=board)
 
 
@@ -22,8 +24,8 @@ def index():
 def tool(code: str):
     """Show one tool and its loan history."""
     with reading() as session:
-        item = inventory.tool_by_code(session, code)
-        history = loans.loan_history(session, item.id)
+        item = registry.tool_by_code(session, code)
+        history = lending.loan_history(session, item.id)
     return render_template("records/tool.html", tool=item, history=history)
 
 
@@ -59,5 +61,5 @@ def first_name(display: str) -> str:
 def health():
     """Answer that the web process is up and its database reachable."""
     with reading() as session:
-        tools = len(inventory.list_tools(session))
+        tools = len(registry.list_tools(session))
     return jsonify(status="ok", tools=tools)

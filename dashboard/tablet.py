@@ -30,9 +30,9 @@ from dashboard.database import reading, transaction
 from hub import bookings
 from hub.bookings.hours import local, local_day
 from hub.bookings.models import DEFAULT_TIMEZONE
-from hub.clock import as_utc, utcnow
 from hub.errors import Conflict, DomainError, InvalidInput, NotFound
-from hub.members import Member, get_member, member_for_card, require_active
+from hub.infra.clock import as_utc, utcnow
+from hub.members.roster import Member, get_member, member_for_card, require_active
 
 bp = Blueprint("tablet", __name__, url_prefix="/tablet")
 IDLE_SECONDS = 90

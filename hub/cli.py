@@ -8,9 +8,14 @@ from pathlib import Path
 import click
 from sqlalchemy import Engine
 
-from hub import accounts, csv_io, demo, inventory, loans, members, migrate, settings
-from hub.db import make_engine, reading, transaction
+from hub.bulk import csv_io, demo
 from hub.errors import DomainError
+from hub.infra import migrate, settings
+from hub.infra.db import make_engine, reading, transaction
+from hub.inventory import registry
+from hub.loans import lending
+from hub.members import credentials as members_credentials
+from hub.members import roster
 
 
 class HubGroup(click.Group):
@@ -133,7 +138,7 @@ def member() -> None:
 def member_add(hub: Hub, **fields) -> None:
     """Enrol a member."""
     with transaction(hub.migrated_engine()) as session:
-        added = members.add_member(session, **fields)
+        added = roster.add_member(session, **fields)
     click.echo(f"Member {added.number} {added.name} ({added.roles}) added.")
 
 
@@ -143,8 +148,8 @@ def member_add(hub: Hub, **fields) -> None:
 def member_list(hub: Hub, search: str | None) -> None:
     """List members with their status, roles and live cards."""
     with reading(hub.migrated_engine()) as session:
-        for m in members.list_members(session, search=search):
-            live = [c.uid for c in members.cards_of(session, m.id) if c.revoked_at is None]
+        for m in roster.list_members(session, search=search):
+            live = [c.uid for c in roster.cards_of(session, m.id) if c.revoked_at is None]
             click.echo(f"{m.number:>6}  {m.name:<28} {m.status:<9} {m.roles:<22} {' '.join(live)}")
 
 
@@ -155,8 +160,8 @@ def member_list(hub: Hub, search: str | None) -> None:
 def member_suspend(hub: Hub, number: str, reason: str) -> None:
     """Suspend a member; every kiosk refuses their cards from the next allow-list."""
     with transaction(hub.migrated_engine()) as session:
-        found = members.member_by_number(session, number)
-        members.suspend_member(session, found.id, reason)
+        found = roster.member_by_number(session, number)
+        roster.suspend_member(session, found.id, reason)
     click.echo(f"Member {number} suspended: {reason}")
 
 
@@ -166,7 +171,7 @@ def member_suspend(hub: Hub, number: str, reason: str) -> None:
 def member_reinstate(hub: Hub, number: str) -> None:
     """Make a suspended member active again."""
     with transaction(hub.migrated_engine()) as session:
-        members.reinstate_member(session, members.member_by_number(session, number).id)
+        roster.reinstate_member(session, roster.member_by_number(session, number).id)
     click.echo(f"Member {number} is active again.")
 
 
@@ -186,8 +191,8 @@ def card() -> None:
 def card_assign(hub: Hub, number: str, uid: str, label: str | None) -> None:
     """Give member NUMBER the card UID (hex, 4 or 7 bytes, separators allowed)."""
     with transaction(hub.migrated_engine()) as session:
-        found = members.member_by_number(session, number)
-        given = members.assign_card(session, found.id, uid, label=label)
+        found = roster.member_by_number(session, number)
+        given = roster.assign_card(session, found.id, uid, label=label)
     click.echo(f"Card {given.uid} assigned to member {number}.")
 
 
@@ -197,7 +202,7 @@ def card_assign(hub: Hub, number: str, uid: str, label: str | None) -> None:
 def card_revoke(hub: Hub, uid: str) -> None:
     """Revoke a card (lost, stolen, handed back)."""
     with transaction(hub.migrated_engine()) as session:
-        revoked = members.revoke_card(session, uid)
+        revoked = roster.revoke_card(session, uid)
     click.echo(f"Card {revoked.uid} revoked.")
 
 
@@ -214,7 +219,7 @@ def training() -> None:
 def training_add(hub: Hub, code: str, name: str, valid_days: int | None) -> None:
     """Define training CODE called NAME."""
     with transaction(hub.migrated_engine()) as session:
-        members.add_training(session, code=code, name=name, valid_days=valid_days)
+        roster.add_training(session, code=code, name=name, valid_days=valid_days)
     click.echo(f"Training {code} added.")
 
 
@@ -225,7 +230,7 @@ def training_add(hub: Hub, code: str, name: str, valid_days: int | None) -> None
 def training_grant(hub: Hub, number: str, code: str) -> None:
     """Record that member NUMBER passed training CODE."""
     with transaction(hub.migrated_engine()) as session:
-        held = members.grant_training(session, members.member_by_number(session, number).id, code)
+        held = roster.grant_training(session, roster.member_by_number(session, number).id, code)
     until = f" until {held.expires_at:%Y-%m-%d}" if held.expires_at else ""
     click.echo(f"Member {number} holds {code}{until}.")
 
@@ -247,9 +252,9 @@ def kiosk() -> None:
 def kiosk_register(hub: Hub, kiosk_id: str, site: str, name: str, lockers: int) -> None:
     """Register a kiosk (then provision its MQTT login with `commonshed broker`)."""
     with transaction(hub.migrated_engine()) as session:
-        inventory.register_kiosk(session, kiosk_id, site=site, name=name)
+        registry.register_kiosk(session, kiosk_id, site=site, name=name)
         for slot in range(1, lockers + 1):
-            inventory.add_locker(session, kiosk_id, slot)
+            registry.add_locker(session, kiosk_id, slot)
     click.echo(f"Kiosk {kiosk_id} registered at {site} with {lockers} lockers.")
 
 
@@ -258,8 +263,8 @@ def kiosk_register(hub: Hub, kiosk_id: str, site: str, name: str, lockers: int) 
 def kiosk_list(hub: Hub) -> None:
     """List kiosks and their lockers."""
     with reading(hub.migrated_engine()) as session:
-        for k in inventory.list_kiosks(session):
-            count = len(inventory.lockers_of(session, k.id))
+        for k in registry.list_kiosks(session):
+            count = len(registry.lockers_of(session, k.id))
             click.echo(f"{k.id:<16} {k.site:<10} {count:>3} lockers  {k.name}")
 
 
@@ -276,7 +281,7 @@ def locker() -> None:
 def locker_add(hub: Hub, kiosk_id: str, slot: int, label: str | None) -> None:
     """Add locker SLOT to kiosk KIOSK_ID."""
     with transaction(hub.migrated_engine()) as session:
-        inventory.add_locker(session, kiosk_id, slot, label=label)
+        registry.add_locker(session, kiosk_id, slot, label=label)
     click.echo(f"Locker {slot} added to {kiosk_id}.")
 
 
@@ -297,17 +302,17 @@ def tool() -> None:
 def tool_add(hub: Hub, code: str, **fields) -> None:
     """Add tool CODE (its asset tag) to the library."""
     with transaction(hub.migrated_engine()) as session:
-        added = inventory.add_tool(session, code=code, **fields)
+        added = registry.add_tool(session, code=code, **fields)
     click.echo(f"Tool {added.code} {added.name} added.")
 
 
 @tool.command("list")
-@click.option("--status", type=click.Choice([s.value for s in inventory.ToolStatus]), default=None)
+@click.option("--status", type=click.Choice([s.value for s in registry.ToolStatus]), default=None)
 @pass_hub
 def tool_list(hub: Hub, status: str | None) -> None:
     """List tools with their home locker and status."""
     with reading(hub.migrated_engine()) as session:
-        for row in inventory.tool_board(session):
+        for row in registry.tool_board(session):
             if status and row.tool.status != status:
                 continue
             where = f"{row.kiosk_id}/{row.slot}" if row.kiosk_id else "-"
@@ -320,8 +325,8 @@ def tool_list(hub: Hub, status: str | None) -> None:
 def tool_history(hub: Hub, code: str) -> None:
     """Show the loans of tool CODE (open records)."""
     with reading(hub.migrated_engine()) as session:
-        found = inventory.tool_by_code(session, code)
-        for row in loans.loan_history(session, found.id):
+        found = registry.tool_by_code(session, code)
+        for row in lending.loan_history(session, found.id):
             back = f"{row.loan.returned_at:%Y-%m-%d}" if row.loan.returned_at else "out"
             click.echo(f"{row.loan.out_at:%Y-%m-%d}  member {row.member_number:<6} back {back}")
 
@@ -406,7 +411,9 @@ def steward() -> None:
 def steward_set_password(hub: Hub, number: str, password: str) -> None:
     """Let steward NUMBER sign in to the dashboard with PASSWORD (stored as an argon2 hash)."""
     with transaction(hub.migrated_engine()) as session:
-        accounts.set_password(session, members.member_by_number(session, number).id, password)
+        members_credentials.set_password(
+            session, roster.member_by_number(session, number).id, password
+        )
     click.echo(f"Steward {number} can sign in now.")
 
 
@@ -417,7 +424,9 @@ def steward_set_password(hub: Hub, number: str, password: str) -> None:
 def steward_issue_token(hub: Hub, number: str, name: str) -> None:
     """Create an API token for steward NUMBER's scripts (shown once)."""
     with transaction(hub.migrated_engine()) as session:
-        token = accounts.issue_token(session, members.member_by_number(session, number).id, name)
+        token = members_credentials.issue_token(
+            session, roster.member_by_number(session, number).id, name
+        )
     click.echo(token)
 
 
@@ -449,7 +458,7 @@ def ingest(
     import signal
 
     from broker.provision import load_credentials
-    from hub.ingest import IngestWorker
+    from hub.worker.loop import IngestWorker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     credentials = load_credentials(broker_data_dir or hub.data_dir, "hub")

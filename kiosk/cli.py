@@ -27,9 +27,13 @@ def kiosk() -> None:
 
 
 @kiosk.command()
-@click.option("--config", "config_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The kiosk's TOML file (kiosk/default.toml is the template).")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The kiosk's TOML file (kiosk/default.toml is the template).",
+)
 def run(config_path: Path) -> None:
     """Run the kiosk on its hardware: MFRC522 reader, gpiozero's default pins."""
     settings = _settings(config_path)
@@ -42,20 +46,38 @@ def run(config_path: Path) -> None:
 
 
 @kiosk.command()
-@click.option("--config", "config_path", default=DEFAULT_CONFIG, show_default=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--config",
+    "config_path",
+    default=DEFAULT_CONFIG,
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
 @click.option("--kiosk-id", help="Override [kiosk] id (also the MQTT username).")
 @click.option("--site", help="Override [kiosk] site (default: the credentials' site).")
 @click.option("--mqtt-host", default="127.0.0.1", show_default=True)
 @click.option("--mqtt-port", default=1883, show_default=True, type=int)
-@click.option("--broker-data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Read the kiosk's password from broker/credentials/<kiosk>.json there.")
+@click.option(
+    "--broker-data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Read the kiosk's password from broker/credentials/<kiosk>.json there.",
+)
 @click.option("--screen-port", type=int, help="Override [kiosk] screen_port (0: any free).")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Where the allow-list and outbox live (default <data>/kiosks/<kiosk>).")
-def simulate(config_path: Path, kiosk_id: str | None, site: str | None, mqtt_host: str,
-             mqtt_port: int, broker_data_dir: Path | None, screen_port: int | None,
-             data_dir: Path | None) -> None:
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the allow-list and outbox live (default <data>/kiosks/<kiosk>).",
+)
+def simulate(
+    config_path: Path,
+    kiosk_id: str | None,
+    site: str | None,
+    mqtt_host: str,
+    mqtt_port: int,
+    broker_data_dir: Path | None,
+    screen_port: int | None,
+    data_dir: Path | None,
+) -> None:
     """Run a kiosk with simulated pins and reader; its screen has a panel to drive them."""
     settings = _settings(config_path)
     kiosk_id = kiosk_id or settings.kiosk_id
@@ -65,14 +87,18 @@ def simulate(config_path: Path, kiosk_id: str | None, site: str | None, mqtt_hos
         mqtt = replace(mqtt, password=credentials.password)
         site = site or credentials.site
     settings = replace(
-        settings, kiosk_id=kiosk_id, site=site or settings.site, mqtt=mqtt,
+        settings,
+        kiosk_id=kiosk_id,
+        site=site or settings.site,
+        mqtt=mqtt,
         data_dir=data_dir or default_data_dir() / "kiosks" / kiosk_id,
         screen_port=settings.screen_port if screen_port is None else screen_port,
     )
     hardware = SimulatedHardware(settings.lockers)
     try:
-        station = Station(settings, reader=hardware.reader, pin_factory=hardware.factory,
-                          simulation=hardware)
+        station = Station(
+            settings, reader=hardware.reader, pin_factory=hardware.factory, simulation=hardware
+        )
     except (ConfigError, DeviceError) as error:
         hardware.close()
         raise click.ClickException(str(error)) from None

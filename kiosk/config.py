@@ -43,8 +43,9 @@ class MqttSettings:
         try:
             password = self.password_file.read_text(encoding="utf-8").strip()
         except OSError as error:
-            raise ConfigError(f"[mqtt] password_file: cannot read {self.password_file}: "
-                              f"{error.strerror}") from None
+            raise ConfigError(
+                f"[mqtt] password_file: cannot read {self.password_file}: {error.strerror}"
+            ) from None
         if not password:
             raise ConfigError(f"[mqtt] password_file: {self.password_file} is empty")
         return replace(self, password=password)
@@ -113,8 +114,11 @@ def settings_from(document: dict[str, Any], *, base: Path = Path(".")) -> KioskS
         mqtt=_mqtt(_table(document, "mqtt"), kiosk_id, base),
         reader_backend=backend,
         reader_options=_reader_options(backend, reader),
-        feedback={key: value for key, value in document.get("feedback", {}).items()
-                  if key in FEEDBACK_KEYS},
+        feedback={
+            key: value
+            for key, value in document.get("feedback", {}).items()
+            if key in FEEDBACK_KEYS
+        },
         lockers=_lockers(_table(document, "lockers")),
     )
 
@@ -161,8 +165,9 @@ def _required(table: dict[str, Any], where: str, key: str, kind: type) -> Any:
 def _optional(table: dict[str, Any], where: str, key: str, kind: Any, default: Any) -> Any:
     value = table.get(key, default)
     # NOTE: bool is an int in Python; a port of `true` is a mistake, not 1.
-    if value is not default and (not isinstance(value, kind) or
-                                 (isinstance(value, bool) and kind is not bool)):
+    if value is not default and (
+        not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool)
+    ):
         raise ConfigError(f"[{where}] {key}: {value!r} is not a {getattr(kind, '__name__', kind)}")
     return value
 

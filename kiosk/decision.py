@@ -71,9 +71,7 @@ def _training_problem(
     if training is None:
         return None
     if training not in member.trainings:
-        return Refusal(
-            "training_required", f"{tool} needs the “{training}” training first.", tool
-        )
+        return Refusal("training_required", f"{tool} needs the “{training}” training first.", tool)
     expiry = member.trainings[training]
     if expiry is not None and expiry <= now:
         return Refusal(

@@ -117,8 +117,10 @@ class Link:
         self._thread.join(timeout)
         if self.figures.connected:
             info = self.client.publish(
-                self.topic(Channel.STATUS), wire.encode(wire.Availability(state="offline")),
-                qos=1, retain=True,
+                self.topic(Channel.STATUS),
+                wire.encode(wire.Availability(state="offline")),
+                qos=1,
+                retain=True,
             )
             _wait_quietly(info, timeout=1.0)
         self.client.disconnect()

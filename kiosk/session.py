@@ -146,8 +146,12 @@ class Session:
         slot = self._known_slot(slot)
         tool = self._returnable_into(member, slot, tool_code)
         body = _validated(
-            wire.ToolReturn, card_uid=card, tool_code=tool, locker_slot=slot,
-            condition=condition, note=(note or "").strip() or None,
+            wire.ToolReturn,
+            card_uid=card,
+            tool_code=tool,
+            locker_slot=slot,
+            condition=condition,
+            note=(note or "").strip() or None,
         )
         self._unlock(slot, "return", tool, (wire.ToolReturnEvent, body))
 
@@ -171,12 +175,17 @@ class Session:
             return self._refuse(card, refusal)
         self._known_tool(tool_code)
         body = _validated(
-            wire.RepairLogged, card_uid=card, tool_code=tool_code, hours=_hours(hours),
+            wire.RepairLogged,
+            card_uid=card,
+            tool_code=tool_code,
+            hours=_hours(hours),
             note=note.strip(),
         )
         self._write(wire.RepairLoggedEvent, body)
-        self._finish(f"Thank you, {decision.first_name(member)}!",
-                     f"{body.hours} hours on {tool_code} logged. A steward will approve them.")
+        self._finish(
+            f"Thank you, {decision.first_name(member)}!",
+            f"{body.hours} hours on {tool_code} logged. A steward will approve them.",
+        )
 
     def open_for_maintenance(self, slot: int) -> None:
         """Steward mode: open any locker (out of service ones included) for maintenance."""
@@ -223,8 +232,11 @@ class Session:
             if now >= unlock.deadline:
                 del self.expected[slot]
                 if self._mode == "open" and self._slot == slot:
-                    self._finish("Locker not opened", f"Locker {slot} was not opened; it is "
-                                 "locked again. Tap your card to try again.")
+                    self._finish(
+                        "Locker not opened",
+                        f"Locker {slot} was not opened; it is "
+                        "locked again. Tap your card to try again.",
+                    )
         if self._deadline is not None and now >= self._deadline:
             self._go_idle()
 
@@ -242,19 +254,31 @@ class Session:
 
     def _screen_idle(self) -> Screen:
         available = self._tools(lambda s: s.holds_tool and not s.out_of_service)
-        return Screen("idle", "Tap your card", "Or choose a tool first, then tap your card.",
-                      choices={"pick": available})
+        return Screen(
+            "idle",
+            "Tap your card",
+            "Or choose a tool first, then tap your card.",
+            choices={"pick": available},
+        )
 
     def _screen_armed(self) -> Screen:
         tool = self.lockers.home_tool(self._armed_slot)
-        return Screen("armed", "Tap your card", f"to borrow {tool} from locker {self._armed_slot}.",
-                      slot=self._armed_slot)
+        return Screen(
+            "armed",
+            "Tap your card",
+            f"to borrow {tool} from locker {self._armed_slot}.",
+            slot=self._armed_slot,
+        )
 
     def _screen_member(self) -> Screen:
         member = self._member
-        return Screen("member", f"Hello, {decision.first_name(member)}",
-                      self._member_hint(member), member=_member_view(member),
-                      choices=self._choices(member))
+        return Screen(
+            "member",
+            f"Hello, {decision.first_name(member)}",
+            self._member_hint(member),
+            member=_member_view(member),
+            choices=self._choices(member),
+        )
 
     def _screen_open(self) -> Screen:
         return Screen("open", f"Locker {self._slot} is open", self._message, slot=self._slot)
@@ -269,8 +293,11 @@ class Session:
         active = member.status == "active"
         now = self.utcnow()
         choices = {
-            "borrow": self._tools(lambda s: active and decision.may_borrow(
-                self.store.allowlist, member, s, now) is None),
+            "borrow": self._tools(
+                lambda s: (
+                    active and decision.may_borrow(self.store.allowlist, member, s, now) is None
+                )
+            ),
             "return": self._returns(member),
             "repair": self._tools(lambda s: s.tool_code is not None) if active else [],
         }
@@ -284,10 +311,15 @@ class Session:
         here = self._tools(lambda s: s.taken or s.tool_code in member.loans)
         listed = {item["tool_code"] for item in here}
         empty = [s.slot for s in self.lockers.states() if s.tool_code is None]
-        away = [code for code in member.loans if code not in listed
-                and self.lockers.slot_of(code) is None]
-        return here + [{"slot": slot, "tool_code": code, "taken": True, "out_of_service": False,
-                        "away": True} for code, slot in zip(away, empty, strict=False)]
+        away = [
+            code
+            for code in member.loans
+            if code not in listed and self.lockers.slot_of(code) is None
+        ]
+        return here + [
+            {"slot": slot, "tool_code": code, "taken": True, "out_of_service": False, "away": True}
+            for code, slot in zip(away, empty, strict=False)
+        ]
 
     def _member_hint(self, member: wire.AllowListMember) -> str:
         if member.status != "active":
@@ -369,8 +401,11 @@ class Session:
 
     def _require_state(self, *states: str) -> None:
         if self._mode not in states:
-            raise NotNow("Tap your card first." if "member" in states else
-                         "Finish or cancel what is on the screen first.")
+            raise NotNow(
+                "Tap your card first."
+                if "member" in states
+                else "Finish or cancel what is on the screen first."
+            )
 
     def _known_slot(self, slot: int) -> int:
         if slot not in self.lockers.slots:
@@ -411,10 +446,18 @@ def _open_message(purpose: Purpose, tool: str | None) -> str:
 
 
 def _locker_view(state: Any) -> dict[str, Any]:
-    return {"slot": state.slot, "tool_code": state.tool_code, "taken": state.taken,
-            "out_of_service": state.out_of_service}
+    return {
+        "slot": state.slot,
+        "tool_code": state.tool_code,
+        "taken": state.taken,
+        "out_of_service": state.out_of_service,
+    }
 
 
 def _member_view(member: wire.AllowListMember) -> dict[str, Any]:
-    return {"name": member.name, "number": member.number, "status": member.status,
-            "steward": decision.is_steward(member)}
+    return {
+        "name": member.name,
+        "number": member.number,
+        "status": member.status,
+        "steward": decision.is_steward(member),
+    }

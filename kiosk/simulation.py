@@ -55,8 +55,11 @@ class SimulatedHardware:
     def lockers(self) -> list[dict[str, Any]]:
         """Return each locker's door and relay as the panel shows them."""
         return [
-            {"slot": slot, "door_open": bool(self.door_pin(slot).state),
-             "unlocked": self._relay_active(slot)}
+            {
+                "slot": slot,
+                "door_open": bool(self.door_pin(slot).state),
+                "unlocked": self._relay_active(slot),
+            }
             for slot in self._entries
         ]
 

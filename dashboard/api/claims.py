@@ -5,8 +5,9 @@ from __future__ import annotations
 from dashboard.auditing import audited
 from dashboard.auth import current_member
 from dashboard.database import reading, transaction
-from hub import api_queries, timebank
 from hub.errors import NotFound
+from hub.queries import api as queries_api
+from hub.timebank import claims
 
 from .blueprint import api
 from .schemas import Approval, ClaimList, ClaimOut, Decision
@@ -22,7 +23,7 @@ def list_claims() -> ClaimList:
     Stewards only.
     """
     with reading() as db:
-        rows = api_queries.claim_rows(db)
+        rows = queries_api.claim_rows(db)
     return ClaimList(claims=[claim_out(row) for row in rows])
 
 
@@ -41,9 +42,9 @@ def approve_claim(claim_id: int, body: Approval) -> ClaimOut:
     decided (409), the steward's own claim (422), a suspended fixer (403). Stewards only; audited.
     """
     with transaction() as db:
-        claim = timebank.get_claim(db, claim_id)
+        claim = claims.get_claim(db, claim_id)
         with _audited_decision(db, claim, "claim.approve"):
-            timebank.approve_claim(
+            claims.approve_claim(
                 db, claim.id, steward_id=current_member().id, hours=body.hours, reason=body.reason
             )
         return claim_out(_row(db, claim.id))
@@ -63,24 +64,24 @@ def decline_claim(claim_id: int, body: Decision) -> ClaimOut:
     A claim already decided is a conflict (409). Stewards only; audited.
     """
     with transaction() as db:
-        claim = timebank.get_claim(db, claim_id)
+        claim = claims.get_claim(db, claim_id)
         with _audited_decision(db, claim, "claim.decline"):
-            timebank.decline_claim(db, claim.id, steward_id=current_member().id, reason=body.reason)
+            claims.decline_claim(db, claim.id, steward_id=current_member().id, reason=body.reason)
         return claim_out(_row(db, claim.id))
 
 
-def _audited_decision(db, claim: timebank.CreditClaim, action: str):
+def _audited_decision(db, claim: claims.CreditClaim, action: str):
     return audited(db, action=action, target=f"claim:{claim.id}", row=claim, fields=DECISION_FIELDS)
 
 
-def _row(db, claim_id: int) -> api_queries.ClaimRow:
-    rows = api_queries.claim_rows(db, claim_id=claim_id)
+def _row(db, claim_id: int) -> queries_api.ClaimRow:
+    rows = queries_api.claim_rows(db, claim_id=claim_id)
     if not rows:
         raise NotFound(f"Claim {claim_id} does not exist.", field="claim_id")
     return rows[0]
 
 
-def claim_out(row: api_queries.ClaimRow) -> ClaimOut:
+def claim_out(row: queries_api.ClaimRow) -> ClaimOut:
     """Return a claim with the repair it is for."""
     claim, repair = row.claim, row.repair
     return ClaimOut(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dashboard.database import reading
-from hub import fleet, sync
+from hub.infra import sync
+from hub.inventory import fleet
 
 from .blueprint import api
 from .schemas import AlarmOut, Fleet, KioskOut

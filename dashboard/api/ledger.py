@@ -7,7 +7,8 @@ sign-in yet, so here it is for stewards only.
 from __future__ import annotations
 
 from dashboard.database import reading
-from hub import ledger, members, statements
+from hub.members import roster
+from hub.timebank import ledger, statements
 
 from .blueprint import api
 from .schemas import BalanceOut, BalanceSheet, Statement, StatementLineOut, StatementRange
@@ -40,7 +41,7 @@ def show_statement(member_id: int, query: StatementRange) -> Statement:
     before ``since``. Stewards only.
     """
     with reading() as db:
-        member = members.get_member(db, member_id)
+        member = roster.get_member(db, member_id)
         lines = statements.statement(db, member.id, since=query.since, until=query.until)
         held = ledger.member_balance(db, member.id)
     return Statement(

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dashboard.auditing import audited, record_change
 from dashboard.auth import current_member
 from dashboard.database import reading, transaction
-from hub import api_queries, audit, maintenance
-from hub.maintenance import TicketSource
+from hub.infra import audit
+from hub.maintenance import tickets as maintenance_tickets
+from hub.maintenance.models import TicketSource
+from hub.queries import api as queries_api
 
 from .blueprint import api
 from .schemas import NewTicket, Resolution, TicketFilter, TicketList, TicketOut
@@ -24,8 +26,8 @@ def list_tickets(query: TicketFilter) -> TicketList:
     Stewards only: tickets name who reported a fault.
     """
     with reading() as db:
-        tickets = maintenance.live_tickets(db, tool_id=query.tool_id)
-        rows = api_queries.tickets_with_tools(db, tickets)
+        tickets = maintenance_tickets.live_tickets(db, tool_id=query.tool_id)
+        rows = queries_api.tickets_with_tools(db, tickets)
     return TicketList(tickets=[ticket_out(row) for row in rows])
 
 
@@ -44,7 +46,7 @@ def open_ticket(body: NewTicket) -> TicketOut:
     A retired tool takes no tickets (422). Stewards only; audited.
     """
     with transaction() as db:
-        ticket = maintenance.open_ticket(
+        ticket = maintenance_tickets.open_ticket(
             db,
             tool_id=body.tool_id,
             note=body.note,
@@ -59,7 +61,7 @@ def open_ticket(body: NewTicket) -> TicketOut:
             before=None,
             after=audit.snapshot(ticket),
         )
-        row = api_queries.tickets_with_tools(db, [ticket])[0]
+        row = queries_api.tickets_with_tools(db, [ticket])[0]
     return ticket_out(row)
 
 
@@ -77,7 +79,7 @@ def resolve_ticket(ticket_id: int, body: Resolution) -> TicketOut:
     A ticket already closed is a conflict (409). Stewards only; audited.
     """
     with transaction() as db:
-        ticket = maintenance.get_ticket(db, ticket_id)
+        ticket = maintenance_tickets.get_ticket(db, ticket_id)
         with audited(
             db,
             action="ticket.resolve",
@@ -85,14 +87,14 @@ def resolve_ticket(ticket_id: int, body: Resolution) -> TicketOut:
             row=ticket,
             fields=STATE_FIELDS,
         ):
-            maintenance.resolve_ticket(
+            maintenance_tickets.resolve_ticket(
                 db, ticket.id, steward_id=current_member().id, note=body.note
             )
-        row = api_queries.tickets_with_tools(db, [ticket])[0]
+        row = queries_api.tickets_with_tools(db, [ticket])[0]
     return ticket_out(row)
 
 
-def ticket_out(row: api_queries.TicketRow) -> TicketOut:
+def ticket_out(row: queries_api.TicketRow) -> TicketOut:
     """Return a ticket with its tool's code."""
     ticket = row.ticket
     return TicketOut(

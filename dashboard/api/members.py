@@ -9,8 +9,9 @@ from sqlmodel import Session
 
 from dashboard.auditing import audited
 from dashboard.database import reading, transaction
-from hub import api_queries, members
-from hub.members import Card, Member
+from hub.members import roster
+from hub.members.roster import Card, Member
+from hub.queries import api as queries_api
 
 from .blueprint import api
 from .schemas import (
@@ -35,7 +36,7 @@ def list_members(query: MemberSearch) -> MemberList:
     Stewards only: names are personal details. Contact details are left out of the list.
     """
     with reading() as db:
-        found = members.list_members(db, search=query.q.strip() or None)
+        found = roster.list_members(db, search=query.q.strip() or None)
     return MemberList(members=[member_out(m) for m in found])
 
 
@@ -46,9 +47,9 @@ def show_member(member_id: int) -> MemberDetail:
     Stewards only.
     """
     with reading() as db:
-        member = members.get_member(db, member_id)
-        cards = [_card_out(card) for card in members.cards_of(db, member.id)]
-        held = [TrainingOut(**t._asdict()) for t in api_queries.trainings_of(db, member.id)]
+        member = roster.get_member(db, member_id)
+        cards = [_card_out(card) for card in roster.cards_of(db, member.id)]
+        held = [TrainingOut(**t._asdict()) for t in queries_api.trainings_of(db, member.id)]
     return MemberDetail(
         **member_out(member).model_dump(),
         email=member.email,
@@ -67,9 +68,9 @@ def suspend_member(member_id: int, body: Suspension) -> MemberOut:
     Suspending a suspended member replaces the reason. Stewards only; audited.
     """
     with transaction() as db:
-        member = members.get_member(db, member_id)
+        member = roster.get_member(db, member_id)
         with _audited_status(db, member, "member.suspend"):
-            members.suspend_member(db, member.id, body.reason)
+            roster.suspend_member(db, member.id, body.reason)
     return member_out(member)
 
 
@@ -82,9 +83,9 @@ def reinstate_member(member_id: int, body: Reinstatement) -> MemberOut:
     Reinstating an active member changes nothing but is still audited. Stewards only.
     """
     with transaction() as db:
-        member = members.get_member(db, member_id)
+        member = roster.get_member(db, member_id)
         with _audited_status(db, member, "member.reinstate", reason=body.reason):
-            members.reinstate_member(db, member.id)
+            roster.reinstate_member(db, member.id)
     return member_out(member)
 
 

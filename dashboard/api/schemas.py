@@ -20,8 +20,8 @@ from pydantic import (
     field_validator,
 )
 
-from hub.clock import as_utc
-from hub.members import NOTE_MAX
+from hub.infra.clock import as_utc
+from hub.members.roster import NOTE_MAX
 
 MAX_ID = 2**31 - 1  # the largest id PostgreSQL's INTEGER keys hold
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)

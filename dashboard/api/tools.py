@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from dashboard.database import reading
-from hub import api_queries, inventory, loans
-from hub.clock import as_utc, utcnow
-from hub.inventory import Tool
+from hub.infra.clock import as_utc, utcnow
+from hub.inventory import registry
+from hub.inventory.registry import Tool
+from hub.loans import lending
+from hub.queries import api as queries_api
 
 from .blueprint import api
 from .schemas import HistoryLine, LoanFilter, LoanList, LoanOut, ToolDetail, ToolList, ToolOut
@@ -22,7 +24,7 @@ def list_tools() -> ToolList:
     Public, like the tool board at the shed: open records need no sign-in.
     """
     with reading() as db:
-        board = inventory.tool_board(db)
+        board = registry.tool_board(db)
     return ToolList(tools=[tool_out(row.tool, row.kiosk_id, row.slot) for row in board])
 
 
@@ -33,9 +35,9 @@ def show_tool(tool_id: int) -> ToolDetail:
     Public (open records): the history names borrowers by member number, never by name.
     """
     with reading() as db:
-        tool = inventory.get_tool(db, tool_id)
-        kiosk_id, slot = api_queries.home_of(db, tool)
-        history = loans.loan_history(db, tool.id)
+        tool = registry.get_tool(db, tool_id)
+        kiosk_id, slot = queries_api.home_of(db, tool)
+        history = lending.loan_history(db, tool.id)
     return ToolDetail(
         **tool_out(tool, kiosk_id, slot).model_dump(),
         history=[_history_line(row) for row in history],
@@ -50,7 +52,7 @@ def list_loans(query: LoanFilter) -> LoanList:
     """
     now = utcnow()
     with reading() as db:
-        rows = api_queries.open_loans(db, due_before=now if query.state == "overdue" else None)
+        rows = queries_api.open_loans(db, due_before=now if query.state == "overdue" else None)
     return LoanList(loans=[_loan_out(row, now) for row in rows])
 
 
@@ -69,7 +71,7 @@ def tool_out(tool: Tool, kiosk_id: str | None, slot: int | None) -> ToolOut:
     )
 
 
-def _history_line(row: loans.HistoryRow) -> HistoryLine:
+def _history_line(row: lending.HistoryRow) -> HistoryLine:
     loan = row.loan
     return HistoryLine(
         loan_id=loan.id,
@@ -81,7 +83,7 @@ def _history_line(row: loans.HistoryRow) -> HistoryLine:
     )
 
 
-def _loan_out(row: api_queries.LoanRow, now: datetime) -> LoanOut:
+def _loan_out(row: queries_api.LoanRow, now: datetime) -> LoanOut:
     loan = row.loan
     return LoanOut(
         id=loan.id,

@@ -6,7 +6,8 @@ from flask import Blueprint, render_template, request
 
 from dashboard.auth import admin_required
 from dashboard.database import reading
-from hub import audit, reports
+from hub.infra import audit
+from hub.queries import steward
 
 bp = Blueprint("steward_audit", __name__, url_prefix="/steward")
 
@@ -18,5 +19,5 @@ def log():
     target = request.args.get("target", "").strip() or None
     with reading() as db:
         entries = audit.recent(db, limit=200, target=target)
-        actors = reports.member_numbers(db, {e.actor_member_id for e in entries})
+        actors = steward.member_numbers(db, {e.actor_member_id for e in entries})
     return render_template("steward/audit.html", entries=entries, actors=actors, target=target)

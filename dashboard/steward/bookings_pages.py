@@ -8,8 +8,9 @@ from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward.common import back, form_text, snapshot
-from hub import bookings, reports
-from hub.clock import utcnow
+from hub import bookings
+from hub.infra.clock import utcnow
+from hub.queries import steward
 
 bp = Blueprint("steward_bookings", __name__, url_prefix="/steward")
 
@@ -23,7 +24,7 @@ def schedule():
     now = utcnow()
     with reading() as db:
         machines = [
-            (resource, reports.upcoming_bookings(db, resource.id, now=now))
+            (resource, steward.upcoming_bookings(db, resource.id, now=now))
             for resource in bookings.list_resources(db)
         ]
     return render_template("steward/bookings.html", machines=machines, now=now)

@@ -8,9 +8,9 @@ from typing import Any
 from flask import redirect, request, url_for
 from sqlmodel import SQLModel
 
-from hub import audit
-from hub.clock import as_utc, utcnow
 from hub.errors import InvalidInput
+from hub.infra import audit
+from hub.infra.clock import as_utc, utcnow
 
 
 def snapshot(row: SQLModel | None, *fields: str) -> dict[str, Any] | None:

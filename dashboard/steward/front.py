@@ -8,8 +8,8 @@ from dashboard.auth import steward_required
 from dashboard.database import reading
 from dashboard.steward import bp
 from dashboard.steward.common import ago
-from hub import reports
-from hub.clock import utcnow
+from hub.infra.clock import utcnow
+from hub.queries import steward
 
 # How often an open front page asks whether anything changed (milliseconds).
 POLL_MS = 2000
@@ -23,8 +23,8 @@ def front():
     """Show what needs a steward now, each item linking to where it is resolved."""
     now = utcnow()
     with reading() as db:
-        signature = reports.change_signature(db, now=now)
-        needs = reports.what_needs_me(db, now=now)
+        signature = steward.change_signature(db, now=now)
+        needs = steward.what_needs_me(db, now=now)
     return render_template(
         "steward/front.html", needs=needs, now=now, signature=signature, poll_ms=POLL_MS
     )
@@ -40,10 +40,10 @@ def live():
     """
     now = utcnow()
     with reading() as db:
-        signature = reports.change_signature(db, now=now)
+        signature = steward.change_signature(db, now=now)
         if request.if_none_match.contains(signature):
             return _unchanged(signature)
-        needs = reports.what_needs_me(db, now=now)
+        needs = steward.what_needs_me(db, now=now)
     response = make_response(render_template("steward/_needs.html", needs=needs, now=now))
     response.set_etag(signature)
     response.headers["Cache-Control"] = "no-store"

@@ -8,8 +8,10 @@ from dashboard.auditing import record_change
 from dashboard.auth import steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward.common import back, snapshot
-from hub import fleet, inbox, reports
-from hub.clock import utcnow
+from hub.infra.clock import utcnow
+from hub.inventory import fleet
+from hub.queries import steward
+from hub.worker import inbox
 
 bp = Blueprint("steward_kiosks", __name__, url_prefix="/steward")
 
@@ -23,11 +25,11 @@ def fleet_page():
     now = utcnow()
     with reading() as db:
         page = dict(
-            version=reports.allowlist_version(db),
-            kiosks=fleet.fleet_health(db, current_allowlist=reports.allowlist_version(db), now=now),
+            version=steward.allowlist_version(db),
+            kiosks=fleet.fleet_health(db, current_allowlist=steward.allowlist_version(db), now=now),
             refusals=fleet.recent_refusals(db, limit=20),
             letters=inbox.dead_letters(db, limit=20),
-            letter_count=reports.dead_letter_count(db),
+            letter_count=steward.dead_letter_count(db),
         )
     return render_template("steward/kiosks.html", now=now, **page)
 
@@ -37,7 +39,7 @@ def fleet_page():
 def acknowledge(alarm_id: int):
     """Clear a door alarm a steward has dealt with."""
     with transaction() as db:
-        alarm = reports.get_alarm(db, alarm_id)
+        alarm = steward.get_alarm(db, alarm_id)
         before = snapshot(alarm, *ALARM_FIELDS)
         fleet.acknowledge_alarm(db, alarm_id)
         record_change(

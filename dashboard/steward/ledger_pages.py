@@ -6,7 +6,8 @@ from flask import Blueprint, Response, render_template
 
 from dashboard.auth import steward_required
 from dashboard.database import reading
-from hub import members, statements
+from hub.members import roster
+from hub.timebank import statements
 
 bp = Blueprint("steward_ledger", __name__, url_prefix="/steward")
 
@@ -29,7 +30,7 @@ def ledger():
 def statement(member_id: int):
     """Download a member's statement as CSV."""
     with reading() as db:
-        person = members.get_member(db, member_id)
+        person = roster.get_member(db, member_id)
         text = statements.statement_csv(db, member_id)
     name = f"statement-{person.number}.csv"
     return Response(

@@ -8,8 +8,9 @@ from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward.common import back, form_text, snapshot
-from hub import reports, timebank
-from hub.clock import utcnow
+from hub.infra.clock import utcnow
+from hub.queries import steward
+from hub.timebank import claims
 
 bp = Blueprint("steward_maintenance", __name__, url_prefix="/steward")
 
@@ -23,11 +24,11 @@ def overview():
     now = utcnow()
     with reading() as db:
         page = dict(
-            claims=reports.pending_claims(db),
-            decided=reports.decided_claims(db),
-            tickets=reports.live_ticket_views(db),
-            due=reports.due_maintenance(db, now=now),
-            plans=reports.plan_views(db),
+            claims=steward.pending_claims(db),
+            decided=steward.decided_claims(db),
+            tickets=steward.live_ticket_views(db),
+            due=steward.due_maintenance(db, now=now),
+            plans=steward.plan_views(db),
         )
     return render_template("steward/maintenance.html", now=now, **page)
 
@@ -38,11 +39,11 @@ def approve_claim(claim_id: int):
     """Approve a repair claim, perhaps with edited hours and a reason; the fixer is credited."""
     hours = form_text("hours") or None
     with transaction() as db:
-        claim = timebank.get_claim(db, claim_id)
+        claim = claims.get_claim(db, claim_id)
         before = snapshot(claim, *CLAIM_FIELDS)
         if hours is not None and hours == f"{claim.hours}":
             hours = None  # the claimed hours, untouched: no reason needed
-        timebank.approve_claim(
+        claims.approve_claim(
             db,
             claim_id,
             steward_id=current_member().id,
@@ -61,9 +62,9 @@ def approve_claim(claim_id: int):
 def decline_claim(claim_id: int):
     """Decline a repair claim with a reason; nothing is credited."""
     with transaction() as db:
-        claim = timebank.get_claim(db, claim_id)
+        claim = claims.get_claim(db, claim_id)
         before = snapshot(claim, *CLAIM_FIELDS)
-        timebank.decline_claim(
+        claims.decline_claim(
             db, claim_id, steward_id=current_member().id, reason=form_text("reason")
         )
         record_change(

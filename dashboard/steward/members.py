@@ -13,8 +13,10 @@ from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward import bp
 from dashboard.steward.common import back, form_text, snapshot
-from hub import ledger, members, reports, timebank
 from hub.errors import NotFound
+from hub.members import roster
+from hub.queries import steward
+from hub.timebank import claims, ledger
 
 STATUS_FIELDS = ("status", "status_reason")
 
@@ -25,7 +27,7 @@ def member_list():
     """List members (the first hundred), or those whose name or number matches the search."""
     search = request.args.get("q", "").strip()
     with reading() as db:
-        found = reports.find_members(db, search or None)
+        found = steward.find_members(db, search or None)
     return render_template("steward/members.html", members=found, q=search)
 
 
@@ -34,14 +36,14 @@ def member_list():
 def member(member_id: int):
     """Show one member: status, cards, trainings, open loans, claims and balance."""
     with reading() as db:
-        person = members.get_member(db, member_id)
+        person = roster.get_member(db, member_id)
         page = dict(
             person=person,
-            cards=members.cards_of(db, member_id),
-            held=reports.trainings_of(db, member_id),
-            trainings=reports.list_trainings(db),
-            open_loans=reports.open_loans_of(db, member_id),
-            claims=timebank.claims_of_member(db, member_id)[:10],
+            cards=roster.cards_of(db, member_id),
+            held=steward.trainings_of(db, member_id),
+            trainings=steward.list_trainings(db),
+            open_loans=steward.open_loans_of(db, member_id),
+            claims=claims.claims_of_member(db, member_id)[:10],
             balance=ledger.member_balance(db, member_id),
         )
     return render_template("steward/member.html", **page)
@@ -52,9 +54,9 @@ def member(member_id: int):
 def suspend(member_id: int):
     """Suspend a member with a reason; the kiosks refuse their cards from the next allow-list."""
     with transaction() as db:
-        person = members.get_member(db, member_id)
+        person = roster.get_member(db, member_id)
         before = snapshot(person, *STATUS_FIELDS)
-        members.suspend_member(db, member_id, request.form.get("reason", ""))
+        roster.suspend_member(db, member_id, request.form.get("reason", ""))
         record_change(
             db, "member.suspend", _target(person), before, snapshot(person, *STATUS_FIELDS)
         )
@@ -67,9 +69,9 @@ def suspend(member_id: int):
 def reinstate(member_id: int):
     """Make a suspended member active again."""
     with transaction() as db:
-        person = members.get_member(db, member_id)
+        person = roster.get_member(db, member_id)
         before = snapshot(person, *STATUS_FIELDS)
-        members.reinstate_member(db, member_id)
+        roster.reinstate_member(db, member_id)
         record_change(
             db, "member.reinstate", _target(person), before, snapshot(person, *STATUS_FIELDS)
         )
@@ -82,10 +84,8 @@ def reinstate(member_id: int):
 def assign_card(member_id: int):
     """Give a member a card by its UID, with an optional label."""
     with transaction() as db:
-        person = members.get_member(db, member_id)
-        card = members.assign_card(
-            db, member_id, form_text("uid"), label=form_text("label") or None
-        )
+        person = roster.get_member(db, member_id)
+        card = roster.assign_card(db, member_id, form_text("uid"), label=form_text("label") or None)
         record_change(db, "card.assign", _target(person), None, snapshot(card))
     flash(f"Card {card.uid} now belongs to member {person.number} ({person.name}).")
     return back("steward.member", member_id=member_id)
@@ -96,12 +96,12 @@ def assign_card(member_id: int):
 def revoke_card(member_id: int):
     """Revoke one of a member's cards (lost, stolen, returned); its history stays."""
     with transaction() as db:
-        person = members.get_member(db, member_id)
-        card = members.card_by_uid(db, form_text("uid"))
+        person = roster.get_member(db, member_id)
+        card = roster.card_by_uid(db, form_text("uid"))
         if card.member_id != person.id:
             raise NotFound(f"Card {card.uid} is not member {person.number}'s.", field="uid")
         before = snapshot(card, "uid", "revoked_at")
-        members.revoke_card(db, card.uid)
+        roster.revoke_card(db, card.uid)
         record_change(
             db, "card.revoke", _target(person), before, snapshot(card, "uid", "revoked_at")
         )
@@ -115,13 +115,13 @@ def grant_training(member_id: int):
     """Record that a member passed a training (renewing moves its expiry on)."""
     code = form_text("training")
     with transaction() as db:
-        person = members.get_member(db, member_id)
-        before = snapshot(reports.training_held(db, member_id, code))
-        held = members.grant_training(db, member_id, code, granted_by=current_member().id)
+        person = roster.get_member(db, member_id)
+        before = snapshot(steward.training_held(db, member_id, code))
+        held = roster.grant_training(db, member_id, code, granted_by=current_member().id)
         record_change(db, "training.grant", _target(person), before, snapshot(held))
     flash(f"Member {person.number} ({person.name}) holds the {code} training.")
     return back("steward.member", member_id=member_id)
 
 
-def _target(person: members.Member) -> str:
+def _target(person: roster.Member) -> str:
     return f"member:{person.number}"

@@ -8,8 +8,8 @@ from flask import Blueprint, render_template
 from dashboard import charts
 from dashboard.auth import steward_required
 from dashboard.database import reading
-from hub import reports
-from hub.clock import utcnow
+from hub.infra.clock import utcnow
+from hub.queries import steward
 
 bp = Blueprint("steward_reports", __name__, url_prefix="/steward")
 
@@ -21,12 +21,12 @@ def show():
     now = utcnow()
     with reading() as db:
         figures = [
-            _loans_chart(reports.loans_per_week(db, weeks=12, now=now)),
-            _repairs_chart(reports.repairs_per_month(db, months=12, now=now)),
-            _hours_chart(reports.hours_credited_per_month(db, months=12, now=now)),
-            _ranked("Most borrowed tools", "loans", reports.most_borrowed(db, limit=10)),
-            _ranked("Most broken tools", "fault tickets", reports.most_broken(db, limit=10)),
-            _ranked("Door alarms by kiosk", "alarms", reports.alarms_per_kiosk(db)),
+            _loans_chart(steward.loans_per_week(db, weeks=12, now=now)),
+            _repairs_chart(steward.repairs_per_month(db, months=12, now=now)),
+            _hours_chart(steward.hours_credited_per_month(db, months=12, now=now)),
+            _ranked("Most borrowed tools", "loans", steward.most_borrowed(db, limit=10)),
+            _ranked("Most broken tools", "fault tickets", steward.most_broken(db, limit=10)),
+            _ranked("Door alarms by kiosk", "alarms", steward.alarms_per_kiosk(db)),
         ]
     return render_template("steward/reports.html", figures=figures)
 

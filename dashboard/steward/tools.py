@@ -8,8 +8,12 @@ from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward.common import back, form_flag, form_text, snapshot
-from hub import inventory, maintenance, reports
-from hub.clock import utcnow
+from hub.infra.clock import utcnow
+from hub.inventory import registry
+from hub.maintenance import history as maintenance_history
+from hub.maintenance import models
+from hub.maintenance import tickets as maintenance_tickets
+from hub.queries import steward
 
 bp = Blueprint("steward_tools", __name__, url_prefix="/steward")
 
@@ -21,7 +25,7 @@ TICKET_FIELDS = ("status", "blocking", "resolution_note", "resolved_by")
 def board():
     """Show every tool by kiosk and locker, with its status and why."""
     with reading() as db:
-        rows = inventory.tool_board(db)
+        rows = registry.tool_board(db)
     return render_template("steward/tools.html", rows=rows)
 
 
@@ -30,9 +34,9 @@ def board():
 def tool(tool_id: int):
     """Show a tool: its status, live tickets (with actions) and everything that happened to it."""
     with reading() as db:
-        item = inventory.get_tool(db, tool_id)
-        history = maintenance.tool_history(db, tool_id)
-        tickets = reports.tickets_of_tool(db, tool_id)
+        item = registry.get_tool(db, tool_id)
+        history = maintenance_history.tool_history(db, tool_id)
+        tickets = steward.tickets_of_tool(db, tool_id)
     return render_template("steward/tool.html", tool=item, history=history[::-1], tickets=tickets)
 
 
@@ -41,11 +45,11 @@ def tool(tool_id: int):
 def open_ticket(tool_id: int):
     """Open a steward ticket on a tool; a blocking one takes the tool out of service."""
     with transaction() as db:
-        ticket = maintenance.open_ticket(
+        ticket = maintenance_tickets.open_ticket(
             db,
             tool_id=tool_id,
             note=form_text("note"),
-            source=maintenance.TicketSource.STEWARD,
+            source=models.TicketSource.STEWARD,
             opened_by=current_member().id,
             blocking=form_flag("blocking"),
         )
@@ -60,14 +64,16 @@ def open_ticket(tool_id: int):
 @steward_required
 def resolve_ticket(ticket_id: int):
     """Resolve a ticket as fixed; the tool returns to service if nothing else blocks it."""
-    return _close(ticket_id, "ticket.resolve", "resolved", maintenance.resolve_ticket)
+    return _close(ticket_id, "ticket.resolve", "resolved", maintenance_tickets.resolve_ticket)
 
 
 @bp.post("/tickets/<int:ticket_id>/wont-fix")
 @steward_required
 def wont_fix_ticket(ticket_id: int):
     """Close a ticket without a fix, saying why."""
-    return _close(ticket_id, "ticket.wont_fix", "closed without a fix", maintenance.wont_fix_ticket)
+    return _close(
+        ticket_id, "ticket.wont_fix", "closed without a fix", maintenance_tickets.wont_fix_ticket
+    )
 
 
 @bp.post("/tickets/<int:ticket_id>/blocking")
@@ -75,9 +81,9 @@ def wont_fix_ticket(ticket_id: int):
 def mark_blocking(ticket_id: int):
     """Mark a live ticket blocking, taking its tool out of service."""
     with transaction() as db:
-        ticket = maintenance.get_ticket(db, ticket_id)
+        ticket = maintenance_tickets.get_ticket(db, ticket_id)
         before = snapshot(ticket, *TICKET_FIELDS)
-        maintenance.mark_blocking(db, ticket_id, steward_id=current_member().id)
+        maintenance_tickets.mark_blocking(db, ticket_id, steward_id=current_member().id)
         record_change(
             db, "ticket.block", f"ticket:{ticket_id}", before, snapshot(ticket, *TICKET_FIELDS)
         )
@@ -88,7 +94,7 @@ def mark_blocking(ticket_id: int):
 def _close(ticket_id: int, action: str, said: str, close):
     """Close a ticket with ``close`` (resolve or won't fix), audited, and go back."""
     with transaction() as db:
-        ticket = maintenance.get_ticket(db, ticket_id)
+        ticket = maintenance_tickets.get_ticket(db, ticket_id)
         before = snapshot(ticket, *TICKET_FIELDS)
         note = form_text("note") or None
         close(db, ticket_id, steward_id=current_member().id, note=note, now=utcnow())
@@ -103,6 +109,6 @@ def loan_list():
     """Show every open loan, the overdue ones first and marked."""
     now = utcnow()
     with reading() as db:
-        out = reports.open_loans(db)
+        out = steward.open_loans(db)
     overdue = [row for row in out if row.loan.due_at < now]
     return render_template("steward/loans.html", overdue=overdue, out=out, now=now)

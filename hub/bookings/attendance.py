@@ -9,7 +9,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from hub import ledger
 from hub.bookings.hours import describe_moment, describe_span
 from hub.bookings.models import Booking, BookingPause, BookingStatus, Resource
 from hub.bookings.refusals import BookingRefused
@@ -19,9 +18,10 @@ from hub.bookings.resources import (
     tell_holders_of_unavailable_resources,
 )
 from hub.bookings.rules import active_pause
-from hub.clock import as_utc, utcnow
 from hub.errors import InvalidInput, NotFound
-from hub.members import NOTE_MAX, clean_text, get_member, member_for_card, require_active
+from hub.infra.clock import as_utc, utcnow
+from hub.members.roster import NOTE_MAX, clean_text, get_member, member_for_card, require_active
+from hub.timebank import ledger
 
 # A member may check in this long before their booking starts (setting up, warming a laser).
 EARLY_CHECK_IN = timedelta(minutes=10)

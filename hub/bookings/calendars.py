@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 from hub.bookings.hours import describe_span
 from hub.bookings.models import ACTIVE_STATUSES, Booking, CalendarFeed, Resource
 from hub.bookings.resources import get_resource
-from hub.clock import as_utc, utcnow
 from hub.errors import NotFound
-from hub.members import get_member
+from hub.infra.clock import as_utc, utcnow
+from hub.members.roster import get_member
 
 PRODID = "-//Commonshed//Bookings//EN"
 # Feeds carry the recent past too, so a calendar app keeps last week's sessions.

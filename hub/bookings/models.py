@@ -8,8 +8,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from hub.clock import utcnow
-from hub.members import NAME_MAX, NOTE_MAX
+from hub.infra.clock import utcnow
+from hub.members.roster import NAME_MAX, NOTE_MAX
 
 DEFAULT_TIMEZONE = "Europe/London"
 EVERY_DAY = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

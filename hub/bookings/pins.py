@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 
 from hub.bookings.models import DEFAULT_TIMEZONE, MemberPin
 from hub.bookings.refusals import PinLockedOut
-from hub.clock import as_utc, utcnow
 from hub.errors import InvalidInput
-from hub.members import Member, get_member
+from hub.infra.clock import as_utc, utcnow
+from hub.members.roster import Member, get_member
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 WRONG_TRIES_ALLOWED = 5

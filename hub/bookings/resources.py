@@ -15,10 +15,10 @@ from hub.bookings.models import (
     ResourceClosure,
 )
 from hub.bookings.refusals import ResourceUnavailable
-from hub.clock import utcnow
 from hub.errors import Conflict, InvalidInput, NotFound
-from hub.inventory import Tool, ToolStatus, get_tool
-from hub.members import CODE_PATTERN, NAME_MAX, NOTE_MAX, clean_text, training_by_code
+from hub.infra.clock import utcnow
+from hub.inventory.registry import Tool, ToolStatus, get_tool
+from hub.members.roster import CODE_PATTERN, NAME_MAX, NOTE_MAX, clean_text, training_by_code
 
 # Bookings never last longer than this, so a window query can bound its index range.
 LONGEST_BOOKING_MINUTES = 24 * 60

@@ -28,9 +28,9 @@ from hub.bookings.resources import (
     closures_between,
     require_available,
 )
-from hub.clock import as_utc
 from hub.errors import InvalidInput
-from hub.members import Member, require_active, require_training
+from hub.infra.clock import as_utc
+from hub.members.roster import Member, require_active, require_training
 
 # How far ahead "next possible" looks before giving up and saying nothing.
 LOOKAHEAD_DAYS = 28

@@ -20,9 +20,9 @@ from hub.bookings.rules import (
     checked_times,
     overlapping,
 )
-from hub.clock import as_utc, utcnow
 from hub.errors import InvalidInput, NotFound
-from hub.members import NOTE_MAX, Member, Role, clean_text, get_member
+from hub.infra.clock import as_utc, utcnow
+from hub.members.roster import NOTE_MAX, Member, Role, clean_text, get_member
 
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for a broken EXCLUDE constraint
 

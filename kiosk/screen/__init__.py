@@ -96,11 +96,13 @@ def screen() -> Any:
 ACTIONS = {
     "pick": lambda s, b: s.pick(_int(b, "slot")),
     "borrow": lambda s, b: s.borrow(_int(b, "slot")),
-    "return": lambda s, b: s.return_tool(_int(b, "slot"), _text(b, "condition"),
-                                         _text(b, "note", required=False),
-                                         tool_code=_text(b, "tool_code", required=False)),
-    "repair": lambda s, b: s.log_repair(_text(b, "tool_code"), _text(b, "hours"),
-                                        _text(b, "note")),
+    "return": lambda s, b: s.return_tool(
+        _int(b, "slot"),
+        _text(b, "condition"),
+        _text(b, "note", required=False),
+        tool_code=_text(b, "tool_code", required=False),
+    ),
+    "repair": lambda s, b: s.log_repair(_text(b, "tool_code"), _text(b, "hours"), _text(b, "note")),
     "maintenance": lambda s, b: s.open_for_maintenance(_int(b, "slot")),
     "ticket": lambda s, b: s.open_ticket(_text(b, "tool_code"), _text(b, "note")),
     "cancel": lambda s, b: s.cancel(),

@@ -31,9 +31,7 @@ class ScreenBoard:
     def wait(self, after: int, timeout: float) -> dict[str, Any]:
         """Return the view once its version is above ``after``, or as it is after ``timeout``."""
         with self._changed:
-            self._changed.wait_for(
-                lambda: self._closed or self._view["version"] > after, timeout
-            )
+            self._changed.wait_for(lambda: self._closed or self._view["version"] > after, timeout)
             return self._view
 
     def close(self) -> None:

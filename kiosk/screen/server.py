@@ -16,7 +16,11 @@ class ScreenServer:
 
     def __init__(self, app: Any, host: str, port: int, *, threads: int = 6) -> None:
         self.server = waitress.create_server(
-            app, host=host, port=port, threads=threads, ident="commonshed-kiosk",
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="commonshed-kiosk",
             clear_untrusted_proxy_headers=True,
         )
         self.host, self.port = host, self.server.effective_port

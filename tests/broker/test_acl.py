@@ -54,16 +54,19 @@ def test_a_kiosk_cannot_publish_as_another_kiosk(mosquitto, channel):
     assert hub_inbox.get().payload == b"barrier"
 
 
-@pytest.mark.parametrize("channel", [Channel.ACKS, Channel.ALLOWLIST, Channel.CONFIG,
-                                     Channel.RESPONSES])
+@pytest.mark.parametrize(
+    "channel", [Channel.ACKS, Channel.ALLOWLIST, Channel.CONFIG, Channel.RESPONSES]
+)
 def test_a_kiosk_cannot_write_what_only_the_hub_writes(mosquitto, channel):
     kiosk_a = mosquitto.connect("kiosk-a")
     reply = publish_and_wait(kiosk_a, mosquitto.topic("kiosk-a", channel), b"x", retain=True)
     assert reply.value == NOT_AUTHORIZED
 
 
-@pytest.mark.parametrize("subscription", ["{b}/acks", "{b}/allowlist", "{b}/config",
-                                          "{b}/responses", "{b}/#", "commonshed/#", "#"])
+@pytest.mark.parametrize(
+    "subscription",
+    ["{b}/acks", "{b}/allowlist", "{b}/config", "{b}/responses", "{b}/#", "commonshed/#", "#"],
+)
 def test_a_kiosk_cannot_read_another_kiosks_topics(mosquitto, subscription):
     b_tree = mosquitto.topic("kiosk-b", "acks").rsplit("/", 1)[0]
     kiosk_a = mosquitto.connect("kiosk-a")
@@ -83,8 +86,12 @@ def test_the_kiosk_gets_what_the_hub_sends_it(mosquitto):
     hub = mosquitto.connect("hub")
     for channel in (Channel.ACKS, Channel.ALLOWLIST, Channel.CONFIG, Channel.RESPONSES):
         publish_and_wait(hub, mosquitto.topic("kiosk-b", channel), channel.value.encode())
-    assert [b_inbox.get().payload for _ in range(4)] == [b"acks", b"allowlist", b"config",
-                                                          b"responses"]
+    assert [b_inbox.get().payload for _ in range(4)] == [
+        b"acks",
+        b"allowlist",
+        b"config",
+        b"responses",
+    ]
 
 
 def test_the_retained_allowlist_arrives_when_the_kiosk_subscribes(mosquitto):

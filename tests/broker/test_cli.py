@@ -16,13 +16,29 @@ from tests.broker.test_runner import wait_until
 
 
 def test_provision_kiosk_prints_what_the_kiosk_needs(tmp_path):
-    result = CliRunner().invoke(broker, ["provision-kiosk", "kiosk-a", "--site", "north",
-                                         "--data-dir", str(tmp_path), "--host", "hub.lan"])
+    result = CliRunner().invoke(
+        broker,
+        [
+            "provision-kiosk",
+            "kiosk-a",
+            "--site",
+            "north",
+            "--data-dir",
+            str(tmp_path),
+            "--host",
+            "hub.lan",
+        ],
+    )
     assert result.exit_code == 0, result.output
     settings = json.loads(result.stdout)
     stored = load_credentials(tmp_path, "kiosk-a")
-    assert settings["mqtt"] == {"host": "hub.lan", "port": 1883, "username": "kiosk-a",
-                                "password": stored.password, "client_id": "kiosk-a"}
+    assert settings["mqtt"] == {
+        "host": "hub.lan",
+        "port": 1883,
+        "username": "kiosk-a",
+        "password": stored.password,
+        "client_id": "kiosk-a",
+    }
     assert (settings["site"], settings["kiosk_id"]) == ("north", "kiosk-a")
     assert settings["topics"]["events"] == "commonshed/v1/north/kiosk/kiosk-a/events"
     assert len(settings["topics"]) == 7
@@ -35,8 +51,7 @@ def test_provision_kiosk_uses_the_data_dir_from_the_environment(tmp_path, monkey
 
 
 def test_provision_kiosk_refuses_a_bad_id_saying_why(tmp_path):
-    result = CliRunner().invoke(broker, ["provision-kiosk", "Kiosk_A", "--data-dir",
-                                         str(tmp_path)])
+    result = CliRunner().invoke(broker, ["provision-kiosk", "Kiosk_A", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "lowercase letters, digits or '-'" in result.output
 
@@ -44,8 +59,10 @@ def test_provision_kiosk_refuses_a_bad_id_saying_why(tmp_path):
 def test_revoke_kiosk(tmp_path):
     runner = CliRunner()
     runner.invoke(broker, ["provision-kiosk", "kiosk-a", "--data-dir", str(tmp_path)])
-    assert runner.invoke(broker, ["revoke-kiosk", "kiosk-a", "--data-dir", str(tmp_path)]
-                         ).exit_code == 0
+    assert (
+        runner.invoke(broker, ["revoke-kiosk", "kiosk-a", "--data-dir", str(tmp_path)]).exit_code
+        == 0
+    )
     again = runner.invoke(broker, ["revoke-kiosk", "kiosk-a", "--data-dir", str(tmp_path)])
     assert again.exit_code == 1
     assert "has no broker credentials" in again.output
@@ -55,8 +72,16 @@ def test_revoke_kiosk(tmp_path):
 def broker_run(tmp_path):
     """Run ``broker run`` in a process of its own; yield (process, port); stop it after."""
     port = free_port()
-    command = [sys.executable, "-c", "from broker.cli import broker; broker()",
-               "run", "--data-dir", str(tmp_path), "--port", str(port)]
+    command = [
+        sys.executable,
+        "-c",
+        "from broker.cli import broker; broker()",
+        "run",
+        "--data-dir",
+        str(tmp_path),
+        "--port",
+        str(port),
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         yield process, port

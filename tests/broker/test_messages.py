@@ -69,8 +69,15 @@ def test_every_example_round_trips(name):
 
 def test_examples_cover_every_message_class():
     shown = {type(message) for message in EXAMPLES.values()}
-    assert shown == {*EVENT_CLASSES, *REQUEST_CLASSES, Availability, EventAck, AllowList,
-                     KioskConfig, Response}
+    assert shown == {
+        *EVENT_CLASSES,
+        *REQUEST_CLASSES,
+        Availability,
+        EventAck,
+        AllowList,
+        KioskConfig,
+        Response,
+    }
     assert {message.channel for message in EXAMPLES.values()} == set(Channel)
     assert {m.type for m in EXAMPLES.values() if type(m) in EVENT_CLASSES} == set(EVENT_TYPES)
 
@@ -88,11 +95,20 @@ times = st.datetimes(min_value=datetime(2000, 1, 1), timezones=st.just(UTC))
 bodies = {
     "loan_out": st.builds(LoanOut, card_uid=uids, tool_code=tool_codes, locker_slot=slots),
     "tool_return": st.builds(
-        ToolReturn, card_uid=uids, tool_code=tool_codes, locker_slot=slots,
-        condition=st.just("needs_repair"), note=notes,
-    ) | st.builds(
-        ToolReturn, card_uid=uids, tool_code=tool_codes, locker_slot=slots,
-        condition=st.just("ok"), note=st.none() | notes,
+        ToolReturn,
+        card_uid=uids,
+        tool_code=tool_codes,
+        locker_slot=slots,
+        condition=st.just("needs_repair"),
+        note=notes,
+    )
+    | st.builds(
+        ToolReturn,
+        card_uid=uids,
+        tool_code=tool_codes,
+        locker_slot=slots,
+        condition=st.just("ok"),
+        note=st.none() | notes,
     ),
     "repair_logged": st.builds(
         RepairLogged, card_uid=uids, tool_code=tool_codes, hours=hours, note=notes
@@ -101,7 +117,9 @@ bodies = {
         MaintenanceOpened, card_uid=uids, tool_code=tool_codes, note=notes
     ),
     "card_refused": st.builds(
-        CardRefused, card_uid=uids, reason=st.sampled_from(["unknown_card", "locker_empty"]),
+        CardRefused,
+        card_uid=uids,
+        reason=st.sampled_from(["unknown_card", "locker_empty"]),
         tool_code=st.none() | tool_codes,
     ),
 }
@@ -131,8 +149,9 @@ def test_any_valid_event_round_trips(event):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 all_decoders = st.sampled_from(sorted(DECODERS.values(), key=lambda f: f.__name__))
@@ -246,8 +265,10 @@ def test_huge_payloads_are_refused_before_parsing(name):
 
 
 @settings(max_examples=100)
-@given(st.sampled_from(["body.note", "body.tool_code", "body.card_uid", "kiosk_id"]),
-       st.integers(501, 5000))
+@given(
+    st.sampled_from(["body.note", "body.tool_code", "body.card_uid", "kiosk_id"]),
+    st.integers(501, 5000),
+)
 def test_huge_strings_are_refused(field, size):
     payload = wire(EXAMPLES["tool_return_needs_repair"])
     payload = replace_at(payload, tuple(field.split(".")), "A" * size)
@@ -280,12 +301,18 @@ def test_payload_must_be_bytes():
         ({"kiosk_time": "2025-05-17T09:30:00"}, "kiosk_time: .*timezone"),
         ({"event_id": "6F1C2A3E-0000-4000-8000-000000000001"}, "event_id: String should match"),
         ({"type": "loan_in"}, "type: unknown 'loan_in'"),
-        ({"body": {"card_uid": "04a1b2c3", "tool_code": "DRL-001", "locker_slot": 3}},
-         "body.card_uid"),
-        ({"body": {"card_uid": "04A1B2C3", "tool_code": "DRL-001", "locker_slot": 0}},
-         "body.locker_slot"),
-        ({"body": {"card_uid": "04A1B2C3", "tool_code": "DRL-001", "locker_slot": 3, "x": 1}},
-         "body.x: unknown field"),
+        (
+            {"body": {"card_uid": "04a1b2c3", "tool_code": "DRL-001", "locker_slot": 3}},
+            "body.card_uid",
+        ),
+        (
+            {"body": {"card_uid": "04A1B2C3", "tool_code": "DRL-001", "locker_slot": 0}},
+            "body.locker_slot",
+        ),
+        (
+            {"body": {"card_uid": "04A1B2C3", "tool_code": "DRL-001", "locker_slot": 3, "x": 1}},
+            "body.x: unknown field",
+        ),
     ],
 )
 def test_refusals_name_the_field(change, reason):
@@ -320,8 +347,19 @@ def test_notes_may_have_lines_and_any_script():
 
 @pytest.mark.parametrize(
     ("value", "ok"),
-    [("1.5", True), (1.25, True), ("24", True), ("0.01", True), ("0", False), ("-1", False),
-     ("24.01", False), ("1.255", False), ("NaN", False), ("Infinity", False), (True, False)],
+    [
+        ("1.5", True),
+        (1.25, True),
+        ("24", True),
+        ("0.01", True),
+        ("0", False),
+        ("-1", False),
+        ("24.01", False),
+        ("1.255", False),
+        ("NaN", False),
+        ("Infinity", False),
+        (True, False),
+    ],
 )
 def test_repair_hours(value, ok):
     payload = wire(EXAMPLES["repair_logged"])
@@ -336,12 +374,15 @@ def test_repair_hours(value, ok):
 
 def test_python_construction_is_strict_too():
     with pytest.raises(ValueError):
-        LoanOutEvent(**envelope(seq="1"), body=LoanOut(card_uid="DEADBEEF", tool_code="A",
-                                                       locker_slot=1))
+        LoanOutEvent(
+            **envelope(seq="1"), body=LoanOut(card_uid="DEADBEEF", tool_code="A", locker_slot=1)
+        )
     paris = datetime(2025, 1, 1, tzinfo=timezone(timedelta(hours=1)))
     with pytest.raises(ValueError, match="UTC"):
-        LoanOutEvent(**envelope(kiosk_time=paris),
-                     body=LoanOut(card_uid="DEADBEEF", tool_code="A", locker_slot=1))
+        LoanOutEvent(
+            **envelope(kiosk_time=paris),
+            body=LoanOut(card_uid="DEADBEEF", tool_code="A", locker_slot=1),
+        )
 
 
 def test_decode_event_checks_the_kiosk_of_the_topic():
@@ -363,10 +404,12 @@ def test_event_id_of_reads_the_id_of_a_broken_event():
 
 @pytest.mark.parametrize(
     "fields",
-    [{"ok": True, "error": {"code": "x", "message": "y"}},
-     {"ok": False},
-     {"ok": False, "error": {"code": "x", "message": "y"}, "data": {}},
-     {"ok": False, "error": {"code": "Not Snake", "message": "y"}}],
+    [
+        {"ok": True, "error": {"code": "x", "message": "y"}},
+        {"ok": False},
+        {"ok": False, "error": {"code": "x", "message": "y"}, "data": {}},
+        {"ok": False, "error": {"code": "Not Snake", "message": "y"}},
+    ],
 )
 def test_response_is_ok_with_data_or_an_error(fields):
     payload = {"v": 1, "request_id": new_message_id()} | fields
@@ -384,28 +427,45 @@ def test_rejected_ack_requires_a_reason():
 
 
 def member(member_id=1, **overrides):
-    fields = dict(member_id=member_id, number=str(member_id), name=f"Member {member_id}",
-                  status="active", roles=["member"], trainings={})
+    fields = dict(
+        member_id=member_id,
+        number=str(member_id),
+        name=f"Member {member_id}",
+        status="active",
+        roles=["member"],
+        trainings={},
+    )
     return AllowListMember(**fields | overrides)
 
 
 def test_content_hash_ignores_version_and_time_but_not_content():
     one = AllowList.build(version=1, generated_at=NOW, entries={"DEADBEEF": member()})
-    two = AllowList.build(version=2, generated_at=NOW + timedelta(hours=1),
-                          entries={"DEADBEEF": member()})
-    three = AllowList.build(version=3, generated_at=NOW,
-                            entries={"DEADBEEF": member(status="suspended")})
+    two = AllowList.build(
+        version=2, generated_at=NOW + timedelta(hours=1), entries={"DEADBEEF": member()}
+    )
+    three = AllowList.build(
+        version=3, generated_at=NOW, entries={"DEADBEEF": member(status="suspended")}
+    )
     assert one.content_hash == two.content_hash != three.content_hash
     assert content_hash(one) == one.content_hash
 
 
 def test_content_hash_does_not_depend_on_the_order_given():
     entries = {"DEADBEEF": member(1), "04A1B2C3D4E5F6": member(2)}
-    one = AllowList.build(version=1, generated_at=NOW, entries=entries,
-                          tools_out_of_service=["B", "A"], tool_trainings={"B": "x", "A": "y"})
-    two = AllowList.build(version=1, generated_at=NOW, entries=dict(reversed(entries.items())),
-                          tools_out_of_service=["A", "B", "A"],
-                          tool_trainings={"A": "y", "B": "x"})
+    one = AllowList.build(
+        version=1,
+        generated_at=NOW,
+        entries=entries,
+        tools_out_of_service=["B", "A"],
+        tool_trainings={"B": "x", "A": "y"},
+    )
+    two = AllowList.build(
+        version=1,
+        generated_at=NOW,
+        entries=dict(reversed(entries.items())),
+        tools_out_of_service=["A", "B", "A"],
+        tool_trainings={"A": "y", "B": "x"},
+    )
     assert one == two
     assert encode(one) == encode(two)
 

@@ -71,7 +71,10 @@ def test_provisioning_mends_a_password_file_that_lost_an_entry(tmp_path):
 def test_users_are_kept_side_by_side_and_revoked_alone(tmp_path):
     _, credentials = prepare_broker(tmp_path, port=1, kiosks=["kiosk-a", "kiosk-b"])
     assert sorted(read_password_file(broker_paths(tmp_path).passwd)) == [
-        "hub", "kiosk-a", "kiosk-b"]
+        "hub",
+        "kiosk-a",
+        "kiosk-b",
+    ]
     assert revoke(tmp_path, "kiosk-a")
     assert not revoke(tmp_path, "kiosk-a")
     assert sorted(read_password_file(broker_paths(tmp_path).passwd)) == ["hub", "kiosk-b"]
@@ -80,8 +83,9 @@ def test_users_are_kept_side_by_side_and_revoked_alone(tmp_path):
         load_credentials(tmp_path, "kiosk-a")
 
 
-@pytest.mark.parametrize(("kiosk_id", "site"), [("hub", "main"), ("Kiosk A", "main"),
-                                                ("kiosk-a", "North/1")])
+@pytest.mark.parametrize(
+    ("kiosk_id", "site"), [("hub", "main"), ("Kiosk A", "main"), ("kiosk-a", "North/1")]
+)
 def test_bad_ids_are_refused_before_anything_is_written(tmp_path, kiosk_id, site):
     with pytest.raises(ValueError):
         provision_kiosk(tmp_path, kiosk_id, site=site)
@@ -126,8 +130,10 @@ def test_the_acl_confines_kiosks_by_username():
     rules = [line for line in ACL_SOURCE.read_text().splitlines() if line.startswith("pattern")]
     assert sorted(rules) == sorted(
         [f"pattern write commonshed/v1/+/kiosk/%u/{c}" for c in ("events", "status", "requests")]
-        + [f"pattern read commonshed/v1/+/kiosk/%u/{c}"
-           for c in ("acks", "allowlist", "config", "responses")]
+        + [
+            f"pattern read commonshed/v1/+/kiosk/%u/{c}"
+            for c in ("acks", "allowlist", "config", "responses")
+        ]
     )
 
 

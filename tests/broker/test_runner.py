@@ -62,8 +62,9 @@ def test_a_kiosk_provisioned_while_the_broker_runs_can_log_in_after_reload(mosqu
 def test_a_broken_config_fails_with_the_log(tmp_path):
     config = tmp_path / "broken.conf"
     config.write_text("listener 1 2 3 4\nno_such_option yes\n")
-    process = MosquittoProcess(config, host="127.0.0.1", port=free_port(),
-                               log_path=tmp_path / "log")
+    process = MosquittoProcess(
+        config, host="127.0.0.1", port=free_port(), log_path=tmp_path / "log"
+    )
     with pytest.raises(BrokerFailed, match="Mosquitto exited"):
         process.start(timeout=5)
     assert not process.running
@@ -72,8 +73,9 @@ def test_a_broken_config_fails_with_the_log(tmp_path):
 def test_a_taken_port_fails_even_though_it_accepts(mosquitto, tmp_path):
     config = tmp_path / "twin.conf"
     config.write_text(f"listener {mosquitto.port} {mosquitto.host}\nallow_anonymous true\n")
-    twin = MosquittoProcess(config, host=mosquitto.host, port=mosquitto.port,
-                            log_path=tmp_path / "twin.log")
+    twin = MosquittoProcess(
+        config, host=mosquitto.host, port=mosquitto.port, log_path=tmp_path / "twin.log"
+    )
     try:
         with pytest.raises(BrokerFailed, match="Address already in use"):
             twin.start(timeout=5)

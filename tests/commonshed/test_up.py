@@ -25,7 +25,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from broker.runner import free_port
-from hub.demo import DEMO_PIN, DEMO_STEWARD_PASSWORD, demo_uid
+from hub.bulk.demo import DEMO_PIN, DEMO_STEWARD_PASSWORD, demo_uid
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -8,13 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session
 
-from hub import accounts, maintenance, timebank
 from hub.bookings import add_resource, create_booking
 from hub.bookings.hours import at_local, local_day
-from hub.clock import utcnow
-from hub.db import transaction
-from hub.inventory import tool_by_code
-from hub.members import member_by_number
+from hub.infra.clock import utcnow
+from hub.infra.db import transaction
+from hub.inventory.registry import tool_by_code
+from hub.maintenance import tickets
+from hub.members import credentials
+from hub.members.roster import member_by_number
+from hub.timebank import claims
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,10 @@ def build_api_world(session: Session) -> ApiWorld:
     """Add to the demo library: a ticket, a claim for its repair, a bench with two bookings."""
     steward, other = member_by_number(session, "1001"), member_by_number(session, "1002")
     fixer, tool = member_by_number(session, "1004"), tool_by_code(session, "DRILL-2")
-    ticket = maintenance.open_ticket(
+    ticket = tickets.open_ticket(
         session, tool_id=tool.id, note="Chuck slips", source="steward", opened_by=other.id
     )
-    claim = timebank.log_repair(
+    claim = claims.log_repair(
         session,
         member_id=fixer.id,
         tool_id=tool.id,
@@ -62,7 +64,7 @@ def build_api_world(session: Session) -> ApiWorld:
         laser.id,
         ahead,
         past,
-        accounts.issue_token(session, steward.id, "api tests"),
+        credentials.issue_token(session, steward.id, "api tests"),
     )
 
 

@@ -7,8 +7,8 @@ import re
 import pytest
 
 from dashboard import create_app, database
-from hub.db import transaction
-from hub.demo import DEMO_STEWARD_PASSWORD, seed
+from hub.bulk.demo import DEMO_STEWARD_PASSWORD, seed
+from hub.infra.db import transaction
 
 
 @pytest.fixture

@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from hub import fleet, maintenance, timebank
 from hub.bookings import Booking, BookingStatus, add_resource
-from hub.clock import utcnow
-from hub.inventory import tool_by_code
-from hub.members import member_by_number
+from hub.infra.clock import utcnow
+from hub.inventory import fleet
+from hub.inventory.registry import tool_by_code
+from hub.maintenance import plans, tickets
+from hub.members.roster import member_by_number
+from hub.timebank import claims
 
 STEWARD_ID = 1  # demo member 1001, a steward
 
@@ -32,7 +34,7 @@ def add_steward_work(session: Session, now: datetime | None = None) -> StewardWo
     now = now or utcnow()
     sander = tool_by_code(session, "SAND-1")
     fixer = member_by_number(session, "1010")
-    ticket = maintenance.open_ticket(
+    ticket = tickets.open_ticket(
         session,
         tool_id=sander.id,
         note="Pad worn through",
@@ -40,7 +42,7 @@ def add_steward_work(session: Session, now: datetime | None = None) -> StewardWo
         opened_by=STEWARD_ID,
         blocking=True,
     )
-    claim = timebank.log_repair(
+    claim = claims.log_repair(
         session,
         member_id=fixer.id,
         tool_id=sander.id,
@@ -49,7 +51,7 @@ def add_steward_work(session: Session, now: datetime | None = None) -> StewardWo
         source="dashboard",
         ticket_id=ticket.id,
     )
-    maintenance.add_plan(
+    plans.add_plan(
         session,
         name="Check cords and brushes",
         steward_id=STEWARD_ID,

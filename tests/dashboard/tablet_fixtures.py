@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from dashboard import create_app, database
 from hub.bookings import add_resource, pins, set_pin
-from hub.db import transaction
-from hub.members import add_training, grant_training
+from hub.infra.db import transaction
+from hub.members.roster import add_training, grant_training
 from tests.hub.builders import a_member
 
 # Monday 08:00 in London (GMT in November): the tablet's "now" unless a test moves it.

@@ -10,9 +10,9 @@ import schemathesis
 from markupsafe import escape
 from sqlmodel import select
 
-from hub.audit import AuditEntry
-from hub.db import reading, transaction
-from hub.members import Member, member_by_number
+from hub.infra.audit import AuditEntry
+from hub.infra.db import reading, transaction
+from hub.members.roster import Member, member_by_number
 from tests.dashboard import api_fixtures as fixtures
 from tests.dashboard.conftest import csrf_token
 

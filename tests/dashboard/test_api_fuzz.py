@@ -17,10 +17,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from dashboard import create_app, database
-from hub.accounts import issue_token
-from hub.db import transaction
-from hub.demo import seed
-from hub.members import add_member
+from hub.bulk.demo import seed
+from hub.infra.db import transaction
+from hub.members.credentials import issue_token
+from hub.members.roster import add_member
 from tests.dashboard.api_fixtures import build_api_world
 
 EXAMPLES_PER_OPERATION = 40

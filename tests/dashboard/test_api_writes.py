@@ -7,14 +7,14 @@ import json
 import pytest
 from sqlmodel import func, select
 
-from hub.audit import AuditEntry
 from hub.bookings import Booking
-from hub.db import reading
-from hub.inventory import Tool
-from hub.ledger import Entry
-from hub.maintenance import Ticket
-from hub.members import Member
-from hub.timebank import CreditClaim
+from hub.infra.audit import AuditEntry
+from hub.infra.db import reading
+from hub.inventory.registry import Tool
+from hub.maintenance.models import Ticket
+from hub.members.roster import Member
+from hub.timebank.claims import CreditClaim
+from hub.timebank.ledger import Entry
 from tests.dashboard import api_fixtures as fixtures
 
 api_world, bearer = fixtures.api_world, fixtures.bearer

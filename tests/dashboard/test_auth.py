@@ -1,6 +1,7 @@
 import pytest
 
 from dashboard.auth import SignInRateLimit
+from hub.members import credentials
 from tests.dashboard.conftest import csrf_token, sign_in
 
 
@@ -17,13 +18,12 @@ def test_anonymous_is_sent_to_sign_in(client):
 def test_a_member_is_refused_every_steward_page(client, app):
     with app.app_context():
         from dashboard.database import transaction
-        from hub import accounts
-        from hub.members import member_by_number
+        from hub.members.roster import member_by_number
 
         with transaction() as db:
             member = member_by_number(db, "1010")
             member.roles = "member steward"  # give a password, then take the role away
-            accounts.set_password(db, member.id, "a member password")
+            credentials.set_password(db, member.id, "a member password")
             member.roles = "member"
     assert sign_in(client, "1010", "a member password").status_code == 401
     steward_rules = [
@@ -61,7 +61,7 @@ def test_suspend_is_audited_with_before_and_after(steward, app):
     assert "kept the tent" in steward.get("/steward/members?q=1005").get_data(as_text=True)
     with app.app_context():
         from dashboard.database import reading
-        from hub.audit import recent
+        from hub.infra.audit import recent
 
         with reading() as db:
             entry = recent(db, limit=1)[0]

@@ -15,11 +15,11 @@ from werkzeug.serving import make_server
 
 from broker import messages as wire
 from dashboard import create_app, database
-from hub.db import reading, transaction
-from hub.demo import DEMO_STEWARD_PASSWORD, seed
-from hub.kiosk_events import apply_event
-from hub.members import get_member
-from hub.timebank import get_claim
+from hub.bulk.demo import DEMO_STEWARD_PASSWORD, seed
+from hub.infra.db import reading, transaction
+from hub.members.roster import get_member
+from hub.timebank.claims import get_claim
+from hub.worker.events import apply_event
 from tests.dashboard.steward_fixtures import add_steward_work
 
 CHROMIUM = "/usr/bin/chromium"

@@ -24,8 +24,8 @@ def test_post_without_csrf_token_is_refused(client):
 
 def test_the_open_ledger_shows_balances_by_number_and_first_name(client, app):
     from dashboard.database import transaction
-    from hub.ledger import credit_from_pool
-    from hub.members import member_by_number
+    from hub.members.roster import member_by_number
+    from hub.timebank.ledger import credit_from_pool
 
     with app.app_context(), transaction() as db:
         fixer = member_by_number(db, "1005")

@@ -11,13 +11,16 @@ import pytest
 
 from broker import messages as wire
 from broker.provision import provision_kiosk
-from hub import audit, fleet, ledger, maintenance, timebank
 from hub.bookings import BookingStatus, get_booking
-from hub.db import reading, transaction
-from hub.inbox import record_dead_letter
-from hub.inventory import ToolStatus, get_tool
-from hub.kiosk_events import apply_event
-from hub.members import card_by_uid, get_member
+from hub.infra import audit
+from hub.infra.db import reading, transaction
+from hub.inventory import fleet
+from hub.inventory.registry import ToolStatus, get_tool
+from hub.maintenance import tickets
+from hub.members.roster import card_by_uid, get_member
+from hub.timebank import claims, ledger
+from hub.worker.events import apply_event
+from hub.worker.inbox import record_dead_letter
 from tests.dashboard.conftest import csrf_token
 from tests.dashboard.steward_fixtures import add_steward_work
 
@@ -115,14 +118,14 @@ def test_approve_with_edited_hours_credits_the_fixer_and_is_audited(post, work, 
     )
     assert response.status_code == 302 and response.location == "/steward/"
     with reading(engine) as session:
-        claim = timebank.get_claim(session, work.claim_id)
+        claim = claims.get_claim(session, work.claim_id)
         assert (claim.status, claim.approved_hours, claim.decided_by) == (
             "approved",
             Decimal("1.25"),
             1,
         )
         assert ledger.member_balance(session, work.fixer_id) == Decimal("1.25")
-        assert maintenance.get_ticket(session, work.ticket_id).status == "resolved"
+        assert tickets.get_ticket(session, work.ticket_id).status == "resolved"
         assert get_tool(session, work.tool_id).status == ToolStatus.AVAILABLE
     entry = latest_audit(engine)
     assert (entry.action, entry.target, entry.actor_member_id) == (
@@ -155,7 +158,7 @@ def test_a_bad_approval_is_refused_by_field_and_changes_nothing(post, work, engi
     count = audit_count(engine)
     refused(post(f"/steward/claims/{work.claim_id}/approve", **form), 422, field)
     with reading(engine) as session:
-        assert timebank.get_claim(session, work.claim_id).status == "pending"
+        assert claims.get_claim(session, work.claim_id).status == "pending"
         assert ledger.member_balance(session, work.fixer_id) == Decimal("0.00")
     assert audit_count(engine) == count
 
@@ -166,9 +169,9 @@ def test_decline_needs_a_reason_and_is_audited(post, work, engine):
         post(f"/steward/claims/{work.claim_id}/decline", reason="not a repair").status_code == 302
     )
     with reading(engine) as session:
-        claim = timebank.get_claim(session, work.claim_id)
+        claim = claims.get_claim(session, work.claim_id)
         assert (claim.status, claim.decision_reason) == ("declined", "not a repair")
-        assert maintenance.get_ticket(session, work.ticket_id).status == "in_progress"
+        assert tickets.get_ticket(session, work.ticket_id).status == "in_progress"
     entry = latest_audit(engine)
     assert (
         entry.action == "claim.decline"
@@ -213,7 +216,7 @@ def test_forged_or_missing_csrf_is_400_and_changes_nothing(steward, work, engine
     response = steward.post(f"/steward/claims/{work.claim_id}/approve", data=form)
     assert response.status_code == 400 and "csrf_token" in response.get_data(as_text=True)
     with reading(engine) as session:
-        assert timebank.get_claim(session, work.claim_id).status == "pending"
+        assert claims.get_claim(session, work.claim_id).status == "pending"
         assert audit.recent(session) == []
 
 
@@ -233,14 +236,14 @@ def test_a_bad_ticket_form_names_the_field(post, engine):
     refused(post("/steward/tools/2/tickets", note=""), 422, "note")
     refused(post("/steward/tools/2/tickets", note="x", blocking="perhaps"), 422, "blocking")
     with reading(engine) as session:
-        assert maintenance.live_tickets(session, tool_id=2) == []
+        assert tickets.live_tickets(session, tool_id=2) == []
 
 
 def test_resolve_and_wont_fix_close_tickets(post, work, engine):
     refused(post(f"/steward/tickets/{work.ticket_id}/wont-fix", note=""), 422, "note")
     assert post(f"/steward/tickets/{work.ticket_id}/resolve", note="new pad").status_code == 302
     with reading(engine) as session:
-        assert maintenance.get_ticket(session, work.ticket_id).status == "resolved"
+        assert tickets.get_ticket(session, work.ticket_id).status == "resolved"
         assert get_tool(session, work.tool_id).status == ToolStatus.AVAILABLE
     entry = latest_audit(engine)
     assert entry.action == "ticket.resolve" and '"in_progress"' in entry.before
@@ -251,7 +254,7 @@ def test_resolve_and_wont_fix_close_tickets(post, work, engine):
 def test_mark_blocking(post, engine):
     post("/steward/tools/3/tickets", note="Blade dull")
     with reading(engine) as session:
-        ticket = maintenance.live_tickets(session, tool_id=3)[0]
+        ticket = tickets.live_tickets(session, tool_id=3)[0]
     assert post(f"/steward/tickets/{ticket.id}/blocking").status_code == 302
     with reading(engine) as session:
         assert get_tool(session, 3).status == ToolStatus.OUT_OF_SERVICE

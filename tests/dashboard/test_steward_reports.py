@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hub import maintenance, reports
-from hub.clock import utcnow
-from hub.db import reading, transaction
-from hub.demo import seed
-from hub.inventory import retire_tool, tool_by_code
-from hub.loans import lend_tool, overdue_loans, return_tool
+from hub.bulk.demo import seed
+from hub.infra.clock import utcnow
+from hub.infra.db import reading, transaction
+from hub.inventory.registry import retire_tool, tool_by_code
+from hub.loans.lending import lend_tool, overdue_loans, return_tool
+from hub.maintenance import plans
+from hub.queries import steward
 
 
 def add_plans(session, now):
     """Add plans of each kind, a service that resets one tool, and a retired tool."""
     drill = tool_by_code(session, "DRILL-2")
     for every in ({"every_loans": 2}, {"every_days": 20}, {"every_use_hours": 30}):
-        maintenance.add_plan(
+        plans.add_plan(
             session,
             name=f"Plan {every}",
             steward_id=1,
@@ -24,7 +25,7 @@ def add_plans(session, now):
             now=now - timedelta(days=70),
             **every,
         )
-    tool_plan = maintenance.add_plan(
+    tool_plan = plans.add_plan(
         session,
         name="Drill chuck",
         steward_id=1,
@@ -32,7 +33,7 @@ def add_plans(session, now):
         every_loans=1,
         now=now - timedelta(days=70),
     )
-    maintenance.log_service(
+    plans.log_service(
         session, plan_id=tool_plan.id, tool_id=drill.id, member_id=1, now=now - timedelta(days=5)
     )
     saw = tool_by_code(session, "SAW-2")
@@ -47,8 +48,8 @@ def test_due_maintenance_agrees_with_due_plans(engine):
         seed(session, now=now)
         add_plans(session, now)
     with reading(engine) as session:
-        mine = reports.due_maintenance(session, now=now)
-        theirs = maintenance.due_plans(session, now)
+        mine = steward.due_maintenance(session, now=now)
+        theirs = plans.due_plans(session, now)
 
     def key(status):
         use = status.use if status.plan.every_use_hours else None  # counted only where it counts
@@ -64,9 +65,9 @@ def test_overdue_and_open_loans_agree_with_the_loans_service(engine):
     with transaction(engine) as session:
         seed(session, now=now)
     with reading(engine) as session:
-        mine = [view.loan.id for view in reports.overdue_loans(session, now=now)]
+        mine = [view.loan.id for view in steward.overdue_loans(session, now=now)]
         theirs = [loan.id for loan in overdue_loans(session, now=now)]
-        out = reports.open_loans(session)
+        out = steward.open_loans(session)
     assert mine == theirs and mine
     assert len(out) == 2 and out[0].tool_code == "TENT-1"  # the overdue one, due first
 
@@ -76,10 +77,10 @@ def test_change_signature_moves_with_the_records_and_the_minute(engine):
     with transaction(engine) as session:
         seed(session, now=now)
     with reading(engine) as session:
-        first = reports.change_signature(session, now=now)
-        assert reports.change_signature(session, now=now + timedelta(seconds=30)) == first
-        assert reports.change_signature(session, now=now + timedelta(minutes=1)) != first
+        first = steward.change_signature(session, now=now)
+        assert steward.change_signature(session, now=now + timedelta(seconds=30)) == first
+        assert steward.change_signature(session, now=now + timedelta(minutes=1)) != first
     with transaction(engine) as session:
         return_tool(session, tool_id=tool_by_code(session, "TENT-1").id, now=now)
     with reading(engine) as session:
-        assert reports.change_signature(session, now=now) != first
+        assert steward.change_signature(session, now=now) != first

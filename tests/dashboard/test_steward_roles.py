@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import url_for
 
-from hub.db import transaction
+from hub.infra.db import transaction
 from tests.dashboard.conftest import csrf_token, sign_in
 from tests.dashboard.steward_fixtures import add_steward_work
 
@@ -73,7 +73,7 @@ def test_a_plain_members_session_is_refused_everywhere(client, app):
 def test_a_suspended_steward_is_refused(client, app, engine):
     assert sign_in(client).status_code == 302
     with transaction(engine) as session:
-        from hub.members import suspend_member
+        from hub.members.roster import suspend_member
 
         suspend_member(session, 1, "stepped down")
     assert client.get("/steward/").status_code == 403

@@ -8,8 +8,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from hub.bookings import Booking, BookingStatus, pause_booking_rights
-from hub.db import reading, transaction
-from hub.members import suspend_member
+from hub.infra.db import reading, transaction
+from hub.members.roster import suspend_member
 from tests.dashboard import tablet_fixtures as fixtures
 from tests.dashboard.tablet_fixtures import csrf_token, identify_by_pin, post
 

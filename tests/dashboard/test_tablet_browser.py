@@ -12,7 +12,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from dashboard import create_app, database
-from hub.db import transaction
+from hub.infra.db import transaction
 from tests.dashboard.tablet_fixtures import add_demo_machines, use_cheap_pin_hashing
 
 CHROMIUM = "/usr/bin/chromium"

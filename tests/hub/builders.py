@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from hub.inventory import Tool, add_locker, add_tool, register_kiosk
-from hub.members import Member, add_member, assign_card
+from hub.inventory.registry import Tool, add_locker, add_tool, register_kiosk
+from hub.members.roster import Member, add_member, assign_card
 
 
 def a_kiosk(

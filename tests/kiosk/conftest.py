@@ -96,8 +96,15 @@ def parts(settings, factory, tmp_path):
     clock, signals = FakeClock(), Signals()
     lockers = LockerView(db, store, bank.slots)
     session = Session(
-        store=store, lockers=lockers, bank=bank, outbox=outbox, feedback=signals,
-        clock=clock, utcnow=lambda: NOW, pulse_seconds=5.0, forced_grace_seconds=1.0,
+        store=store,
+        lockers=lockers,
+        bank=bank,
+        outbox=outbox,
+        feedback=signals,
+        clock=clock,
+        utcnow=lambda: NOW,
+        pulse_seconds=5.0,
+        forced_grace_seconds=1.0,
     )
     bank.on_event = session.locker_event  # in tests the session runs on the caller's thread
     yield Parts(session, store, lockers, outbox, bank, factory, clock, signals)

@@ -18,8 +18,8 @@ from sqlmodel import func, select
 
 from broker.local import LocalBroker
 from broker.runner import free_port
-from hub.db import reading, transaction
-from hub.ingest import IngestWorker
+from hub.infra.db import reading, transaction
+from hub.worker.loop import IngestWorker
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,8 +40,12 @@ def start_hub(engine, mosquitto: LocalBroker) -> IngestWorker:
     """Start the hub's ingest worker; it reconnects within 2 s (tests stop the broker)."""
     hub = mosquitto.credentials["hub"]
     worker = IngestWorker(
-        engine, host=mosquitto.host, port=mosquitto.port, username=hub.username,
-        password=hub.password, publish_interval=0.05,
+        engine,
+        host=mosquitto.host,
+        port=mosquitto.port,
+        username=hub.username,
+        password=hub.password,
+        publish_interval=0.05,
     )
     worker.client.reconnect_delay_set(1, 2)
     return worker.start()
@@ -75,15 +79,32 @@ class KioskProcess:
 
     def start(self) -> KioskProcess:
         command = [
-            sys.executable, "-m", "commonshed", "kiosk", "simulate",
-            "--kiosk-id", "kiosk-a", "--site", "test",
-            "--mqtt-host", self.mosquitto.host, "--mqtt-port", str(self.mosquitto.port),
-            "--broker-data-dir", str(self.mosquitto.data_dir),
-            "--screen-port", str(self.port), "--data-dir", str(self.data_dir),
+            sys.executable,
+            "-m",
+            "commonshed",
+            "kiosk",
+            "simulate",
+            "--kiosk-id",
+            "kiosk-a",
+            "--site",
+            "test",
+            "--mqtt-host",
+            self.mosquitto.host,
+            "--mqtt-port",
+            str(self.mosquitto.port),
+            "--broker-data-dir",
+            str(self.mosquitto.data_dir),
+            "--screen-port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                command,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
         wait_for(self._answers, 20, "the kiosk screen answering")
@@ -103,7 +124,8 @@ class KioskProcess:
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         request = urllib.request.Request(
-            f"{self.url}{path}", data=json.dumps(body or {}).encode(),
+            f"{self.url}{path}",
+            data=json.dumps(body or {}).encode(),
             headers={"Content-Type": "application/json"},
         )
         try:

@@ -27,18 +27,16 @@ def borrow(card: str, locker: LockerState, allowlist=ALLOWLIST):
 
 
 CASES = [
-        (ADA, DRILL, ALLOWLIST, None),
-        (ADA, PRESS, ALLOWLIST, None),  # trained, not expired
-        (STRANGER, DRILL, ALLOWLIST, "unknown_card"),
-        (ADA, DRILL, None, "allowlist_missing"),
-        (SUE, DRILL, ALLOWLIST, "member_suspended"),
-        (SAM, PRESS, ALLOWLIST, "training_required"),
-        (TOM, PRESS, ALLOWLIST, "training_expired"),
-        (ADA, LockerState(2, "SAW-2", False, out_of_service=True), ALLOWLIST,
-         "tool_out_of_service"),
-        (ADA, LockerState(1, "DRILL-1", taken=True, out_of_service=False), ALLOWLIST,
-         "locker_empty"),
-        (ADA, LockerState(4, None, False, False), ALLOWLIST, "locker_empty"),
+    (ADA, DRILL, ALLOWLIST, None),
+    (ADA, PRESS, ALLOWLIST, None),  # trained, not expired
+    (STRANGER, DRILL, ALLOWLIST, "unknown_card"),
+    (ADA, DRILL, None, "allowlist_missing"),
+    (SUE, DRILL, ALLOWLIST, "member_suspended"),
+    (SAM, PRESS, ALLOWLIST, "training_required"),
+    (TOM, PRESS, ALLOWLIST, "training_expired"),
+    (ADA, LockerState(2, "SAW-2", False, out_of_service=True), ALLOWLIST, "tool_out_of_service"),
+    (ADA, LockerState(1, "DRILL-1", taken=True, out_of_service=False), ALLOWLIST, "locker_empty"),
+    (ADA, LockerState(4, None, False, False), ALLOWLIST, "locker_empty"),
 ]
 
 
@@ -55,8 +53,14 @@ def test_stewards_and_admins_only_for_steward_mode():
 
 
 def test_a_training_that_never_expires_is_good_forever():
-    forever = wire.AllowListMember(member_id=5, number="5", name="Eve", status="active",
-                                   roles=["member"], trainings={"drill-press": None})
+    forever = wire.AllowListMember(
+        member_id=5,
+        number="5",
+        name="Eve",
+        status="active",
+        roles=["member"],
+        trainings={"drill-press": None},
+    )
     assert decision.may_borrow(ALLOWLIST, forever, PRESS, NOW) is None
 
 

@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 from sqlmodel import select
 
-from hub.db import reading
-from hub.inbox import InboxEvent
-from hub.loans import Loan
+from hub.infra.db import reading
+from hub.loans.lending import Loan
+from hub.worker.inbox import InboxEvent
 from kiosk.simulation import SimulatedHardware
 from kiosk.station import Station
 from tests.kiosk.builders import kiosk_settings, rising_edges
@@ -30,11 +30,20 @@ def library(sqlite_engine):
 def station(mosquitto, tmp_path):
     settings = kiosk_settings(tmp_path / "kiosk")
     password = mosquitto.credentials["kiosk-a"].password
-    mqtt = replace(settings.mqtt, host=mosquitto.host, port=mosquitto.port, password=password,
-                   reconnect_max_s=2)
+    mqtt = replace(
+        settings.mqtt,
+        host=mosquitto.host,
+        port=mosquitto.port,
+        password=password,
+        reconnect_max_s=2,
+    )
     hardware = SimulatedHardware(settings.lockers)
-    running = Station(replace(settings, mqtt=mqtt), reader=hardware.reader,
-                      pin_factory=hardware.factory, simulation=hardware).start()
+    running = Station(
+        replace(settings, mqtt=mqtt),
+        reader=hardware.reader,
+        pin_factory=hardware.factory,
+        simulation=hardware,
+    ).start()
     yield running
     running.stop()
     hardware.close()
@@ -53,9 +62,7 @@ def cycle(station: Station, card: str) -> None:
         assert station.board.view["state"] == "done"
 
 
-def test_two_hundred_offline_taps_open_their_lockers_and_arrive_once(
-    library, mosquitto, station
-):
+def test_two_hundred_offline_taps_open_their_lockers_and_arrive_once(library, mosquitto, station):
     hub = start_hub(library, mosquitto)
     try:
         wait_for(lambda: all(station.versions), what="the allow-list reaching the kiosk")

@@ -15,8 +15,13 @@ from tests.kiosk.builders import ADA, a_config, an_allowlist, kiosk_settings
 def station(tmp_path):
     settings = kiosk_settings(tmp_path / "kiosk")
     hardware = SimulatedHardware(settings.lockers)
-    running = Station(settings, reader=hardware.reader, pin_factory=hardware.factory,
-                      simulation=hardware, connect=False).start()
+    running = Station(
+        settings,
+        reader=hardware.reader,
+        pin_factory=hardware.factory,
+        simulation=hardware,
+        connect=False,
+    ).start()
     running.submit(lambda s: s.store.offer("allowlist", wire.encode(an_allowlist())))
     running.submit(lambda s: s.store.offer("config", wire.encode(a_config())))
     yield running

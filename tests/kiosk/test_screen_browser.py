@@ -15,8 +15,13 @@ from tests.kiosk.builders import ADA, a_config, an_allowlist, kiosk_settings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TAP = 64  # px: the smallest touch target on the kiosk screen
@@ -28,8 +33,13 @@ pytestmark = pytest.mark.browser
 def station(tmp_path) -> Iterator[Station]:
     settings = kiosk_settings(tmp_path / "kiosk")
     hardware = SimulatedHardware(settings.lockers)
-    running = Station(settings, reader=hardware.reader, pin_factory=hardware.factory,
-                      simulation=hardware, connect=False).start(serve_screen=True)
+    running = Station(
+        settings,
+        reader=hardware.reader,
+        pin_factory=hardware.factory,
+        simulation=hardware,
+        connect=False,
+    ).start(serve_screen=True)
     running.submit(lambda s: s.store.offer("allowlist", wire.encode(an_allowlist())))
     running.submit(lambda s: s.store.offer("config", wire.encode(a_config())))
     yield running

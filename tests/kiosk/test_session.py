@@ -61,7 +61,10 @@ def test_a_return_needing_repair_takes_the_tool_out_of_service_here_at_once(part
     parts.door(1, False)
     returned = parts.events()[-2]
     assert (returned.type, returned.body.condition, returned.body.note) == (
-        "tool_return", "needs_repair", "Chuck slips")
+        "tool_return",
+        "needs_repair",
+        "Chuck slips",
+    )
     assert not parts.lockers.state(1).taken and parts.lockers.state(1).out_of_service
     parts.clock.advance(MESSAGE_SECONDS)
     parts.session.tick()
@@ -177,8 +180,9 @@ def borrow(parts, card: str, slot: int) -> None:
 
 def test_a_tool_from_another_kiosk_goes_back_into_an_empty_locker(parts):
     """Ada borrowed TENT-1 at another kiosk: this one offers its empty locker 3 for it."""
-    parts.store.offer("config", wire.encode(a_config(2, lockers={1: "DRILL-1", 2: "SAW-2",
-                                                                 3: None})))
+    parts.store.offer(
+        "config", wire.encode(a_config(2, lockers={1: "DRILL-1", 2: "SAW-2", 3: None}))
+    )
     ada = member("Ada Lovelace", "42", loans=["TENT-1"])
     parts.store.offer("allowlist", wire.encode(an_allowlist(2, extra={ADA: ada})))
     parts.session.card_presented(ADA)
@@ -198,10 +202,12 @@ def test_a_tool_from_another_kiosk_goes_back_into_an_empty_locker(parts):
 
 
 def test_the_hub_config_placing_a_dropped_tool_elsewhere_wins(parts):
-    parts.store.offer("config", wire.encode(a_config(2, lockers={1: "DRILL-1", 2: "SAW-2",
-                                                                 3: None})))
+    parts.store.offer(
+        "config", wire.encode(a_config(2, lockers={1: "DRILL-1", 2: "SAW-2", 3: None}))
+    )
     parts.lockers.mark_returned(3, "TENT-1")
     assert parts.lockers.home_tool(3) == "TENT-1"
-    parts.store.offer("config", wire.encode(a_config(3, lockers={1: "TENT-1", 2: "SAW-2",
-                                                                 3: None})))
+    parts.store.offer(
+        "config", wire.encode(a_config(3, lockers={1: "TENT-1", 2: "SAW-2", 3: None}))
+    )
     assert parts.lockers.home_tool(3) is None and parts.lockers.home_tool(1) == "TENT-1"

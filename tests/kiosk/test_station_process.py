@@ -11,12 +11,12 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from hub.db import reading
-from hub.inbox import InboxEvent
-from hub.inventory import ToolStatus, tool_by_code
-from hub.loans import Loan
-from hub.maintenance import live_tickets
-from hub.timebank import CreditClaim
+from hub.infra.db import reading
+from hub.inventory.registry import ToolStatus, tool_by_code
+from hub.loans.lending import Loan
+from hub.maintenance.tickets import live_tickets
+from hub.timebank.claims import CreditClaim
+from hub.worker.inbox import InboxEvent
 from tests.kiosk.harness import CARD, KioskProcess, count, start_hub, stock_library, wait_for
 
 pytestmark = pytest.mark.slow
@@ -45,8 +45,10 @@ def kiosk_process(mosquitto, tmp_path):
 
 def synced(kiosk: KioskProcess) -> dict:
     """Wait until the kiosk holds the hub's allow-list and config."""
-    return wait_for(lambda: (k := kiosk.kiosk())["allowlist_version"] and k["config_version"]
-                    and k, what="the allow-list reaching the kiosk")
+    return wait_for(
+        lambda: (k := kiosk.kiosk())["allowlist_version"] and k["config_version"] and k,
+        what="the allow-list reaching the kiosk",
+    )
 
 
 def borrow_and_return(kiosk: KioskProcess, condition: str = "ok", note: str | None = None):
@@ -58,17 +60,17 @@ def borrow_and_return(kiosk: KioskProcess, condition: str = "ok", note: str | No
     assert kiosk.use_locker(1)["state"] == "done"
 
 
-def test_borrow_return_needing_repair_and_repair_log_reach_the_hub(
-    hub, library, kiosk_process
-):
+def test_borrow_return_needing_repair_and_repair_log_reach_the_hub(hub, library, kiosk_process):
     kiosk = kiosk_process.start()
     synced(kiosk)
     borrow_and_return(kiosk, "needs_repair", "Chuck wobbles")
     kiosk.tap(CARD)
     logged = kiosk.act("repair", tool_code="DRILL-1", hours="1.5", note="New chuck")
     assert logged["state"] == "done"
-    wait_for(lambda: kiosk.kiosk()["backlog"] == 0 and count(library, CreditClaim) == 1,
-             what="every event acknowledged")
+    wait_for(
+        lambda: kiosk.kiosk()["backlog"] == 0 and count(library, CreditClaim) == 1,
+        what="every event acknowledged",
+    )
     with reading(library) as session:
         drill = tool_by_code(session, "DRILL-1")
         loan = session.exec(select(Loan)).one()

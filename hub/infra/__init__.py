@@ -1,0 +1,10 @@
+"""What every room stands on; nothing here knows the domain.
+
+- ``db``          engines and transactions (SQLite WAL by default, PostgreSQL by URL)
+- ``clock``       time as the hub records it: timezone-aware UTC
+- ``settings``    where the hub keeps its data, from the environment
+- ``migrate``     Alembic migrations (``migrations/``)
+- ``schema``      every table gathered into one metadata
+- ``sync``        the sync version kiosks follow
+- ``audit``       the audit log: who did what to which record
+"""

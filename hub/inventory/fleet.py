@@ -1,0 +1,207 @@
+"""The kiosk fleet as the hub sees it: who is online, last seen, backlog, door alarms, refusals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import insert
+from sqlmodel import Field, Session, SQLModel, select
+
+from hub.errors import NotFound
+from hub.infra.clock import as_utc, utcnow
+from hub.inventory.registry import Kiosk, list_kiosks
+
+# A kiosk that has said nothing for this long is shown as silent even if its status says online.
+SILENT_AFTER = timedelta(minutes=5)
+
+
+class AlarmKind(StrEnum):
+    DOOR_LEFT_OPEN = "door_left_open"
+    DOOR_FORCED = "door_forced"
+
+
+class KioskStatus(SQLModel, table=True):
+    kiosk_id: str = Field(primary_key=True, foreign_key="kiosk.id", max_length=32)
+    state: str = Field(default="offline", max_length=8)
+    since: datetime | None = None
+    last_seen_at: datetime | None = None
+    allowlist_version: int | None = None
+    config_version: int | None = None
+    outbox_backlog: int | None = None
+
+
+class KioskAlarm(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kiosk_id: str = Field(foreign_key="kiosk.id", max_length=32, index=True)
+    locker_slot: int
+    kind: str = Field(max_length=20)
+    raised_at: datetime
+    cleared_at: datetime | None = Field(default=None, index=True)
+    event_id: str | None = Field(default=None, max_length=36)
+
+
+class CardRefusal(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kiosk_id: str = Field(foreign_key="kiosk.id", max_length=32, index=True)
+    card_uid: str = Field(max_length=14, index=True)
+    reason: str = Field(max_length=40)
+    tool_code: str | None = Field(default=None, max_length=24)
+    at: datetime = Field(index=True)
+
+
+def status_of(session: Session, kiosk_id: str) -> KioskStatus:
+    """Return the kiosk's status row, creating it (offline, never seen) on first use."""
+    status = session.get(KioskStatus, kiosk_id)
+    if status is None:
+        status = KioskStatus(kiosk_id=kiosk_id)
+        session.add(status)
+    return status
+
+
+def note_seen(session: Session, kiosk_id: str, at: datetime | None = None) -> None:
+    """Record that the kiosk spoke just now (any event or status counts)."""
+    status = status_of(session, kiosk_id)
+    at = at or utcnow()
+    if status.last_seen_at is None or as_utc(status.last_seen_at) < at:
+        status.last_seen_at = at
+
+
+def record_availability(
+    session: Session,
+    kiosk_id: str,
+    *,
+    state: str,
+    since: datetime | None,
+    allowlist_version: int | None = None,
+    config_version: int | None = None,
+    outbox_backlog: int | None = None,
+    received_at: datetime | None = None,
+) -> KioskStatus:
+    """Store what a kiosk's retained status (or its last will) says."""
+    received_at = received_at or utcnow()
+    status = status_of(session, kiosk_id)
+    status.state, status.since = state, since or received_at
+    if state == "online":
+        status.allowlist_version, status.config_version = allowlist_version, config_version
+        status.outbox_backlog = outbox_backlog
+        note_seen(session, kiosk_id, received_at)
+    return status
+
+
+def raise_alarm(
+    session: Session,
+    kiosk_id: str,
+    slot: int,
+    kind: AlarmKind,
+    at: datetime,
+    event_id: str | None = None,
+) -> KioskAlarm:
+    """Raise a door alarm for stewards (left open, forced)."""
+    alarm = KioskAlarm(
+        kiosk_id=kiosk_id, locker_slot=slot, kind=AlarmKind(kind), raised_at=at, event_id=event_id
+    )
+    session.add(alarm)
+    return alarm
+
+
+def clear_door_left_open(session: Session, kiosk_id: str, slot: int, at: datetime) -> int:
+    """Clear the 'left open' alarms of a locker whose door has closed; return how many."""
+    alarms = session.exec(
+        select(KioskAlarm).where(
+            KioskAlarm.kiosk_id == kiosk_id,
+            KioskAlarm.locker_slot == slot,
+            KioskAlarm.kind == AlarmKind.DOOR_LEFT_OPEN,
+            KioskAlarm.cleared_at.is_(None),
+        )
+    ).all()
+    for alarm in alarms:
+        alarm.cleared_at = at
+        session.add(alarm)
+    return len(alarms)
+
+
+def acknowledge_alarm(session: Session, alarm_id: int, at: datetime | None = None) -> KioskAlarm:
+    """Clear an alarm a steward has dealt with (a forced door, say)."""
+    alarm = session.get(KioskAlarm, alarm_id)
+    if alarm is None:
+        raise NotFound(f"Alarm {alarm_id} does not exist.", field="alarm_id")
+    alarm.cleared_at = alarm.cleared_at or at or utcnow()
+    session.add(alarm)
+    return alarm
+
+
+def record_refusal(
+    session: Session, kiosk_id: str, card_uid: str, reason: str, tool_code: str | None, at: datetime
+) -> None:
+    """Log a card a kiosk refused (unknown cards are worth a steward's look)."""
+    # NOTE: a Core insert, not an ORM object: refusals come in floods (a card held to the
+    # reader, a stranger trying cards), and object construction was most of their cost.
+    session.connection().execute(
+        _INSERT_REFUSAL,
+        {
+            "kiosk_id": kiosk_id,
+            "card_uid": card_uid,
+            "reason": reason,
+            "tool_code": tool_code,
+            "at": at,
+        },
+    )
+
+
+# Built once and run on the connection: a Core statement with bound parameters is compiled
+# once, where .values() through the ORM built and coerced a new one for every refusal.
+_INSERT_REFUSAL = insert(CardRefusal.__table__)
+
+
+@dataclass(frozen=True)
+class KioskHealth:
+    """One kiosk at a glance for the steward dashboard."""
+
+    kiosk: Kiosk
+    status: KioskStatus | None
+    open_alarms: list[KioskAlarm]
+    allowlist_behind: bool
+    silent: bool
+
+    @property
+    def online(self) -> bool:
+        return bool(self.status and self.status.state == "online" and not self.silent)
+
+    @property
+    def healthy(self) -> bool:
+        return self.online and not self.open_alarms and not self.allowlist_behind
+
+
+def fleet_health(
+    session: Session, *, current_allowlist: int | None, now: datetime | None = None
+) -> list[KioskHealth]:
+    """Return every kiosk's health: online, last seen, backlog, alarms, allow-list lag."""
+    now = now or utcnow()
+    statuses = {s.kiosk_id: s for s in session.exec(select(KioskStatus))}
+    alarms: dict[str, list[KioskAlarm]] = {}
+    for alarm in session.exec(
+        select(KioskAlarm).where(KioskAlarm.cleared_at.is_(None)).order_by(KioskAlarm.raised_at)
+    ):
+        alarms.setdefault(alarm.kiosk_id, []).append(alarm)
+    return [
+        _health(k, statuses.get(k.id), alarms.get(k.id, []), current_allowlist, now)
+        for k in list_kiosks(session)
+    ]
+
+
+def _health(kiosk, status, alarms, current_allowlist, now) -> KioskHealth:
+    seen = status and status.last_seen_at and as_utc(status.last_seen_at)
+    behind = bool(
+        status
+        and current_allowlist is not None
+        and status.state == "online"
+        and (status.allowlist_version or 0) < current_allowlist
+    )
+    return KioskHealth(kiosk, status, alarms, behind, silent=not seen or now - seen > SILENT_AFTER)
+
+
+def recent_refusals(session: Session, *, limit: int = 50) -> list[CardRefusal]:
+    """Return the newest card refusals."""
+    return list(session.exec(select(CardRefusal).order_by(CardRefusal.at.desc()).limit(limit)))

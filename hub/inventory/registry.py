@@ -1,0 +1,287 @@
+"""Kiosks, their lockers, and the tools that live in them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import NamedTuple
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, select
+
+from hub.errors import Conflict, InvalidInput, NotFound, ToolUnavailable
+from hub.infra.clock import utcnow
+from hub.members.roster import NAME_MAX, NOTE_MAX, Training, clean_text, training_by_code
+
+KIOSK_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+TOOL_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,23}$")
+
+
+class ToolStatus(StrEnum):
+    AVAILABLE = "available"
+    ON_LOAN = "on_loan"
+    OUT_OF_SERVICE = "out_of_service"
+    RETIRED = "retired"
+
+
+class Kiosk(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=32)
+    site: str = Field(max_length=32, index=True)
+    name: str = Field(max_length=NAME_MAX)
+    registered_at: datetime = Field(default_factory=utcnow)
+
+
+class Locker(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("kiosk_id", "slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kiosk_id: str = Field(foreign_key="kiosk.id", index=True, max_length=32)
+    slot: int
+    label: str | None = Field(default=None, max_length=NAME_MAX)
+
+
+class Tool(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=24, unique=True, index=True)
+    name: str = Field(max_length=NAME_MAX)
+    category: str = Field(max_length=60, index=True)
+    status: str = Field(default=ToolStatus.AVAILABLE, max_length=16, index=True)
+    status_reason: str | None = Field(default=None, max_length=NOTE_MAX)
+    locker_id: int | None = Field(default=None, foreign_key="locker.id", unique=True)
+    training_id: int | None = Field(default=None, foreign_key="training.id")
+    loan_days: int = Field(default=7)
+    added_at: datetime = Field(default_factory=utcnow)
+
+
+# --- kiosks and lockers -------------------------------------------------------------------
+
+
+def parse_kiosk_id(value: str) -> str:
+    """Return a kiosk id (lowercase letters, digits and -, as MQTT usernames) or refuse it."""
+    kiosk_id = (value or "").strip()
+    if not KIOSK_ID_PATTERN.fullmatch(kiosk_id):
+        raise InvalidInput(
+            f"Kiosk id {value!r} must be 1-32 lowercase letters, digits or '-'.", field="kiosk_id"
+        )
+    return kiosk_id
+
+
+def register_kiosk(session: Session, kiosk_id: str, *, site: str, name: str) -> Kiosk:
+    """Register a kiosk at a site; its MQTT credentials come from ``commonshed broker``."""
+    kiosk_id = parse_kiosk_id(kiosk_id)
+    if session.get(Kiosk, kiosk_id) is not None:
+        raise Conflict(f"Kiosk {kiosk_id} is already registered.", field="kiosk_id")
+    kiosk = Kiosk(
+        id=kiosk_id, site=parse_kiosk_id(site), name=clean_text(name, "name", limit=NAME_MAX)
+    )
+    session.add(kiosk)
+    session.flush()
+    return kiosk
+
+
+def get_kiosk(session: Session, kiosk_id: str) -> Kiosk:
+    """Return kiosk ``kiosk_id`` or refuse."""
+    kiosk = session.get(Kiosk, kiosk_id)
+    if kiosk is None:
+        raise NotFound(f"Kiosk {kiosk_id} is not registered.", field="kiosk_id")
+    return kiosk
+
+
+def list_kiosks(session: Session) -> list[Kiosk]:
+    """Return every kiosk, by id."""
+    return list(session.exec(select(Kiosk).order_by(Kiosk.id)))
+
+
+def add_locker(session: Session, kiosk_id: str, slot: int, *, label: str | None = None) -> Locker:
+    """Add locker ``slot`` to a kiosk."""
+    kiosk = get_kiosk(session, kiosk_id)
+    if not isinstance(slot, int) or not 1 <= slot <= 999:
+        raise InvalidInput(
+            f"Locker slot {slot!r} must be a whole number from 1 to 999.", field="slot"
+        )
+    if find_locker(session, kiosk.id, slot) is not None:
+        raise Conflict(f"Kiosk {kiosk.id} already has locker {slot}.", field="slot")
+    locker = Locker(
+        kiosk_id=kiosk.id,
+        slot=slot,
+        label=clean_text(label, "label", limit=NAME_MAX, required=False),
+    )
+    session.add(locker)
+    session.flush()
+    return locker
+
+
+def find_locker(session: Session, kiosk_id: str, slot: int) -> Locker | None:
+    """Return locker ``slot`` of a kiosk, or None."""
+    return session.exec(
+        select(Locker).where(Locker.kiosk_id == kiosk_id, Locker.slot == slot)
+    ).first()
+
+
+def lockers_of(session: Session, kiosk_id: str) -> list[Locker]:
+    """Return a kiosk's lockers by slot."""
+    return list(
+        session.exec(select(Locker).where(Locker.kiosk_id == kiosk_id).order_by(Locker.slot))
+    )
+
+
+# --- tools --------------------------------------------------------------------------------
+
+
+def parse_tool_code(value: str) -> str:
+    """Return a tool code (asset tag, uppercase letters, digits, '-') or refuse it."""
+    code = (value or "").strip().upper()
+    if not TOOL_CODE_PATTERN.fullmatch(code):
+        raise InvalidInput(
+            f"Tool code {value!r} must be 1-24 letters, digits or '-'.", field="code"
+        )
+    return code
+
+
+def add_tool(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    category: str,
+    kiosk_id: str | None = None,
+    slot: int | None = None,
+    training: str | None = None,
+    loan_days: int = 7,
+) -> Tool:
+    """Add a tool to the library, optionally in its home locker and gated by a training."""
+    code = parse_tool_code(code)
+    if session.exec(select(Tool.id).where(Tool.code == code)).first():
+        raise Conflict(f"Tool {code} already exists.", field="code")
+    if not 1 <= loan_days <= 365:
+        raise InvalidInput(f"loan_days {loan_days} must be from 1 to 365.", field="loan_days")
+    tool = Tool(
+        code=code,
+        name=clean_text(name, "name", limit=NAME_MAX),
+        category=clean_text(category, "category", limit=60).lower(),
+        training_id=training_by_code(session, training).id if training else None,
+        loan_days=loan_days,
+    )
+    if kiosk_id is not None or slot is not None:
+        tool.locker_id = _free_locker(session, kiosk_id, slot).id
+    session.add(tool)
+    session.flush()
+    return tool
+
+
+def _free_locker(session: Session, kiosk_id: str | None, slot: int | None) -> Locker:
+    """Return the named locker if no tool lives in it yet."""
+    if kiosk_id is None or slot is None:
+        raise InvalidInput("A home locker needs both a kiosk and a slot.", field="slot")
+    locker = find_locker(session, kiosk_id, slot)
+    if locker is None:
+        get_kiosk(session, kiosk_id)
+        raise NotFound(f"Kiosk {kiosk_id} has no locker {slot}.", field="slot")
+    occupant = session.exec(select(Tool.code).where(Tool.locker_id == locker.id)).first()
+    if occupant:
+        raise Conflict(f"Locker {slot} at {kiosk_id} already holds tool {occupant}.", field="slot")
+    return locker
+
+
+def get_tool(session: Session, tool_id: int) -> Tool:
+    """Return tool ``tool_id`` or refuse."""
+    tool = session.get(Tool, tool_id)
+    if tool is None:
+        raise NotFound(f"Tool {tool_id} does not exist.", field="tool_id")
+    return tool
+
+
+def tool_by_code(session: Session, code: str) -> Tool:
+    """Return the tool with asset tag ``code`` or refuse."""
+    tool = session.exec(select(Tool).where(Tool.code == (code or "").strip().upper())).first()
+    if tool is None:
+        raise NotFound(f"Tool {code} does not exist.", field="tool_code")
+    return tool
+
+
+def tool_in_locker(session: Session, kiosk_id: str, slot: int) -> Tool:
+    """Return the tool whose home is locker ``slot`` of ``kiosk_id``, or refuse."""
+    locker = find_locker(session, kiosk_id, slot)
+    tool = locker and session.exec(select(Tool).where(Tool.locker_id == locker.id)).first()
+    if not tool:
+        raise NotFound(f"Locker {slot} at {kiosk_id} holds no tool.", field="locker_slot")
+    return tool
+
+
+def list_tools(session: Session, *, status: str | None = None) -> list[Tool]:
+    """Return tools by code, optionally only those in ``status``."""
+    query = select(Tool).order_by(Tool.code)
+    if status:
+        query = query.where(Tool.status == ToolStatus(status))
+    return list(session.exec(query))
+
+
+def take_out_of_service(session: Session, tool_id: int, reason: str) -> Tool:
+    """Take a tool out of service; its locker stops opening for loans."""
+    tool = get_tool(session, tool_id)
+    if tool.status == ToolStatus.RETIRED:
+        raise ToolUnavailable(f"Tool {tool.code} is retired.")
+    tool.status = ToolStatus.OUT_OF_SERVICE
+    tool.status_reason = clean_text(reason, "reason", limit=NOTE_MAX)
+    session.add(tool)
+    return tool
+
+
+def return_to_service(session: Session, tool_id: int, *, on_loan: bool = False) -> Tool:
+    """Put an out-of-service tool back: available, or still on loan if a loan is open."""
+    tool = get_tool(session, tool_id)
+    if tool.status == ToolStatus.OUT_OF_SERVICE:
+        tool.status = ToolStatus.ON_LOAN if on_loan else ToolStatus.AVAILABLE
+        tool.status_reason = None
+        session.add(tool)
+    return tool
+
+
+def required_training(session: Session, tool: Tool) -> Training | None:
+    """Return the training a tool needs, if any."""
+    return session.get(Training, tool.training_id) if tool.training_id else None
+
+
+class BoardRow(NamedTuple):
+    tool: Tool
+    kiosk_id: str | None
+    slot: int | None
+
+
+def tool_board(session: Session) -> list[BoardRow]:
+    """Return every tool with its home kiosk and slot, by kiosk, slot and code."""
+    query = (
+        select(Tool, Locker.kiosk_id, Locker.slot)
+        .join(Locker, Tool.locker_id == Locker.id, isouter=True)
+        .order_by(Locker.kiosk_id, Locker.slot, Tool.code)
+    )
+    return [BoardRow(*row) for row in session.exec(query)]
+
+
+def retire_tool(session: Session, tool_id: int, reason: str) -> Tool:
+    """Retire a tool for good; it keeps its history but leaves its locker."""
+    tool = get_tool(session, tool_id)
+    if tool.status == ToolStatus.ON_LOAN:
+        raise ToolUnavailable(f"Tool {tool.code} is on loan; retire it once it is back.")
+    tool.status, tool.locker_id = ToolStatus.RETIRED, None
+    tool.status_reason = clean_text(reason, "reason", limit=NOTE_MAX)
+    session.add(tool)
+    return tool
+
+
+def rehome_tool(session: Session, tool_id: int, kiosk_id: str, slot: int) -> bool:
+    """Make locker ``slot`` of ``kiosk_id`` the tool's home if it holds no other tool.
+
+    A tool returned at another kiosk goes into an empty locker there; this records where it
+    now lives. Return whether the home changed.
+    """
+    tool, locker = get_tool(session, tool_id), find_locker(session, kiosk_id, slot)
+    if locker is None or tool.locker_id == locker.id:
+        return False
+    if session.exec(select(Tool.id).where(Tool.locker_id == locker.id)).first() is not None:
+        return False
+    tool.locker_id = locker.id
+    session.add(tool)
+    session.flush()
+    return True

@@ -1,0 +1,6 @@
+"""Hours for care of the commons, kept in an open double-entry ledger.
+
+- ``ledger``      accounts, transfers and their two entries; balances; credit limits
+- ``claims``      repair claims, their approval or refusal, trusted fixers
+- ``statements``  the ledger read for people: statements, CSV, the open ledger view
+"""

@@ -1,0 +1,286 @@
+"""Care for the commons earns hours: repair claims, their approval, and trusted fixers.
+
+A member who repairs a tool logs it (:func:`log_repair`), which records the repair and opens a
+pending credit claim. A steward other than the claimant approves it, perhaps editing the hours
+with a reason, or declines it with a reason. Approval moves the hours from the community pool
+to the fixer in the ledger and resolves the ticket the repair was for. Members marked as trusted
+fixers have small claims approved at once, up to their own limit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Column
+from sqlmodel import Field, Session, SQLModel, select
+
+from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hub.infra.clock import utcnow
+from hub.inventory.registry import get_tool
+from hub.maintenance.models import MAX_REPAIR_HOURS, TicketStatus
+from hub.maintenance.repairs import get_repair, record_repair
+from hub.maintenance.tickets import close_ticket, get_ticket
+from hub.members.roster import NOTE_MAX, clean_text, get_member
+from hub.timebank.ledger import (
+    HoursType,
+    TransferKind,
+    credit_from_pool,
+    parse_hours,
+    require_steward,
+)
+
+DEFAULT_AUTO_APPROVE_HOURS = Decimal("2.00")
+REPAIR_CATEGORY = "repair"
+
+
+class ClaimStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class CreditClaim(SQLModel, table=True):
+    __tablename__ = "repair_claim"
+
+    id: int | None = Field(default=None, primary_key=True)
+    repair_id: int = Field(foreign_key="repair_log.id", unique=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    hours: Decimal = Field(sa_column=Column(HoursType(), nullable=False))
+    status: str = Field(default=ClaimStatus.PENDING, max_length=16, index=True)
+    approved_hours: Decimal | None = Field(default=None, sa_column=Column(HoursType()))
+    auto_approved: bool = Field(default=False)
+    decided_by: int | None = Field(default=None, foreign_key="member.id")
+    decided_at: datetime | None = None
+    decision_reason: str | None = Field(default=None, max_length=NOTE_MAX)
+    transfer_id: int | None = Field(default=None, foreign_key="ledger_transfer.id")
+    created_at: datetime
+
+
+class TrustedFixer(SQLModel, table=True):
+    __tablename__ = "trusted_fixer"
+
+    member_id: int = Field(foreign_key="member.id", primary_key=True)
+    auto_approve_up_to: Decimal = Field(sa_column=Column(HoursType(), nullable=False))
+    granted_by: int = Field(foreign_key="member.id")
+    granted_at: datetime
+
+
+# --- claims -------------------------------------------------------------------------------
+
+
+def log_repair(
+    session: Session,
+    *,
+    member_id: int,
+    tool_id: int,
+    hours: Decimal | int | str,
+    note: str,
+    source: str,
+    ticket_id: int | None = None,
+    now: datetime | None = None,
+) -> CreditClaim:
+    """Record a repair and claim its hours; a trusted fixer's small claim is approved at once.
+
+    Refuse hours that are not more than 0, over 24 or finer than hundredths, a suspended
+    member, an unknown tool or ticket, and a ticket already closed or about another tool.
+    """
+    now = now or utcnow()
+    repair = record_repair(
+        session,
+        member_id=member_id,
+        tool_id=tool_id,
+        hours=hours,
+        note=note,
+        source=source,
+        ticket_id=ticket_id,
+        now=now,
+    )
+    claim = CreditClaim(
+        repair_id=repair.id, member_id=repair.member_id, hours=repair.hours, created_at=now
+    )
+    session.add(claim)
+    session.flush()
+    if _may_auto_approve(session, claim):
+        _approve(session, claim, hours=claim.hours, steward_id=None, reason=None, now=now)
+    return claim
+
+
+def _may_auto_approve(session: Session, claim: CreditClaim) -> bool:
+    """Tell whether the claimant is a trusted fixer whose limit covers this claim."""
+    fixer = trusted_fixer(session, claim.member_id)
+    return fixer is not None and claim.hours <= fixer.auto_approve_up_to
+
+
+def approve_claim(
+    session: Session,
+    claim_id: int,
+    *,
+    steward_id: int,
+    hours: Decimal | int | str | None = None,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> CreditClaim:
+    """Approve a pending claim: credit the fixer from the pool and resolve the repaired ticket.
+
+    A steward may edit the hours, giving a reason. Refuse a non-steward, the claimant approving
+    their own claim, a claim already decided, and a suspended fixer (who may not be credited;
+    the claim stays pending until they are reinstated or it is declined).
+    """
+    steward = require_steward(session, steward_id, "approve repair claims")
+    claim = _lock_pending_claim(session, claim_id)
+    if claim.member_id == steward.id:
+        raise RuleViolation(
+            f"Steward {steward.number} may not approve their own claim {claim.id}.",
+            field="steward_id",
+        )
+    approved = claim.hours if hours is None else parse_hours(hours, maximum=MAX_REPAIR_HOURS)
+    reason = clean_text(reason, "reason", limit=NOTE_MAX, required=approved != claim.hours)
+    return _approve(session, claim, hours=approved, steward_id=steward.id, reason=reason, now=now)
+
+
+def _approve(
+    session: Session,
+    claim: CreditClaim,
+    *,
+    hours: Decimal,
+    steward_id: int | None,
+    reason: str | None,
+    now: datetime | None,
+) -> CreditClaim:
+    """Post the claim's hours to the ledger, mark it approved and resolve its ticket."""
+    now = now or utcnow()
+    repair = get_repair(session, claim.repair_id)
+    tool = get_tool(session, repair.tool_id)
+    transfer = credit_from_pool(
+        session,
+        key=f"repair-claim:{claim.id}",
+        member_id=claim.member_id,
+        hours=hours,
+        description=f"Repair of tool {tool.code} (repair {repair.id})",
+        kind=TransferKind.REPAIR_CREDIT,
+        category=REPAIR_CATEGORY,
+        created_by=steward_id,
+        now=now,
+    )
+    claim.status, claim.approved_hours, claim.transfer_id = ClaimStatus.APPROVED, hours, transfer.id
+    claim.auto_approved = steward_id is None
+    claim.decided_by, claim.decided_at, claim.decision_reason = steward_id, now, reason
+    session.add(claim)
+    if repair.ticket_id is not None and not get_ticket(session, repair.ticket_id).is_closed:
+        close_ticket(
+            session,
+            repair.ticket_id,
+            status=TicketStatus.RESOLVED,
+            by=claim.member_id,
+            note=f"repaired (repair {repair.id})",
+            now=now,
+        )
+    return claim
+
+
+def decline_claim(
+    session: Session, claim_id: int, *, steward_id: int, reason: str, now: datetime | None = None
+) -> CreditClaim:
+    """Decline a pending claim with a reason; nothing is posted and its ticket stays live."""
+    steward = require_steward(session, steward_id, "decline repair claims")
+    reason = clean_text(reason, "reason", limit=NOTE_MAX)
+    claim = _lock_pending_claim(session, claim_id)
+    claim.status, claim.decided_by = ClaimStatus.DECLINED, steward.id
+    claim.decided_at, claim.decision_reason = now or utcnow(), reason
+    session.add(claim)
+    return claim
+
+
+def _lock_pending_claim(session: Session, claim_id: int) -> CreditClaim:
+    """Return the claim locked until commit, refusing one already decided.
+
+    Two stewards approving at once queue on this lock; the second then sees the first's
+    decision. (The ledger's unique transfer key would stop a double payment regardless.)
+    """
+    query = (
+        select(CreditClaim)
+        .where(CreditClaim.id == claim_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    claim = session.exec(query).first()
+    if claim is None:
+        raise NotFound(f"Claim {claim_id} does not exist.", field="claim_id")
+    if claim.status != ClaimStatus.PENDING:
+        raise Conflict(f"Claim {claim.id} is already {claim.status}.", field="claim_id")
+    return claim
+
+
+def get_claim(session: Session, claim_id: int) -> CreditClaim:
+    """Return claim ``claim_id`` or refuse."""
+    claim = session.get(CreditClaim, claim_id)
+    if claim is None:
+        raise NotFound(f"Claim {claim_id} does not exist.", field="claim_id")
+    return claim
+
+
+def pending_claims(session: Session) -> list[CreditClaim]:
+    """Return claims awaiting a steward, oldest first."""
+    return list(
+        session.exec(
+            select(CreditClaim)
+            .where(CreditClaim.status == ClaimStatus.PENDING)
+            .order_by(CreditClaim.created_at, CreditClaim.id)
+        )
+    )
+
+
+def claims_of_member(session: Session, member_id: int) -> list[CreditClaim]:
+    """Return a member's claims, newest first."""
+    return list(
+        session.exec(
+            select(CreditClaim)
+            .where(CreditClaim.member_id == member_id)
+            .order_by(CreditClaim.created_at.desc(), CreditClaim.id.desc())
+        )
+    )
+
+
+# --- trusted fixers -----------------------------------------------------------------------
+
+
+def mark_trusted_fixer(
+    session: Session,
+    *,
+    member_id: int,
+    steward_id: int,
+    up_to: Decimal | int | str = DEFAULT_AUTO_APPROVE_HOURS,
+    now: datetime | None = None,
+) -> TrustedFixer:
+    """Trust a member's repair claims up to ``up_to`` hours each to be approved at once.
+
+    Stewards only, and never for themselves: that would approve their own claims.
+    """
+    steward = require_steward(session, steward_id, "mark trusted fixers")
+    member = get_member(session, member_id)
+    if member.id == steward.id:
+        raise RuleViolation(
+            f"Steward {steward.number} may not mark themself a trusted fixer.", field="member_id"
+        )
+    fixer = session.get(TrustedFixer, member.id) or TrustedFixer(member_id=member.id)
+    fixer.auto_approve_up_to = parse_hours(up_to, "up_to", maximum=MAX_REPAIR_HOURS)
+    fixer.granted_by, fixer.granted_at = steward.id, now or utcnow()
+    session.add(fixer)
+    session.flush()
+    return fixer
+
+
+def unmark_trusted_fixer(session: Session, *, member_id: int, steward_id: int) -> None:
+    """Stop approving a member's claims at once; stewards only."""
+    require_steward(session, steward_id, "unmark trusted fixers")
+    fixer = trusted_fixer(session, member_id)
+    if fixer is None:
+        raise InvalidInput(f"Member id {member_id} is not a trusted fixer.", field="member_id")
+    session.delete(fixer)
+
+
+def trusted_fixer(session: Session, member_id: int) -> TrustedFixer | None:
+    """Return the member's trusted-fixer standing, if they have one."""
+    return session.get(TrustedFixer, member_id)

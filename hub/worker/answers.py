@@ -1,0 +1,80 @@
+"""Answer what a kiosk cannot decide alone: a member's status, a tool's status, a balance."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from broker import messages as wire
+from hub.errors import DomainError
+from hub.infra.db import reading
+from hub.inventory.registry import tool_by_code
+from hub.loans.lending import open_loan
+from hub.members.roster import member_for_card
+from hub.timebank import ledger
+
+
+def answer(
+    engine: Engine, request: wire.Request, *, allowlist: wire.AllowList | None = None
+) -> wire.Response:
+    """Return the response to ``request``; a refusal becomes a response that is not ok."""
+    try:
+        data = _member_from_allowlist(request, allowlist)
+        if data is None:
+            with reading(engine) as session:
+                data = ANSWER[request.kind](session, request.params)
+        return wire.Response(request_id=request.request_id, ok=True, data=data)
+    except DomainError as refused:
+        code = "not_found" if isinstance(refused, LookupError) else "refused"
+        return wire.Response(
+            request_id=request.request_id,
+            ok=False,
+            error=wire.ResponseError(code=code, message=refused.message[:500]),
+        )
+
+
+def _member_from_allowlist(request, allowlist: wire.AllowList | None) -> dict | None:
+    """Answer a member-status question from memory when the published allow-list has it."""
+    if request.kind != "member_status" or allowlist is None:
+        return None
+    entry = allowlist.entries.get(request.params.card_uid)
+    return (
+        None
+        if entry is None
+        else _member_data(entry.number, entry.name, entry.status, entry.roles, allowlist.version)
+    )
+
+
+def _member_status(session, params: wire.CardParams) -> dict:
+    member = member_for_card(session, params.card_uid)
+    return _member_data(
+        member.number, member.name, member.status, sorted(r.value for r in member.role_set), None
+    )
+
+
+def _member_data(number, name, status, roles, version) -> dict:
+    return {
+        "number": number,
+        "name": name,
+        "status": status,
+        "roles": list(roles),
+        "allowlist_version": version,
+    }
+
+
+def _tool_status(session, params: wire.ToolParams) -> dict:
+    tool = tool_by_code(session, params.tool_code)
+    loan = open_loan(session, tool.id)
+    return {
+        "tool_code": tool.code,
+        "status": tool.status,
+        "reason": tool.status_reason,
+        "due_at": loan.due_at.isoformat() if loan else None,
+    }
+
+
+def _balance(session, params: wire.CardParams) -> dict:
+    member = member_for_card(session, params.card_uid)
+    return {"number": member.number, "hours": str(ledger.member_balance(session, member.id))}
+
+
+ANSWER = {"member_status": _member_status, "tool_status": _tool_status, "balance": _balance}

@@ -1,0 +1,104 @@
+"""Build what each kiosk needs to decide alone: the allow-list and the kiosk's configuration.
+
+Both carry the sync version (``hub.sync``) and a content hash, so a kiosk keeps the newest and
+the publisher sends only what changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from broker.messages import AllowList, AllowListMember, KioskConfig, LockerTool
+from hub.infra.clock import utcnow
+from hub.infra.sync import current_version
+from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus
+from hub.loans.lending import Loan
+from hub.members.roster import Card, Member, MemberTraining, Role, Training
+
+NAME_ON_KIOSK = 60  # the kiosk greets by name; the wire allows less than the hub stores
+
+
+def build_allowlist(session: Session, *, now: datetime | None = None) -> AllowList:
+    """Return the allow-list of every live card, at the current sync version."""
+    trainings, loans = _trainings_by_member(session), _loans_by_member(session)
+    entries = {
+        card_uid: _entry(member, trainings.get(member.id, {}), loans.get(member.id, []))
+        for card_uid, member in session.exec(
+            select(Card.uid, Member)
+            .join(Member, Card.member_id == Member.id)
+            .where(Card.revoked_at.is_(None))
+        )
+    }
+    return AllowList.build(
+        version=max(current_version(session), 1),
+        generated_at=now or utcnow(),
+        entries=entries,
+        tools_out_of_service=session.exec(
+            select(Tool.code).where(Tool.status == ToolStatus.OUT_OF_SERVICE)
+        ).all(),
+        tool_trainings=dict(
+            session.exec(
+                select(Tool.code, Training.code).join(Training, Tool.training_id == Training.id)
+            ).all()
+        ),
+    )
+
+
+def _entry(
+    member: Member, trainings: dict[str, datetime | None], loans: list[str]
+) -> AllowListMember:
+    roles = [role.value for role in Role if role in member.role_set]
+    return AllowListMember(
+        member_id=member.id,
+        number=member.number,
+        name=member.name[:NAME_ON_KIOSK],
+        status=member.status,
+        roles=roles,
+        trainings=trainings,
+        loans=sorted(loans),
+    )
+
+
+def _loans_by_member(session: Session) -> dict[int, list[str]]:
+    """Return the codes of the tools each member has out, so any kiosk can take them back."""
+    out: dict[int, list[str]] = {}
+    query = (
+        select(Loan.member_id, Tool.code)
+        .join(Tool, Loan.tool_id == Tool.id)
+        .where(Loan.returned_at.is_(None))
+    )
+    for member_id, code in session.exec(query):
+        out.setdefault(member_id, []).append(code)
+    return out
+
+
+def _trainings_by_member(session: Session) -> dict[int, dict[str, datetime | None]]:
+    held: dict[int, dict[str, datetime | None]] = {}
+    query = select(MemberTraining.member_id, Training.code, MemberTraining.expires_at).join(
+        Training, MemberTraining.training_id == Training.id
+    )
+    for member_id, code, expires_at in session.exec(query):
+        held.setdefault(member_id, {})[code] = expires_at
+    return held
+
+
+def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None) -> KioskConfig:
+    """Return kiosk ``kiosk``'s configuration: which tool lives in which locker."""
+    lockers: dict[int, LockerTool | None] = {}
+    query = (
+        select(Locker.slot, Tool.code, Tool.loan_days)
+        .join(Tool, Tool.locker_id == Locker.id, isouter=True)
+        .where(Locker.kiosk_id == kiosk.id)
+    )
+    for slot, code, loan_days in session.exec(query):
+        lockers[slot] = LockerTool(tool_code=code, loan_days=loan_days) if code else None
+    return KioskConfig.build(
+        version=max(current_version(session), 1),
+        generated_at=now or utcnow(),
+        site=kiosk.site,
+        kiosk_id=kiosk.id,
+        name=kiosk.name[:NAME_ON_KIOSK],
+        lockers=lockers,
+    )

@@ -1,0 +1,87 @@
+from datetime import timedelta
+
+import pytest
+
+from hub.errors import InvalidInput
+from hub.infra.clock import utcnow
+from hub.infra.db import transaction
+from hub.members.credentials import (
+    FAILURES_BEFORE_LOCK,
+    SignInRefused,
+    StewardLogin,
+    authenticate,
+    issue_token,
+    member_for_token,
+    record_failure,
+    revoke_token,
+    set_password,
+)
+from hub.members.roster import add_member, suspend_member
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def steward(engine):
+    with transaction(engine) as session:
+        member = add_member(session, name="Grace", roles="steward")
+        set_password(session, member.id, PASSWORD)
+    return member
+
+
+def test_password_is_stored_as_argon2_and_signs_in(engine, steward):
+    with transaction(engine) as session:
+        login = session.get(StewardLogin, steward.id)
+        assert login.password_hash.startswith("$argon2id$") and PASSWORD not in login.password_hash
+        assert authenticate(session, steward.number, PASSWORD).id == steward.id
+
+
+@pytest.mark.parametrize(
+    "number, password", [("1001", "wrong password"), ("9999", PASSWORD), ("", PASSWORD)]
+)
+def test_wrong_credentials_never_say_which_half(engine, steward, number, password):
+    with pytest.raises(SignInRefused, match="^Wrong member number or password.$"):
+        with transaction(engine) as session:
+            authenticate(session, number, password)
+
+
+def test_repeated_failures_lock_the_account_for_a_while(engine, steward):
+    now = utcnow()
+    with transaction(engine) as session:
+        for _ in range(FAILURES_BEFORE_LOCK):
+            record_failure(session, steward.number, now=now)
+    with pytest.raises(SignInRefused, match="locked for 15 more minute"):
+        with transaction(engine) as session:
+            authenticate(session, steward.number, PASSWORD, now=now)
+    with transaction(engine) as session:
+        later = now + timedelta(minutes=16)
+        assert authenticate(session, steward.number, PASSWORD, now=later).id == steward.id
+
+
+def test_members_and_suspended_stewards_cannot_sign_in(engine, steward):
+    with transaction(engine) as session:
+        member = add_member(session, name="Ada")
+        with pytest.raises(InvalidInput, match="not a steward"):
+            set_password(session, member.id, PASSWORD)
+        suspend_member(session, steward.id, "left the network")
+    with pytest.raises(SignInRefused, match="may not sign in"):
+        with transaction(engine) as session:
+            authenticate(session, steward.number, PASSWORD)
+
+
+def test_short_password_is_refused(engine, steward):
+    with pytest.raises(InvalidInput, match="10 to 200 characters") as refused:
+        with transaction(engine) as session:
+            set_password(session, steward.id, "short")
+    assert refused.value.field == "password"
+
+
+def test_api_tokens_identify_until_revoked(engine, steward):
+    with transaction(engine) as session:
+        token = issue_token(session, steward.id, "weekly report")
+    with transaction(engine) as session:
+        assert member_for_token(session, token).id == steward.id
+        revoke_token(session, 1)
+    with pytest.raises(SignInRefused, match="unknown or revoked"):
+        with transaction(engine) as session:
+            member_for_token(session, token)

@@ -1,0 +1,89 @@
+"""Kiosk events applied straight to the database: order independence and exactly-once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from broker import messages as wire
+from hub.infra.db import reading, transaction
+from hub.inventory.registry import ToolStatus, tool_by_code
+from hub.loans.lending import Loan, UnmatchedReturn
+from hub.worker.events import apply_event, apply_events
+from tests.hub.builders import a_kiosk, a_member, a_tool
+
+CARD = "DEADBEEF"
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def library(engine):
+    with transaction(engine) as session:
+        a_kiosk(session, "kiosk-a", slots=2, site="test")
+        a_member(session, "Ada", uid=CARD)
+        a_tool(session, "DRILL-1", kiosk_id="kiosk-a", slot=1)
+    return engine
+
+
+def loan_out(seq: int, minutes: int):
+    return wire.LoanOutEvent(
+        event_id=wire.new_message_id(),
+        kiosk_id="kiosk-a",
+        seq=seq,
+        kiosk_time=T0 + timedelta(minutes=minutes),
+        body=wire.LoanOut(card_uid=CARD, tool_code="DRILL-1", locker_slot=1),
+    )
+
+
+def tool_return(seq: int, minutes: int, condition: str = "ok"):
+    note = "bent" if condition == "needs_repair" else None
+    return wire.ToolReturnEvent(
+        event_id=wire.new_message_id(),
+        kiosk_id="kiosk-a",
+        seq=seq,
+        kiosk_time=T0 + timedelta(minutes=minutes),
+        body=wire.ToolReturn(
+            card_uid=CARD, tool_code="DRILL-1", locker_slot=1, condition=condition, note=note
+        ),
+    )
+
+
+def loans(engine) -> list[tuple[datetime, datetime | None, str | None]]:
+    with reading(engine) as session:
+        rows = session.exec(select(Loan).order_by(Loan.out_at)).all()
+        return [(r.out_at, r.returned_at, r.return_condition) for r in rows]
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (1, 0, 3, 2), (3, 2, 1, 0), (1, 3, 0, 2)])
+def test_loans_come_out_right_whatever_order_the_events_arrive_in(library, order):
+    events = [loan_out(0, 0), tool_return(1, 30), loan_out(2, 60), tool_return(3, 90)]
+    for index in order:
+        with transaction(library) as session:
+            assert apply_event(session, events[index]).status == "applied"
+    assert loans(library) == [
+        (T0, T0 + timedelta(minutes=30), "ok"),
+        (T0 + timedelta(minutes=60), T0 + timedelta(minutes=90), "ok"),
+    ]
+    with reading(library) as session:
+        assert tool_by_code(session, "DRILL-1").status == ToolStatus.AVAILABLE
+        assert session.exec(select(UnmatchedReturn)).all() == []
+
+
+def test_a_return_needing_repair_that_overtook_its_loan_still_opens_a_ticket(library):
+    with transaction(library) as session:
+        apply_event(session, tool_return(1, 30, "needs_repair"))
+    with transaction(library) as session:
+        apply_event(session, loan_out(0, 0))
+    assert loans(library) == [(T0, T0 + timedelta(minutes=30), "needs_repair")]
+    with reading(library) as session:
+        assert tool_by_code(session, "DRILL-1").status == ToolStatus.OUT_OF_SERVICE
+
+
+def test_a_batch_with_the_same_event_twice_applies_it_once(library):
+    out = loan_out(0, 0)
+    with transaction(library) as session:
+        outcomes = apply_events(session, [out, out], isolate=False)
+    assert [o.status for o in outcomes] == ["applied", "duplicate"]
+    assert len(loans(library)) == 1
