@@ -30,8 +30,8 @@ from broker.local import LocalBroker
 from hub.infra.db import reading, transaction
 from hub.inventory.fleet import CardRefusal
 from hub.worker.inbox import DeadLetter, InboxEvent
-from tests.hub.worker.ack_waiting_publisher import AckWaitingPublisher, publisher_for
 from tests.hub.builders import a_kiosk
+from tests.hub.worker.ack_waiting_publisher import AckWaitingPublisher, publisher_for
 
 pytestmark = pytest.mark.slow
 
