@@ -14,7 +14,17 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from hub.infra.sync import bump_when_kiosk_data_changes
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+class HubSession(Session):
+    """A session of the hub's own: its flushes keep the kiosks' sync version up to date."""
+
+
+# NOTE: on the hub's session class only, not on every SQLAlchemy session in the process.
+event.listen(HubSession, "before_flush", bump_when_kiosk_data_changes)
 
 
 def make_engine(url: str, **options) -> Engine:
@@ -69,7 +79,7 @@ def is_sqlite(engine: Engine) -> bool:
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """Yield a session inside one write transaction: commit on success, roll back on error."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
+    with HubSession(engine, expire_on_commit=False) as session, session.begin():
         yield session
 
 
@@ -77,5 +87,5 @@ def transaction(engine: Engine) -> Iterator[Session]:
 def reading(engine: Engine) -> Iterator[Session]:
     """Yield a session for reads only; on SQLite it does not take the write lock."""
     bound = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
-    with Session(bound, expire_on_commit=False) as session, session.begin():
+    with HubSession(bound, expire_on_commit=False) as session, session.begin():
         yield session

@@ -1,27 +1,37 @@
 """The sync version: one number that moves whenever something a kiosk must know changes.
 
-Any ORM flush that touches members, cards, trainings, tools, lockers or kiosks bumps it in the
-same transaction; the allow-list publisher polls it (a one-row read) and republishes when it
-moves. Writes that bypass the ORM (CSV imports) call :func:`bump` themselves.
+A table whose rows reach kiosks (in the allow-list or a kiosk's configuration) says so by
+inheriting :class:`KioskVisible`. Any flush of the hub's own sessions (``hub.infra.db``) that
+touches such a row bumps the version in the same transaction; the allow-list publisher polls it
+(a one-row read) and republishes when it moves. Writes that bypass the ORM (CSV imports) call
+:func:`bump` themselves.
 """
 
 from __future__ import annotations
 
 from itertools import chain
+from typing import Any
 
-from sqlalchemy import event, insert, update
-from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy import insert, update
 from sqlmodel import Field, Session, SQLModel
 
-# What a kiosk's allow-list and configuration are built from.
-WATCHED_TABLES = frozenset(
-    {"member", "card", "training", "membertraining", "tool", "locker", "kiosk"}
-)
+
+class KioskVisible:
+    """Mark a table whose changes kiosks must learn of: a flush touching it bumps the version."""
 
 
 class SyncState(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     version: int = 0
+
+
+def watched_tables() -> frozenset[str]:
+    """Return the names of the kiosk-visible tables, as the models declare them."""
+    return frozenset(
+        mapper.local_table.name
+        for mapper in SQLModel._sa_registry.mappers
+        if issubclass(mapper.class_, KioskVisible)
+    )
 
 
 def bump(session: Session) -> None:
@@ -40,8 +50,8 @@ def current_version(session: Session) -> int:
     return state.version if state else 0
 
 
-@event.listens_for(OrmSession, "before_flush")
-def _bump_when_kiosk_data_changes(session, _flush_context, _instances) -> None:
+def bump_when_kiosk_data_changes(session: Session, _flush_context: Any, _instances: Any) -> None:
+    """Bump the version if this flush adds, changes or deletes a kiosk-visible row."""
     touched = chain(session.new, session.dirty, session.deleted)
-    if any(getattr(row, "__tablename__", None) in WATCHED_TABLES for row in touched):
+    if any(isinstance(row, KioskVisible) for row in touched):
         bump(session)

@@ -12,6 +12,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from hub.errors import Conflict, InvalidInput, NotFound, ToolUnavailable
 from hub.infra.clock import utcnow
+from hub.infra.sync import KioskVisible
 from hub.members.roster import NAME_MAX, NOTE_MAX, Training, clean_text, training_by_code
 
 KIOSK_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
@@ -25,14 +26,14 @@ class ToolStatus(StrEnum):
     RETIRED = "retired"
 
 
-class Kiosk(SQLModel, table=True):
+class Kiosk(SQLModel, KioskVisible, table=True):
     id: str = Field(primary_key=True, max_length=32)
     site: str = Field(max_length=32, index=True)
     name: str = Field(max_length=NAME_MAX)
     registered_at: datetime = Field(default_factory=utcnow)
 
 
-class Locker(SQLModel, table=True):
+class Locker(SQLModel, KioskVisible, table=True):
     __table_args__ = (UniqueConstraint("kiosk_id", "slot"),)
 
     id: int | None = Field(default=None, primary_key=True)
@@ -41,7 +42,7 @@ class Locker(SQLModel, table=True):
     label: str | None = Field(default=None, max_length=NAME_MAX)
 
 
-class Tool(SQLModel, table=True):
+class Tool(SQLModel, KioskVisible, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=24, unique=True, index=True)
     name: str = Field(max_length=NAME_MAX)

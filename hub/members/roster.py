@@ -9,10 +9,10 @@ from enum import StrEnum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
-import hub.infra.sync  # noqa: F401  (kiosk-visible changes bump the sync version)
 from broker.uids import canonical_uid
 from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound, TrainingRequired
 from hub.infra.clock import utcnow
+from hub.infra.sync import KioskVisible
 
 NAME_MAX = 120
 CONTACT_MAX = 200
@@ -33,7 +33,7 @@ class MemberStatus(StrEnum):
     SUSPENDED = "suspended"
 
 
-class Member(SQLModel, table=True):
+class Member(SQLModel, KioskVisible, table=True):
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(max_length=10, unique=True, index=True)
     name: str = Field(max_length=NAME_MAX)
@@ -59,7 +59,7 @@ class Member(SQLModel, table=True):
         return self.status == MemberStatus.ACTIVE
 
 
-class Card(SQLModel, table=True):
+class Card(SQLModel, KioskVisible, table=True):
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(max_length=14, unique=True, index=True)
     member_id: int = Field(foreign_key="member.id", index=True)
@@ -68,14 +68,14 @@ class Card(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
-class Training(SQLModel, table=True):
+class Training(SQLModel, KioskVisible, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=NAME_MAX)
     valid_days: int | None = None
 
 
-class MemberTraining(SQLModel, table=True):
+class MemberTraining(SQLModel, KioskVisible, table=True):
     __table_args__ = (UniqueConstraint("member_id", "training_id"),)
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,53 @@
+"""The sync version: kiosk-visible changes move it, others do not, and only the hub's sessions."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from hub.infra.db import reading, transaction
+from hub.infra.schema import metadata
+from hub.infra.sync import current_version, watched_tables
+from hub.members.roster import suspend_member
+from hub.timebank.ledger import community_account
+from tests.hub.builders import a_kiosk, a_member, a_tool
+
+# What kiosks' allow-lists and configurations are built from (hub.worker.snapshots).
+KIOSK_VISIBLE = {"member", "card", "training", "membertraining", "tool", "locker", "kiosk"}
+
+
+def version(engine) -> int:
+    with reading(engine) as session:
+        return current_version(session)
+
+
+def test_the_models_declare_the_kiosk_visible_tables():
+    assert watched_tables() == KIOSK_VISIBLE
+    assert watched_tables() <= set(metadata.tables)
+
+
+def test_a_kiosk_visible_change_moves_the_version(engine):
+    before = version(engine)
+    with transaction(engine) as session:
+        member = a_member(session, uid="04A1B2C3")
+    after_enrolment = version(engine)
+    assert after_enrolment > before
+    with transaction(engine) as session:
+        suspend_member(session, member.id, reason="test")
+    assert version(engine) > after_enrolment
+
+
+def test_a_change_kiosks_do_not_see_leaves_the_version(engine):
+    with transaction(engine) as session:
+        a_kiosk(session)
+        a_tool(session)
+    before = version(engine)
+    with transaction(engine) as session:
+        community_account(session)  # a ledger row: no kiosk reads it
+    assert version(engine) == before
+
+
+def test_a_session_that_is_not_the_hubs_does_not_bump(engine):
+    before = version(engine)
+    with Session(engine) as session, session.begin():
+        a_member(session, name="Grace Hopper", uid="04D1E2F3")
+    assert version(engine) == before
