@@ -233,7 +233,7 @@ def require_service_not_overdue(
 ) -> None:
     """Refuse to lend a tool while a plan that blocks when overdue is due on it.
 
-    :func:`hub.loans.lend_tool` calls this before every loan.
+    :func:`hub.loans.lending.lend_tool` calls this before every loan.
     """
     for plan in plans_for_tool(session, tool):
         if not plan.blocks_when_overdue:

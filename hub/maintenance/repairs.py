@@ -35,7 +35,7 @@ def record_repair(
 ) -> RepairLog:
     """Record who repaired which tool, for how long, and which ticket the work was for.
 
-    Credit for it is claimed through :func:`hub.timebank.log_repair`, which calls this.
+    Credit for it is claimed through :func:`hub.timebank.claims.log_repair`, which calls this.
     """
     member, tool = get_member(session, member_id), get_tool(session, tool_id)
     require_active(member)

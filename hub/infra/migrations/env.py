@@ -1,4 +1,4 @@
-"""Alembic environment: migrate the engine handed over by ``hub.migrate``."""
+"""Alembic environment: migrate the engine handed over by ``hub.infra.migrate``."""
 
 from alembic import context
 
