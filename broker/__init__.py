@@ -2,6 +2,7 @@
 
 - ``topics``: the topic tree (build, parse, hub filters).
 - ``messages``: every payload as a strict model; ``encode`` / ``decode_*``.
+- ``inbound``: a message as it arrives, topic and payload decoded once into one typed value.
 - ``uids``: the one canonical form of a card UID.
 - ``client``: paho clients as the project uses them (MQTT v5, TCP_NODELAY).
 - ``provision``, ``runner``, ``local``, ``cli``: credentials, config, running Mosquitto.

@@ -59,6 +59,10 @@ class KioskTopic:
     def __str__(self) -> str:
         return kiosk_topic(self.site, self.kiosk_id, self.channel)
 
+    def topic_of(self, channel: Channel) -> str:
+        """Return the topic of ``channel`` of the same kiosk (where to answer a message)."""
+        return kiosk_topic(self.site, self.kiosk_id, channel)
+
 
 def validate_kiosk_id(kiosk_id: str) -> str:
     """Return ``kiosk_id`` unchanged if it is a valid kiosk id, else raise ValueError."""

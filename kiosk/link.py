@@ -1,13 +1,15 @@
 """The kiosk's MQTT link: send the outbox, take the hub's acks, hear allow-lists and configs.
 
-Paho's network thread only hands messages over (to this link's queue, or to ``on_snapshot``);
-the link's own thread does the rest with its own connection to the outbox file:
+Paho's network thread only hands messages over to this link's queue; the link's own thread
+decodes each one, once (``broker.inbound.from_hub``: topic and payload together), and does the
+rest with its own connection to the outbox file:
 
 - it publishes unacknowledged events at QoS 1, oldest first, at most ``max_in_flight`` awaiting
   an ack, re-sends one whose ack has not come within ``ack_timeout`` and, after every
   (re)connect, all of them again from the oldest (duplicates are harmless: the hub applies
   each event id once);
 - it deletes an event when the hub's ``EventAck`` comes (a PUBACK only means the broker has it);
+- it passes each allow-list and config, decoded and hash-checked, to ``on_snapshot``;
 - it keeps the retained status: ``online`` with versions and backlog after every CONNACK, about
   every ``status_interval`` and when the backlog changes notably; ``offline`` as its last will
   and on a clean stop.
@@ -25,14 +27,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from broker import messages as wire
 from broker.client import Will, make_client
+from broker.inbound import HubAck, HubSnapshot, Undecodable, from_hub
 from broker.topics import Channel, kiosk_topic
-from kiosk.allowlist import DECODERS
 from kiosk.config import MqttSettings
 from kiosk.outbox import Outbox
 
@@ -45,13 +48,15 @@ STATUS_MIN_GAP_S = 1.0  # at most one status a second for backlog changes
 _CONNECTED, _DISCONNECTED, _WAKE, _STOP = "connected", "disconnected", "wake", "stop"
 
 Versions = Callable[[], tuple[int | None, int | None]]
+# (kind: "allowlist" or "config", the payload as received, the payload decoded)
+OnSnapshot = Callable[[str, bytes, wire.AllowList | wire.KioskConfig], None]
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """An allow-list or config as it came off the wire."""
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A message as paho handed it over; the link's thread decodes it."""
 
-    kind: str
+    topic: str
     payload: bytes
 
 
@@ -76,7 +81,7 @@ class Link:
         site: str,
         mqtt_settings: MqttSettings,
         outbox_path: Path,
-        on_snapshot: Callable[[str, bytes, Any], None],
+        on_snapshot: OnSnapshot,
         versions: Versions,
         max_in_flight: int = 20,
         ack_timeout: float = 30.0,
@@ -87,7 +92,7 @@ class Link:
         self.status_interval = status_interval
         self.figures = LinkFigures()
         self._on_snapshot, self._versions = on_snapshot, versions
-        self._inbox: queue.Queue[object] = queue.Queue()
+        self._inbox: queue.Queue[Received | str] = queue.Queue()  # or _CONNECTED, _WAKE...
         self._in_flight: dict[str, tuple[int, float]] = {}  # event id -> (seq, sent at)
         self._cursor = -1  # the highest seq sent since the last (re)connect
         self._since: datetime | None = None
@@ -150,22 +155,34 @@ class Link:
         client.on_message = self._on_message  # before connecting: the session's backlog
         return client
 
-    def _on_connect(self, client: mqtt.Client, _userdata, _flags, reason_code, _props) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        _props: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             log.error("the broker refused kiosk %s: %s", self.kiosk_id, reason_code)
             return
         client.subscribe([(self.topic(channel), 1) for channel in SUBSCRIBED])
         self._inbox.put(_CONNECTED)
 
-    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _props) -> None:
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: object,
+        _flags: mqtt.DisconnectFlags,
+        _reason_code: ReasonCode,
+        _props: Properties | None,
+    ) -> None:
         self._inbox.put(_DISCONNECTED)
 
-    def _on_message(self, _client, _userdata, message: mqtt.MQTTMessage) -> None:
-        channel = message.topic.rsplit("/", 1)[-1]
-        if channel == Channel.ACKS:
-            self._inbox.put(bytes(message.payload))
-        elif channel in (Channel.ALLOWLIST, Channel.CONFIG) and message.payload:
-            self._inbox.put(Snapshot(str(channel), bytes(message.payload)))
+    def _on_message(
+        self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
+    ) -> None:
+        self._inbox.put(Received(message.topic, bytes(message.payload)))
 
     # --- the link's thread ----------------------------------------------------------------
 
@@ -182,12 +199,12 @@ class Link:
         items = self._take_inbox()
         if _STOP in items:
             return False
-        acks = [item for item in items if isinstance(item, bytes)]
+        acks: list[wire.EventAck] = []
         for item in items:
-            if item in (_CONNECTED, _DISCONNECTED):
+            if isinstance(item, Received):
+                self._take_in(item, acks)
+            elif item in (_CONNECTED, _DISCONNECTED):
                 self._connection_changed(item == _CONNECTED)
-            elif isinstance(item, Snapshot):
-                self._decode_snapshot(item)
         if acks:
             self._settle(outbox, acks)
         if self.figures.connected:
@@ -195,7 +212,7 @@ class Link:
             self._report(outbox, force=_CONNECTED in items)
         return True
 
-    def _take_inbox(self) -> list[object]:
+    def _take_inbox(self) -> list[Received | str]:
         """Wait briefly for one item, then take all that is waiting."""
         try:
             items = [self._inbox.get(timeout=POLL_SECONDS)]
@@ -219,26 +236,24 @@ class Link:
         else:
             log.warning("kiosk %s lost the broker; working offline", self.kiosk_id)
 
-    def _decode_snapshot(self, snapshot: Snapshot) -> None:
-        """Decode (and hash-check) an allow-list or config here, off the worker's thread.
+    def _take_in(self, received: Received, acks: list[wire.EventAck]) -> None:
+        """Decode a message from the hub, the one time it is decoded; collect an ack, pass on an
+        allow-list or config, log what does not decode. (A deleted retained message and the
+        responses to requests, which the link never asks, need nothing.)
 
-        NOTE: a 10,000-card allow-list takes ~0.2 s to decode; on the worker that would hold
-        up every tap meanwhile. The worker only compares versions, stores and swaps.
+        NOTE: decoded here, off paho's thread and off the station's worker: a 10,000-card
+        allow-list takes ~0.2 s to decode (its hash checked); on the worker that would hold up
+        every tap meanwhile. The worker only compares versions, stores and swaps.
         """
-        try:
-            document = DECODERS[snapshot.kind](snapshot.payload)
-        except wire.MalformedMessage as error:
-            log.error("refused a %s from the hub: %s", snapshot.kind, error)
-            return
-        self._on_snapshot(snapshot.kind, snapshot.payload, document)
+        message = from_hub(received.topic, received.payload)
+        if isinstance(message, HubAck):
+            acks.append(message.ack)
+        elif isinstance(message, HubSnapshot):
+            self._on_snapshot(message.where.channel.value, message.payload, message.snapshot)
+        elif isinstance(message, Undecodable):
+            _log_refusal(message)
 
-    def _settle(self, outbox: Outbox, raw_acks: list[bytes]) -> None:
-        acks = []
-        for raw in raw_acks:
-            try:
-                acks.append(wire.decode_ack(raw))
-            except wire.MalformedMessage as error:
-                log.error("ignored a malformed ack: %s", error)
+    def _settle(self, outbox: Outbox, acks: list[wire.EventAck]) -> None:
         for ack in acks:
             self._in_flight.pop(ack.event_id, None)
         self.figures.acknowledged += outbox.acknowledge(acks)
@@ -280,7 +295,9 @@ class Link:
         self.client.publish(self.topic(Channel.STATUS), wire.encode(status), qos=1, retain=True)
         self._last_status = (now, backlog, versions)
 
-    def _status_due(self, backlog: int, versions: tuple, now: float) -> bool:
+    def _status_due(
+        self, backlog: int, versions: tuple[int | None, int | None], now: float
+    ) -> bool:
         if self._last_status is None:
             return True
         at, reported, reported_versions = self._last_status
@@ -296,6 +313,16 @@ def notable_change(reported: int, backlog: int) -> bool:
     if (reported == 0) != (backlog == 0):
         return True
     return abs(backlog - reported) >= max(10, reported // 5)
+
+
+def _log_refusal(message: Undecodable) -> None:
+    channel = message.where.channel if message.where else None
+    if channel is Channel.ACKS:
+        log.error("ignored a malformed ack: %s", message.reason)
+    elif channel in (Channel.ALLOWLIST, Channel.CONFIG):
+        log.error("refused a %s from the hub: %s", channel, message.reason)
+    else:
+        log.warning("ignored a message on %s: %s", message.topic, message.reason)
 
 
 def _wait_quietly(info: mqtt.MQTTMessageInfo, timeout: float) -> None:

@@ -1,8 +1,15 @@
 """The hub's MQTT side: what kiosks send in, and what they are sent.
 
-- ``loop``       the worker: MQTT connection, queues, supervised loops
+The modules, each with one reason to change:
+
+- ``loop``       the MQTT connection and the worker's supervised loops (threads, queues, PUBACKs)
+- ``batches``    a batch of kiosk messages taken in, in one transaction: statuses, events, refusals
 - ``events``     kiosk events applied to the records, each exactly once
 - ``inbox``      the event inbox (ids seen) and the dead letters
-- ``answers``    answers to what a kiosk cannot decide alone (member, tool, balance)
-- ``snapshots``  what each kiosk needs to decide alone: allow-list and configuration
+- ``answers``    answers to what a kiosk cannot decide alone (member, tool, balance), and where
+- ``snapshots``  what each kiosk needs to decide alone (allow-list, configuration) and publishing it
+- ``jobs``       the hub's periodic jobs: booking no-shows, maintenance that fell due
+
+Messages are decoded once, where they enter (``broker.inbound``); the modules here work with
+the decoded values.
 """

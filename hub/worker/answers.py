@@ -1,10 +1,14 @@
-"""Answer what a kiosk cannot decide alone: a member's status, a tool's status, a balance."""
+"""Answer what a kiosk cannot decide alone: a member's status, a tool's status, a balance;
+and say where the answer goes."""
 
 from __future__ import annotations
 
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy import Engine
 
 from broker import messages as wire
+from broker.topics import Channel, KioskTopic
 from hub.errors import DomainError
 from hub.infra.db import reading
 from hub.inventory.registry import tool_by_code
@@ -30,6 +34,19 @@ def answer(
             ok=False,
             error=wire.ResponseError(code=code, message=refused.message[:500]),
         )
+
+
+def response_route(where: KioskTopic, asked: Properties | None) -> tuple[str, Properties]:
+    """Return where to answer a request that came from ``where``: the request's v5 response
+    topic if it lies in the asking kiosk's own subtree (never let a kiosk aim the hub at another
+    kiosk), else its own; and the reply's properties, the correlation data echoed."""
+    own = where.topic_of(Channel.RESPONSES)
+    wanted = getattr(asked, "ResponseTopic", None)
+    topic = wanted if wanted and (wanted == own or wanted.startswith(own + "/")) else own
+    props = Properties(PacketTypes.PUBLISH)
+    if (correlation := getattr(asked, "CorrelationData", None)) is not None:
+        props.CorrelationData = correlation
+    return topic, props
 
 
 def _member_from_allowlist(request, allowlist: wire.AllowList | None) -> dict | None:

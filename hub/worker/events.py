@@ -293,6 +293,7 @@ def _member(session: Session, card_uid: str) -> Member:
     return get_member(session, card_by_uid(session, card_uid).member_id)
 
 
+# NOTE: every event type on the wire needs an applier here (tests/hub/worker/test_events.py).
 APPLY = {
     "loan_out": _loan_out,
     "tool_return": _tool_return,
@@ -304,4 +305,3 @@ APPLY = {
     "door_forced": _door_forced,
     "card_refused": _card_refused,
 }
-assert set(APPLY) == set(wire.EVENT_TYPES), "every event type on the wire needs an applier"

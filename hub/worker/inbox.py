@@ -1,5 +1,5 @@
 """The event inbox: each kiosk event id is recorded once, in the transaction of its effect
-(``hub.kiosk_events.apply_events`` writes the rows), and the dead letters beside it."""
+(``hub.worker.events.apply_events`` writes the rows), and the dead letters beside it."""
 
 from __future__ import annotations
 

@@ -1,19 +1,24 @@
-"""Build what each kiosk needs to decide alone: the allow-list and the kiosk's configuration.
+"""What each kiosk needs to decide alone: the allow-list and the kiosk's configuration, built
+and published.
 
-Both carry the sync version (``hub.sync``) and a content hash, so a kiosk keeps the newest and
-the publisher sends only what changed.
+Both carry the sync version (``hub.infra.sync``) and a content hash, so a kiosk keeps the
+newest and the publisher sends only what changed, retained, to each kiosk's own topics.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+import paho.mqtt.client as mqtt
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from broker.messages import AllowList, AllowListMember, KioskConfig, LockerTool
+from broker.messages import AllowList, AllowListMember, KioskConfig, LockerTool, encode
+from broker.topics import kiosk_topic
 from hub.infra.clock import utcnow
+from hub.infra.db import reading
 from hub.infra.sync import current_version
-from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus
+from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, list_kiosks
 from hub.loans.lending import Loan
 from hub.members.roster import Card, Member, MemberTraining, Role, Training
 
@@ -102,3 +107,48 @@ def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None)
         name=kiosk.name[:NAME_ON_KIOSK],
         lockers=lockers,
     )
+
+
+class SnapshotPublisher:
+    """Publish each kiosk's allow-list and config, retained, whenever their content changed."""
+
+    def __init__(self, engine: Engine, client: mqtt.Client) -> None:
+        self.engine, self.client = engine, client
+        self.allowlist: AllowList | None = None  # the newest built: member questions use it
+        self._published: dict[str, str] = {}  # topic -> content hash last published
+        self._version: int | None = None  # the sync version of the last round
+
+    def forget_published(self) -> None:
+        """Publish everything again next round (a broker restarted without persistence has
+        lost our retained messages)."""
+        self._published.clear()
+
+    def publish_if_stale(self) -> None:
+        """Publish what changed if the sync version moved since the last round, or if nothing
+        is out yet."""
+        with reading(self.engine) as session:
+            latest = current_version(session)
+        if latest != self._version or not self._published:
+            self.publish_changed()
+            self._version = latest
+
+    def publish_changed(self) -> int:
+        """Publish each kiosk's allow-list and config if their content changed; return count."""
+        with reading(self.engine) as session:
+            allowlist = build_allowlist(session)
+            configs = [build_config(session, kiosk) for kiosk in list_kiosks(session)]
+        self.allowlist = allowlist
+        published = 0
+        for config in configs:  # each kiosk's allow-list, then its config
+            for snapshot in (allowlist, config):
+                topic = kiosk_topic(config.site, config.kiosk_id, snapshot.channel)
+                published += self._publish_if_changed(topic, snapshot)
+        return published
+
+    def _publish_if_changed(self, topic: str, snapshot: AllowList | KioskConfig) -> int:
+        if self._published.get(topic) == snapshot.content_hash:
+            return 0
+        info = self.client.publish(topic, encode(snapshot), qos=1, retain=True)
+        if info.rc == mqtt.MQTT_ERR_SUCCESS:
+            self._published[topic] = snapshot.content_hash
+        return 1

@@ -11,7 +11,7 @@ from broker import messages as wire
 from hub.infra.db import reading, transaction
 from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.lending import Loan, UnmatchedReturn
-from hub.worker.events import apply_event, apply_events
+from hub.worker.events import APPLY, apply_event, apply_events
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
 CARD = "DEADBEEF"
@@ -87,3 +87,7 @@ def test_a_batch_with_the_same_event_twice_applies_it_once(library):
         outcomes = apply_events(session, [out, out], isolate=False)
     assert [o.status for o in outcomes] == ["applied", "duplicate"]
     assert len(loans(library)) == 1
+
+
+def test_every_event_type_on_the_wire_has_an_applier():
+    assert set(APPLY) == set(wire.EVENT_TYPES)

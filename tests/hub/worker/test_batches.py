@@ -1,0 +1,157 @@
+"""A batch of decoded kiosk messages taken in, in one transaction, on both databases (no MQTT)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from broker import messages as wire
+from broker.inbound import from_kiosk
+from broker.topics import Channel, kiosk_topic
+from hub.infra.db import reading, transaction
+from hub.inventory import fleet
+from hub.worker import events
+from hub.worker.batches import apply_batch, apply_one_by_one
+from hub.worker.inbox import DeadLetter, InboxEvent
+from tests.hub.builders import a_kiosk, a_member, a_tool
+
+CARD = "DEADBEEF"
+
+
+@pytest.fixture
+def library(engine):
+    """kiosk-a and kiosk-b at site 'test', a member with a card, a drill in kiosk-a's locker 1."""
+    with transaction(engine) as session:
+        a_kiosk(session, "kiosk-a", slots=2, site="test")
+        a_kiosk(session, "kiosk-b", slots=2, site="test")
+        a_member(session, "Ada Lovelace", uid=CARD)
+        a_tool(session, "DRILL-1", kiosk_id="kiosk-a", slot=1)
+    return engine
+
+
+def topic(kiosk_id: str, channel: Channel, site: str = "test") -> str:
+    return kiosk_topic(site, kiosk_id, channel)
+
+
+def event(kind: type, body, kiosk_id: str = "kiosk-a", seq: int = 1):
+    return kind(
+        event_id=wire.new_message_id(),
+        kiosk_id=kiosk_id,
+        seq=seq,
+        kiosk_time=datetime.now(UTC),
+        body=body,
+    )
+
+
+def arrived(message, kiosk_id: str = "kiosk-a", site: str = "test"):
+    """``message`` as the worker's door hands it over."""
+    return from_kiosk(topic(kiosk_id, message.channel, site), wire.encode(message))
+
+
+def dead_letters(engine) -> list[DeadLetter]:
+    with reading(engine) as session:
+        return list(session.exec(select(DeadLetter).order_by(DeadLetter.id)))
+
+
+def test_events_are_applied_and_acked_to_their_own_kiosk_and_statuses_recorded(library):
+    door_a = event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1))
+    door_b = event(wire.DoorClosedEvent, wire.DoorChange(locker_slot=2), kiosk_id="kiosk-b")
+    online = wire.Availability(state="online", since=datetime.now(UTC), outbox_backlog=4)
+    batch = [
+        arrived(door_a),
+        arrived(online, "kiosk-b"),
+        from_kiosk(topic("kiosk-a", Channel.STATUS), b""),  # a cleared retained status
+        arrived(door_b, "kiosk-b"),
+    ]
+    result = apply_batch(library, batch)
+    assert result.applied == 2
+    assert [(t, a.event_id, a.status) for t, a in result.acks] == [
+        (topic("kiosk-a", Channel.ACKS), door_a.event_id, "applied"),
+        (topic("kiosk-b", Channel.ACKS), door_b.event_id, "applied"),
+    ]
+    with reading(library) as session:
+        status = session.get(fleet.KioskStatus, "kiosk-b")
+        assert (status.state, status.outbox_backlog) == ("online", 4)
+        assert len(session.exec(select(InboxEvent)).all()) == 2
+    assert dead_letters(library) == []
+
+
+def test_an_event_refused_in_a_batch_is_rejected_alone(library):
+    unknown = event(
+        wire.LoanOutEvent, wire.LoanOut(card_uid="CAFEBABE", tool_code="DRILL-1", locker_slot=1)
+    )
+    door = event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1), seq=2)
+    result = apply_batch(library, [arrived(unknown), arrived(door)])
+    statuses = {ack.event_id: (ack.status, ack.reason) for _, ack in result.acks}
+    assert statuses[door.event_id] == ("applied", None)
+    assert statuses[unknown.event_id][0] == "rejected"
+    assert "CAFEBABE is not known" in statuses[unknown.event_id][1]
+
+
+def test_an_undecodable_event_is_dead_lettered_and_rejected_if_its_id_can_be_read(library):
+    forged = event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1), kiosk_id="kiosk-b")
+    garbage = from_kiosk(topic("kiosk-a", Channel.EVENTS), b"\xff not json")
+    result = apply_batch(library, [arrived(forged, "kiosk-a"), garbage])
+    ((ack_topic, ack),) = result.acks
+    assert ack_topic == topic("kiosk-a", Channel.ACKS)
+    assert (ack.event_id, ack.status) == (forged.event_id, "rejected") and "kiosk_id" in ack.reason
+    letters = dead_letters(library)
+    assert [(d.kiosk_id, d.payload) for d in letters] == [
+        ("kiosk-a", wire.encode(forged)),
+        ("kiosk-a", b"\xff not json"),
+    ]
+    assert "not UTF-8" in letters[1].reason
+
+
+def test_a_kiosk_the_hub_does_not_know_or_under_another_site_is_refused(library):
+    stranger = event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1), kiosk_id="kiosk-z")
+    sneaky = event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1))
+    result = apply_batch(
+        library,
+        [
+            arrived(stranger, "kiosk-z"),
+            arrived(sneaky, site="other-site"),
+            from_kiosk(topic("kiosk-z", Channel.STATUS), b"not even JSON"),
+        ],
+    )
+    assert [(t, a.event_id, a.status) for t, a in result.acks] == [
+        (topic("kiosk-z", Channel.ACKS), stranger.event_id, "rejected"),
+        (topic("kiosk-a", Channel.ACKS, "other-site"), sneaky.event_id, "rejected"),
+    ]
+    reasons = [d.reason for d in dead_letters(library)]
+    assert "'kiosk-z' is not registered" in reasons[0]
+    assert "belongs to site 'test', not 'other-site'" in reasons[1]
+    assert "'kiosk-z' is not registered" in reasons[2]  # the kiosk is checked first
+    with reading(library) as session:
+        assert session.exec(select(InboxEvent)).all() == []
+
+
+def test_a_foreign_topic_is_dead_lettered_with_no_kiosk_and_no_ack(library):
+    foreign = "commonshed/v2/test/kiosk/kiosk-a/events"
+    payload = wire.encode(event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1)))
+    result = apply_batch(library, [from_kiosk(foreign, payload)])
+    assert result.acks == []
+    ((letter,),) = [dead_letters(library)]
+    assert (letter.topic, letter.kiosk_id, letter.payload) == (foreign, None, payload)
+
+
+def test_one_by_one_a_message_the_hub_cannot_apply_is_dead_lettered_and_rejected(
+    library, monkeypatch
+):
+    def broken(session, event, at):
+        raise RuntimeError("applier bug")
+
+    monkeypatch.setitem(events.APPLY, "door_forced", broken)
+    forced = event(wire.DoorForcedEvent, wire.DoorChange(locker_slot=1))
+    door = event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1), seq=2)
+    with pytest.raises(RuntimeError):
+        apply_batch(library, [arrived(forced), arrived(door)])
+    result = apply_one_by_one(library, [arrived(forced), arrived(door)])
+    assert {a.event_id: a.status for _, a in result.acks} == {
+        forced.event_id: "rejected",
+        door.event_id: "applied",
+    }
+    (letter,) = dead_letters(library)
+    assert "the hub could not apply it" in letter.reason and "applier bug" in letter.reason
