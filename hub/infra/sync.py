@@ -41,7 +41,9 @@ def current_version(session: Session) -> int:
 
 
 @event.listens_for(OrmSession, "before_flush")
-def _bump_when_kiosk_data_changes(session, _flush_context, _instances) -> None:
+def _bump_when_kiosk_data_changes(
+    session: OrmSession, _flush_context: object, _instances: object
+) -> None:
     touched = chain(session.new, session.dirty, session.deleted)
     if any(getattr(row, "__tablename__", None) in WATCHED_TABLES for row in touched):
         bump(session)
