@@ -355,6 +355,7 @@ def hardware_modules(
     imported: the library binds both modules when it is first imported.
     """
     gpio = EmulatedGpio() if gpio is None else gpio
+    # A new ModuleType has no attributes to mypy; these stand-ins get theirs set here.
     spidev = ModuleType("spidev")
     spidev.SpiDev = functools.partial(EmulatedSpiDev, chip)  # type: ignore[attr-defined]
     gpio_module = ModuleType("RPi.GPIO")
@@ -363,7 +364,7 @@ def hardware_modules(
     for name in ("getmode", "setmode", "setwarnings", "setup", "output", "cleanup"):
         setattr(gpio_module, name, getattr(gpio, name))
     rpi = ModuleType("RPi")
-    rpi.GPIO = gpio_module  # type: ignore[attr-defined]
+    rpi.GPIO = gpio_module  # type: ignore[attr-defined]  # (a stand-in module, as above)
     return {"spidev": spidev, "RPi": rpi, "RPi.GPIO": gpio_module}
 
 
