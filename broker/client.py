@@ -146,7 +146,7 @@ def subscribe_and_wait(
     client.on_subscribe = on_subscribe
     try:
         result, mid = client.subscribe(topic_filter, qos=qos)
-        if result != mqtt.MQTT_ERR_SUCCESS:
+        if result != mqtt.MQTT_ERR_SUCCESS or mid is None:
             raise ConnectionError(f"cannot subscribe to {topic_filter!r}: {result}")
         with arrived:
             if not arrived.wait_for(lambda: mid in granted, timeout):

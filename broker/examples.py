@@ -14,6 +14,7 @@ import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TypedDict
 
 from broker.messages import (
     AllowList,
@@ -57,7 +58,16 @@ AT = datetime(2025, 5, 17, 9, 30, 0, tzinfo=UTC)
 _BLOCK = re.compile(r"(<!-- example: (?P<name>[a-z_]+) -->\n```json\n)(?P<body>.*?)(```)", re.S)
 
 
-def _envelope(seq: int) -> dict:
+class Envelope(TypedDict):
+    """The fields every kiosk event carries around its body."""
+
+    event_id: str
+    kiosk_id: str
+    seq: int
+    kiosk_time: datetime
+
+
+def _envelope(seq: int) -> Envelope:
     """Return the envelope fields of example event number ``seq``."""
     return {
         "event_id": f"6f1c2a3e-0000-4000-8000-{seq:012d}",

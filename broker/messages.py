@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Final, Literal, Self, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -33,7 +33,7 @@ from pydantic import (
 from broker.topics import KIOSK_ID_PATTERN, SITE_ID_PATTERN, Channel
 from broker.uids import CANONICAL_UID_PATTERN
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 MAX_PAYLOAD_BYTES = 64 * 1024
 # An allow-list carries every member of the network; 4 MiB holds some 15,000 members.
 MAX_ALLOWLIST_BYTES = 4 * 1024 * 1024
@@ -76,13 +76,6 @@ def _utc(moment: datetime) -> datetime:
     return moment
 
 
-def _text(max_length: int) -> Any:
-    """Return a non-blank, printable string type of at most ``max_length`` characters."""
-    return Annotated[
-        str, StringConstraints(min_length=1, max_length=max_length), AfterValidator(_printable)
-    ]
-
-
 CardUid = Annotated[str, StringConstraints(pattern=CANONICAL_UID_PATTERN)]
 ToolCode = Annotated[str, StringConstraints(pattern=TOOL_CODE_PATTERN)]
 TrainingCode = Annotated[str, StringConstraints(pattern=TRAINING_CODE_PATTERN)]
@@ -93,9 +86,16 @@ Sha256Hex = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
 UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 LockerSlot = Annotated[int, Field(ge=1, le=999)]
 Version = Annotated[int, Field(ge=1, le=MAX_INT64)]
-Note = _text(NOTE_MAX)
-Name = _text(NAME_MAX)
-Reason = _text(REASON_MAX)
+# Non-blank, printable text of at most so many characters.
+Note = Annotated[
+    str, StringConstraints(min_length=1, max_length=NOTE_MAX), AfterValidator(_printable)
+]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=NAME_MAX), AfterValidator(_printable)
+]
+Reason = Annotated[
+    str, StringConstraints(min_length=1, max_length=REASON_MAX), AfterValidator(_printable)
+]
 Hours = Annotated[Decimal, Field(gt=0, le=24, decimal_places=2, allow_inf_nan=False)]
 Role = Literal["member", "volunteer", "steward", "admin"]
 RefusalReason = Literal[
@@ -597,7 +597,7 @@ DECODERS: dict[Channel, Callable[[bytes], Message]] = {
 }
 
 
-def _decode(raw: bytes, validate_json: Callable[[str], Any], max_bytes: int) -> Any:
+def _decode(raw: bytes, validate_json: Callable[[str], M], max_bytes: int) -> M:
     """Check size and encoding, validate, and turn every failure into MalformedMessage."""
     if not isinstance(raw, bytes | bytearray | memoryview):
         raise MalformedMessage(f"payload must be bytes, not {type(raw).__name__}")

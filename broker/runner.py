@@ -27,7 +27,8 @@ def free_port(host: str = "127.0.0.1") -> int:
     """Return a TCP port that was free a moment ago (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def port_accepts(host: str, port: int) -> bool:
@@ -52,12 +53,13 @@ class MosquittoProcess:
     @property
     def pid(self) -> int | None:
         """Return the process id while it runs."""
-        return self._process.pid if self.running else None
+        process = self._live_process()
+        return process.pid if process is not None else None
 
     @property
     def running(self) -> bool:
         """Tell whether the process is alive."""
-        return self._process is not None and self._process.poll() is None
+        return self._live_process() is not None
 
     def start(self, *, timeout: float = 10.0) -> None:
         """Start Mosquitto and return once it says it runs and its port accepts connections."""
@@ -65,13 +67,13 @@ class MosquittoProcess:
             raise BrokerFailed(f"Mosquitto is already running (pid {self.pid})")
         log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(
+            self._process = process = subprocess.Popen(
                 [mosquitto_executable(), "-c", str(self.config)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        self._wait_until_ready(timeout, log_offset)
+        self._wait_until_ready(process, timeout, log_offset)
 
     def stop(self, *, timeout: float = 10.0) -> int | None:
         """Stop Mosquitto with SIGTERM (it saves its persistence); SIGKILL if it lingers."""
@@ -87,8 +89,9 @@ class MosquittoProcess:
 
     def kill(self) -> None:
         """Kill Mosquitto with SIGKILL, as a power cut would: no last save."""
-        if self.running:
-            self._process.kill()
+        process = self._live_process()
+        if process is not None:
+            process.kill()
         if self._process is not None:
             self._process.wait()
 
@@ -107,22 +110,30 @@ class MosquittoProcess:
         except FileNotFoundError:
             return ""
 
-    def _signal(self, signum: int) -> None:
-        if not self.running:
-            raise BrokerFailed("Mosquitto is not running")
-        self._process.send_signal(signum)
+    def _live_process(self) -> subprocess.Popen[bytes] | None:
+        """Return the process while it is alive, else None."""
+        process = self._process
+        return process if process is not None and process.poll() is None else None
 
-    def _wait_until_ready(self, timeout: float, log_offset: int) -> None:
+    def _signal(self, signum: int) -> None:
+        process = self._live_process()
+        if process is None:
+            raise BrokerFailed("Mosquitto is not running")
+        process.send_signal(signum)
+
+    def _wait_until_ready(
+        self, process: subprocess.Popen[bytes], timeout: float, log_offset: int
+    ) -> None:
         """Poll until Mosquitto logs that it runs and its port accepts; fail early if it exits.
 
         NOTE: the port alone proves nothing: another process may hold it while ours fails.
         """
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                self._process.wait()
+            if process.poll() is not None:
+                process.wait()
                 raise BrokerFailed(
-                    f"Mosquitto exited with {self._process.returncode}:\n{self._log_tail()}"
+                    f"Mosquitto exited with {process.returncode}:\n{self._log_tail()}"
                 )
             if self._logged_running(log_offset) and port_accepts(self.host, self.port):
                 return

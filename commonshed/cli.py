@@ -35,8 +35,8 @@ class RoleGroup(click.Group):
                 f"`commonshed {name}` needs {error.name}, which is not installed here. "
                 f"Install the matching extra, e.g. pip install 'commonshed[{_extra(name)}]'."
             ) from None
-        command = getattr(module, attribute)
-        if name == "hub":
+        command: click.Command = getattr(module, attribute)
+        if name == "hub" and isinstance(command, click.Group):
             _attach_web(command)
         return command
 

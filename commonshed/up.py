@@ -31,7 +31,7 @@ class Part:
 
     name: str
     command: list[str]
-    process: subprocess.Popen | None = field(default=None, repr=False)
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
 
 class Supervisor:
@@ -166,7 +166,7 @@ def parts(data: Path, host: str, web_port: int, mqtt_port: int, kiosk_port: int)
     ]
 
 
-def _interrupt(*_args) -> None:
+def _interrupt(*_args: object) -> None:
     raise KeyboardInterrupt
 
 
@@ -188,9 +188,9 @@ def _watch(supervisor: Supervisor) -> None:
     """Wait until a part dies (then say which and where its log is) or Ctrl-C."""
     while (dead := supervisor.first_exited()) is None:
         time.sleep(0.5)
+    exit_code = dead.process.returncode if dead.process is not None else None
     raise click.ClickException(
-        f"{dead.name} stopped (exit {dead.process.returncode}); see "
-        f"{supervisor.log_dir / (dead.name + '.log')}"
+        f"{dead.name} stopped (exit {exit_code}); see {supervisor.log_dir / (dead.name + '.log')}"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any, TextIO
 
 import click
 from sqlalchemy import Engine
@@ -21,7 +22,7 @@ from hub.members import roster
 class HubGroup(click.Group):
     """A command group that turns domain refusals into a clear message and exit code 1."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except DomainError as error:
@@ -135,7 +136,7 @@ def member() -> None:
     help="Space- or comma-separated: member, volunteer, steward, admin.",
 )
 @pass_hub
-def member_add(hub: Hub, **fields) -> None:
+def member_add(hub: Hub, **fields: Any) -> None:
     """Enrol a member."""
     with transaction(hub.migrated_engine()) as session:
         added = roster.add_member(session, **fields)
@@ -299,7 +300,7 @@ def tool() -> None:
 @click.option("--training", default=None, help="Training code the tool requires.")
 @click.option("--loan-days", type=int, default=7, show_default=True)
 @pass_hub
-def tool_add(hub: Hub, code: str, **fields) -> None:
+def tool_add(hub: Hub, code: str, **fields: Any) -> None:
     """Add tool CODE (its asset tag) to the library."""
     with transaction(hub.migrated_engine()) as session:
         added = registry.add_tool(session, code=code, **fields)
@@ -389,7 +390,7 @@ def _print_report(report: csv_io.ImportReport) -> None:
 @click.argument("kind", type=click.Choice(sorted(EXPORTERS)))
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
 @pass_hub
-def export_command(hub: Hub, kind: str, output) -> None:
+def export_command(hub: Hub, kind: str, output: TextIO) -> None:
     """Export KIND (members or tools) as CSV, in the form `import` reads back."""
     with reading(hub.migrated_engine()) as session:
         count = EXPORTERS[kind](session, output)

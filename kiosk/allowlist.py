@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from typing import Any
 
 from broker import messages as wire
 from kiosk.storage import write
@@ -26,7 +25,8 @@ CREATE TABLE IF NOT EXISTS snapshot (
     payload BLOB NOT NULL           -- the bytes as the hub published them
 );
 """
-DECODERS: dict[str, Callable[[bytes], Any]] = {
+Document = wire.AllowList | wire.KioskConfig
+DECODERS: dict[str, Callable[[bytes], Document]] = {
     "allowlist": wire.decode_allowlist,
     "config": wire.decode_config,
 }
@@ -54,11 +54,11 @@ class AllowListStore:
         """Take up the documents stored on disk; one that no longer decodes is ignored."""
         for kind, payload in self._db.execute("SELECT kind, payload FROM snapshot"):
             try:
-                self._hold(kind, DECODERS[kind](payload))
+                self._hold(DECODERS[kind](payload))
             except (KeyError, wire.MalformedMessage) as error:
                 log.error("stored %s is unusable, waiting for the hub's: %s", kind, error)
 
-    def offer(self, kind: str, payload: bytes, document: Any = None) -> bool:
+    def offer(self, kind: str, payload: bytes, document: Document | None = None) -> bool:
         """Keep ``payload`` if it decodes and is newer than the one held; tell whether it was.
 
         ``document`` is ``payload`` already decoded (by the link's thread), if it was.
@@ -68,27 +68,29 @@ class AllowListStore:
         except wire.MalformedMessage as error:
             log.error("refused a %s from the hub: %s", kind, error)
             return False
-        if not self._acceptable(kind, document):
+        if not self._acceptable(document):
             return False
         with write(self._db) as db:
             db.execute(
                 "INSERT OR REPLACE INTO snapshot (kind, version, payload) VALUES (?, ?, ?)",
                 (kind, document.version, bytes(payload)),
             )
-        self._hold(kind, document)
+        self._hold(document)
         log.info("now holding %s version %d", kind, document.version)
         return True
 
-    def _acceptable(self, kind: str, document: Any) -> bool:
-        held = getattr(self, kind)
+    def _acceptable(self, document: Document) -> bool:
+        held = self.allowlist if isinstance(document, wire.AllowList) else self.config
         if held is not None and document.version <= held.version:
             return False  # the same one again (retained, resubscribed) or an older one
-        if kind == "config" and document.kiosk_id != self.kiosk_id:
+        if isinstance(document, wire.KioskConfig) and document.kiosk_id != self.kiosk_id:
             log.error("refused a config for kiosk %r: this is %r", document.kiosk_id, self.kiosk_id)
             return False
         return True
 
-    def _hold(self, kind: str, document: Any) -> None:
-        setattr(self, kind, document)
-        if kind == "allowlist":
+    def _hold(self, document: Document) -> None:
+        if isinstance(document, wire.AllowList):
+            self.allowlist = document
             self.out_of_service = frozenset(document.tools_out_of_service)
+        else:
+            self.config = document

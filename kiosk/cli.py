@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from broker.provision import default_data_dir, load_credentials
+from broker.provision import Credentials, default_data_dir, load_credentials
 from devices.errors import DeviceError
 from devices.rfid import open_reader
 from kiosk.config import DEFAULT_CONFIG, ConfigError, KioskSettings, load_settings
@@ -116,7 +116,7 @@ def _settings(path: Path) -> KioskSettings:
         raise click.ClickException(str(error)) from None
 
 
-def _credentials(broker_data_dir: Path, kiosk_id: str):
+def _credentials(broker_data_dir: Path, kiosk_id: str) -> Credentials:
     try:
         return load_credentials(broker_data_dir, kiosk_id)
     except FileNotFoundError:
@@ -132,8 +132,9 @@ def _serve(station: Station) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
     try:
-        station.start(serve_screen=True)
-        click.echo(f"Kiosk {station.settings.kiosk_id}: screen at {station.screen.url}/", err=True)
+        screen = station.start(serve_screen=True).screen
+        if screen is not None:
+            click.echo(f"Kiosk {station.settings.kiosk_id}: screen at {screen.url}/", err=True)
         while not stopping.wait(0.5):
             pass
     finally:

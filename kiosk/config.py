@@ -4,9 +4,10 @@ is wrong."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from broker.topics import validate_kiosk_id, validate_site_id
 
@@ -16,6 +17,13 @@ READER_ALIASES = {"keyboard": "keyboard_wedge"}
 # [reader] keys of default.toml -> Mfrc522Reader keywords
 MFRC522_OPTIONS = {"spi_bus": "bus", "spi_device": "device", "rst_pin": "pin_rst"}
 FEEDBACK_KEYS = ("green_led_pin", "red_led_pin", "buzzer_pin")
+
+Table = Mapping[str, object]  # a TOML table as parsed: each value is checked where it is read
+# A table handed to a device as it is: the device checks it and names the key at fault
+# (BadLockerConfig, BadBackend, gpiozero's pin errors), so its values are left untyped here.
+DeviceTable = dict[str, Any]
+T = TypeVar("T")
+D = TypeVar("D")
 
 
 class ConfigError(ValueError):
@@ -62,10 +70,10 @@ class KioskSettings:
     screen_host: str = "127.0.0.1"
     screen_port: int = 8080
     session_timeout_s: float = 30.0
-    reader_backend: str = "mfrc522"
-    reader_options: dict[str, Any] = field(default_factory=dict)
-    feedback: dict[str, Any] = field(default_factory=dict)
-    lockers: dict[str, Any] = field(default_factory=dict)  # LockerBank.from_config's input
+    reader_backend: str | None = "mfrc522"  # None: $COMMONSHED_CARD_READER, else mfrc522
+    reader_options: DeviceTable = field(default_factory=dict)
+    feedback: DeviceTable = field(default_factory=dict)
+    lockers: DeviceTable = field(default_factory=dict)  # LockerBank.from_config's input
 
     @property
     def pulse_seconds(self) -> float:
@@ -98,32 +106,33 @@ def load_settings(path: Path | str = DEFAULT_CONFIG) -> KioskSettings:
         raise ConfigError(f"{path}: {error}") from None
 
 
-def settings_from(document: dict[str, Any], *, base: Path = Path(".")) -> KioskSettings:
+def settings_from(document: Table, *, base: Path = Path(".")) -> KioskSettings:
     """Build settings from a parsed TOML document; relative paths are taken from ``base``."""
     kiosk = _table(document, "kiosk")
     kiosk_id = _checked(_required(kiosk, "kiosk", "id", str), "kiosk", "id", validate_kiosk_id)
-    reader = document.get("reader", {})
-    backend = READER_ALIASES.get(reader.get("backend", "mfrc522"), reader.get("backend"))
+    reader = _optional_table(document, "reader")
+    named = _optional(reader, "reader", "backend", str, None)
+    backend = READER_ALIASES.get(named, named) if named is not None else None
     return KioskSettings(
         kiosk_id=kiosk_id,
         site=_checked(_required(kiosk, "kiosk", "site", str), "kiosk", "site", validate_site_id),
         data_dir=base / _required(kiosk, "kiosk", "data_dir", str),
         screen_host=_optional(kiosk, "kiosk", "screen_host", str, "127.0.0.1"),
         screen_port=_port(kiosk, "kiosk", "screen_port", 8080),
-        session_timeout_s=float(_optional(kiosk, "kiosk", "session_timeout_s", int | float, 30)),
+        session_timeout_s=_number(kiosk, "kiosk", "session_timeout_s", 30),
         mqtt=_mqtt(_table(document, "mqtt"), kiosk_id, base),
         reader_backend=backend,
         reader_options=_reader_options(backend, reader),
         feedback={
             key: value
-            for key, value in document.get("feedback", {}).items()
+            for key, value in _optional_table(document, "feedback").items()
             if key in FEEDBACK_KEYS
         },
         lockers=_lockers(_table(document, "lockers")),
     )
 
 
-def _mqtt(table: dict[str, Any], kiosk_id: str, base: Path) -> MqttSettings:
+def _mqtt(table: Table, kiosk_id: str, base: Path) -> MqttSettings:
     password_file = _optional(table, "mqtt", "password_file", str, None)
     return MqttSettings(
         host=_required(table, "mqtt", "host", str),
@@ -131,17 +140,17 @@ def _mqtt(table: dict[str, Any], kiosk_id: str, base: Path) -> MqttSettings:
         username=_optional(table, "mqtt", "username", str, kiosk_id),
         password_file=None if password_file is None else base / password_file,
         tls=_optional(table, "mqtt", "tls", bool, False),
-        reconnect_max_s=float(_optional(table, "mqtt", "reconnect_max_s", int | float, 30)),
+        reconnect_max_s=_number(table, "mqtt", "reconnect_max_s", 30),
     )
 
 
-def _reader_options(backend: str | None, table: dict[str, Any]) -> dict[str, Any]:
+def _reader_options(backend: str | None, table: Table) -> DeviceTable:
     if backend != "mfrc522":
         return {}
     return {MFRC522_OPTIONS[key]: value for key, value in table.items() if key in MFRC522_OPTIONS}
 
 
-def _lockers(table: dict[str, Any]) -> dict[str, Any]:
+def _lockers(table: Table) -> DeviceTable:
     """Turn ``[lockers]`` with its ``[[lockers.slots]]`` into LockerBank.from_config's input."""
     slots = table.get("slots")
     if not isinstance(slots, list) or not slots:
@@ -149,37 +158,54 @@ def _lockers(table: dict[str, Any]) -> dict[str, Any]:
     return {"lockers": slots, **{key: value for key, value in table.items() if key != "slots"}}
 
 
-def _table(document: dict[str, Any], name: str) -> dict[str, Any]:
+def _table(document: Table, name: str) -> Table:
     table = document.get(name)
     if not isinstance(table, dict):
         raise ConfigError(f"[{name}]: the table is missing")
     return table
 
 
-def _required(table: dict[str, Any], where: str, key: str, kind: type) -> Any:
+def _optional_table(document: Table, name: str) -> Table:
+    table = document.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[{name}]: {table!r} is not a table")
+    return table
+
+
+def _required(table: Table, where: str, key: str, kind: type[T]) -> T:
     if key not in table:
         raise ConfigError(f"[{where}] {key}: missing")
-    return _optional(table, where, key, kind, None)
-
-
-def _optional(table: dict[str, Any], where: str, key: str, kind: Any, default: Any) -> Any:
-    value = table.get(key, default)
-    # NOTE: bool is an int in Python; a port of `true` is a mistake, not 1.
-    if value is not default and (
-        not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool)
-    ):
-        raise ConfigError(f"[{where}] {key}: {value!r} is not a {getattr(kind, '__name__', kind)}")
+    value = _optional(table, where, key, kind, None)
+    if value is None:
+        raise ConfigError(f"[{where}] {key}: missing")
     return value
 
 
-def _port(table: dict[str, Any], where: str, key: str, default: int) -> int:
+def _optional(table: Table, where: str, key: str, kind: type[T], default: D) -> T | D:
+    value = table.get(key, default)
+    if value is default:
+        return default
+    # NOTE: bool is an int in Python; a port of `true` is a mistake, not 1.
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise ConfigError(f"[{where}] {key}: {value!r} is not a {kind.__name__}")
+    return value
+
+
+def _number(table: Table, where: str, key: str, default: float) -> float:
+    value = table.get(key, default)
+    if value is not default and (not isinstance(value, int | float) or isinstance(value, bool)):
+        raise ConfigError(f"[{where}] {key}: {value!r} is not a int | float")
+    return float(value)
+
+
+def _port(table: Table, where: str, key: str, default: int) -> int:
     port = _optional(table, where, key, int, default)
     if not 0 <= port <= 65535:  # 0: any free port (tests)
         raise ConfigError(f"[{where}] {key}: {port} is not a TCP port")
     return port
 
 
-def _checked(value: str, where: str, key: str, validate: Any) -> str:
+def _checked(value: str, where: str, key: str, validate: Callable[[str], str]) -> str:
     try:
         return validate(value)
     except ValueError as error:

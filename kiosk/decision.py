@@ -24,16 +24,19 @@ class Refusal:
     tool_code: str | None = None
 
 
+NO_ALLOWLIST = Refusal(
+    "allowlist_missing",
+    "This kiosk has not received its member list yet. Please try again in a minute.",
+)
+
+
 def identify(allowlist: wire.AllowList | None, card_uid: str) -> wire.AllowListMember | Refusal:
     """Return the member holding ``card_uid``, or why the kiosk cannot tell.
 
     A suspended member is returned too: they may still bring tools back.
     """
     if allowlist is None:
-        return Refusal(
-            "allowlist_missing",
-            "This kiosk has not received its member list yet. Please try again in a minute.",
-        )
+        return NO_ALLOWLIST
     member = allowlist.entries.get(card_uid)
     if member is None:
         return Refusal(
@@ -53,14 +56,19 @@ def require_active(member: wire.AllowListMember) -> Refusal | None:
 
 
 def may_borrow(
-    allowlist: wire.AllowList, member: wire.AllowListMember, locker: LockerState, now: datetime
+    allowlist: wire.AllowList | None,
+    member: wire.AllowListMember,
+    locker: LockerState,
+    now: datetime,
 ) -> Refusal | None:
     """Return why ``member`` may not take the tool of ``locker`` now, or None if they may."""
     tool = locker.tool_code
-    if not locker.holds_tool:
+    if tool is None or not locker.holds_tool:
         return Refusal("locker_empty", f"Locker {locker.slot} is empty.", tool)
     if locker.out_of_service:
         return Refusal("tool_out_of_service", f"{tool} is out of service for repair.", tool)
+    if allowlist is None:  # NOTE: no member is known without one; refuse all the same
+        return NO_ALLOWLIST
     return require_active(member) or _training_problem(allowlist, member, tool, now)
 
 

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from broker import messages as wire
 from kiosk.storage import open_database, write
@@ -24,6 +23,15 @@ from kiosk.storage import open_database, write
 log = logging.getLogger("commonshed.kiosk.outbox")
 
 KEEP_REJECTED = 100
+# The body of any kiosk event; the event class says which one it must be (checked on building).
+EventBody = (
+    wire.LoanOut
+    | wire.ToolReturn
+    | wire.RepairLogged
+    | wire.MaintenanceOpened
+    | wire.DoorChange
+    | wire.CardRefused
+)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counter (
     name TEXT PRIMARY KEY,
@@ -78,16 +86,22 @@ class Outbox:
         """Close this thread's connection."""
         self._db.close()
 
-    def record(self, event_class: type[Any], body: Any, at: datetime | None = None) -> Any:
+    def record(
+        self, event_class: type[wire.Event], body: EventBody, at: datetime | None = None
+    ) -> wire.Event:
         """Write a new event of ``event_class`` with ``body``; return it once it is on disk."""
         with write(self._db) as db:
             seq = _take_seq(db)
-            event = event_class(
-                event_id=wire.new_message_id(),
-                kiosk_id=self.kiosk_id,
-                seq=seq,
-                kiosk_time=at or datetime.now(UTC),
-                body=body,
+            # NOTE: model_validate validates exactly as the constructor does; unlike it, it
+            # takes a body of whichever event class this is.
+            event = event_class.model_validate(
+                {
+                    "event_id": wire.new_message_id(),
+                    "kiosk_id": self.kiosk_id,
+                    "seq": seq,
+                    "kiosk_time": at or datetime.now(UTC),
+                    "body": body,
+                }
             )
             db.execute(
                 "INSERT INTO outbox (seq, event_id, type, payload, written_at) VALUES (?,?,?,?,?)",
@@ -125,12 +139,14 @@ class Outbox:
 
     def backlog(self) -> int:
         """Return how many events wait for the hub's acknowledgement."""
-        return self._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        count: int = self._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        return count
 
     def next_seq(self) -> int:
         """Return the seq the next event will get."""
         row = self._db.execute("SELECT value FROM counter WHERE name = 'seq'").fetchone()
-        return row[0] if row else 0
+        seq: int = row[0] if row else 0
+        return seq
 
     def rejections(self, limit: int = 10) -> list[Rejection]:
         """Return the latest events the hub rejected, newest first."""
@@ -145,7 +161,7 @@ class Outbox:
 def _take_seq(db: sqlite3.Connection) -> int:
     """Return the next seq and advance the counter, inside the caller's transaction."""
     row = db.execute("SELECT value FROM counter WHERE name = 'seq'").fetchone()
-    seq = row[0] if row else 0
+    seq: int = row[0] if row else 0
     db.execute("INSERT OR REPLACE INTO counter (name, value) VALUES ('seq', ?)", (seq + 1,))
     return seq
 

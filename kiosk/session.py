@@ -16,50 +16,116 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Literal, NotRequired, Protocol, TypedDict, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from broker import messages as wire
-from devices.lockers import LockerBank, LockerEvent
+from devices.lockers import LockerBank, LockerEvent, LockerEventKind
 from kiosk import decision
 from kiosk.allowlist import AllowListStore
 from kiosk.decision import Refusal
-from kiosk.lockers import LockerView
-from kiosk.outbox import Outbox
+from kiosk.lockers import LockerState, LockerView
+from kiosk.outbox import EventBody, Outbox
 
 log = logging.getLogger("commonshed.kiosk.session")
 
 MESSAGE_SECONDS = 6.0  # how long a refusal or a thank-you stays on screen
-DOOR_EVENTS = {
-    "door_opened": wire.DoorOpenedEvent,
-    "door_closed": wire.DoorClosedEvent,
-    "door_left_open": wire.DoorLeftOpenEvent,
-    "door_forced": wire.DoorForcedEvent,
+DoorEvent = (
+    wire.DoorOpenedEvent | wire.DoorClosedEvent | wire.DoorLeftOpenEvent | wire.DoorForcedEvent
+)
+DOOR_EVENTS: dict[LockerEventKind, type[DoorEvent]] = {
+    LockerEventKind.DOOR_OPENED: wire.DoorOpenedEvent,
+    LockerEventKind.DOOR_CLOSED: wire.DoorClosedEvent,
+    LockerEventKind.DOOR_LEFT_OPEN: wire.DoorLeftOpenEvent,
+    LockerEventKind.DOOR_FORCED: wire.DoorForcedEvent,
 }
 Purpose = Literal["borrow", "return", "maintenance"]
+Mode = Literal["idle", "armed", "member", "open", "refused", "done"]
+Body = TypeVar("Body", bound=BaseModel)
 
 
 class NotNow(ValueError):
-    """An action the screen does not offer now, or with input it cannot take; says why."""
+    """An action the screen does not offer now (nobody tapped in, the tool is not available,
+    it is not on loan to you); says why."""
+
+
+class BadEntry(ValueError):
+    """Input the kiosk cannot take: a value missing, malformed or out of range; says which.
+
+    ``field`` names the input at fault, or is None when the problem is a rule across fields
+    (a return that needs repair says why in its note).
+    """
+
+    def __init__(self, message: str, *, field: str | None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Signals(Protocol):
+    """The buzzer and lights next to the reader (devices.feedback.Feedback, or a test's fake)."""
+
+    def accept(self) -> object: ...
+
+    def refuse(self) -> object: ...
+
+
+class MemberView(TypedDict):
+    """The member at the screen, as the page greets them."""
+
+    name: str
+    number: str
+    status: str
+    steward: bool
+
+
+class LockerChoice(TypedDict):
+    """A locker the screen offers for one of the choices."""
+
+    slot: int
+    tool_code: str | None
+    taken: bool
+    out_of_service: bool
+    away: NotRequired[bool]  # a loan from another kiosk, offered this empty locker
+
+
+Choices = dict[str, list[LockerChoice]]  # "pick", "borrow", "return", ... -> lockers
+
+
+class ScreenView(TypedDict):
+    """A Screen as the page receives it (JSON)."""
+
+    state: Mode
+    title: str
+    message: str
+    member: MemberView | None
+    choices: Choices
+    slot: int | None
 
 
 @dataclass(frozen=True)
 class Screen:
     """What the kiosk screen shows; the page renders exactly this."""
 
-    state: Literal["idle", "armed", "member", "open", "refused", "done"]
+    state: Mode
     title: str
     message: str = ""
-    member: dict[str, Any] | None = None
-    choices: dict[str, Any] = field(default_factory=dict)
+    member: MemberView | None = None
+    choices: Choices = field(default_factory=dict)
     slot: int | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def as_dict(self) -> ScreenView:
+        return {
+            "state": self.state,
+            "title": self.title,
+            "message": self.message,
+            "member": self.member,
+            "choices": self.choices,
+            "slot": self.slot,
+        }
 
 
 @dataclass(frozen=True)
@@ -67,15 +133,21 @@ class Unlock:
     """A locker the kiosk has pulsed open, and the event its door opening makes a fact."""
 
     slot: int
-    purpose: Purpose
-    card_uid: str
-    tool_code: str | None
     deadline: float  # the door must open before this (monotonic)
-    event: tuple[type[Any], Any] | None = None  # (event class, body) written on opening
+    body: wire.LoanOut | wire.ToolReturn | None = None  # written as an event on opening
 
 
 class Session:
     """The kiosk's state machine; feed it taps, screen actions, locker events and ticks."""
+
+    _mode: Mode
+    _member: wire.AllowListMember | None  # who tapped in (modes "member", "open", "done")
+    _card: str | None
+    _armed_slot: int | None  # the tool picked before tapping (mode "armed")
+    _slot: int | None  # the locker open, or last opened
+    _deadline: float | None  # when the screen goes back to idle (monotonic)
+    _title: str
+    _message: str
 
     def __init__(
         self,
@@ -84,7 +156,7 @@ class Session:
         lockers: LockerView,
         bank: LockerBank,
         outbox: Outbox,
-        feedback: Any = None,
+        feedback: Signals | None = None,
         session_timeout_s: float = 30.0,
         pulse_seconds: float = 5.0,
         forced_grace_seconds: float = 1.0,
@@ -112,8 +184,10 @@ class Session:
         if armed is not None:
             return self.borrow(armed)
         if member.status != "active" and not self._returnable():
-            return self._refuse(card_uid, decision.require_active(member))
-        self._notify(self.feedback and self.feedback.accept)
+            refusal = decision.require_active(member)
+            if refusal is not None:
+                return self._refuse(card_uid, refusal)
+        self._notify(self.feedback.accept if self.feedback else None)
 
     def pick(self, slot: int) -> None:
         """Choose a tool before tapping: the next card borrows it at once."""
@@ -131,8 +205,10 @@ class Session:
         refusal = decision.may_borrow(self.store.allowlist, member, locker, self.utcnow())
         if refusal is not None:
             return self._refuse(card, refusal)
-        body = wire.LoanOut(card_uid=card, tool_code=locker.tool_code, locker_slot=slot)
-        self._unlock(slot, "borrow", locker.tool_code, (wire.LoanOutEvent, body))
+        tool = locker.tool_code
+        assert tool is not None, "may_borrow refuses a locker that does not hold its tool"
+        body = wire.LoanOut(card_uid=card, tool_code=tool, locker_slot=slot)
+        self._unlock(slot, "borrow", tool, body)
 
     def return_tool(
         self, slot: int, condition: str, note: str | None = None, *, tool_code: str | None = None
@@ -153,14 +229,15 @@ class Session:
             condition=condition,
             note=(note or "").strip() or None,
         )
-        self._unlock(slot, "return", tool, (wire.ToolReturnEvent, body))
+        self._unlock(slot, "return", tool, body)
 
     def _returnable_into(self, member: wire.AllowListMember, slot: int, tool: str | None) -> str:
         """Return the tool that may go into ``slot`` now, or refuse saying why."""
         locker = self.lockers.state(slot)
-        if tool is None or tool == locker.tool_code:
-            if locker.taken or (locker.tool_code in member.loans):
-                return locker.tool_code
+        home = locker.tool_code
+        if tool is None or tool == home:
+            if home is not None and (locker.taken or home in member.loans):
+                return home
             raise NotNow(f"The tool of locker {slot} is not out on loan to you.")
         if tool not in member.loans:
             raise NotNow(f"{tool} is not on loan to you.")
@@ -250,7 +327,15 @@ class Session:
 
     def screen(self) -> Screen:
         """Return what the screen should show now."""
-        return getattr(self, f"_screen_{self._mode}")()
+        screens: dict[Mode, Callable[[], Screen]] = {
+            "idle": self._screen_idle,
+            "armed": self._screen_armed,
+            "member": self._screen_member,
+            "open": self._screen_open,
+            "refused": self._screen_refused,
+            "done": self._screen_done,
+        }
+        return screens[self._mode]()
 
     def _screen_idle(self) -> Screen:
         available = self._tools(lambda s: s.holds_tool and not s.out_of_service)
@@ -262,16 +347,19 @@ class Session:
         )
 
     def _screen_armed(self) -> Screen:
-        tool = self.lockers.home_tool(self._armed_slot)
+        slot = self._armed_slot
+        assert slot is not None, "pick() arms a slot"
+        tool = self.lockers.home_tool(slot)
         return Screen(
             "armed",
             "Tap your card",
-            f"to borrow {tool} from locker {self._armed_slot}.",
-            slot=self._armed_slot,
+            f"to borrow {tool} from locker {slot}.",
+            slot=slot,
         )
 
     def _screen_member(self) -> Screen:
         member = self._member
+        assert member is not None, "_begin() holds the member"
         return Screen(
             "member",
             f"Hello, {decision.first_name(member)}",
@@ -289,10 +377,10 @@ class Session:
     def _screen_done(self) -> Screen:
         return Screen("done", self._title, self._message, slot=self._slot)
 
-    def _choices(self, member: wire.AllowListMember) -> dict[str, Any]:
+    def _choices(self, member: wire.AllowListMember) -> Choices:
         active = member.status == "active"
         now = self.utcnow()
-        choices = {
+        choices: Choices = {
             "borrow": self._tools(
                 lambda s: (
                     active and decision.may_borrow(self.store.allowlist, member, s, now) is None
@@ -305,7 +393,7 @@ class Session:
             choices["maintenance"] = [_locker_view(s) for s in self.lockers.states()]
         return choices
 
-    def _returns(self, member: wire.AllowListMember) -> list[dict[str, Any]]:
+    def _returns(self, member: wire.AllowListMember) -> list[LockerChoice]:
         """List what the member can put back here: tools out from this kiosk, and their
         loans from other kiosks (each offered an empty locker of this one)."""
         here = self._tools(lambda s: s.taken or s.tool_code in member.loans)
@@ -317,7 +405,7 @@ class Session:
             if code not in listed and self.lockers.slot_of(code) is None
         ]
         return here + [
-            {"slot": slot, "tool_code": code, "taken": True, "out_of_service": False, "away": True}
+            LockerChoice(slot=slot, tool_code=code, taken=True, out_of_service=False, away=True)
             for code, slot in zip(away, empty, strict=False)
         ]
 
@@ -326,7 +414,7 @@ class Session:
             return "Your membership is paused: you can return tools."
         return "What would you like to do?"
 
-    def _tools(self, keep: Callable[[Any], bool]) -> list[dict[str, Any]]:
+    def _tools(self, keep: Callable[[LockerState], bool]) -> list[LockerChoice]:
         return [_locker_view(s) for s in self.lockers.states() if s.tool_code and keep(s)]
 
     # --- steps ----------------------------------------------------------------------------
@@ -336,26 +424,31 @@ class Session:
         self._armed_slot, self._slot = None, None
         self._deadline = self.clock() + self.timeout_s
 
-    def _unlock(self, slot: int, purpose: Purpose, tool: str | None, event: Any) -> None:
+    def _unlock(
+        self,
+        slot: int,
+        purpose: Purpose,
+        tool: str | None,
+        body: wire.LoanOut | wire.ToolReturn | None,
+    ) -> None:
         self.bank.unlock(slot)
-        self.expected[slot] = Unlock(
-            slot, purpose, self._card, tool, self.clock() + self.unlock_window_s, event
-        )
-        self._notify(self.feedback and self.feedback.accept)
+        self.expected[slot] = Unlock(slot, self.clock() + self.unlock_window_s, body)
+        self._notify(self.feedback.accept if self.feedback else None)
         self._mode, self._slot = "open", slot
         self._message = _open_message(purpose, tool)
         self._deadline = self.clock() + self.unlock_window_s + self.timeout_s
 
     def _door_opened(self, unlock: Unlock) -> None:
-        if unlock.event is not None:
-            self._write(*unlock.event)
-        at = self.utcnow()
-        if unlock.purpose == "borrow":
-            self.lockers.mark_taken(unlock.slot, unlock.tool_code, unlock.card_uid, at)
-        elif unlock.purpose == "return":
-            self.lockers.mark_returned(unlock.slot, unlock.tool_code)
-            if unlock.event[1].condition == "needs_repair":
-                self.lockers.flag(unlock.tool_code, at)
+        body = unlock.body
+        if isinstance(body, wire.LoanOut):
+            self._write(wire.LoanOutEvent, body)
+            self.lockers.mark_taken(unlock.slot, body.tool_code, body.card_uid, self.utcnow())
+        elif isinstance(body, wire.ToolReturn):
+            self._write(wire.ToolReturnEvent, body)
+            at = self.utcnow()
+            self.lockers.mark_returned(unlock.slot, body.tool_code)
+            if body.condition == "needs_repair":
+                self.lockers.flag(body.tool_code, at)
         if self._mode == "open" and self._slot == unlock.slot:
             self._deadline = self.clock() + self.timeout_s  # time to take it and shut the door
 
@@ -366,7 +459,7 @@ class Session:
                 card_uid=card_uid, reason=refusal.reason, tool_code=refusal.tool_code
             )
             self._write(wire.CardRefusedEvent, body)
-        self._notify(self.feedback and self.feedback.refuse)
+        self._notify(self.feedback.refuse if self.feedback else None)
         self._mode, self._message, self._member = "refused", refusal.message, None
         self._armed_slot = None
         self._deadline = self.clock() + MESSAGE_SECONDS
@@ -381,7 +474,7 @@ class Session:
         self._armed_slot = self._slot = self._deadline = None
         self._title = self._message = ""
 
-    def _write(self, event_class: type[Any], body: Any) -> None:
+    def _write(self, event_class: type[wire.Event], body: EventBody) -> None:
         self.outbox.record(event_class, body, self.utcnow())
         self._written()
 
@@ -395,9 +488,11 @@ class Session:
     # --- checks ---------------------------------------------------------------------------
 
     def _current_member(self) -> tuple[wire.AllowListMember, str]:
-        self._require_state("member")
+        member, card = self._member, self._card
+        if self._mode != "member" or member is None or card is None:
+            raise NotNow("Tap your card first.")
         self._deadline = self.clock() + self.timeout_s
-        return self._member, self._card
+        return member, card
 
     def _require_state(self, *states: str) -> None:
         if self._mode not in states:
@@ -422,19 +517,21 @@ class Session:
         return bool(member and member.loans) or any(s.taken for s in self.lockers.states())
 
 
-def _validated(model: type[Any], **fields: Any) -> Any:
-    """Build a wire body, turning a validation failure into NotNow naming the field."""
+def _validated(model: type[Body], **fields: object) -> Body:
+    """Build a wire body, turning a validation failure into BadEntry naming the field."""
     try:
         return model(**fields)
     except ValidationError as error:
-        raise NotNow(wire.describe_errors(error, limit=1)) from None
+        location = error.errors(include_url=False)[0]["loc"]
+        field = ".".join(str(part) for part in location) or None
+        raise BadEntry(wire.describe_errors(error, limit=1), field=field) from None
 
 
 def _hours(text: str) -> Decimal:
     try:
         return Decimal(str(text).strip())
     except InvalidOperation:
-        raise NotNow(f"hours: {text!r} is not a number of hours") from None
+        raise BadEntry(f"hours: {text!r} is not a number of hours", field="hours") from None
 
 
 def _open_message(purpose: Purpose, tool: str | None) -> str:
@@ -445,7 +542,7 @@ def _open_message(purpose: Purpose, tool: str | None) -> str:
     return "Open for maintenance. Close the door when you are done."
 
 
-def _locker_view(state: Any) -> dict[str, Any]:
+def _locker_view(state: LockerState) -> LockerChoice:
     return {
         "slot": state.slot,
         "tool_code": state.tool_code,
@@ -454,7 +551,7 @@ def _locker_view(state: Any) -> dict[str, Any]:
     }
 
 
-def _member_view(member: wire.AllowListMember) -> dict[str, Any]:
+def _member_view(member: wire.AllowListMember) -> MemberView:
     return {
         "name": member.name,
         "number": member.number,

@@ -6,22 +6,33 @@ pretend. The screen's simulation panel (and tests) tap cards and open or shut do
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
 from devices.rfid import SimulatedReader
+from kiosk.config import DeviceTable
+
+
+class SimulatedLocker(TypedDict):
+    """A locker's door and relay, as the simulation panel shows them."""
+
+    slot: int
+    door_open: bool
+    unlocked: bool
 
 
 class SimulatedHardware:
     """Mock pins for every locker, feedback device and door, and a reader to tap cards on."""
 
-    def __init__(self, lockers_config: dict[str, Any]) -> None:
+    def __init__(self, lockers_config: DeviceTable) -> None:
         self.factory = MockFactory()
         # NOTE: no debounce: the panel's "tap" puts a card on and takes it off at once, and a
         # demo may tap the same card twice in a row.
         self.reader = SimulatedReader(absent_seconds=0.0)
-        self._entries = {entry["slot"]: entry for entry in lockers_config["lockers"]}
+        self._entries: dict[int, DeviceTable] = {
+            entry["slot"]: entry for entry in lockers_config["lockers"]
+        }
         self._active_high = lockers_config.get("relay_active_high", True)
 
     @property
@@ -52,7 +63,7 @@ class SimulatedHardware:
         for slot in self._entries:
             self.set_door(slot, False)
 
-    def lockers(self) -> list[dict[str, Any]]:
+    def lockers(self) -> list[SimulatedLocker]:
         """Return each locker's door and relay as the panel shows them."""
         return [
             {
@@ -71,5 +82,5 @@ class SimulatedHardware:
 
     def _relay_active(self, slot: int) -> bool:
         entry = self._entries[slot]
-        active_high = entry.get("relay_active_high", self._active_high)
+        active_high: object = entry.get("relay_active_high", self._active_high)
         return bool(self.relay_pin(slot).state) == active_high

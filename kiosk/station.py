@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from typing import Any
+from typing import Generic, Protocol, TypedDict, TypeVar
+
+from gpiozero.pins import Factory
 
 from devices.feedback import Feedback
 from devices.lockers import LockerBank, LockerEvent
 from devices.rfid import CardReader
-from kiosk.allowlist import AllowListStore
+from kiosk.allowlist import AllowListStore, Document
 from kiosk.config import KioskSettings
 from kiosk.link import Link
 from kiosk.lockers import LockerView
@@ -28,34 +31,76 @@ from kiosk.outbox import Outbox
 from kiosk.screen import create_screen
 from kiosk.screen.board import ScreenBoard
 from kiosk.screen.server import ScreenServer
-from kiosk.session import NotNow, Session
+from kiosk.session import BadEntry, NotNow, ScreenView, Session
 from kiosk.simulation import SimulatedHardware
 from kiosk.storage import open_database
 
 log = logging.getLogger("commonshed.kiosk")
 
 TICK_SECONDS = 0.1
+Result = TypeVar("Result")
 
 
-class Command:
+class LinkOptions(TypedDict, total=False):
+    """Link keywords a test or a simulation may set (see kiosk.link.Link)."""
+
+    max_in_flight: int
+    ack_timeout: float
+    status_interval: float
+
+
+class OutboxFigures(TypedDict):
+    """The outbox as the screen shows it."""
+
+    backlog: int
+    next_seq: int
+    rejected: list[dict[str, object]]  # the latest kiosk.outbox.Rejection, as dicts
+
+
+class KioskView(OutboxFigures):
+    """The kiosk's own line on the screen."""
+
+    id: str
+    name: str
+    online: bool
+    allowlist_version: int | None
+    config_version: int | None
+
+
+class StationView(ScreenView):
+    """What the screen board shows: the session's screen and the kiosk's line."""
+
+    kiosk: KioskView
+
+
+class Work(Protocol):
+    """What the worker thread needs of a queued command."""
+
+    done: threading.Event
+
+    def run(self, session: Session) -> None: ...
+
+
+class Command(Generic[Result]):
     """Work for the worker thread, and a way to wait for its result."""
 
-    def __init__(self, action: Callable[[Session], Any]) -> None:
+    result: Result  # set by run(), unless it raised
+
+    def __init__(self, action: Callable[[Session], Result]) -> None:
         self.action = action
         self.done = threading.Event()
-        self.result: Any = None
         self.error: BaseException | None = None
 
     def run(self, session: Session) -> None:
         try:
             self.result = self.action(session)
-        except NotNow as refused:
+        except (NotNow, BadEntry) as refused:
             self.error = refused
         except Exception as error:  # noqa: BLE001  (logged; the kiosk carries on)
             log.exception("a kiosk command failed")
             self.error = error
 
-    def wait(self, timeout: float) -> Any:
+    def wait(self, timeout: float) -> Result:
         if not self.done.wait(timeout):
             raise TimeoutError(f"the kiosk did not answer within {timeout} s")
         if self.error is not None:
@@ -71,19 +116,19 @@ class Station:
         settings: KioskSettings,
         *,
         reader: CardReader,
-        pin_factory: Any = None,
+        pin_factory: Factory | None = None,
         simulation: SimulatedHardware | None = None,
         connect: bool = True,
         clock: Callable[[], float] = time.monotonic,
         utcnow: Callable[[], datetime] = lambda: datetime.now(UTC),
-        link_options: dict[str, Any] | None = None,
+        link_options: LinkOptions | None = None,
     ) -> None:
         self.settings, self.reader, self.simulation = settings, reader, simulation
         self.clock, self.utcnow = clock, utcnow
-        self.commands: queue.Queue[Command] = queue.Queue()
+        self.commands: queue.Queue[Work] = queue.Queue()
         self.board = ScreenBoard()
         self.versions: tuple[int | None, int | None] = (None, None)
-        self.figures: dict[str, Any] = {"backlog": 0, "next_seq": 0, "rejected": []}
+        self.figures: OutboxFigures = {"backlog": 0, "next_seq": 0, "rejected": []}
         self._stopping = threading.Event()
         self._ready = threading.Event()
         self._worker = threading.Thread(target=self._run, name="kiosk-worker", daemon=True)
@@ -145,7 +190,7 @@ class Station:
         """Hand a card the reader saw to the worker (the reader's callback)."""
         self.commands.put(Command(lambda session: session.card_presented(uid)))
 
-    def submit(self, action: Callable[[Session], Any], timeout: float = 5.0) -> Any:
+    def submit(self, action: Callable[[Session], Result], timeout: float = 5.0) -> Result:
         """Run ``action(session)`` on the worker thread and return its result (or raise)."""
         command = Command(action)
         self.commands.put(command)
@@ -154,7 +199,7 @@ class Station:
     def _locker_event(self, event: LockerEvent) -> None:
         self.commands.put(Command(lambda session: session.locker_event(event)))
 
-    def _snapshot_arrived(self, kind: str, payload: bytes, document: Any) -> None:
+    def _snapshot_arrived(self, kind: str, payload: bytes, document: Document) -> None:
         self.commands.put(
             Command(lambda session: self._take_snapshot(session, kind, payload, document))
         )
@@ -174,7 +219,7 @@ class Station:
             outbox.close()
             db.close()
 
-    def _make_session(self, db: Any, outbox: Outbox) -> Session:
+    def _make_session(self, db: sqlite3.Connection, outbox: Outbox) -> Session:
         store = AllowListStore(db, self.settings.kiosk_id)
         store.load()
         self.versions = store.versions
@@ -220,11 +265,10 @@ class Station:
             "next_seq": outbox.next_seq(),
             "rejected": [r.__dict__ for r in outbox.rejections(3)],
         }
-        view = session.screen().as_dict()
-        view["kiosk"] = self._kiosk_view(session)
+        view: StationView = {**session.screen().as_dict(), "kiosk": self._kiosk_view(session)}
         self.board.show(view)
 
-    def _kiosk_view(self, session: Session) -> dict[str, Any]:
+    def _kiosk_view(self, session: Session) -> KioskView:
         config = session.store.config
         return {
             "id": self.settings.kiosk_id,
@@ -235,7 +279,9 @@ class Station:
             **self.figures,
         }
 
-    def _take_snapshot(self, session: Session, kind: str, payload: bytes, document: Any) -> None:
+    def _take_snapshot(
+        self, session: Session, kind: str, payload: bytes, document: Document
+    ) -> None:
         if session.store.offer(kind, payload, document):
             self.versions = session.store.versions
             if kind == "allowlist":
@@ -246,7 +292,7 @@ class Station:
         if self._worker.is_alive():
             self._worker.join(10)
 
-    def _make_link(self, options: dict[str, Any]) -> Link:
+    def _make_link(self, options: LinkOptions) -> Link:
         return Link(
             kiosk_id=self.settings.kiosk_id,
             site=self.settings.site,

@@ -23,6 +23,7 @@ import errno
 import functools
 import threading
 from collections import deque
+from collections.abc import Callable
 from types import ModuleType
 
 from devices.rfid.iso14443 import (
@@ -112,14 +113,16 @@ class EmulatedCard:
         if self.state == ACTIVE and frame == _with_crc(bytes((HLTA, 0x00))):
             self.state = HALT
             return None
-        return self._confused()
+        self._confused()
+        return None
 
     def _wake(self, command: int) -> bytes | None:
         if self.state in _WOKEN_BY.get(command, ()):
             self.state, self._level = READY, 0
             self.wakeups += 1
             return self.atqa
-        return self._confused()
+        self._confused()
+        return None
 
     def _anticollide(self, frame: bytes) -> bytes | None:
         sel = SEL_CODES[self._level]
@@ -128,7 +131,8 @@ class EmulatedCard:
             return level
         if frame == _with_crc(bytes((sel, NVB_SELECT)) + level):
             return self._selected()
-        return self._confused()
+        self._confused()
+        return None
 
     def _selected(self) -> bytes:
         self._level += 1
@@ -141,7 +145,6 @@ class EmulatedCard:
         # ISO 14443-3: a frame a READY or ACTIVE card does not expect sends it back to IDLE.
         if self.state in (READY, ACTIVE):
             self.state = IDLE
-        return None
 
 
 class EmulatedRc522:
@@ -195,7 +198,7 @@ class EmulatedRc522:
 
     def write_register(self, register: int, value: int) -> None:
         """Write a register and run whatever the chip does on that write."""
-        special = {
+        handlers: dict[int, Callable[[int], object]] = {
             COMMAND_REG: self._write_command,
             FIFO_DATA_REG: self._fifo.append,
             FIFO_LEVEL_REG: self._write_fifo_level,
@@ -203,7 +206,8 @@ class EmulatedRc522:
             COMM_IRQ_REG: functools.partial(self._write_irq, COMM_IRQ_REG),
             DIV_IRQ_REG: functools.partial(self._write_irq, DIV_IRQ_REG),
             TX_CONTROL_REG: self._write_tx_control,
-        }.get(register)
+        }
+        special = handlers.get(register)
         if special is None:
             self._registers[register] = value
         else:
@@ -351,6 +355,7 @@ def hardware_modules(
     imported: the library binds both modules when it is first imported.
     """
     gpio = EmulatedGpio() if gpio is None else gpio
+    # A new ModuleType has no attributes to mypy; these stand-ins get theirs set here.
     spidev = ModuleType("spidev")
     spidev.SpiDev = functools.partial(EmulatedSpiDev, chip)  # type: ignore[attr-defined]
     gpio_module = ModuleType("RPi.GPIO")
@@ -359,7 +364,7 @@ def hardware_modules(
     for name in ("getmode", "setmode", "setwarnings", "setup", "output", "cleanup"):
         setattr(gpio_module, name, getattr(gpio, name))
     rpi = ModuleType("RPi")
-    rpi.GPIO = gpio_module  # type: ignore[attr-defined]
+    rpi.GPIO = gpio_module  # type: ignore[attr-defined]  # (a stand-in module, as above)
     return {"spidev": spidev, "RPi": rpi, "RPi.GPIO": gpio_module}
 
 

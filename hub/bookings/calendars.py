@@ -11,7 +11,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from icalendar import Calendar, Event
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
 
 from hub.bookings.hours import describe_span
 from hub.bookings.models import ACTIVE_STATUSES, Booking, CalendarFeed, Resource
@@ -47,7 +48,9 @@ def issue_resource_feed(session: Session, resource_id: int, *, now: datetime | N
     )
 
 
-def _issue(session: Session, same_owner, feed: CalendarFeed, now: datetime | None) -> str:
+def _issue(
+    session: Session, same_owner: ColumnElement[bool], feed: CalendarFeed, now: datetime | None
+) -> str:
     """Revoke the owner's live feeds, store the new feed's token hash, and return the token."""
     now = as_utc(now or utcnow())
     for old in session.exec(
@@ -74,8 +77,11 @@ def feed_for_token(session: Session, token: str, *, now: datetime | None = None)
     """Return the iCalendar text of the feed ``token`` opens; refuse unknown or revoked tokens."""
     feed, now = _live_feed(session, token), as_utc(now or utcnow())
     if feed.member_id is not None:
-        return member_calendar(session, feed.member_id, now=now).to_ical()
-    return resource_calendar(session, feed.resource_id, now=now).to_ical()
+        calendar = member_calendar(session, feed.member_id, now=now)
+    else:
+        calendar = resource_calendar(session, feed.resource_id, now=now)
+    text: bytes = calendar.to_ical()
+    return text
 
 
 def _live_feed(session: Session, token: str) -> CalendarFeed:
@@ -125,9 +131,9 @@ def resource_calendar(
     return calendar
 
 
-def _feed_window(now: datetime) -> tuple:
+def _feed_window(now: datetime) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """Return the conditions on bookings a feed carries: active, not long past."""
-    return Booking.status.in_(ACTIVE_STATUSES), Booking.ends_at > now - FEED_HISTORY
+    return col(Booking.status).in_(ACTIVE_STATUSES), col(Booking.ends_at) > now - FEED_HISTORY
 
 
 def _calendar(name: str, owner: str) -> Calendar:

@@ -47,7 +47,7 @@ class Resource(SQLModel, table=True):
     cost_minutes_per_hour: int = Field(default=0)
     checkin_grace_minutes: int = Field(default=15)
     timezone: str = Field(default=DEFAULT_TIMEZONE, max_length=64)
-    opening_hours: dict = Field(
+    opening_hours: dict[str, list[str]] = Field(
         default_factory=default_opening_hours, sa_column=Column(JSON, nullable=False)
     )
     paused: bool = Field(default=False)

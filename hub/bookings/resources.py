@@ -173,7 +173,9 @@ def closure_of(session: Session, resource_id: int, day: date) -> ResourceClosure
     ).first()
 
 
-def closures_between(session: Session, resource_id: int, first: date, last: date) -> dict:
+def closures_between(
+    session: Session, resource_id: int, first: date, last: date
+) -> dict[date, str]:
     """Return ``{day: reason or "closed"}`` for the resource's closed days from first to last."""
     closures = session.exec(
         select(ResourceClosure).where(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from hub.bookings.hours import (
     Interval,
@@ -228,7 +229,7 @@ def require_future_allowance(session: Session, request: Request) -> None:
         )
 
 
-def _members_active_bookings(request: Request):
+def _members_active_bookings(request: Request) -> SelectOfScalar[Booking]:
     """Return a query of the member's active bookings of the resource, less the one moved."""
     query = select(Booking).where(
         Booking.member_id == request.member.id,

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from hub.bookings.hours import describe_span, opening_intervals, slot_starts
+from hub.bookings.hours import Interval, describe_span, opening_intervals, slot_starts
 from hub.bookings.models import Booking, BookingStatus, Resource
 from hub.bookings.refusals import BookingRefused, SlotTaken
 from hub.bookings.resources import closures_between, get_resource
@@ -247,7 +247,13 @@ def availability(
     ]
 
 
-def _slots(resource: Resource, intervals, held: Holdings, member_id, now) -> list[Slot]:
+def _slots(
+    resource: Resource,
+    intervals: list[Interval],
+    held: Holdings,
+    member_id: int | None,
+    now: datetime,
+) -> list[Slot]:
     """Return a slot for each slot start of the day's opening intervals."""
     step = timedelta(minutes=resource.slot_minutes)
     return [
@@ -257,7 +263,13 @@ def _slots(resource: Resource, intervals, held: Holdings, member_id, now) -> lis
     ]
 
 
-def _slot(starts_at, ends_at, holder: Booking | None, member_id, now) -> Slot:
+def _slot(
+    starts_at: datetime,
+    ends_at: datetime,
+    holder: Booking | None,
+    member_id: int | None,
+    now: datetime,
+) -> Slot:
     """Return one slot's state as the viewer may see it."""
     if holder is not None and member_id is not None and holder.member_id == member_id:
         return Slot(starts_at, ends_at, SlotState.MINE, holder.id)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import TextIO, TypedDict
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
@@ -85,7 +85,9 @@ def read_rows(
         yield reader.line_num, {key: (value or "") for key, value in row.items()}
 
 
-def _check_header(header: list[str] | None, columns: tuple[str, ...], required) -> None:
+def _check_header(
+    header: Sequence[str] | None, columns: tuple[str, ...], required: tuple[str, ...]
+) -> None:
     """Refuse a header with unknown or missing columns, naming them."""
     if not header:
         raise InvalidInput("The CSV file is empty: it needs a header row.", field="header")
@@ -127,7 +129,7 @@ def import_members(
     taken_numbers = set(session.exec(select(Member.number)))
     taken_uids = set(session.exec(select(Card.uid)))
     next_number = int(next_member_number(session))
-    staged: list[tuple[dict, list[str]]] = []
+    staged: list[tuple[_StagedMember, list[str]]] = []
     for line, row in read_rows(stream, MEMBER_COLUMNS, MEMBER_REQUIRED):
         report.rows += 1
         if not _refuse_oversized(line, row, report):
@@ -143,10 +145,27 @@ def import_members(
     return report
 
 
-def _stage_member(line, row, taken_numbers, taken_uids, report) -> list[tuple[dict, list[str]]]:
+class _StagedMember(TypedDict):
+    """A member row that passed its checks, as the Member table's columns."""
+
+    number: str  # "" until one is allotted
+    name: str
+    email: str | None
+    phone: str | None
+    roles: str
+    status: str
+
+
+def _stage_member(
+    line: int,
+    row: dict[str, str],
+    taken_numbers: set[str],
+    taken_uids: set[str],
+    report: ImportReport,
+) -> list[tuple[_StagedMember, list[str]]]:
     """Validate one member row; return it staged, or record why it was refused."""
     try:
-        member = {
+        member: _StagedMember = {
             "number": parse_member_number(row["number"]) if row.get("number", "").strip() else "",
             "name": clean_text(row.get("name"), "name", limit=NAME_MAX),
             "email": clean_text(row.get("email"), "email", limit=CONTACT_MAX, required=False),
@@ -173,12 +192,12 @@ def _claim(value: str, taken: set[str], field: str, message: str) -> None:
     taken.add(value)
 
 
-def _write_members(session: Session, staged: list[tuple[dict, list[str]]]) -> None:
+def _write_members(session: Session, staged: list[tuple[_StagedMember, list[str]]]) -> None:
     """Insert staged members, then their cards once the members have ids."""
     # NOTE: Core executemany, not ORM objects: building 10,000 SQLModel instances took 3 of
     # the 3.5 seconds of a 10,000-row import (bench/import_members.py).
     now = utcnow()
-    session.execute(insert(Member), [member | {"joined_at": now} for member, _ in staged])
+    session.execute(insert(Member), [{**member, "joined_at": now} for member, _ in staged])
     ids = dict(session.exec(select(Member.number, Member.id)).all())
     cards = [
         {"uid": uid, "member_id": ids[member["number"]], "issued_at": now}
@@ -199,7 +218,7 @@ def import_tools(
     """Import tools (with home lockers) from CSV: all rows, or none if any is refused."""
     report = ImportReport("tools", dry_run=dry_run)
     known = _ToolContext.load(session)
-    staged: list[dict] = []
+    staged: list[dict[str, object]] = []
     for line, row in read_rows(stream, TOOL_COLUMNS, TOOL_REQUIRED):
         report.rows += 1
         if not _refuse_oversized(line, row, report):
@@ -228,20 +247,26 @@ class _ToolContext:
     @classmethod
     def load(cls, session: Session) -> _ToolContext:
         lockers = {
-            (k, s): i for i, k, s in session.exec(select(Locker.id, Locker.kiosk_id, Locker.slot))
+            (k, s): i
+            for i, k, s in session.exec(select(Locker.id, Locker.kiosk_id, Locker.slot))
+            if i is not None  # a stored row has its id
         }
         return cls(
             codes=set(session.exec(select(Tool.code))),
             kiosks=set(session.exec(select(Kiosk.id))),
             lockers=lockers,
             occupied={i for i in session.exec(select(Tool.locker_id)) if i is not None},
-            trainings={code: i for i, code in session.exec(select(Training.id, Training.code))},
+            trainings={
+                code: i
+                for i, code in session.exec(select(Training.id, Training.code))
+                if i is not None  # a stored row has its id
+            },
         )
 
-    def stage(self, row: dict[str, str]) -> dict:
+    def stage(self, row: dict[str, str]) -> dict[str, object]:
         """Validate one tool row against the context and reserve its code and locker."""
         code = parse_tool_code(row["code"])
-        tool = {
+        tool: dict[str, object] = {
             "code": code,
             "name": clean_text(row.get("name"), "name", limit=NAME_MAX),
             "category": clean_text(row.get("category"), "category", limit=60).lower(),
@@ -251,8 +276,8 @@ class _ToolContext:
             "status": ToolStatus.AVAILABLE.value,
         }
         _claim(code, self.codes, "code", "Tool {} already exists.")
-        if tool["locker_id"] is not None:
-            self.occupied.add(tool["locker_id"])
+        if isinstance(locker_id := tool["locker_id"], int):
+            self.occupied.add(locker_id)
         return tool
 
     def _training(self, code: str) -> int | None:
@@ -321,7 +346,7 @@ def export_tools(session: Session, out: TextIO) -> int:
     return _write_csv(out, TOOL_COLUMNS, rows)
 
 
-def _write_csv(out: TextIO, header: Iterable[str], rows: Iterable[Iterable]) -> int:
+def _write_csv(out: TextIO, header: Iterable[str], rows: Iterable[Iterable[object]]) -> int:
     """Write a header and rows; return the number of rows written."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)

@@ -207,7 +207,9 @@ def _add_tools(session: Session) -> list[Tool]:
     return tools
 
 
-def _add_trainings_held(session, members, rng, now) -> None:
+def _add_trainings_held(
+    session: Session, members: list[Member], rng: random.Random, now: datetime
+) -> None:
     """Stewards and volunteers hold every induction; other members some of them."""
     for member in members:
         trusted = member.has_role(Role.STEWARD) or Role.VOLUNTEER in member.role_set
@@ -218,7 +220,9 @@ def _add_trainings_held(session, members, rng, now) -> None:
                 )
 
 
-def _add_history(session, members, tools, rng, now) -> None:
+def _add_history(
+    session: Session, members: list[Member], tools: list[Tool], rng: random.Random, now: datetime
+) -> None:
     """Lend and return tools over the past weeks; leave a few out, one overdue, one broken."""
     borrowers = members[3:]
     for day in range(60, 2, -1):

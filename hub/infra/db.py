@@ -7,10 +7,12 @@ refusal never leaves half a change behind.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -27,7 +29,7 @@ class HubSession(Session):
 event.listen(HubSession, "before_flush", bump_when_kiosk_data_changes)
 
 
-def make_engine(url: str, **options) -> Engine:
+def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine for ``url`` with the pragmas and pool the hub relies on."""
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url, **options)
@@ -37,7 +39,7 @@ def make_engine(url: str, **options) -> Engine:
     return create_engine(url, pool_pre_ping=True, **options)
 
 
-def _sqlite_engine(url: str, **options) -> Engine:
+def _sqlite_engine(url: str, **options: Any) -> Engine:
     """Create a SQLite engine whose transactions begin explicitly (see ``_begin_sqlite``)."""
     engine = create_engine(
         url,
@@ -49,7 +51,7 @@ def _sqlite_engine(url: str, **options) -> Engine:
     return engine
 
 
-def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+def _configure_sqlite_connection(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     """Turn on WAL and foreign keys, and take transaction control away from the driver."""
     # NOTE: pysqlite opens transactions lazily and never for SELECT; with isolation_level None
     # we issue BEGIN ourselves, so reads and writes share one real transaction.
@@ -65,7 +67,7 @@ def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _begin_sqlite(connection) -> None:
+def _begin_sqlite(connection: Connection) -> None:
     """Begin IMMEDIATE so a writer takes the lock at once instead of failing to upgrade later."""
     mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
     connection.exec_driver_sql(f"BEGIN {mode}")

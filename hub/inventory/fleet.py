@@ -191,7 +191,13 @@ def fleet_health(
     ]
 
 
-def _health(kiosk, status, alarms, current_allowlist, now) -> KioskHealth:
+def _health(
+    kiosk: Kiosk,
+    status: KioskStatus | None,
+    alarms: list[KioskAlarm],
+    current_allowlist: int | None,
+    now: datetime,
+) -> KioskHealth:
     seen = status and status.last_seen_at and as_utc(status.last_seen_at)
     behind = bool(
         status

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Index, text
 from sqlalchemy.exc import IntegrityError
@@ -208,7 +208,7 @@ class UnmatchedReturn(SQLModel, table=True):
     event_id: str | None = Field(default=None, max_length=36)
 
 
-def record_unmatched_return(session: Session, **fields) -> UnmatchedReturn:
+def record_unmatched_return(session: Session, **fields: Any) -> UnmatchedReturn:
     """Keep a return whose loan has not arrived yet."""
     early = UnmatchedReturn(**fields)
     session.add(early)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from hub.inventory.registry import (
     get_tool,
@@ -15,6 +15,9 @@ from hub.inventory.registry import (
 from hub.loans.lending import Loan
 from hub.maintenance.models import MaintenancePlan, RepairLog, ServiceRecord, Ticket
 from hub.members.roster import Member
+
+# (when, what, which member, summary, record id), before member names are looked up
+RawEvent = tuple[datetime, "HistoryKind", int | None, str, int | None]
 
 
 class HistoryKind(StrEnum):
@@ -55,7 +58,7 @@ def tool_history(session: Session, tool_id: int) -> list[HistoryEntry]:
     return sorted(entries, key=lambda e: e.at)
 
 
-def _loan_events(session: Session, tool_id: int) -> Iterable[tuple]:
+def _loan_events(session: Session, tool_id: int) -> Iterable[RawEvent]:
     for loan in session.exec(select(Loan).where(Loan.tool_id == tool_id)):
         yield (
             loan.out_at,
@@ -75,7 +78,7 @@ def _loan_events(session: Session, tool_id: int) -> Iterable[tuple]:
             )
 
 
-def _ticket_events(session: Session, tool_id: int) -> Iterable[tuple]:
+def _ticket_events(session: Session, tool_id: int) -> Iterable[RawEvent]:
     for ticket in session.exec(select(Ticket).where(Ticket.tool_id == tool_id)):
         blocking = "blocking " if ticket.blocking else ""
         yield (
@@ -96,7 +99,7 @@ def _ticket_events(session: Session, tool_id: int) -> Iterable[tuple]:
             )
 
 
-def _repair_events(session: Session, tool_id: int) -> Iterable[tuple]:
+def _repair_events(session: Session, tool_id: int) -> Iterable[RawEvent]:
     for repair in session.exec(select(RepairLog).where(RepairLog.tool_id == tool_id)):
         for_ticket = f" for ticket {repair.ticket_id}" if repair.ticket_id else ""
         yield (
@@ -108,7 +111,7 @@ def _repair_events(session: Session, tool_id: int) -> Iterable[tuple]:
         )
 
 
-def _service_events(session: Session, tool_id: int) -> Iterable[tuple]:
+def _service_events(session: Session, tool_id: int) -> Iterable[RawEvent]:
     query = (
         select(ServiceRecord, MaintenancePlan.name)
         .join(MaintenancePlan, MaintenancePlan.id == ServiceRecord.plan_id)
@@ -127,5 +130,7 @@ def _service_events(session: Session, tool_id: int) -> Iterable[tuple]:
 def _member_names(session: Session, member_ids: set[int | None]) -> dict[int, str]:
     """Return names of the given members by id."""
     ids = [member_id for member_id in member_ids if member_id is not None]
-    rows = session.exec(select(Member.id, Member.name).where(Member.id.in_(ids))) if ids else []
-    return {member_id: name for member_id, name in rows}
+    if not ids:
+        return {}
+    rows = session.exec(select(Member.id, Member.name).where(col(Member.id).in_(ids)))
+    return {member_id: name for member_id, name in rows if member_id is not None}

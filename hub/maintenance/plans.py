@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlmodel import Session, select
 
@@ -97,7 +98,10 @@ class PlanStatus:
         return said
 
 
-def _over(value, threshold):
+Amount = TypeVar("Amount", int, timedelta)
+
+
+def _over(value: Amount, threshold: Amount | None) -> Amount | None:
     """Return how far ``value`` is past ``threshold`` (None if below or no threshold)."""
     if threshold is None or value < threshold:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Literal, overload
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
@@ -87,6 +88,18 @@ class MemberTraining(SQLModel, KioskVisible, table=True):
 
 
 # --- validation ---------------------------------------------------------------------------
+
+
+@overload
+def clean_text(value: str | None, field: str, *, limit: int) -> str: ...
+
+
+@overload
+def clean_text(value: str | None, field: str, *, limit: int, required: Literal[True]) -> str: ...
+
+
+@overload
+def clean_text(value: str | None, field: str, *, limit: int, required: bool) -> str | None: ...
 
 
 def clean_text(value: str | None, field: str, *, limit: int, required: bool = True) -> str | None:

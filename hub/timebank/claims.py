@@ -264,9 +264,10 @@ def mark_trusted_fixer(
         raise RuleViolation(
             f"Steward {steward.number} may not mark themself a trusted fixer.", field="member_id"
         )
-    fixer = session.get(TrustedFixer, member.id) or TrustedFixer(member_id=member.id)
+    # A table model takes its fields after construction; they are all set just below.
+    fixer = session.get(TrustedFixer, member_id) or TrustedFixer(member_id=member_id)  # type: ignore[call-arg]
     fixer.auto_approve_up_to = parse_hours(up_to, "up_to", maximum=MAX_REPAIR_HOURS)
-    fixer.granted_by, fixer.granted_at = steward.id, now or utcnow()
+    fixer.granted_by, fixer.granted_at = steward_id, now or utcnow()
     session.add(fixer)
     session.flush()
     return fixer

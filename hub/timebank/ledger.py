@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Numeric, func, text
+from sqlalchemy import BigInteger, CheckConstraint, Column, Dialect, Index, Numeric, func, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hub.infra.clock import utcnow
@@ -36,7 +38,7 @@ REASON_MAX = 150  # fits in a correction's description after "Correction of tran
 COMMUNITY_ONLY = text("member_id IS NULL")
 
 
-class HoursType(TypeDecorator):
+class HoursType(TypeDecorator[Decimal]):
     """Store hours exactly: NUMERIC(12,2) on PostgreSQL, whole hundredths on SQLite."""
 
     # NOTE: SQLite has no decimal type; a NUMERIC column there keeps 0.10 as a binary double and
@@ -44,17 +46,17 @@ class HoursType(TypeDecorator):
     impl = Numeric(12, 2)
     cache_ok = True
 
-    def load_dialect_impl(self, dialect):
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
             return dialect.type_descriptor(BigInteger())
         return dialect.type_descriptor(Numeric(12, 2, asdecimal=True))
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | int | None:
         if value is None or dialect.name != "sqlite":
             return value
         return int(Decimal(value).scaleb(2).to_integral_exact())
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         hours = Decimal(value).scaleb(-2) if dialect.name == "sqlite" else Decimal(value)
@@ -195,7 +197,7 @@ def find_member_account(session: Session, member_id: int) -> Account | None:
     return session.exec(select(Account).where(Account.member_id == member_id)).first()
 
 
-def _open_account(session: Session, account: Account, query) -> Account:
+def _open_account(session: Session, account: Account, query: SelectOfScalar[Account]) -> Account:
     """Insert ``account``; if a concurrent transaction opened it first, return theirs."""
     try:
         with session.begin_nested():
@@ -370,7 +372,7 @@ def _already_posted(session: Session, transfer: Transfer, legs: Legs) -> Transfe
     return existing
 
 
-def _content(transfer: Transfer) -> tuple:
+def _content(transfer: Transfer) -> tuple[object, ...]:
     """Return what makes two postings the same request (not when or by whom)."""
     return (transfer.kind, transfer.description, transfer.category, transfer.reverses_transfer_id)
 

@@ -232,4 +232,5 @@ def _account_names(session: Session) -> dict[int, str]:
     return {
         account_id: f"{number} {name}" if number else COMMUNITY_NAME
         for account_id, number, name in session.exec(query)
+        if account_id is not None  # a stored row has its id
     }

@@ -14,12 +14,19 @@ CORS preflight, which this app never grants) whose Origin or Referer, when sent,
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal, TypedDict, overload
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
-from kiosk.session import NotNow, Session
+from broker import messages as wire
+from kiosk.session import BadEntry, NotNow, Session
+
+if TYPE_CHECKING:
+    from kiosk.simulation import SimulatedHardware
+    from kiosk.station import Station
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
@@ -27,9 +34,19 @@ LONG_POLL_MAX_S = 10.0
 SIM_CARDS_SHOWN = 24
 
 bp = Blueprint("screen", __name__)
+Body = dict[str, object]  # a request's JSON object
 
 
-def create_screen(station: Any) -> Flask:
+class DemoCard(TypedDict):
+    """A card of the allow-list, as the simulation panel offers it for tapping."""
+
+    uid: str
+    name: str
+    status: str
+    roles: list[wire.Role]
+
+
+def create_screen(station: Station) -> Flask:
     """Return the screen app of ``station`` (a kiosk.station.Station)."""
     app = Flask(__name__)
     app.extensions["kiosk"] = station
@@ -43,8 +60,9 @@ def create_screen(station: Any) -> Flask:
     return app
 
 
-def kiosk() -> Any:
-    return current_app.extensions["kiosk"]
+def kiosk() -> Station:
+    station: Station = current_app.extensions["kiosk"]
+    return station
 
 
 # --- security -----------------------------------------------------------------------------
@@ -70,8 +88,8 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _json_error(error: Any) -> Any:
-    return jsonify(error=error.description), error.code
+def _json_error(error: HTTPException) -> tuple[Response, int]:
+    return jsonify(error=error.description), error.code or 500
 
 
 # --- the page and the view ----------------------------------------------------------------
@@ -84,7 +102,7 @@ def page() -> str:
 
 
 @bp.get("/api/screen")
-def screen() -> Any:
+def screen() -> Response:
     """Return the screen view once it is newer than ``after`` (or after ``wait`` seconds)."""
     after = request.args.get("after", -1, type=int)
     wait = min(request.args.get("wait", 0.0, type=float), LONG_POLL_MAX_S)
@@ -93,7 +111,7 @@ def screen() -> Any:
 
 # --- actions ------------------------------------------------------------------------------
 
-ACTIONS = {
+ACTIONS: dict[str, Callable[[Session, Body], None]] = {
     "pick": lambda s, b: s.pick(_int(b, "slot")),
     "borrow": lambda s, b: s.borrow(_int(b, "slot")),
     "return": lambda s, b: s.return_tool(
@@ -110,7 +128,7 @@ ACTIONS = {
 
 
 @bp.post("/api/actions/<name>")
-def act(name: str) -> Any:
+def act(name: str) -> Response:
     """Do what the member chose on the screen; answer with the screen that follows."""
     action = ACTIONS.get(name)
     if action is None:
@@ -119,36 +137,44 @@ def act(name: str) -> Any:
     return _run(lambda session: action(session, body))
 
 
-def _run(action: Any) -> Any:
+def _run(action: Callable[[Session], object]) -> Response:
     try:
         kiosk().submit(action)
-    except NotNow as refused:
+    except (NotNow, BadEntry) as refused:
         abort(409, str(refused))
     return jsonify(ok=True, screen=kiosk().board.view)
 
 
-def _body() -> dict[str, Any]:
+def _body() -> Body:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         abort(400, "The request body must be a JSON object.")
     return body
 
 
-def _int(body: dict[str, Any], key: str) -> int:
+def _int(body: Body, key: str) -> int:
     value = body.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
-        raise NotNow(f"{key}: a whole number is needed, not {value!r}")
+        raise BadEntry(f"{key}: a whole number is needed, not {value!r}", field=key)
     return value
 
 
-def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str | None:
+@overload
+def _text(body: Body, key: str) -> str: ...
+
+
+@overload
+def _text(body: Body, key: str, *, required: Literal[False]) -> str | None: ...
+
+
+def _text(body: Body, key: str, *, required: bool = True) -> str | None:
     value = body.get(key)
     if value is None and not required:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or (required and not value.strip()):
-        raise NotNow(f"{key}: some text is needed")
+        raise BadEntry(f"{key}: some text is needed", field=key)
     return value
 
 
@@ -156,7 +182,7 @@ def _text(body: dict[str, Any], key: str, *, required: bool = True) -> str | Non
 
 
 @bp.get("/api/sim")
-def simulation_state() -> Any:
+def simulation_state() -> Response:
     """Return the demo cards (from the allow-list), and each locker's door and relay."""
     hardware = _simulation()
     cards = kiosk().submit(_demo_cards)
@@ -164,7 +190,7 @@ def simulation_state() -> Any:
 
 
 @bp.post("/api/sim/tap")
-def simulate_tap() -> Any:
+def simulate_tap() -> Response:
     """Tap a card on the simulated reader."""
     hardware, body = _simulation(), _body()
     try:
@@ -175,24 +201,25 @@ def simulate_tap() -> Any:
 
 
 @bp.post("/api/sim/door")
-def simulate_door() -> Any:
+def simulate_door() -> Response:
     """Open or shut a simulated locker door."""
     hardware, body = _simulation(), _body()
-    slot = body.get("slot")
-    if slot not in hardware.slots:
-        abort(404, f"There is no locker {slot!r}.")
+    wanted = body.get("slot")
+    slot = next((slot for slot in hardware.slots if slot == wanted), None)
+    if slot is None:
+        abort(404, f"There is no locker {wanted!r}.")
     hardware.set_door(slot, bool(body.get("open")))
     return _run(lambda session: None)
 
 
-def _simulation() -> Any:
+def _simulation() -> SimulatedHardware:
     hardware = kiosk().simulation
     if hardware is None:
         abort(404, "This kiosk is not simulated.")
     return hardware
 
 
-def _demo_cards(session: Session) -> list[dict[str, Any]]:
+def _demo_cards(session: Session) -> list[DemoCard]:
     allowlist = session.store.allowlist
     if allowlist is None:
         return []

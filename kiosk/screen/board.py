@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Mapping
+
+View = dict[str, object]  # a JSON object for the page, with its "version"
 
 
 class ScreenBoard:
@@ -11,27 +13,29 @@ class ScreenBoard:
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        self._view: dict[str, Any] = {"state": "starting", "version": 0}
+        self._version = 0
+        self._view: View = {"state": "starting", "version": self._version}
         self._closed = False
 
     @property
-    def view(self) -> dict[str, Any]:
+    def view(self) -> View:
         """The current view (with its ``version``)."""
         with self._changed:
             return self._view
 
-    def show(self, view: dict[str, Any]) -> None:
+    def show(self, view: Mapping[str, object]) -> None:
         """Make ``view`` current if it differs from the one shown (safe from any thread)."""
         with self._changed:
-            if {**view, "version": self._view["version"]} == self._view:
+            if {**view, "version": self._version} == self._view:
                 return
-            self._view = {**view, "version": self._view["version"] + 1}
+            self._version += 1
+            self._view = {**view, "version": self._version}
             self._changed.notify_all()
 
-    def wait(self, after: int, timeout: float) -> dict[str, Any]:
+    def wait(self, after: int, timeout: float) -> View:
         """Return the view once its version is above ``after``, or as it is after ``timeout``."""
         with self._changed:
-            self._changed.wait_for(lambda: self._closed or self._view["version"] > after, timeout)
+            self._changed.wait_for(lambda: self._closed or self._version > after, timeout)
             return self._view
 
     def close(self) -> None:

@@ -4,18 +4,50 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Protocol, cast
 
-import waitress
+from flask import Flask
+from waitress.server import create_server
 
 log = logging.getLogger("commonshed.kiosk.screen")
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+class _Trigger(_Closable, Protocol):
+    def pull_trigger(self, thunk: Callable[[], object]) -> None: ...
+
+
+class _Dispatcher(Protocol):
+    def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool: ...
+
+
+class _WaitressServer(Protocol):
+    """What this module uses of waitress's TcpWSGIServer, internals included.
+
+    NOTE: types-waitress leaves out ``effective_port``, types ``trigger`` as an int (it is a
+    ``waitress.trigger.trigger`` whose thunks take no argument) and the shutdown timeout as
+    an int (any number of seconds works), hence this description.
+    """
+
+    effective_port: int
+    trigger: _Trigger
+    task_dispatcher: _Dispatcher
+    _map: Mapping[int, _Closable]
+
+    def run(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class ScreenServer:
     """A waitress server for ``app`` on ``host:port`` (port 0: any free port)."""
 
-    def __init__(self, app: Any, host: str, port: int, *, threads: int = 6) -> None:
-        self.server = waitress.create_server(
+    def __init__(self, app: Flask, host: str, port: int, *, threads: int = 6) -> None:
+        server = create_server(
             app,
             host=host,
             port=port,
@@ -23,6 +55,8 @@ class ScreenServer:
             ident="commonshed-kiosk",
             clear_untrusted_proxy_headers=True,
         )
+        # One host and port: a single TcpWSGIServer, never a MultiSocketServer.
+        self.server = cast(_WaitressServer, server)
         self.host, self.port = host, self.server.effective_port
         self._thread = threading.Thread(target=self.server.run, name="kiosk-screen", daemon=True)
 

@@ -54,6 +54,21 @@ def test_an_action_the_screen_does_not_offer_now_is_a_409_saying_why(client):
     assert client.post("/api/actions/fly", json={}).status_code == 404
 
 
+def test_bad_input_is_a_409_naming_the_field(client):
+    client.post("/api/sim/tap", json={"uid": ADA})
+    answer = client.post("/api/actions/borrow", json={"slot": "one"})
+    assert answer.status_code == 409
+    assert answer.get_json()["error"] == "slot: a whole number is needed, not 'one'"
+    answer = client.post("/api/actions/repair", json={"tool_code": "DRILL-1", "hours": " "})
+    assert answer.status_code == 409 and answer.get_json()["error"] == "hours: some text is needed"
+
+
+def test_a_door_of_the_simulation_is_found_by_its_slot_number(client, station):
+    assert client.post("/api/sim/door", json={"slot": 9, "open": True}).status_code == 404
+    assert client.post("/api/sim/door", json={"slot": 2, "open": True}).status_code == 200
+    assert station.simulation.lockers()[1]["door_open"] is True
+
+
 def test_cross_origin_and_form_posts_are_refused(client):
     tap = {"uid": ADA}
     evil = client.post("/api/sim/tap", json=tap, headers={"Origin": "http://evil.example"})

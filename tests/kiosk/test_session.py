@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from broker import messages as wire
-from kiosk.session import MESSAGE_SECONDS, NotNow
+from kiosk.session import MESSAGE_SECONDS, BadEntry, NotNow
 from tests.kiosk.builders import (
     ADA,
     SAM,
@@ -54,7 +54,7 @@ def test_a_locker_whose_tool_went_out_is_empty_until_it_is_returned(parts):
 def test_a_return_needing_repair_takes_the_tool_out_of_service_here_at_once(parts):
     borrow(parts, ADA, 1)
     parts.session.card_presented(ADA)
-    with pytest.raises(NotNow, match="note is required"):
+    with pytest.raises(BadEntry, match="note is required"):
         parts.session.return_tool(1, "needs_repair", "  ")
     parts.session.return_tool(1, "needs_repair", "Chuck slips")
     parts.door(1, True)
@@ -156,8 +156,9 @@ def test_a_steward_ticket_and_a_repair_log_become_events(parts):
 
 def test_bad_repair_hours_are_refused_with_the_field_named(parts):
     parts.session.card_presented(ADA)
-    with pytest.raises(NotNow, match="hours"):
+    with pytest.raises(BadEntry, match="hours") as refused:
         parts.session.log_repair("DRILL-1", "25", "too long")
+    assert refused.value.field == "hours"
     with pytest.raises(NotNow, match="does not live at this kiosk"):
         parts.session.log_repair("LATHE-9", "1", "not ours")
     assert parts.types() == []

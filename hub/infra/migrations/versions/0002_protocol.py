@@ -8,7 +8,7 @@ Create Date: 2026-11-23 18:13:52.805611
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0002_protocol"

@@ -12,7 +12,7 @@ btree_gist extension it needs for ``resource_id WITH =``), and the check on book
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0004_bookings"

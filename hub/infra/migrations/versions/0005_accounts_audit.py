@@ -8,7 +8,7 @@ Create Date: 2026-11-23 18:06:19.251040
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0005_accounts_audit"

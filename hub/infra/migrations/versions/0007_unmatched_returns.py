@@ -8,7 +8,7 @@ Create Date: 2026-11-23 19:10:54.634002
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0007_unmatched_returns"
