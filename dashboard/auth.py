@@ -23,6 +23,7 @@ from flask import (
 )
 
 from dashboard.database import transaction
+from dashboard.errors import status_of
 from hub.errors import DomainError
 from hub.members import credentials
 from hub.members.roster import Member, Role, get_member
@@ -75,7 +76,7 @@ def signin():
     except DomainError as refused:
         with transaction() as db:
             credentials.record_failure(db, number)
-        return _refuse_signin(refused.message, number, 401)
+        return _refuse_signin(refused.message, number, status_of(type(refused)))
     _start_session(member)
     return redirect(_safe_next(request.form.get("next")) or url_for("steward.front"))
 

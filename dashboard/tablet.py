@@ -27,17 +27,17 @@ from flask import (
 )
 
 from dashboard.database import reading, transaction
+from dashboard.errors import status_of
 from hub import bookings
 from hub.bookings.hours import local, local_day
 from hub.bookings.models import DEFAULT_TIMEZONE
-from hub.errors import Conflict, DomainError, InvalidInput, NotFound
+from hub.errors import DomainError, InvalidInput
 from hub.infra.clock import as_utc, utcnow
 from hub.members.roster import Member, get_member, member_for_card, require_active
 
 bp = Blueprint("tablet", __name__, url_prefix="/tablet")
 IDLE_SECONDS = 90
 MEMBER_KEY, SEEN_KEY = "tablet_member_id", "tablet_seen_at"
-REFUSAL_STATUS = ((NotFound, 404), (Conflict, 409), (PermissionError, 403), (DomainError, 422))
 
 
 # --- who is at the tablet -----------------------------------------------------------------
@@ -151,7 +151,7 @@ def identify_by_card():
             names = [bookings.get_resource(db, b.resource_id).name for b in checked_in]
         _identify(member)
     except DomainError as refused:
-        return _refuse_identify(refused.message, _status_of(refused))
+        return _refuse_identify(refused.message, status_of(type(refused)))
     if names:
         flash(f"Checked in: {', '.join(names)}. Enjoy the session!", "ok")
     return redirect(url_for("tablet.index"))
@@ -168,13 +168,8 @@ def identify_by_pin():
             return _refuse_identify("Member number or PIN not recognised.", 401, number)
         _identify(member)
     except DomainError as refused:
-        return _refuse_identify(refused.message, _status_of(refused), number)
+        return _refuse_identify(refused.message, status_of(type(refused)), number)
     return redirect(url_for("tablet.index"))
-
-
-def _status_of(refused: DomainError) -> int:
-    """Return the HTTP status of a refusal: 404, 409, 403 or 422."""
-    return next(code for kind, code in REFUSAL_STATUS if isinstance(refused, kind))
 
 
 def _refuse_identify(message: str, status: int, number: str = ""):
@@ -265,7 +260,7 @@ def _refuse_booking(resource, starts: datetime, minutes: int, refused: DomainErr
     """Show the confirm page again with the refusal, its rule, and when it would be possible."""
     with reading() as db:
         choices = _choices(db, resource, starts)
-    status = _status_of(refused)
+    status = status_of(type(refused))
     page = render_template(
         "tablet/confirm.html",
         resource=resource,
