@@ -7,7 +7,7 @@ from flask import Blueprint, flash, render_template
 from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
-from dashboard.steward.common import back, form_flag, form_text, snapshot
+from dashboard.steward.common import NavLink, back, form_flag, form_text, snapshot
 from hub.infra.clock import utcnow
 from hub.inventory import registry
 from hub.maintenance import history as maintenance_history
@@ -16,6 +16,7 @@ from hub.maintenance import tickets as maintenance_tickets
 from hub.queries import steward
 
 bp = Blueprint("steward_tools", __name__, url_prefix="/steward")
+NAV = (NavLink("steward_tools.board", "Tools"), NavLink("steward_tools.loan_list", "Loans"))
 
 TICKET_FIELDS = ("status", "blocking", "resolution_note", "resolved_by")
 
