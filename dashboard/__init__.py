@@ -45,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    """Attach the database and CSRF protection to ``app``."""
+    """Attach the database, sign-in rate limit, CSRF protection and refusal handlers."""
     from dashboard import auth, csrf, database, errors
 
     database.init_app(app)
