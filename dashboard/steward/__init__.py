@@ -49,4 +49,5 @@ def register(app: Flask) -> None:
 
 def nav_links() -> tuple[NavLink, ...]:
     """Return the current app's steward nav: the pages of every registered feature, in order."""
-    return current_app.extensions[NAV_EXTENSION]
+    nav: tuple[NavLink, ...] = current_app.extensions[NAV_EXTENSION]
+    return nav
