@@ -45,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    """Attach the database and CSRF protection to ``app``."""
+    """Attach the database, sign-in rate limit, CSRF protection and refusal handlers."""
     from dashboard import auth, csrf, database, errors
 
     database.init_app(app)
@@ -60,9 +60,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(records.bp)
     app.register_blueprint(auth.bp)
-    app.register_blueprint(steward.bp)
-    for page in steward.WORKING_PAGES:  # tools, maintenance, kiosks, ledger, ...
-        app.register_blueprint(page)
+    steward.register(app)  # each steward page's blueprint, and the nav that links them
     from dashboard import tablet  # the booking tablet by the door
 
     app.register_blueprint(tablet.bp)

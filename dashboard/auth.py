@@ -23,6 +23,7 @@ from flask import (
 )
 
 from dashboard.database import transaction
+from dashboard.errors import status_of
 from hub.errors import DomainError
 from hub.members import credentials
 from hub.members.roster import Member, Role, get_member
@@ -31,7 +32,7 @@ bp = Blueprint("auth", __name__)
 IDLE_SECONDS = 30 * 60
 SIGN_IN_ATTEMPTS_PER_MINUTE = 10
 # Requests a page makes by itself; they must not keep an unattended session alive.
-PASSIVE_ENDPOINTS = frozenset({"steward.live"})
+PASSIVE_ENDPOINTS = frozenset({"steward_front.live"})
 
 
 class SignInRateLimit:
@@ -75,9 +76,9 @@ def signin():
     except DomainError as refused:
         with transaction() as db:
             credentials.record_failure(db, number)
-        return _refuse_signin(refused.message, number, 401)
+        return _refuse_signin(refused.message, number, status_of(type(refused)))
     _start_session(member)
-    return redirect(_safe_next(request.form.get("next")) or url_for("steward.front"))
+    return redirect(_safe_next(request.form.get("next")) or url_for("steward_front.front"))
 
 
 @bp.post("/signout")

@@ -1,4 +1,9 @@
-"""Turn refusals into clear answers: a page for people, JSON naming the field for scripts."""
+"""Turn refusals into clear answers: a page for people, JSON naming the field for scripts.
+
+One map, :data:`REFUSAL_STATUS`, gives every refusal of the hub its HTTP status. Each surface
+keeps its own way of saying it (the error page, the tablet's screen, the API's JSON) but takes
+the status from :func:`status_of`, so a refusal means the same on every door.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,21 @@ from werkzeug.exceptions import HTTPException
 from hub.errors import Conflict, DomainError, NotFound
 from hub.members.credentials import SignInRefused
 
-# The first matching class wins; any other refusal of a rule is 422.
-STATUS_OF = {SignInRefused: 401, NotFound: 404, Conflict: 409, PermissionError: 403}
+# The first kind a refusal is wins. NOTE: SignInRefused is also a PermissionError, so it must
+# come before PermissionError: unproven credentials are 401, a proven member refused by a rule
+# about who may (suspended, untrained, paused, locked out) is 403.
+REFUSAL_STATUS: tuple[tuple[type, int], ...] = (
+    (SignInRefused, 401),  # who is asking is not proven
+    (NotFound, 404),  # what the request names does not exist
+    (Conflict, 409),  # it collides with what is recorded (taken, already decided or closed)
+    (PermissionError, 403),  # a rule about who may
+    (DomainError, 422),  # any other refusal: a malformed value or a rule of the commons
+)
+
+
+def status_of(kind: type[DomainError]) -> int:
+    """Return the HTTP status that answers a refusal of ``kind``: 401, 404, 409, 403 or 422."""
+    return next(code for refused, code in REFUSAL_STATUS if issubclass(kind, refused))
 
 
 def init_app(app: Flask) -> None:
@@ -34,8 +52,7 @@ def refusal(status: int, message: str, field: str | None = None):
 
 
 def _domain_error(error: DomainError):
-    status = next((code for kind, code in STATUS_OF.items() if isinstance(error, kind)), 422)
-    return refusal(status, error.message, error.field)
+    return refusal(status_of(type(error)), error.message, error.field)
 
 
 def _csrf_error(error: CSRFError):

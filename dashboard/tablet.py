@@ -27,17 +27,17 @@ from flask import (
 )
 
 from dashboard.database import reading, transaction
+from dashboard.errors import status_of
 from hub import bookings
 from hub.bookings.hours import local, local_day
 from hub.bookings.models import DEFAULT_TIMEZONE
-from hub.errors import Conflict, DomainError, InvalidInput, NotFound
+from hub.errors import DomainError, InvalidInput
 from hub.infra.clock import as_utc, utcnow
 from hub.members.roster import Member, get_member, member_for_card, require_active
 
 bp = Blueprint("tablet", __name__, url_prefix="/tablet")
 IDLE_SECONDS = 90
 MEMBER_KEY, SEEN_KEY = "tablet_member_id", "tablet_seen_at"
-REFUSAL_STATUS = ((NotFound, 404), (Conflict, 409), (PermissionError, 403), (DomainError, 422))
 
 
 # --- who is at the tablet -----------------------------------------------------------------
@@ -54,17 +54,17 @@ def idle_seconds() -> int:
 
 @bp.before_request
 def forget_idle_member() -> None:
-    """Forget the member after the idle time; refuse a form that names another member."""
+    """Forget the member after the idle time; otherwise count this request as a touch."""
     seen = session.get(SEEN_KEY)
     if session.get(MEMBER_KEY) is not None and now().timestamp() - (seen or 0) > idle_seconds():
-        _forget()
+        _forget_member()
         _say_signed_out_when_idle()
     if session.get(MEMBER_KEY) is not None:
         session[SEEN_KEY] = now().timestamp()
-    _refuse_forged_member()
 
 
-def _refuse_forged_member() -> None:
+@bp.before_request
+def refuse_forged_member() -> None:
     """Refuse a POST whose form names a member other than the one identified here."""
     named = request.form.get("member_id") if request.method == "POST" else None
     if named is not None and named != str(session.get(MEMBER_KEY)):
@@ -78,12 +78,12 @@ def _say_signed_out_when_idle() -> None:
         flash(f"Signed out after {idle_seconds()} seconds without a touch.", "info")
 
 
-def _forget() -> None:
+def _forget_member() -> None:
     session.pop(MEMBER_KEY, None)
     session.pop(SEEN_KEY, None)
 
 
-def _identify(member: Member) -> None:
+def _remember_member(member: Member) -> None:
     require_active(member)
     session[MEMBER_KEY], session[SEEN_KEY] = member.id, now().timestamp()
 
@@ -149,9 +149,9 @@ def identify_by_card():
             member = member_for_card(db, uid)
             checked_in = bookings.check_in_all_by_card(db, uid, now=now())
             names = [bookings.get_resource(db, b.resource_id).name for b in checked_in]
-        _identify(member)
+        _remember_member(member)
     except DomainError as refused:
-        return _refuse_identify(refused.message, _status_of(refused))
+        return _refuse_identify(refused.message, status_of(type(refused)))
     if names:
         flash(f"Checked in: {', '.join(names)}. Enjoy the session!", "ok")
     return redirect(url_for("tablet.index"))
@@ -166,15 +166,10 @@ def identify_by_pin():
             member = bookings.verify_pin(db, number, request.form.get("pin", ""), now=now())
         if member is None:
             return _refuse_identify("Member number or PIN not recognised.", 401, number)
-        _identify(member)
+        _remember_member(member)
     except DomainError as refused:
-        return _refuse_identify(refused.message, _status_of(refused), number)
+        return _refuse_identify(refused.message, status_of(type(refused)), number)
     return redirect(url_for("tablet.index"))
-
-
-def _status_of(refused: DomainError) -> int:
-    """Return the HTTP status of a refusal: 404, 409, 403 or 422."""
-    return next(code for kind, code in REFUSAL_STATUS if isinstance(refused, kind))
 
 
 def _refuse_identify(message: str, status: int, number: str = ""):
@@ -184,7 +179,7 @@ def _refuse_identify(message: str, status: int, number: str = ""):
 @bp.post("/leave")
 def leave():
     """Forget the member at once ("Done", or the page's idle timer)."""
-    _forget()
+    _forget_member()
     if request.form.get("idle"):
         _say_signed_out_when_idle()
     return redirect(url_for("tablet.index"))
@@ -265,7 +260,7 @@ def _refuse_booking(resource, starts: datetime, minutes: int, refused: DomainErr
     """Show the confirm page again with the refusal, its rule, and when it would be possible."""
     with reading() as db:
         choices = _choices(db, resource, starts)
-    status = _status_of(refused)
+    status = status_of(type(refused))
     page = render_template(
         "tablet/confirm.html",
         resource=resource,

@@ -1,34 +1,53 @@
 """The steward's pages: what needs me now, and the working pages that resolve it.
 
-Each feature has its own blueprint and module; this one holds the front page and members.
+Each feature is one module with its own blueprint under /steward (``steward_<feature>``) and a
+``NAV`` naming which of its pages the nav links to. :func:`register` puts every feature on the
+app, and the nav is read from what it registered, in that order.
+
+- ``front``        what needs a steward now, kept current without a reload
+- ``tools``        the tool board, each tool's tickets and history, and open loans
+- ``maintenance``  repair claims to decide, live tickets and maintenance due
+- ``members``      find members; suspend and reinstate them; their cards and trainings
+- ``kiosks``       the kiosk fleet's health, door alarms, refused cards and dead letters
+- ``bookings``     the machines' bookings, which a steward may cancel with a reason
+- ``ledger``       the balance sheet and a member's statement as CSV
+- ``reports``      charts of loans, repairs, credited hours and door alarms
+- ``audit``        the audit log, for admins
+- ``common``       what the views share: form values, audit snapshots, going back, nav links
 """
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Flask, current_app
 
-bp = Blueprint("steward", __name__, url_prefix="/steward")
-
-# NOTE: imported after ``bp`` exists: these modules add their views to it.
-from dashboard.steward import (  # noqa: E402, F401  # noqa: E402
-    audit_pages,
-    bookings_pages,
+from dashboard.steward import (
+    audit,
+    bookings,
     front,
     kiosks,
-    ledger_pages,
-    maintenance_pages,
+    ledger,
+    maintenance,
     members,
-    reports_pages,
+    reports,
     tools,
 )
+from dashboard.steward.common import NavLink, ago
 
-# The working pages, each its own blueprint under /steward; create_app registers them all.
-WORKING_PAGES = (
-    tools.bp,
-    maintenance_pages.bp,
-    kiosks.bp,
-    ledger_pages.bp,
-    bookings_pages.bp,
-    reports_pages.bp,
-    audit_pages.bp,
-)
+# In the order of the nav.
+FEATURES = (front, tools, maintenance, members, kiosks, bookings, ledger, reports, audit)
+NAV_EXTENSION = "commonshed.steward_nav"
+
+
+def register(app: Flask) -> None:
+    """Register every steward feature's blueprint, and the nav that links to their pages."""
+    for feature in FEATURES:
+        app.register_blueprint(feature.bp)
+    app.extensions[NAV_EXTENSION] = tuple(link for feature in FEATURES for link in feature.NAV)
+    app.add_template_global(nav_links, "steward_nav")
+    app.add_template_filter(ago)
+
+
+def nav_links() -> tuple[NavLink, ...]:
+    """Return the current app's steward nav: the pages of every registered feature, in order."""
+    nav: tuple[NavLink, ...] = current_app.extensions[NAV_EXTENSION]
+    return nav

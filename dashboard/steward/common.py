@@ -1,7 +1,8 @@
-"""What every steward view shares: reading forms, snapshots for the audit log, going back."""
+"""What every steward view shares: forms, audit snapshots, going back, "ago", nav links."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,15 @@ from sqlmodel import SQLModel
 from hub.errors import InvalidInput
 from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
+
+
+@dataclass(frozen=True)
+class NavLink:
+    """A steward page the nav links to: its endpoint, its label, and whether only admins see it."""
+
+    endpoint: str
+    label: str
+    admin_only: bool = False
 
 
 def snapshot(row: SQLModel | None, *fields: str) -> dict[str, Any] | None:

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from flask import Blueprint, make_response, render_template, request
 
 from dashboard.auth import steward_required
 from dashboard.database import reading
-from dashboard.steward import bp
-from dashboard.steward.common import ago
+from dashboard.steward.common import NavLink
 from hub.infra.clock import utcnow
 from hub.queries import steward
 
+bp = Blueprint("steward_front", __name__, url_prefix="/steward")
+NAV = (NavLink("steward_front.front", "Needs me"),)
+
 # How often an open front page asks whether anything changed (milliseconds).
 POLL_MS = 2000
-
-bp.add_app_template_filter(ago)
 
 
 @bp.get("/")

@@ -7,13 +7,14 @@ from flask import Blueprint, flash, render_template
 from dashboard.auditing import record_change
 from dashboard.auth import steward_required
 from dashboard.database import reading, transaction
-from dashboard.steward.common import back, snapshot
+from dashboard.steward.common import NavLink, back, snapshot
 from hub.infra.clock import utcnow
 from hub.inventory import fleet
 from hub.queries import steward
 from hub.worker import inbox
 
 bp = Blueprint("steward_kiosks", __name__, url_prefix="/steward")
+NAV = (NavLink("steward_kiosks.fleet_page", "Kiosks"),)
 
 ALARM_FIELDS = ("kiosk_id", "locker_slot", "kind", "cleared_at")
 

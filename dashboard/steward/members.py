@@ -6,17 +6,19 @@ version (``hub.sync``) and the allow-list publisher sends the new list.
 
 from __future__ import annotations
 
-from flask import flash, render_template, request
+from flask import Blueprint, flash, render_template, request
 
 from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
-from dashboard.steward import bp
-from dashboard.steward.common import back, form_text, snapshot
+from dashboard.steward.common import NavLink, back, form_text, snapshot
 from hub.errors import NotFound
 from hub.members import roster
 from hub.queries import steward
 from hub.timebank import claims, ledger
+
+bp = Blueprint("steward_members", __name__, url_prefix="/steward")
+NAV = (NavLink("steward_members.member_list", "Members"),)
 
 STATUS_FIELDS = ("status", "status_reason")
 
@@ -61,7 +63,7 @@ def suspend(member_id: int):
             db, "member.suspend", _target(person), before, snapshot(person, *STATUS_FIELDS)
         )
     flash(f"Member {person.number} ({person.name}) suspended.")
-    return back("steward.member_list", q=person.number)
+    return back("steward_members.member_list", q=person.number)
 
 
 @bp.post("/members/<int:member_id>/reinstate")
@@ -76,7 +78,7 @@ def reinstate(member_id: int):
             db, "member.reinstate", _target(person), before, snapshot(person, *STATUS_FIELDS)
         )
     flash(f"Member {person.number} ({person.name}) is active again.")
-    return back("steward.member_list", q=person.number)
+    return back("steward_members.member_list", q=person.number)
 
 
 @bp.post("/members/<int:member_id>/cards")
@@ -88,7 +90,7 @@ def assign_card(member_id: int):
         card = roster.assign_card(db, member_id, form_text("uid"), label=form_text("label") or None)
         record_change(db, "card.assign", _target(person), None, snapshot(card))
     flash(f"Card {card.uid} now belongs to member {person.number} ({person.name}).")
-    return back("steward.member", member_id=member_id)
+    return back("steward_members.member", member_id=member_id)
 
 
 @bp.post("/members/<int:member_id>/cards/revoke")
@@ -106,7 +108,7 @@ def revoke_card(member_id: int):
             db, "card.revoke", _target(person), before, snapshot(card, "uid", "revoked_at")
         )
     flash(f"Card {card.uid} of member {person.number} revoked.")
-    return back("steward.member", member_id=member_id)
+    return back("steward_members.member", member_id=member_id)
 
 
 @bp.post("/members/<int:member_id>/trainings")
@@ -120,7 +122,7 @@ def grant_training(member_id: int):
         held = roster.grant_training(db, member_id, code, granted_by=current_member().id)
         record_change(db, "training.grant", _target(person), before, snapshot(held))
     flash(f"Member {person.number} ({person.name}) holds the {code} training.")
-    return back("steward.member", member_id=member_id)
+    return back("steward_members.member", member_id=member_id)
 
 
 def _target(person: roster.Member) -> str:

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, render_template
 from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
-from dashboard.steward.common import back, form_flag, form_text, snapshot
+from dashboard.steward.common import NavLink, back, form_flag, form_text, snapshot
 from hub.infra.clock import utcnow
 from hub.inventory import registry
 from hub.maintenance import history as maintenance_history
@@ -16,6 +16,7 @@ from hub.maintenance import tickets as maintenance_tickets
 from hub.queries import steward
 
 bp = Blueprint("steward_tools", __name__, url_prefix="/steward")
+NAV = (NavLink("steward_tools.board", "Tools"), NavLink("steward_tools.loan_list", "Loans"))
 
 TICKET_FIELDS = ("status", "blocking", "resolution_note", "resolved_by")
 
@@ -64,14 +65,16 @@ def open_ticket(tool_id: int):
 @steward_required
 def resolve_ticket(ticket_id: int):
     """Resolve a ticket as fixed; the tool returns to service if nothing else blocks it."""
-    return _close(ticket_id, "ticket.resolve", "resolved", maintenance_tickets.resolve_ticket)
+    return _close_ticket(
+        ticket_id, "ticket.resolve", "resolved", maintenance_tickets.resolve_ticket
+    )
 
 
 @bp.post("/tickets/<int:ticket_id>/wont-fix")
 @steward_required
 def wont_fix_ticket(ticket_id: int):
     """Close a ticket without a fix, saying why."""
-    return _close(
+    return _close_ticket(
         ticket_id, "ticket.wont_fix", "closed without a fix", maintenance_tickets.wont_fix_ticket
     )
 
@@ -91,7 +94,7 @@ def mark_blocking(ticket_id: int):
     return back("steward_tools.tool", tool_id=ticket.tool_id)
 
 
-def _close(ticket_id: int, action: str, said: str, close):
+def _close_ticket(ticket_id: int, action: str, outcome: str, close):
     """Close a ticket with ``close`` (resolve or won't fix), audited, and go back."""
     with transaction() as db:
         ticket = maintenance_tickets.get_ticket(db, ticket_id)
@@ -99,7 +102,7 @@ def _close(ticket_id: int, action: str, said: str, close):
         note = form_text("note") or None
         close(db, ticket_id, steward_id=current_member().id, note=note, now=utcnow())
         record_change(db, action, f"ticket:{ticket_id}", before, snapshot(ticket, *TICKET_FIELDS))
-    flash(f"Ticket {ticket_id} {said}.")
+    flash(f"Ticket {ticket_id} {outcome}.")
     return back("steward_tools.tool", tool_id=ticket.tool_id)
 
 

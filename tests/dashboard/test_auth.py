@@ -27,7 +27,9 @@ def test_a_member_is_refused_every_steward_page(client, app):
             member.roles = "member"
     assert sign_in(client, "1010", "a member password").status_code == 401
     steward_rules = [
-        r for r in client.application.url_map.iter_rules() if r.endpoint.startswith("steward.")
+        r
+        for r in client.application.url_map.iter_rules()
+        if r.endpoint.startswith(("steward_front.", "steward_members."))
     ]
     assert steward_rules
     for rule in steward_rules:

@@ -35,7 +35,8 @@ def steward_routes(app) -> list[tuple[str, str, str]]:
 
 
 STEWARD_BLUEPRINTS = {
-    "steward",
+    "steward_front",
+    "steward_members",
     "steward_tools",
     "steward_maintenance",
     "steward_kiosks",
@@ -81,7 +82,7 @@ def test_a_suspended_steward_is_refused(client, app, engine):
 
 def test_a_steward_is_served_every_page(steward, app, work):
     pages = {
-        "steward.member": f"/steward/members/{work.fixer_id}",
+        "steward_members.member": f"/steward/members/{work.fixer_id}",
         "steward_tools.tool": f"/steward/tools/{work.tool_id}",
         "steward_ledger.statement": f"/steward/ledger/members/{work.fixer_id}/statement.csv",
     }

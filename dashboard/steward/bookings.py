@@ -7,12 +7,13 @@ from flask import Blueprint, flash, render_template
 from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
-from dashboard.steward.common import back, form_text, snapshot
+from dashboard.steward.common import NavLink, back, form_text, snapshot
 from hub import bookings
 from hub.infra.clock import utcnow
 from hub.queries import steward
 
 bp = Blueprint("steward_bookings", __name__, url_prefix="/steward")
+NAV = (NavLink("steward_bookings.schedule", "Bookings"),)
 
 BOOKING_FIELDS = ("status", "cancelled_by", "cancel_reason")
 

@@ -8,10 +8,12 @@ from flask import Blueprint, render_template
 from dashboard import charts
 from dashboard.auth import steward_required
 from dashboard.database import reading
+from dashboard.steward.common import NavLink
 from hub.infra.clock import utcnow
 from hub.queries import steward
 
 bp = Blueprint("steward_reports", __name__, url_prefix="/steward")
+NAV = (NavLink("steward_reports.show", "Reports"),)
 
 
 @bp.get("/reports")

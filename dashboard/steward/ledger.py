@@ -6,10 +6,12 @@ from flask import Blueprint, Response, render_template
 
 from dashboard.auth import steward_required
 from dashboard.database import reading
+from dashboard.steward.common import NavLink
 from hub.members import roster
 from hub.timebank import statements
 
 bp = Blueprint("steward_ledger", __name__, url_prefix="/steward")
+NAV = (NavLink("steward_ledger.ledger", "Ledger"),)
 
 
 @bp.get("/ledger")

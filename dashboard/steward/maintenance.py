@@ -7,12 +7,13 @@ from flask import Blueprint, flash, render_template
 from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
-from dashboard.steward.common import back, form_text, snapshot
+from dashboard.steward.common import NavLink, back, form_text, snapshot
 from hub.infra.clock import utcnow
 from hub.queries import steward
 from hub.timebank import claims
 
 bp = Blueprint("steward_maintenance", __name__, url_prefix="/steward")
+NAV = (NavLink("steward_maintenance.overview", "Maintenance"),)
 
 CLAIM_FIELDS = ("status", "hours", "approved_hours", "decided_by", "decision_reason", "transfer_id")
 

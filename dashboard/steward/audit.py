@@ -6,10 +6,12 @@ from flask import Blueprint, render_template, request
 
 from dashboard.auth import admin_required
 from dashboard.database import reading
+from dashboard.steward.common import NavLink
 from hub.infra import audit
 from hub.queries import steward
 
 bp = Blueprint("steward_audit", __name__, url_prefix="/steward")
+NAV = (NavLink("steward_audit.log", "Audit", admin_only=True),)
 
 
 @bp.get("/audit")

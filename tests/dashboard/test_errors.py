@@ -1,0 +1,134 @@
+"""The one map from a hub refusal to its HTTP status, and every surface answering by it."""
+
+from __future__ import annotations
+
+import inspect
+from datetime import UTC, datetime
+
+import pytest
+
+from dashboard import create_app, database, tablet
+from dashboard.errors import REFUSAL_STATUS, status_of
+from dashboard.openapi import REASONS
+from hub import errors
+from hub.bookings import refusals
+from hub.bookings.refusals import BookingRefused, PinLockedOut, SlotTaken
+from hub.errors import DomainError, InvalidInput, MemberSuspended, NotFound, ToolUnavailable
+from hub.members import credentials
+from hub.members.credentials import SignInRefused
+
+# Every refusal the hub defines, and the status it must answer with. A new refusal fails
+# test_every_refusal_has_a_pinned_status until its status is decided here.
+PINNED_STATUS = {
+    errors.DomainError: 422,
+    errors.NotFound: 404,
+    errors.InvalidInput: 422,
+    errors.Conflict: 409,
+    errors.RuleViolation: 422,
+    errors.MemberSuspended: 403,
+    errors.TrainingRequired: 403,
+    errors.ToolUnavailable: 422,
+    refusals.BookingRefused: 422,
+    refusals.BookingRightsPaused: 403,
+    refusals.ResourceUnavailable: 422,
+    refusals.SlotTaken: 409,
+    refusals.PinLockedOut: 403,
+    credentials.SignInRefused: 401,
+}
+REFUSAL_MODULES = (errors, refusals, credentials)
+MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+# One refusal of each status, as the hub raises them.
+REFUSED = [
+    SignInRefused("Wrong member number or password.", field="password"),
+    NotFound("Tool 9999 does not exist.", field="tool_id"),
+    SlotTaken("Laser cutter is already taken then.", possible_from=MONDAY),
+    MemberSuspended("Member 1005 is suspended: unreturned sander."),
+    PinLockedOut("Too many wrong PINs; try again after 08:05.", until=MONDAY),
+    InvalidInput("Card UID 'not hex' must be hexadecimal.", field="uid"),
+    ToolUnavailable("Tool DRILL-1 is retired."),
+    BookingRefused("Bookings open 14 days ahead.", rule="horizon", possible_from=MONDAY),
+]
+
+
+def every_refusal() -> set[type[DomainError]]:
+    """Return the refusals defined in the hub's refusal modules, and any other one loaded."""
+    found = {
+        kind
+        for module in REFUSAL_MODULES
+        for _, kind in inspect.getmembers(module, inspect.isclass)
+        if issubclass(kind, DomainError) and kind.__module__ == module.__name__
+    }
+    return found | set(_subclasses(DomainError))
+
+
+def _subclasses(kind: type) -> list[type]:
+    return [kind] + [deeper for sub in kind.__subclasses__() for deeper in _subclasses(sub)]
+
+
+def test_every_refusal_has_a_pinned_status():
+    assert every_refusal() == set(PINNED_STATUS)
+    assert {kind: status_of(kind) for kind in PINNED_STATUS} == PINNED_STATUS
+
+
+def test_sign_in_refused_is_401_although_it_is_a_permission_error():
+    assert issubclass(SignInRefused, PermissionError)
+    assert status_of(SignInRefused) == 401
+
+
+def test_every_status_of_the_map_is_one_the_api_documents():
+    assert {code for _, code in REFUSAL_STATUS} <= set(REASONS)
+
+
+@pytest.fixture
+def bare_app(tmp_path):
+    """Return the app on an empty data dir, with routes that raise each refusal of REFUSED."""
+    app = create_app({"DATA_DIR": str(tmp_path), "TESTING": True, "WTF_CSRF_ENABLED": False})
+    for index, refused in enumerate(REFUSED):
+        view = _raising(refused)
+        app.add_url_rule(f"/refused/{index}", f"refused_{index}", view)
+        app.add_url_rule(f"/api/v1/refused/{index}", f"api_refused_{index}", view)
+    yield app
+    database.dispose(app)
+
+
+def _raising(refused: DomainError):
+    def raise_it():
+        raise refused
+
+    return raise_it
+
+
+@pytest.mark.parametrize("index", range(len(REFUSED)), ids=lambda i: type(REFUSED[i]).__name__)
+def test_pages_answer_with_the_maps_status_on_the_error_page(bare_app, index):
+    refused = REFUSED[index]
+    answer = bare_app.test_client().get(f"/refused/{index}")
+    assert answer.status_code == PINNED_STATUS[type(refused)]
+    page = answer.get_data(as_text=True)
+    assert f"{answer.status_code} — that did not work" in page
+    assert refused.message.replace("'", "&#39;") in page
+
+
+@pytest.mark.parametrize("index", range(len(REFUSED)), ids=lambda i: type(REFUSED[i]).__name__)
+def test_the_api_answers_with_the_maps_status_as_json(bare_app, index):
+    refused = REFUSED[index]
+    answer = bare_app.test_client().get(f"/api/v1/refused/{index}")
+    assert answer.status_code == PINNED_STATUS[type(refused)]
+    assert answer.get_json() == {"error": refused.message} | (
+        {"field": refused.field} if refused.field else {}
+    )
+
+
+@pytest.mark.parametrize("index", range(len(REFUSED)), ids=lambda i: type(REFUSED[i]).__name__)
+def test_the_tablet_answers_with_the_maps_status_on_its_own_screen(bare_app, monkeypatch, index):
+    refused = REFUSED[index]
+
+    def member_for_card(db, uid):
+        raise refused
+
+    monkeypatch.setattr(tablet, "member_for_card", member_for_card)
+    answer = bare_app.test_client().post("/tablet/identify/card", data={"uid": "deadbeef"})
+    assert answer.status_code == PINNED_STATUS[type(refused)]
+    page = answer.get_data(as_text=True)
+    assert 'id="card-uid"' in page  # the identify screen again, not the error page
+    assert refused.message.replace("'", "&#39;") in page
