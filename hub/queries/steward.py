@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func, true
+from sqlalchemy import case, false, func, true
 from sqlmodel import Session, select
 
 from hub.bookings.hours import local, local_day
@@ -548,7 +548,7 @@ def due_maintenance(session: Session, *, now: datetime | None = None) -> list[Pl
 
 
 def _plan_statuses(
-    session: Session, plan: models.MaintenancePlan, now: datetime, first_loan_id: int
+    session: Session, plan: models.MaintenancePlan, now: datetime, first_loan_id: int | None
 ):
     """Return the status of every tool under ``plan``: loans and time since its last service."""
     served = (
@@ -565,7 +565,10 @@ def _plan_statuses(
     # loan.tool_id index (which ends in the id) over the window alone rather than over all of a
     # tool's loans. An index on loan (tool_id, out_at) would do it on both backends.
     since = func.coalesce(served.c.at, plan.created_at)
-    in_window = (Loan.tool_id == Tool.id) & (Loan.id >= first_loan_id)
+    if first_loan_id is None:  # no loan since the oldest plan began: none to count
+        in_window = false()
+    else:
+        in_window = (Loan.tool_id == Tool.id) & (Loan.id >= first_loan_id)
     query = (
         select(Tool.id, Tool.code, served.c.at, func.count(Loan.id))
         .join(served, served.c.tool_id == Tool.id, isouter=True)
@@ -590,18 +593,21 @@ def _plan_statuses(
     ]
 
 
-def _first_loan_since(session: Session, plans: list[models.MaintenancePlan]) -> int:
-    """Return the lowest id of a loan out since the oldest plan began (services come later)."""
+def _first_loan_since(session: Session, plans: list[models.MaintenancePlan]) -> int | None:
+    """Return the lowest id of a loan out since the oldest plan began (services come later).
+
+    None when no loan went out since then (or there are no plans).
+    """
     if not plans:
-        return 0
+        return None
     # NOTE: a service record could predate its plan only if written by hand; allow for it.
     serviced = session.exec(select(func.min(ServiceRecord.serviced_at))).one()
     start = min(as_utc(p.created_at) for p in plans)
     start = min(start, as_utc(serviced)) if serviced else start
     # NOTE: min(id + 0), not min(id): SQLite answers min(id) by walking the primary key from
     # the first loan ever until one matches; "+ 0" makes it read the out_at index range instead.
-    first = session.exec(select(func.min(Loan.id + 0)).where(Loan.out_at >= start)).one()
-    return first if first is not None else 2**62  # no loan since: count none
+    # NOTE: no loan since is None, not a huge id: PostgreSQL refuses ids past its INTEGER.
+    return session.exec(select(func.min(Loan.id + 0)).where(Loan.out_at >= start)).one()
 
 
 def _use_since(

@@ -60,6 +60,26 @@ def test_due_maintenance_agrees_with_due_plans(engine):
     assert "SAND-1" not in {s.tool_code for s in mine}  # retired
 
 
+def test_a_plan_with_no_loan_since_it_began_is_due_by_days(engine):
+    """No loan since the plan began counts none (it once sent PostgreSQL an id past INTEGER)."""
+    now = utcnow()
+    with transaction(engine) as session:
+        seed(session, now=now - timedelta(days=30))  # every loan is older than the plan
+        plans.add_plan(
+            session,
+            name="Oil the blade",
+            steward_id=1,
+            tool_id=tool_by_code(session, "SAW-2").id,
+            every_days=1,
+            now=now - timedelta(days=2),
+        )
+    with reading(engine) as session:
+        due = steward.due_maintenance(session, now=now)
+        theirs = plans.due_plans(session, now)
+    assert [(s.tool_code, s.loans, s.elapsed.days) for s in due] == [("SAW-2", 0, 2)]
+    assert [(s.tool_code, s.loans) for s in theirs] == [("SAW-2", 0)]
+
+
 def test_overdue_and_open_loans_agree_with_the_loans_service(engine):
     now = utcnow()
     with transaction(engine) as session:
