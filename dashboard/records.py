@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify, render_template
 
 from dashboard.database import reading
 from hub.inventory import registry
-from hub.loans import lending
+from hub.queries import loans, tools
 from hub.timebank import statements
 
 bp = Blueprint("records", __name__)
@@ -16,7 +16,7 @@ bp = Blueprint("records", __name__)
 def index():
     """Show the tool library: every tool, its locker and whether it can be borrowed."""
     with reading() as session:
-        board = registry.tool_board(session)
+        board = tools.tool_board(session)
     return render_template("records/index.html", board=board)
 
 
@@ -25,7 +25,7 @@ def tool(code: str):
     """Show one tool and its loan history."""
     with reading() as session:
         item = registry.tool_by_code(session, code)
-        history = lending.loan_history(session, item.id)
+        history = loans.loan_history(session, item.id)
     return render_template("records/tool.html", tool=item, history=history)
 
 

@@ -17,5 +17,6 @@
 - ``cli.py``       ``commonshed hub ...``: the command-line door
 
 The domain rooms never import ``queries`` or ``worker``; ``worker`` and ``queries`` build on
-the domain; ``infra`` builds on nothing of ours.
+the domain; the doors that show records (``cli.py``, ``bulk``'s exports, the dashboard) read
+them through ``queries``; ``infra`` builds on nothing of ours.
 """

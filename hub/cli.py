@@ -14,9 +14,9 @@ from hub.errors import DomainError
 from hub.infra import migrate, settings
 from hub.infra.db import make_engine, reading, transaction
 from hub.inventory import registry
-from hub.loans import lending
 from hub.members import credentials as members_credentials
 from hub.members import roster
+from hub.queries import loans, members, tools
 
 
 class HubGroup(click.Group):
@@ -149,7 +149,7 @@ def member_add(hub: Hub, **fields: Any) -> None:
 def member_list(hub: Hub, search: str | None) -> None:
     """List members with their status, roles and live cards."""
     with reading(hub.migrated_engine()) as session:
-        for m in roster.list_members(session, search=search):
+        for m in members.find_members(session, search):
             live = [c.uid for c in roster.cards_of(session, m.id) if c.revoked_at is None]
             click.echo(f"{m.number:>6}  {m.name:<28} {m.status:<9} {m.roles:<22} {' '.join(live)}")
 
@@ -313,7 +313,7 @@ def tool_add(hub: Hub, code: str, **fields: Any) -> None:
 def tool_list(hub: Hub, status: str | None) -> None:
     """List tools with their home locker and status."""
     with reading(hub.migrated_engine()) as session:
-        for row in registry.tool_board(session):
+        for row in tools.tool_board(session):
             if status and row.tool.status != status:
                 continue
             where = f"{row.kiosk_id}/{row.slot}" if row.kiosk_id else "-"
@@ -327,7 +327,7 @@ def tool_history(hub: Hub, code: str) -> None:
     """Show the loans of tool CODE (open records)."""
     with reading(hub.migrated_engine()) as session:
         found = registry.tool_by_code(session, code)
-        for row in lending.loan_history(session, found.id):
+        for row in loans.loan_history(session, found.id):
             back = f"{row.loan.returned_at:%Y-%m-%d}" if row.loan.returned_at else "out"
             click.echo(f"{row.loan.out_at:%Y-%m-%d}  member {row.member_number:<6} back {back}")
 

@@ -9,7 +9,7 @@ from dashboard.auth import current_member
 from dashboard.database import reading, transaction
 from hub import bookings
 from hub.bookings.hours import at_local
-from hub.queries import api as queries_api
+from hub.queries import bookings as booking_rows
 
 from .blueprint import api
 from .schemas import BookingList, BookingOut, BookingRange, Cancellation, ResourceList, ResourceOut
@@ -51,7 +51,7 @@ def list_bookings(resource_id: int, query: BookingRange) -> BookingList:
         resource = bookings.get_resource(db, resource_id)
         starts = at_local(resource, query.first, 0)
         ends = at_local(resource, query.last + timedelta(days=1), 0)
-        rows = queries_api.bookings_between(db, resource.id, starts, ends)
+        rows = booking_rows.bookings_between(db, resource.id, starts, ends)
     return BookingList(bookings=[booking_out(row) for row in rows])
 
 
@@ -79,11 +79,11 @@ def cancel_booking(booking_id: int, body: Cancellation) -> BookingOut:
             bookings.cancel_booking(
                 db, booking.id, by_member_id=current_member().id, reason=body.reason
             )
-        row = queries_api.booking_row(db, booking)
+        row = booking_rows.booking_row(db, booking)
     return booking_out(row)
 
 
-def booking_out(row: queries_api.BookingRow) -> BookingOut:
+def booking_out(row: booking_rows.BookingRow) -> BookingOut:
     """Return a booking with its holder's member number."""
     booking = row.booking
     return BookingOut(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dashboard.auditing import audited
 from dashboard.auth import current_member
 from dashboard.database import reading, transaction
-from hub.errors import NotFound
-from hub.queries import api as queries_api
+from hub.queries import claims as claim_rows
 from hub.timebank import claims
 
 from .blueprint import api
@@ -23,7 +22,7 @@ def list_claims() -> ClaimList:
     Stewards only.
     """
     with reading() as db:
-        rows = queries_api.claim_rows(db)
+        rows = claim_rows.pending_claims(db)
     return ClaimList(claims=[claim_out(row) for row in rows])
 
 
@@ -47,7 +46,7 @@ def approve_claim(claim_id: int, body: Approval) -> ClaimOut:
             claims.approve_claim(
                 db, claim.id, steward_id=current_member().id, hours=body.hours, reason=body.reason
             )
-        return claim_out(_row(db, claim.id))
+        return claim_out(claim_rows.claim_row(db, claim.id))
 
 
 @api.operation(
@@ -67,21 +66,14 @@ def decline_claim(claim_id: int, body: Decision) -> ClaimOut:
         claim = claims.get_claim(db, claim_id)
         with _audited_decision(db, claim, "claim.decline"):
             claims.decline_claim(db, claim.id, steward_id=current_member().id, reason=body.reason)
-        return claim_out(_row(db, claim.id))
+        return claim_out(claim_rows.claim_row(db, claim.id))
 
 
 def _audited_decision(db, claim: claims.CreditClaim, action: str):
     return audited(db, action=action, target=f"claim:{claim.id}", row=claim, fields=DECISION_FIELDS)
 
 
-def _row(db, claim_id: int) -> queries_api.ClaimRow:
-    rows = queries_api.claim_rows(db, claim_id=claim_id)
-    if not rows:
-        raise NotFound(f"Claim {claim_id} does not exist.", field="claim_id")
-    return rows[0]
-
-
-def claim_out(row: queries_api.ClaimRow) -> ClaimOut:
+def claim_out(row: claim_rows.ClaimRow) -> ClaimOut:
     """Return a claim with the repair it is for."""
     claim, repair = row.claim, row.repair
     return ClaimOut(

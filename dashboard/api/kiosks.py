@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dashboard.database import reading
-from hub.infra import sync
-from hub.inventory import fleet
+from hub.queries import fleet
 
 from .blueprint import api
 from .schemas import AlarmOut, Fleet, KioskOut
@@ -17,7 +16,7 @@ def list_kiosks() -> Fleet:
     Stewards only.
     """
     with reading() as db:
-        health = fleet.fleet_health(db, current_allowlist=sync.current_version(db))
+        health = fleet.fleet_health(db)
     return Fleet(kiosks=[_kiosk_out(k) for k in health])
 
 

@@ -8,7 +8,7 @@ from dashboard.database import reading, transaction
 from hub.infra import audit
 from hub.maintenance import tickets as maintenance_tickets
 from hub.maintenance.models import TicketSource
-from hub.queries import api as queries_api
+from hub.queries import maintenance as maintenance_rows
 
 from .blueprint import api
 from .schemas import NewTicket, Resolution, TicketFilter, TicketList, TicketOut
@@ -26,8 +26,7 @@ def list_tickets(query: TicketFilter) -> TicketList:
     Stewards only: tickets name who reported a fault.
     """
     with reading() as db:
-        tickets = maintenance_tickets.live_tickets(db, tool_id=query.tool_id)
-        rows = queries_api.tickets_with_tools(db, tickets)
+        rows = maintenance_rows.live_tickets_with_tools(db, tool_id=query.tool_id)
     return TicketList(tickets=[ticket_out(row) for row in rows])
 
 
@@ -61,7 +60,7 @@ def open_ticket(body: NewTicket) -> TicketOut:
             before=None,
             after=audit.snapshot(ticket),
         )
-        row = queries_api.tickets_with_tools(db, [ticket])[0]
+        row = maintenance_rows.ticket_row(db, ticket)
     return ticket_out(row)
 
 
@@ -90,11 +89,11 @@ def resolve_ticket(ticket_id: int, body: Resolution) -> TicketOut:
             maintenance_tickets.resolve_ticket(
                 db, ticket.id, steward_id=current_member().id, note=body.note
             )
-        row = queries_api.tickets_with_tools(db, [ticket])[0]
+        row = maintenance_rows.ticket_row(db, ticket)
     return ticket_out(row)
 
 
-def ticket_out(row: queries_api.TicketRow) -> TicketOut:
+def ticket_out(row: maintenance_rows.TicketRow) -> TicketOut:
     """Return a ticket with its tool's code."""
     ticket = row.ticket
     return TicketOut(

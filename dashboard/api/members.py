@@ -11,7 +11,7 @@ from dashboard.auditing import audited
 from dashboard.database import reading, transaction
 from hub.members import roster
 from hub.members.roster import Card, Member
-from hub.queries import api as queries_api
+from hub.queries import members as member_rows
 
 from .blueprint import api
 from .schemas import (
@@ -36,7 +36,7 @@ def list_members(query: MemberSearch) -> MemberList:
     Stewards only: names are personal details. Contact details are left out of the list.
     """
     with reading() as db:
-        found = roster.list_members(db, search=query.q.strip() or None)
+        found = member_rows.find_members(db, query.q.strip() or None)
     return MemberList(members=[member_out(m) for m in found])
 
 
@@ -49,7 +49,7 @@ def show_member(member_id: int) -> MemberDetail:
     with reading() as db:
         member = roster.get_member(db, member_id)
         cards = [_card_out(card) for card in roster.cards_of(db, member.id)]
-        held = [TrainingOut(**t._asdict()) for t in queries_api.trainings_of(db, member.id)]
+        held = [TrainingOut(**t._asdict()) for t in member_rows.trainings_of(db, member.id)]
     return MemberDetail(
         **member_out(member).model_dump(),
         email=member.email,

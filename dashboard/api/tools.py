@@ -8,8 +8,7 @@ from dashboard.database import reading
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory import registry
 from hub.inventory.registry import Tool
-from hub.loans import lending
-from hub.queries import api as queries_api
+from hub.queries import loans, tools
 
 from .blueprint import api
 from .schemas import HistoryLine, LoanFilter, LoanList, LoanOut, ToolDetail, ToolList, ToolOut
@@ -24,7 +23,7 @@ def list_tools() -> ToolList:
     Public, like the tool board at the shed: open records need no sign-in.
     """
     with reading() as db:
-        board = registry.tool_board(db)
+        board = tools.tool_board(db)
     return ToolList(tools=[tool_out(row.tool, row.kiosk_id, row.slot) for row in board])
 
 
@@ -36,8 +35,8 @@ def show_tool(tool_id: int) -> ToolDetail:
     """
     with reading() as db:
         tool = registry.get_tool(db, tool_id)
-        kiosk_id, slot = queries_api.home_of(db, tool)
-        history = lending.loan_history(db, tool.id)
+        kiosk_id, slot = tools.home_of(db, tool)
+        history = loans.loan_history(db, tool.id)
     return ToolDetail(
         **tool_out(tool, kiosk_id, slot).model_dump(),
         history=[_history_line(row) for row in history],
@@ -52,7 +51,10 @@ def list_loans(query: LoanFilter) -> LoanList:
     """
     now = utcnow()
     with reading() as db:
-        rows = queries_api.open_loans(db, due_before=now if query.state == "overdue" else None)
+        if query.state == "overdue":
+            rows = loans.overdue_loans(db, now=now)
+        else:
+            rows = loans.open_loans(db)
     return LoanList(loans=[_loan_out(row, now) for row in rows])
 
 
@@ -71,7 +73,7 @@ def tool_out(tool: Tool, kiosk_id: str | None, slot: int | None) -> ToolOut:
     )
 
 
-def _history_line(row: lending.HistoryRow) -> HistoryLine:
+def _history_line(row: loans.HistoryRow) -> HistoryLine:
     loan = row.loan
     return HistoryLine(
         loan_id=loan.id,
@@ -83,7 +85,7 @@ def _history_line(row: lending.HistoryRow) -> HistoryLine:
     )
 
 
-def _loan_out(row: queries_api.LoanRow, now: datetime) -> LoanOut:
+def _loan_out(row: loans.LoanRow, now: datetime) -> LoanOut:
     loan = row.loan
     return LoanOut(
         id=loan.id,

@@ -8,7 +8,7 @@ from dashboard.auth import admin_required
 from dashboard.database import reading
 from dashboard.steward.common import NavLink
 from hub.infra import audit
-from hub.queries import steward
+from hub.queries import members
 
 bp = Blueprint("steward_audit", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_audit.log", "Audit", admin_only=True),)
@@ -21,5 +21,5 @@ def log():
     target = request.args.get("target", "").strip() or None
     with reading() as db:
         entries = audit.recent(db, limit=200, target=target)
-        actors = steward.member_numbers(db, {e.actor_member_id for e in entries})
+        actors = members.member_numbers(db, {e.actor_member_id for e in entries})
     return render_template("steward/audit.html", entries=entries, actors=actors, target=target)

@@ -10,7 +10,7 @@ from dashboard.database import reading, transaction
 from dashboard.steward.common import NavLink, back, form_text, snapshot
 from hub import bookings
 from hub.infra.clock import utcnow
-from hub.queries import steward
+from hub.queries import bookings as booking_rows
 
 bp = Blueprint("steward_bookings", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_bookings.schedule", "Bookings"),)
@@ -25,7 +25,7 @@ def schedule():
     now = utcnow()
     with reading() as db:
         machines = [
-            (resource, steward.upcoming_bookings(db, resource.id, now=now))
+            (resource, booking_rows.upcoming_bookings(db, resource.id, now=now))
             for resource in bookings.list_resources(db)
         ]
     return render_template("steward/bookings.html", machines=machines, now=now)

@@ -8,7 +8,7 @@ from dashboard.auth import steward_required
 from dashboard.database import reading
 from dashboard.steward.common import NavLink
 from hub.infra.clock import utcnow
-from hub.queries import steward
+from hub.queries import front as front_page
 
 bp = Blueprint("steward_front", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_front.front", "Needs me"),)
@@ -23,8 +23,8 @@ def front():
     """Show what needs a steward now, each item linking to where it is resolved."""
     now = utcnow()
     with reading() as db:
-        signature = steward.change_signature(db, now=now)
-        needs = steward.what_needs_me(db, now=now)
+        signature = front_page.change_signature(db, now=now)
+        needs = front_page.what_needs_me(db, now=now)
     return render_template(
         "steward/front.html", needs=needs, now=now, signature=signature, poll_ms=POLL_MS
     )
@@ -40,10 +40,10 @@ def live():
     """
     now = utcnow()
     with reading() as db:
-        signature = steward.change_signature(db, now=now)
+        signature = front_page.change_signature(db, now=now)
         if request.if_none_match.contains(signature):
             return _unchanged(signature)
-        needs = steward.what_needs_me(db, now=now)
+        needs = front_page.what_needs_me(db, now=now)
     response = make_response(render_template("steward/_needs.html", needs=needs, now=now))
     response.set_etag(signature)
     response.headers["Cache-Control"] = "no-store"

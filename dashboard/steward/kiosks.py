@@ -10,7 +10,7 @@ from dashboard.database import reading, transaction
 from dashboard.steward.common import NavLink, back, snapshot
 from hub.infra.clock import utcnow
 from hub.inventory import fleet
-from hub.queries import steward
+from hub.queries import fleet as fleet_rows
 from hub.worker import inbox
 
 bp = Blueprint("steward_kiosks", __name__, url_prefix="/steward")
@@ -26,11 +26,11 @@ def fleet_page():
     now = utcnow()
     with reading() as db:
         page = dict(
-            version=steward.allowlist_version(db),
-            kiosks=fleet.fleet_health(db, current_allowlist=steward.allowlist_version(db), now=now),
-            refusals=fleet.recent_refusals(db, limit=20),
+            version=fleet_rows.allowlist_version(db),
+            kiosks=fleet_rows.fleet_health(db, now=now),
+            refusals=fleet_rows.recent_refusals(db, limit=20),
             letters=inbox.dead_letters(db, limit=20),
-            letter_count=steward.dead_letter_count(db),
+            letter_count=fleet_rows.dead_letter_count(db),
         )
     return render_template("steward/kiosks.html", now=now, **page)
 
@@ -40,7 +40,7 @@ def fleet_page():
 def acknowledge(alarm_id: int):
     """Clear a door alarm a steward has dealt with."""
     with transaction() as db:
-        alarm = steward.get_alarm(db, alarm_id)
+        alarm = fleet.get_alarm(db, alarm_id)
         before = snapshot(alarm, *ALARM_FIELDS)
         fleet.acknowledge_alarm(db, alarm_id)
         record_change(

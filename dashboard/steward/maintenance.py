@@ -9,7 +9,8 @@ from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward.common import NavLink, back, form_text, snapshot
 from hub.infra.clock import utcnow
-from hub.queries import steward
+from hub.queries import claims as claim_rows
+from hub.queries import maintenance
 from hub.timebank import claims
 
 bp = Blueprint("steward_maintenance", __name__, url_prefix="/steward")
@@ -25,11 +26,11 @@ def overview():
     now = utcnow()
     with reading() as db:
         page = dict(
-            claims=steward.pending_claims(db),
-            decided=steward.decided_claims(db),
-            tickets=steward.live_ticket_views(db),
-            due=steward.due_maintenance(db, now=now),
-            plans=steward.plan_views(db),
+            claims=claim_rows.pending_claims(db),
+            decided=claim_rows.decided_claims(db),
+            tickets=maintenance.live_tickets_with_tools(db, blocking_first=True),
+            due=maintenance.due_maintenance(db, now=now),
+            plans=maintenance.plan_rows(db),
         )
     return render_template("steward/maintenance.html", now=now, **page)
 

@@ -14,8 +14,10 @@ from dashboard.database import reading, transaction
 from dashboard.steward.common import NavLink, back, form_text, snapshot
 from hub.errors import NotFound
 from hub.members import roster
-from hub.queries import steward
-from hub.timebank import claims, ledger
+from hub.queries import claims as claim_rows
+from hub.queries import loans
+from hub.queries import members as member_rows
+from hub.timebank import ledger
 
 bp = Blueprint("steward_members", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_members.member_list", "Members"),)
@@ -29,7 +31,7 @@ def member_list():
     """List members (the first hundred), or those whose name or number matches the search."""
     search = request.args.get("q", "").strip()
     with reading() as db:
-        found = steward.find_members(db, search or None)
+        found = member_rows.find_members(db, search or None, limit=100)
     return render_template("steward/members.html", members=found, q=search)
 
 
@@ -42,10 +44,10 @@ def member(member_id: int):
         page = dict(
             person=person,
             cards=roster.cards_of(db, member_id),
-            held=steward.trainings_of(db, member_id),
-            trainings=steward.list_trainings(db),
-            open_loans=steward.open_loans_of(db, member_id),
-            claims=claims.claims_of_member(db, member_id)[:10],
+            held=member_rows.trainings_of(db, member_id),
+            trainings=member_rows.list_trainings(db),
+            open_loans=loans.open_loans_of_member(db, member_id),
+            claims=claim_rows.claims_of_member(db, member_id, limit=10),
             balance=ledger.member_balance(db, member_id),
         )
     return render_template("steward/member.html", **page)
@@ -118,7 +120,7 @@ def grant_training(member_id: int):
     code = form_text("training")
     with transaction() as db:
         person = roster.get_member(db, member_id)
-        before = snapshot(steward.training_held(db, member_id, code))
+        before = snapshot(member_rows.training_held(db, member_id, code))
         held = roster.grant_training(db, member_id, code, granted_by=current_member().id)
         record_change(db, "training.grant", _target(person), before, snapshot(held))
     flash(f"Member {person.number} ({person.name}) holds the {code} training.")

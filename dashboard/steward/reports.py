@@ -10,7 +10,7 @@ from dashboard.auth import steward_required
 from dashboard.database import reading
 from dashboard.steward.common import NavLink
 from hub.infra.clock import utcnow
-from hub.queries import steward
+from hub.queries import charts as series
 
 bp = Blueprint("steward_reports", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_reports.show", "Reports"),)
@@ -23,12 +23,12 @@ def show():
     now = utcnow()
     with reading() as db:
         figures = [
-            _loans_chart(steward.loans_per_week(db, weeks=12, now=now)),
-            _repairs_chart(steward.repairs_per_month(db, months=12, now=now)),
-            _hours_chart(steward.hours_credited_per_month(db, months=12, now=now)),
-            _ranked("Most borrowed tools", "loans", steward.most_borrowed(db, limit=10)),
-            _ranked("Most broken tools", "fault tickets", steward.most_broken(db, limit=10)),
-            _ranked("Door alarms by kiosk", "alarms", steward.alarms_per_kiosk(db)),
+            _loans_chart(series.loans_per_week(db, weeks=12, now=now)),
+            _repairs_chart(series.repairs_per_month(db, months=12, now=now)),
+            _hours_chart(series.hours_credited_per_month(db, months=12, now=now)),
+            _ranked("Most borrowed tools", "loans", series.most_borrowed(db, limit=10)),
+            _ranked("Most broken tools", "fault tickets", series.most_broken(db, limit=10)),
+            _ranked("Door alarms by kiosk", "alarms", series.alarms_per_kiosk(db)),
         ]
     return render_template("steward/reports.html", figures=figures)
 

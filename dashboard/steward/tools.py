@@ -13,7 +13,8 @@ from hub.inventory import registry
 from hub.maintenance import history as maintenance_history
 from hub.maintenance import models
 from hub.maintenance import tickets as maintenance_tickets
-from hub.queries import steward
+from hub.queries import loans, tools
+from hub.queries import maintenance as maintenance_rows
 
 bp = Blueprint("steward_tools", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_tools.board", "Tools"), NavLink("steward_tools.loan_list", "Loans"))
@@ -26,7 +27,7 @@ TICKET_FIELDS = ("status", "blocking", "resolution_note", "resolved_by")
 def board():
     """Show every tool by kiosk and locker, with its status and why."""
     with reading() as db:
-        rows = registry.tool_board(db)
+        rows = tools.tool_board(db)
     return render_template("steward/tools.html", rows=rows)
 
 
@@ -37,7 +38,7 @@ def tool(tool_id: int):
     with reading() as db:
         item = registry.get_tool(db, tool_id)
         history = maintenance_history.tool_history(db, tool_id)
-        tickets = steward.tickets_of_tool(db, tool_id)
+        tickets = maintenance_rows.tickets_of_tool(db, tool_id)
     return render_template("steward/tool.html", tool=item, history=history[::-1], tickets=tickets)
 
 
@@ -112,6 +113,6 @@ def loan_list():
     """Show every open loan, the overdue ones first and marked."""
     now = utcnow()
     with reading() as db:
-        out = steward.open_loans(db)
+        out = loans.open_loans(db)
     overdue = [row for row in out if row.loan.due_at < now]
     return render_template("steward/loans.html", overdue=overdue, out=out, now=now)

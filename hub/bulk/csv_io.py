@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from hub.errors import DomainError, InvalidInput
 from hub.infra import sync
 from hub.infra.clock import utcnow
-from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, parse_tool_code, tool_board
+from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, parse_tool_code
 from hub.members.roster import (
     CONTACT_MAX,
     NAME_MAX,
@@ -32,6 +32,7 @@ from hub.members.roster import (
     parse_roles,
     parse_uid,
 )
+from hub.queries.tools import tool_board
 
 MEMBER_COLUMNS = ("number", "name", "email", "phone", "roles", "cards")
 MEMBER_REQUIRED = ("name",)

@@ -1,5 +1,5 @@
 """What the library holds and where: kiosks, their lockers, the tools in them.
 
 - ``registry``  kiosks, lockers and tools: register, find, take out of service, retire
-- ``fleet``     the kiosk fleet's health: online, last seen, backlog, door alarms, refusals
+- ``fleet``     what kiosks report: status (online, backlog), door alarms, refused cards
 """

@@ -1,9 +1,8 @@
-"""The kiosk fleet as the hub sees it: who is online, last seen, backlog, door alarms, refusals."""
+"""The kiosk fleet's records: what each kiosk reports (online, backlog), door alarms, refusals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import insert
@@ -11,10 +10,6 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from hub.errors import NotFound
 from hub.infra.clock import as_utc, utcnow
-from hub.inventory.registry import Kiosk, list_kiosks
-
-# A kiosk that has said nothing for this long is shown as silent even if its status says online.
-SILENT_AFTER = timedelta(minutes=5)
 
 
 class AlarmKind(StrEnum):
@@ -124,11 +119,17 @@ def clear_door_left_open(session: Session, kiosk_id: str, slot: int, at: datetim
 
 def acknowledge_alarm(session: Session, alarm_id: int, at: datetime | None = None) -> KioskAlarm:
     """Clear an alarm a steward has dealt with (a forced door, say)."""
+    alarm = get_alarm(session, alarm_id)
+    alarm.cleared_at = alarm.cleared_at or at or utcnow()
+    session.add(alarm)
+    return alarm
+
+
+def get_alarm(session: Session, alarm_id: int) -> KioskAlarm:
+    """Return door alarm ``alarm_id`` or refuse."""
     alarm = session.get(KioskAlarm, alarm_id)
     if alarm is None:
         raise NotFound(f"Alarm {alarm_id} does not exist.", field="alarm_id")
-    alarm.cleared_at = alarm.cleared_at or at or utcnow()
-    session.add(alarm)
     return alarm
 
 
@@ -153,61 +154,3 @@ def record_refusal(
 # Built once and run on the connection: a Core statement with bound parameters is compiled
 # once, where .values() through the ORM built and coerced a new one for every refusal.
 _INSERT_REFUSAL = insert(CardRefusal.__table__)
-
-
-@dataclass(frozen=True)
-class KioskHealth:
-    """One kiosk at a glance for the steward dashboard."""
-
-    kiosk: Kiosk
-    status: KioskStatus | None
-    open_alarms: list[KioskAlarm]
-    allowlist_behind: bool
-    silent: bool
-
-    @property
-    def online(self) -> bool:
-        return bool(self.status and self.status.state == "online" and not self.silent)
-
-    @property
-    def healthy(self) -> bool:
-        return self.online and not self.open_alarms and not self.allowlist_behind
-
-
-def fleet_health(
-    session: Session, *, current_allowlist: int | None, now: datetime | None = None
-) -> list[KioskHealth]:
-    """Return every kiosk's health: online, last seen, backlog, alarms, allow-list lag."""
-    now = now or utcnow()
-    statuses = {s.kiosk_id: s for s in session.exec(select(KioskStatus))}
-    alarms: dict[str, list[KioskAlarm]] = {}
-    for alarm in session.exec(
-        select(KioskAlarm).where(KioskAlarm.cleared_at.is_(None)).order_by(KioskAlarm.raised_at)
-    ):
-        alarms.setdefault(alarm.kiosk_id, []).append(alarm)
-    return [
-        _health(k, statuses.get(k.id), alarms.get(k.id, []), current_allowlist, now)
-        for k in list_kiosks(session)
-    ]
-
-
-def _health(
-    kiosk: Kiosk,
-    status: KioskStatus | None,
-    alarms: list[KioskAlarm],
-    current_allowlist: int | None,
-    now: datetime,
-) -> KioskHealth:
-    seen = status and status.last_seen_at and as_utc(status.last_seen_at)
-    behind = bool(
-        status
-        and current_allowlist is not None
-        and status.state == "online"
-        and (status.allowlist_version or 0) < current_allowlist
-    )
-    return KioskHealth(kiosk, status, alarms, behind, silent=not seen or now - seen > SILENT_AFTER)
-
-
-def recent_refusals(session: Session, *, limit: int = 50) -> list[CardRefusal]:
-    """Return the newest card refusals."""
-    return list(session.exec(select(CardRefusal).order_by(CardRefusal.at.desc()).limit(limit)))

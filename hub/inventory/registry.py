@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
@@ -242,22 +241,6 @@ def return_to_service(session: Session, tool_id: int, *, on_loan: bool = False) 
 def required_training(session: Session, tool: Tool) -> Training | None:
     """Return the training a tool needs, if any."""
     return session.get(Training, tool.training_id) if tool.training_id else None
-
-
-class BoardRow(NamedTuple):
-    tool: Tool
-    kiosk_id: str | None
-    slot: int | None
-
-
-def tool_board(session: Session) -> list[BoardRow]:
-    """Return every tool with its home kiosk and slot, by kiosk, slot and code."""
-    query = (
-        select(Tool, Locker.kiosk_id, Locker.slot)
-        .join(Locker, Tool.locker_id == Locker.id, isouter=True)
-        .order_by(Locker.kiosk_id, Locker.slot, Tool.code)
-    )
-    return [BoardRow(*row) for row in session.exec(query)]
 
 
 def retire_tool(session: Session, tool_id: int, reason: str) -> Tool:

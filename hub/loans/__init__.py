@@ -1,4 +1,4 @@
 """Loans: a tool goes out to a member and comes back.
 
-- ``lending``  lend and return, open and overdue loans, returns that arrive before their loan
+- ``lending``  lend and return, a tool's open loan, returns that arrive before their loan
 """

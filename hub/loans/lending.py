@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Index, text
 from sqlalchemy.exc import IntegrityError
@@ -150,48 +150,6 @@ def _parse_condition(value: str) -> ReturnCondition:
         raise InvalidInput(
             f"Condition {value!r} must be 'ok' or 'needs_repair'.", field="condition"
         ) from None
-
-
-def loans_of_member(session: Session, member_id: int, *, open_only: bool = False) -> list[Loan]:
-    """Return a member's loans, newest first."""
-    query = select(Loan).where(Loan.member_id == member_id).order_by(Loan.out_at.desc())
-    if open_only:
-        query = query.where(Loan.returned_at.is_(None))
-    return list(session.exec(query))
-
-
-def loans_of_tool(session: Session, tool_id: int) -> list[Loan]:
-    """Return a tool's loan history, newest first (open records: anyone may see it)."""
-    return list(
-        session.exec(select(Loan).where(Loan.tool_id == tool_id).order_by(Loan.out_at.desc()))
-    )
-
-
-def overdue_loans(session: Session, *, now: datetime | None = None) -> list[Loan]:
-    """Return open loans past their due time, most overdue first."""
-    return list(
-        session.exec(
-            select(Loan)
-            .where(Loan.returned_at.is_(None), Loan.due_at < (now or utcnow()))
-            .order_by(Loan.due_at)
-        )
-    )
-
-
-class HistoryRow(NamedTuple):
-    loan: Loan
-    member_number: str
-
-
-def loan_history(session: Session, tool_id: int) -> list[HistoryRow]:
-    """Return a tool's loans with the borrower's member number (not name), newest first."""
-    query = (
-        select(Loan, Member.number)
-        .join(Member, Loan.member_id == Member.id)
-        .where(Loan.tool_id == tool_id)
-        .order_by(Loan.out_at.desc())
-    )
-    return [HistoryRow(*row) for row in session.exec(query)]
 
 
 class UnmatchedReturn(SQLModel, table=True):

@@ -194,15 +194,6 @@ def member_by_number(session: Session, number: str) -> Member:
     return member
 
 
-def list_members(session: Session, *, search: str | None = None) -> list[Member]:
-    """Return members ordered by number, optionally those whose name or number matches."""
-    query = select(Member).order_by(Member.number)
-    if search:
-        pattern = f"%{search.strip()}%"
-        query = query.where(Member.name.ilike(pattern) | Member.number.like(pattern))
-    return list(session.exec(query).all())
-
-
 def suspend_member(session: Session, member_id: int, reason: str) -> Member:
     """Suspend a member with a reason; kiosks refuse their cards from the next allow-list."""
     member = get_member(session, member_id)

@@ -221,28 +221,6 @@ def get_claim(session: Session, claim_id: int) -> CreditClaim:
     return claim
 
 
-def pending_claims(session: Session) -> list[CreditClaim]:
-    """Return claims awaiting a steward, oldest first."""
-    return list(
-        session.exec(
-            select(CreditClaim)
-            .where(CreditClaim.status == ClaimStatus.PENDING)
-            .order_by(CreditClaim.created_at, CreditClaim.id)
-        )
-    )
-
-
-def claims_of_member(session: Session, member_id: int) -> list[CreditClaim]:
-    """Return a member's claims, newest first."""
-    return list(
-        session.exec(
-            select(CreditClaim)
-            .where(CreditClaim.member_id == member_id)
-            .order_by(CreditClaim.created_at.desc(), CreditClaim.id.desc())
-        )
-    )
-
-
 # --- trusted fixers -----------------------------------------------------------------------
 
 

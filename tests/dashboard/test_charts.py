@@ -10,7 +10,7 @@ import pytest
 
 from dashboard import charts
 from hub.infra.db import reading
-from hub.queries import steward as queries_steward
+from hub.queries import charts as series
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -96,8 +96,8 @@ def test_reports_page_draws_the_records(steward, engine):
     svgs = [parse(part.split("</figure>")[0]) for part in page.split('<figure class="card">')[1:]]
     assert len(svgs) == 6
     with reading(engine) as session:
-        borrowed = queries_steward.most_borrowed(session, limit=10)
-        weeks = queries_steward.loans_per_week(session, weeks=12)
+        borrowed = series.most_borrowed(session, limit=10)
+        weeks = series.loans_per_week(session, weeks=12)
     by_title = {svg.find(f"{SVG}title").text: svg for svg in svgs}
     drawn = [
         (r.get("data-label"), int(float(r.get("data-value"))))

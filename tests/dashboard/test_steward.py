@@ -14,10 +14,10 @@ from broker.provision import provision_kiosk
 from hub.bookings import BookingStatus, get_booking
 from hub.infra import audit
 from hub.infra.db import reading, transaction
-from hub.inventory import fleet
 from hub.inventory.registry import ToolStatus, get_tool
 from hub.maintenance import tickets
 from hub.members.roster import card_by_uid, get_member
+from hub.queries.fleet import fleet_health
 from hub.timebank import claims, ledger
 from hub.worker.events import apply_event
 from hub.worker.inbox import record_dead_letter
@@ -320,7 +320,7 @@ def test_next_goes_only_to_steward_pages(post):
 def test_acknowledge_an_alarm(post, steward, work, engine):
     assert post(f"/steward/alarms/{work.alarm_id}/acknowledge", next="/steward/").status_code == 302
     with reading(engine) as session:
-        health = {k.kiosk.id: k for k in fleet.fleet_health(session, current_allowlist=1)}
+        health = {k.kiosk.id: k for k in fleet_health(session)}
     assert health["shed-2"].open_alarms == []
     entry = latest_audit(engine)
     assert entry.action == "alarm.acknowledge" and '"cleared_at": null' in entry.before

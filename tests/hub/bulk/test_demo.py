@@ -3,8 +3,9 @@ from sqlmodel import select
 from hub.bulk.demo import is_empty, seed
 from hub.infra.db import transaction
 from hub.inventory.registry import Tool, ToolStatus
-from hub.loans.lending import Loan, overdue_loans
+from hub.loans.lending import Loan
 from hub.members.roster import Member, member_for_card
+from hub.queries.loans import overdue_loans
 
 
 def test_demo_library_is_believable_and_consistent(engine):

@@ -11,9 +11,9 @@ from hub.inventory.registry import (
     retire_tool,
     return_to_service,
     take_out_of_service,
-    tool_board,
     tool_in_locker,
 )
+from hub.queries.tools import tool_board
 from tests.hub.builders import a_kiosk, a_tool
 
 

@@ -11,8 +11,9 @@ from hub.errors import (
 from hub.infra.clock import utcnow
 from hub.infra.db import transaction
 from hub.inventory.registry import ToolStatus, get_tool, take_out_of_service
-from hub.loans.lending import lend_tool, loans_of_tool, open_loan, overdue_loans, return_tool
+from hub.loans.lending import lend_tool, open_loan, return_tool
 from hub.members.roster import add_training, grant_training, suspend_member
+from hub.queries.loans import loan_history
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
 
@@ -44,7 +45,7 @@ def test_tool_is_never_on_two_loans(library):
         with transaction(engine) as session:
             lend_tool(session, tool_id=tool_id, member_id=other.id)
     with transaction(engine) as session:
-        assert len(loans_of_tool(session, tool_id)) == 1
+        assert len(loan_history(session, tool_id)) == 1
 
 
 def test_open_loan_index_refuses_second_open_loan_even_if_status_lies(library):
@@ -67,7 +68,7 @@ def test_suspended_member_cannot_borrow_and_nothing_is_written(library):
             lend_tool(session, tool_id=tool_id, member_id=member_id)
     with transaction(engine) as session:
         assert get_tool(session, tool_id).status == ToolStatus.AVAILABLE
-        assert loans_of_tool(session, tool_id) == []
+        assert loan_history(session, tool_id) == []
 
 
 def test_out_of_service_tool_cannot_be_lent(library):
@@ -126,12 +127,3 @@ def test_return_of_tool_not_on_loan_is_refused(library):
     with pytest.raises(NotFound, match="DRILL-1 is not on loan"):
         with transaction(engine) as session:
             return_tool(session, tool_id=tool_id)
-
-
-def test_overdue_loans_lists_loans_past_due(library):
-    engine, member_id, tool_id = library
-    with transaction(engine) as session:
-        lend_tool(session, tool_id=tool_id, member_id=member_id, now=utcnow() - timedelta(days=8))
-    with transaction(engine) as session:
-        assert [loan.tool_id for loan in overdue_loans(session)] == [tool_id]
-        assert overdue_loans(session, now=utcnow() - timedelta(days=2)) == []

@@ -13,7 +13,6 @@ from hub.members.roster import (
     assign_card,
     cards_of,
     grant_training,
-    list_members,
     member_by_number,
     member_for_card,
     reinstate_member,
@@ -21,6 +20,7 @@ from hub.members.roster import (
     revoke_card,
     suspend_member,
 )
+from hub.queries.members import find_members
 
 
 def test_member_numbers_are_allotted_in_order(engine):
@@ -53,7 +53,7 @@ def test_bad_member_input_names_the_field(engine, fields, field):
             add_member(session, **fields)
     assert refused.value.field == field
     with transaction(engine) as session:
-        assert list_members(session) == []
+        assert find_members(session) == []
 
 
 def test_duplicate_member_number_is_a_conflict(engine):

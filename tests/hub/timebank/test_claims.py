@@ -9,6 +9,7 @@ from hub.infra.db import make_engine, reading, transaction
 from hub.maintenance.models import RepairLog, TicketStatus
 from hub.maintenance.tickets import get_ticket, open_ticket, resolve_ticket
 from hub.members.roster import reinstate_member, suspend_member
+from hub.queries.claims import pending_claims
 from hub.timebank.claims import (
     ClaimStatus,
     approve_claim,
@@ -16,7 +17,6 @@ from hub.timebank.claims import (
     get_claim,
     log_repair,
     mark_trusted_fixer,
-    pending_claims,
     unmark_trusted_fixer,
 )
 from hub.timebank.ledger import Transfer, member_balance
@@ -80,7 +80,7 @@ def test_a_claim_waits_for_a_steward_who_credits_the_fixer(bench):
     with transaction(engine) as session:
         claim = repair(session, fixer, tool_id, "24")
     with reading(engine) as session:
-        assert [c.id for c in pending_claims(session)] == [claim.id]
+        assert [row.claim.id for row in pending_claims(session)] == [claim.id]
         assert member_balance(session, fixer) == 0
     with transaction(engine) as session:
         approved = approve_claim(session, claim.id, steward_id=steward)

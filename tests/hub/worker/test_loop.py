@@ -19,10 +19,11 @@ from broker.client import Will
 from broker.topics import Channel
 from hub.infra.db import reading, transaction
 from hub.inventory.fleet import CardRefusal, KioskAlarm, KioskStatus
-from hub.inventory.registry import ToolStatus, tool_board, tool_by_code
+from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.lending import Loan, open_loan
 from hub.maintenance.tickets import live_tickets
 from hub.members.roster import member_by_number, suspend_member
+from hub.queries.tools import tool_board
 from hub.timebank.claims import CreditClaim
 from hub.worker.inbox import DeadLetter, InboxEvent
 from hub.worker.loop import IngestWorker

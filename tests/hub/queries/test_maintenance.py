@@ -1,4 +1,4 @@
-"""The read-only queries behind the steward pages agree with the hub's own services."""
+"""Care for the tools as stewards read it: what is due, live tickets, a tool's tickets, plans."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from hub.bulk.demo import seed
 from hub.infra.clock import utcnow
 from hub.infra.db import reading, transaction
 from hub.inventory.registry import retire_tool, tool_by_code
-from hub.loans.lending import lend_tool, overdue_loans, return_tool
-from hub.maintenance import plans
-from hub.queries import steward
+from hub.loans.lending import lend_tool, return_tool
+from hub.maintenance import plans, tickets
+from hub.queries.maintenance import (
+    due_maintenance,
+    live_tickets_with_tools,
+    plan_rows,
+    ticket_row,
+    tickets_of_tool,
+)
 
 
 def add_plans(session, now):
@@ -48,7 +54,7 @@ def test_due_maintenance_agrees_with_due_plans(engine):
         seed(session, now=now)
         add_plans(session, now)
     with reading(engine) as session:
-        mine = steward.due_maintenance(session, now=now)
+        mine = due_maintenance(session, now=now)
         theirs = plans.due_plans(session, now)
 
     def key(status):
@@ -74,33 +80,79 @@ def test_a_plan_with_no_loan_since_it_began_is_due_by_days(engine):
             now=now - timedelta(days=2),
         )
     with reading(engine) as session:
-        due = steward.due_maintenance(session, now=now)
+        due = due_maintenance(session, now=now)
         theirs = plans.due_plans(session, now)
     assert [(s.tool_code, s.loans, s.elapsed.days) for s in due] == [("SAW-2", 0, 2)]
     assert [(s.tool_code, s.loans) for s in theirs] == [("SAW-2", 0)]
 
 
-def test_overdue_and_open_loans_agree_with_the_loans_service(engine):
+def test_live_tickets_oldest_first_for_the_api_blocking_first_for_stewards(engine):
+    """The API listed live tickets oldest first, the maintenance page blocking ones first;
+    one query now serves both, with the tool's code (API) and name (page)."""
     now = utcnow()
     with transaction(engine) as session:
         seed(session, now=now)
+        opened = [
+            tickets.open_ticket(
+                session,
+                tool_id=tool_by_code(session, code).id,
+                note=f"{code} needs a look",
+                source="steward",
+                opened_by=1,
+                blocking=blocking,
+                now=now - timedelta(hours=hours),
+            ).id
+            for code, blocking, hours in (
+                ("SAW-2", False, 3),
+                ("PW-1", True, 2),
+                ("MOWER-1", False, 1),
+            )
+        ]
+        tickets.resolve_ticket(session, opened[2], steward_id=1)
     with reading(engine) as session:
-        mine = [view.loan.id for view in steward.overdue_loans(session, now=now)]
-        theirs = [loan.id for loan in overdue_loans(session, now=now)]
-        out = steward.open_loans(session)
-    assert mine == theirs and mine
-    assert len(out) == 2 and out[0].tool_code == "TENT-1"  # the overdue one, due first
+        oldest = live_tickets_with_tools(session)
+        worked = live_tickets_with_tools(session, blocking_first=True)
+        one = live_tickets_with_tools(session, tool_id=tool_by_code(session, "PW-1").id)
+        single = ticket_row(session, one[0].ticket)
+    assert [(r.ticket.id, r.tool_code) for r in oldest] == [
+        (opened[0], "SAW-2"),
+        (opened[1], "PW-1"),
+    ]
+    assert [(r.tool_code, r.tool_name) for r in worked] == [
+        ("PW-1", "Pressure washer"),
+        ("SAW-2", "Jigsaw"),
+    ]
+    assert one == [single] and single.tool_code == "PW-1"
 
 
-def test_change_signature_moves_with_the_records_and_the_minute(engine):
-    now = utcnow().replace(second=0)
+def test_a_tools_tickets_live_first_then_newest(engine):
+    now = utcnow()
     with transaction(engine) as session:
         seed(session, now=now)
+        saw = tool_by_code(session, "SAW-2").id
+        ids = [
+            tickets.open_ticket(
+                session,
+                tool_id=saw,
+                note=note,
+                source="steward",
+                opened_by=1,
+                now=now - timedelta(days=days),
+            ).id
+            for note, days in (("old, fixed", 9), ("live", 5), ("new, fixed", 1))
+        ]
+        for closed in (ids[0], ids[2]):
+            tickets.resolve_ticket(session, closed, steward_id=1)
     with reading(engine) as session:
-        first = steward.change_signature(session, now=now)
-        assert steward.change_signature(session, now=now + timedelta(seconds=30)) == first
-        assert steward.change_signature(session, now=now + timedelta(minutes=1)) != first
+        assert [t.id for t in tickets_of_tool(session, saw)] == [ids[1], ids[2], ids[0]]
+        assert [t.id for t in tickets_of_tool(session, saw, limit=1)] == [ids[1]]
+
+
+def test_plans_say_what_they_cover(engine):
+    now = utcnow()
     with transaction(engine) as session:
-        return_tool(session, tool_id=tool_by_code(session, "TENT-1").id, now=now)
+        seed(session, now=now)
+        add_plans(session, now)
     with reading(engine) as session:
-        assert steward.change_signature(session, now=now) != first
+        covers = [row.covers for row in plan_rows(session)]
+    assert covers == ["every power tools tool"] * 3 + ["tool DRILL-2"]

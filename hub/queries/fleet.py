@@ -1,0 +1,85 @@
+"""The kiosk fleet as stewards read it: each kiosk's health, refused cards, dead letters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from hub.infra.clock import as_utc, utcnow
+from hub.infra.sync import current_version
+from hub.inventory.fleet import CardRefusal, KioskAlarm, KioskStatus
+from hub.inventory.registry import Kiosk, list_kiosks
+from hub.worker.inbox import DeadLetter
+
+# A kiosk that has said nothing for this long is shown as silent even if its status says online.
+SILENT_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class KioskHealth:
+    """One kiosk at a glance: its status, open door alarms, and whether its list is behind."""
+
+    kiosk: Kiosk
+    status: KioskStatus | None
+    open_alarms: list[KioskAlarm]
+    allowlist_behind: bool
+    silent: bool
+
+    @property
+    def online(self) -> bool:
+        return bool(self.status and self.status.state == "online" and not self.silent)
+
+    @property
+    def healthy(self) -> bool:
+        return self.online and not self.open_alarms and not self.allowlist_behind
+
+
+def allowlist_version(session: Session) -> int:
+    """Return the allow-list version kiosks should hold (the publisher sends at least 1)."""
+    return max(current_version(session), 1)
+
+
+def fleet_health(session: Session, *, now: datetime | None = None) -> list[KioskHealth]:
+    """Return every kiosk's health: online, last seen, backlog, alarms, allow-list lag.
+
+    A kiosk is behind when it holds an older allow-list than the one the publisher sends.
+    """
+    now = now or utcnow()
+    current = allowlist_version(session)
+    statuses = {s.kiosk_id: s for s in session.exec(select(KioskStatus))}
+    alarms: dict[str, list[KioskAlarm]] = {}
+    for alarm in session.exec(
+        select(KioskAlarm).where(KioskAlarm.cleared_at.is_(None)).order_by(KioskAlarm.raised_at)
+    ):
+        alarms.setdefault(alarm.kiosk_id, []).append(alarm)
+    return [
+        _health(k, statuses.get(k.id), alarms.get(k.id, []), current, now)
+        for k in list_kiosks(session)
+    ]
+
+
+def _health(
+    kiosk: Kiosk,
+    status: KioskStatus | None,
+    alarms: list[KioskAlarm],
+    current_allowlist: int,
+    now: datetime,
+) -> KioskHealth:
+    seen = status and status.last_seen_at and as_utc(status.last_seen_at)
+    behind = bool(
+        status and status.state == "online" and (status.allowlist_version or 0) < current_allowlist
+    )
+    return KioskHealth(kiosk, status, alarms, behind, silent=not seen or now - seen > SILENT_AFTER)
+
+
+def recent_refusals(session: Session, *, limit: int = 50) -> list[CardRefusal]:
+    """Return the newest card refusals."""
+    return list(session.exec(select(CardRefusal).order_by(CardRefusal.at.desc()).limit(limit)))
+
+
+def dead_letter_count(session: Session) -> int:
+    """Return how many malformed messages wait for a person to look at them."""
+    return session.exec(select(func.count()).select_from(DeadLetter)).one()

@@ -1,0 +1,75 @@
+"""Loans as people read them: what is out, what is overdue, a member's loans, a tool's history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import true
+from sqlmodel import Session, select
+
+from hub.infra.clock import as_utc, utcnow
+from hub.inventory.registry import Tool
+from hub.loans.lending import Loan
+from hub.members.roster import Member
+
+
+class LoanRow(NamedTuple):
+    """A loan with its tool and borrower spelled out."""
+
+    loan: Loan
+    tool_code: str
+    tool_name: str
+    member_number: str
+    member_name: str
+
+
+class HistoryRow(NamedTuple):
+    """A loan in a tool's open history: the borrower by member number only, never by name."""
+
+    loan: Loan
+    member_number: str
+
+
+def open_loans(session: Session) -> list[LoanRow]:
+    """Return every open loan, due soonest first, with tool and borrower."""
+    return _open_loans(session, true())
+
+
+def overdue_loans(session: Session, *, now: datetime | None = None) -> list[LoanRow]:
+    """Return open loans past due, most overdue first, with tool and borrower."""
+    now = now or utcnow()
+    # NOTE: filtered here, not in SQL: given "due_at < now", SQLite walks the due_at index
+    # over every loan ever made; open loans alone (one per tool at most) come from the partial
+    # unique index on open loans.
+    return [row for row in open_loans(session) if as_utc(row.loan.due_at) < now]
+
+
+def open_loans_of_member(session: Session, member_id: int) -> list[LoanRow]:
+    """Return a member's open loans, due soonest first."""
+    return _open_loans(session, Loan.member_id == member_id)
+
+
+def _open_loans(session: Session, condition) -> list[LoanRow]:
+    # NOTE: open loans number at most one per tool; the filter on returned_at lets both
+    # backends read them through the partial unique index on open loans.
+    query = (
+        select(Loan, Tool.code, Tool.name, Member.number, Member.name)
+        .join(Tool, Tool.id == Loan.tool_id)
+        .join(Member, Member.id == Loan.member_id)
+        .where(Loan.returned_at.is_(None), condition)
+    )
+    # Sorted here: ORDER BY due_at would tempt SQLite to walk the whole due_at index.
+    rows = (LoanRow(*row) for row in session.exec(query))
+    return sorted(rows, key=lambda row: (as_utc(row.loan.due_at), row.loan.id))
+
+
+def loan_history(session: Session, tool_id: int) -> list[HistoryRow]:
+    """Return a tool's loans with the borrower's member number (not name), newest first."""
+    query = (
+        select(Loan, Member.number)
+        .join(Member, Loan.member_id == Member.id)
+        .where(Loan.tool_id == tool_id)
+        .order_by(Loan.out_at.desc())
+    )
+    return [HistoryRow(*row) for row in session.exec(query)]

@@ -1,0 +1,68 @@
+"""Members as stewards read them: finding them, the trainings they hold, names for ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlmodel import Session, select
+
+from hub.members.roster import Member, MemberTraining, Training
+
+
+class HeldTraining(NamedTuple):
+    """A training a member holds: which, since when, and until when if it expires."""
+
+    code: str
+    name: str
+    granted_at: datetime
+    expires_at: datetime | None
+
+
+def find_members(
+    session: Session, search: str | None = None, *, limit: int | None = None
+) -> list[Member]:
+    """Return members by number, those whose name or number matches ``search`` if given.
+
+    ``limit`` caps how many (a page shows the first hundred; the API and CLI want them all).
+    """
+    query = select(Member).order_by(Member.number).limit(limit)
+    if search:
+        pattern = f"%{search.strip()}%"
+        query = query.where(Member.name.ilike(pattern) | Member.number.like(pattern))
+    return list(session.exec(query))
+
+
+def member_numbers(session: Session, member_ids: set[int | None]) -> dict[int, str]:
+    """Return 'number name' of the given members, by id."""
+    ids = [member_id for member_id in member_ids if member_id is not None]
+    if not ids:
+        return {}
+    query = select(Member.id, Member.number, Member.name).where(Member.id.in_(ids))
+    return {member_id: f"{number} {name}" for member_id, number, name in session.exec(query)}
+
+
+def list_trainings(session: Session) -> list[Training]:
+    """Return every training, by code."""
+    return list(session.exec(select(Training).order_by(Training.code)))
+
+
+def trainings_of(session: Session, member_id: int) -> list[HeldTraining]:
+    """Return the trainings a member holds, by code, with when each was granted and expires."""
+    query = (
+        select(Training.code, Training.name, MemberTraining.granted_at, MemberTraining.expires_at)
+        .join(Training, Training.id == MemberTraining.training_id)
+        .where(MemberTraining.member_id == member_id)
+        .order_by(Training.code)
+    )
+    return [HeldTraining(*row) for row in session.exec(query)]
+
+
+def training_held(session: Session, member_id: int, code: str) -> MemberTraining | None:
+    """Return the member's record of training ``code``, if they hold it."""
+    query = (
+        select(MemberTraining)
+        .join(Training, Training.id == MemberTraining.training_id)
+        .where(MemberTraining.member_id == member_id, Training.code == code.strip().lower())
+    )
+    return session.exec(query).first()

@@ -1,0 +1,69 @@
+"""The kiosk fleet as stewards read it: health, refusals, dead letters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+
+from hub.infra.clock import utcnow
+from hub.infra.db import reading, transaction
+from hub.infra.sync import SyncState
+from hub.inventory import fleet
+from hub.queries.fleet import (
+    allowlist_version,
+    dead_letter_count,
+    fleet_health,
+    recent_refusals,
+)
+from hub.worker.inbox import record_dead_letter
+from tests.hub.builders import a_kiosk
+
+
+def test_a_kiosk_without_the_list_the_publisher_sends_is_behind(engine):
+    """The API compared kiosks with the raw sync version (0 on a new hub), the steward pages
+    with what the publisher sends (at least 1); one answer now, the publisher's: a kiosk that
+    holds no list at all is behind even before anything has changed."""
+    now = utcnow()
+    with transaction(engine) as session:
+        for kiosk, version in (("shed-1", 1), ("shed-2", None)):
+            a_kiosk(session, kiosk, slots=0)
+            fleet.record_availability(
+                session, kiosk, state="online", since=now, allowlist_version=version
+            )
+    with transaction(engine) as session:  # registering kiosks moved it; back to a new hub's
+        session.exec(update(SyncState).values(version=0))
+    with reading(engine) as session:
+        assert allowlist_version(session) == 1
+        health = {k.kiosk.id: k for k in fleet_health(session, now=now)}
+    assert not health["shed-1"].allowlist_behind and health["shed-1"].healthy
+    assert health["shed-2"].allowlist_behind and not health["shed-2"].healthy
+
+
+def test_a_kiosk_silent_for_minutes_is_not_online(engine):
+    now = utcnow()
+    with transaction(engine) as session:
+        a_kiosk(session, slots=0)
+        fleet.record_availability(
+            session, "shed-1", state="online", since=now, received_at=now - timedelta(minutes=6)
+        )
+        fleet.raise_alarm(session, "shed-1", 1, fleet.AlarmKind.DOOR_FORCED, now)
+    with reading(engine) as session:
+        (health,) = fleet_health(session, now=now)
+    assert health.silent and not health.online
+    assert [a.kind for a in health.open_alarms] == ["door_forced"]
+
+
+def test_refusals_newest_first_and_dead_letters_counted(engine):
+    now = utcnow()
+    with transaction(engine) as session:
+        a_kiosk(session, slots=0)
+        for minutes, uid in ((2, "AA"), (1, "BB")):
+            fleet.record_refusal(
+                session, "shed-1", uid, "unknown card", None, now - timedelta(minutes=minutes)
+            )
+        record_dead_letter(session, topic="commonshed/x", payload=b"{", reason="not JSON")
+    with reading(engine) as session:
+        assert [r.card_uid for r in recent_refusals(session)] == ["BB", "AA"]
+        assert [r.card_uid for r in recent_refusals(session, limit=1)] == ["BB"]
+        assert dead_letter_count(session) == 1
