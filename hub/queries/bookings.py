@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
+from sqlmodel.sql.expression import Select
 
 from hub.bookings.hours import local, local_day
 from hub.bookings.models import Booking, Resource
@@ -71,7 +72,7 @@ def booking_row(session: Session, booking: Booking) -> BookingRow:
     return _row(booking, session.get(Resource, booking.resource_id), member.number, member.name)
 
 
-def _joined():
+def _joined() -> Select[Booking, Resource, str, str]:
     return (
         select(Booking, Resource, Member.number, Member.name)
         .join(Resource, Resource.id == Booking.resource_id)

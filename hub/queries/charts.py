@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import case, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory.fleet import KioskAlarm
@@ -40,17 +41,17 @@ def month_starts(now: datetime, months: int) -> list[datetime]:
     return starts[::-1]
 
 
-def _bucket_sums(session: Session, column, value, starts: list[datetime], end: datetime, where):
-    """Sum ``value`` over rows whose ``column`` falls in each [start, next start) bucket.
+def _bucket_sums(session: Session, column: Any, starts: list[datetime], end: datetime) -> list[Any]:
+    """Count rows whose ``column`` falls in each [start, next start) bucket.
 
     One pass over the range, on both backends, without dialect-specific date functions.
     """
     edges = [*starts, end]
     sums = [
-        func.coalesce(func.sum(case(((column >= lo) & (column < hi), value), else_=0)), 0)
+        func.coalesce(func.sum(case(((column >= lo) & (column < hi), 1), else_=0)), 0)
         for lo, hi in zip(edges, edges[1:], strict=False)
     ]
-    query = select(*sums).where(column >= starts[0], column < end, *where)
+    query = select(*sums).where(column >= starts[0], column < end)
     return list(session.exec(query).one())
 
 
@@ -60,9 +61,7 @@ def loans_per_week(
     """Return how many loans went out in each of the last ``weeks`` weeks."""
     now = now or utcnow()
     starts = week_starts(now, weeks)
-    counts = _bucket_sums(
-        session, Loan.out_at, 1, starts, starts[-1] + timedelta(weeks=1), where=()
-    )
+    counts = _bucket_sums(session, Loan.out_at, starts, starts[-1] + timedelta(weeks=1))
     return [(start.date(), int(count)) for start, count in zip(starts, counts, strict=True)]
 
 
@@ -73,7 +72,7 @@ def repairs_per_month(
     now = now or utcnow()
     starts = month_starts(now, months)
     end = (starts[-1] + timedelta(days=32)).replace(day=1)
-    counts = _bucket_sums(session, RepairLog.logged_at, 1, starts, end, where=())
+    counts = _bucket_sums(session, RepairLog.logged_at, starts, end)
     return [(start.date(), int(count)) for start, count in zip(starts, counts, strict=True)]
 
 
@@ -85,16 +84,18 @@ def hours_credited_per_month(
     starts = month_starts(now, months)
     end = (starts[-1] + timedelta(days=32)).replace(day=1)
     rows = session.exec(
-        select(CreditClaim.decided_at, CreditClaim.approved_hours).where(
+        select(col(CreditClaim.decided_at), col(CreditClaim.approved_hours)).where(
             CreditClaim.status == ClaimStatus.APPROVED,
-            CreditClaim.decided_at >= starts[0],
-            CreditClaim.decided_at < end,
+            col(CreditClaim.decided_at) >= starts[0],
+            col(CreditClaim.decided_at) < end,
         )
     )
     # NOTE: summed here, not in SQL: hours are whole hundredths on SQLite and NUMERIC on
     # PostgreSQL, and only the column type knows how to read them back.
     totals = dict.fromkeys(starts, Decimal("0.00"))
     for decided_at, hours in rows:
+        if decided_at is None or hours is None:  # an approved claim has both
+            continue
         month = as_utc(decided_at).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         totals[month] += hours
     return [(start.date(), totals[start]) for start in starts]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, select
 
 from hub.errors import NotFound
@@ -65,7 +67,13 @@ def claim_row(session: Session, claim_id: int) -> ClaimRow:
     return rows[0]
 
 
-def _claims(session: Session, condition, *, order, limit: int | None = None) -> list[ClaimRow]:
+def _claims(
+    session: Session,
+    condition: ColumnElement[bool],
+    *,
+    order: tuple[Any, ...],
+    limit: int | None = None,
+) -> list[ClaimRow]:
     query = (
         select(CreditClaim, RepairLog, Tool.code, Member.number, Member.name)
         .join(Member, Member.id == CreditClaim.member_id)

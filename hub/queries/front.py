@@ -34,6 +34,9 @@ from hub.queries.tools import BrokenTool, out_of_service
 from hub.timebank.claims import ClaimStatus, CreditClaim
 from hub.worker.inbox import DeadLetter
 
+# Any select: the panels watch single values and small row sets of different shapes.
+Query = Select[*tuple[Any, ...]]
+
 
 @dataclass(frozen=True)
 class Needs:
@@ -68,8 +71,8 @@ class Panel:
 
     name: str
     read: Callable[[Session, datetime], Any]
-    watch: tuple[Select, ...]
-    watch_rows: tuple[Select, ...] = ()
+    watch: tuple[Query, ...]
+    watch_rows: tuple[Query, ...] = ()
     clock: bool = False
 
     def __post_init__(self) -> None:
@@ -77,11 +80,11 @@ class Panel:
             raise ValueError(f"Panel {self.name!r} watches nothing; the live feed would miss it.")
 
 
-def _max(column, *where) -> Select:
+def _max(column: Any, *where: Any) -> Query:
     return select(func.max(column)).where(*where)
 
 
-def _count(table, *where) -> Select:
+def _count(table: Any, *where: Any) -> Query:
     return select(func.count()).select_from(table).where(*where)
 
 
@@ -183,6 +186,6 @@ def change_signature(session: Session, *, now: datetime | None = None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _once(groups: Iterable[tuple[Select, ...]]) -> list[Select]:
+def _once(groups: Iterable[tuple[Query, ...]]) -> list[Query]:
     """Return the queries of every group, each once (panels share some), in first-seen order."""
     return list({id(query): query for group in groups for query in group}.values())

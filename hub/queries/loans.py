@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import true
+from sqlalchemy import ColumnElement, true
 from sqlmodel import Session, select
 
 from hub.infra.clock import as_utc, utcnow
@@ -50,7 +50,7 @@ def open_loans_of_member(session: Session, member_id: int) -> list[LoanRow]:
     return _open_loans(session, Loan.member_id == member_id)
 
 
-def _open_loans(session: Session, condition) -> list[LoanRow]:
+def _open_loans(session: Session, condition: ColumnElement[bool]) -> list[LoanRow]:
     # NOTE: open loans number at most one per tool; the filter on returned_at lets both
     # backends read them through the partial unique index on open loans.
     query = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import case, false, func
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, case, false, func
+from sqlmodel import Session, col, select
 
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory.registry import Tool, ToolStatus
@@ -104,7 +104,7 @@ def due_maintenance(session: Session, *, now: datetime | None = None) -> list[Pl
 
 def _plan_statuses(
     session: Session, plan: MaintenancePlan, now: datetime, first_loan_id: int | None
-):
+) -> list[PlanStatus]:
     """Return the status of every tool under ``plan``: loans and time since its last service."""
     served = (
         select(ServiceRecord.tool_id, func.max(ServiceRecord.serviced_at).label("at"))
@@ -120,10 +120,9 @@ def _plan_statuses(
     # loan.tool_id index (which ends in the id) over the window alone rather than over all of a
     # tool's loans. An index on loan (tool_id, out_at) would do it on both backends.
     since = func.coalesce(served.c.at, plan.created_at)
-    if first_loan_id is None:  # no loan since the oldest plan began: none to count
-        in_window = false()
-    else:
-        in_window = (Loan.tool_id == Tool.id) & (Loan.id >= first_loan_id)
+    in_window: ColumnElement[bool] = false()  # no loan since the oldest plan began: none
+    if first_loan_id is not None:
+        in_window = (col(Loan.tool_id) == col(Tool.id)) & (col(Loan.id) >= first_loan_id)
     query = (
         select(Tool.id, Tool.code, served.c.at, func.count(Loan.id))
         .join(served, served.c.tool_id == Tool.id, isouter=True)
@@ -162,7 +161,7 @@ def _first_loan_since(session: Session, plans: list[MaintenancePlan]) -> int | N
     # NOTE: min(id + 0), not min(id): SQLite answers min(id) by walking the primary key from
     # the first loan ever until one matches; "+ 0" makes it read the out_at index range instead.
     # NOTE: no loan since is None, not a huge id: PostgreSQL refuses ids past its INTEGER.
-    return session.exec(select(func.min(Loan.id + 0)).where(Loan.out_at >= start)).one()
+    return session.exec(select(func.min(col(Loan.id) + 0)).where(Loan.out_at >= start)).one()
 
 
 def _use_since(

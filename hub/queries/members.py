@@ -39,7 +39,8 @@ def member_numbers(session: Session, member_ids: set[int | None]) -> dict[int, s
     if not ids:
         return {}
     query = select(Member.id, Member.number, Member.name).where(Member.id.in_(ids))
-    return {member_id: f"{number} {name}" for member_id, number, name in session.exec(query)}
+    rows = session.exec(query)
+    return {member_id: f"{number} {name}" for member_id, number, name in rows if member_id}
 
 
 def list_trainings(session: Session) -> list[Training]:

@@ -31,8 +31,10 @@ class BrokenTool:
 
 def tool_board(session: Session) -> list[BoardRow]:
     """Return every tool with its home kiosk and slot, by kiosk, slot and code."""
-    query = _with_home(select(Tool, Locker.kiosk_id, Locker.slot)).order_by(
-        Locker.kiosk_id, Locker.slot, Tool.code
+    query = (
+        select(Tool, Locker.kiosk_id, Locker.slot)
+        .join(Locker, Tool.locker_id == Locker.id, isouter=True)
+        .order_by(Locker.kiosk_id, Locker.slot, Tool.code)
     )
     return [BoardRow(*row) for row in session.exec(query)]
 
@@ -45,10 +47,13 @@ def home_of(session: Session, tool: Tool) -> tuple[str | None, int | None]:
 
 def out_of_service(session: Session) -> list[BrokenTool]:
     """Return tools out of service with their home locker and live tickets, by code."""
-    query = _with_home(select(Tool, Locker.kiosk_id, Locker.slot))
-    rows = session.exec(
-        query.where(Tool.status == ToolStatus.OUT_OF_SERVICE).order_by(Tool.code)
-    ).all()
+    query = (
+        select(Tool, Locker.kiosk_id, Locker.slot)
+        .join(Locker, Tool.locker_id == Locker.id, isouter=True)
+        .where(Tool.status == ToolStatus.OUT_OF_SERVICE)
+        .order_by(Tool.code)
+    )
+    rows = session.exec(query).all()
     ids = [tool.id for tool, _, _ in rows]
     tickets: dict[int, list[Ticket]] = {}
     if ids:
@@ -56,7 +61,3 @@ def out_of_service(session: Session) -> list[BrokenTool]:
         for ticket in session.exec(live.order_by(Ticket.opened_at)):
             tickets.setdefault(ticket.tool_id, []).append(ticket)
     return [BrokenTool(tool, kiosk, slot, tickets.get(tool.id, [])) for tool, kiosk, slot in rows]
-
-
-def _with_home(query):
-    return query.join(Locker, Tool.locker_id == Locker.id, isouter=True)
