@@ -5,9 +5,10 @@ Each feature is one module with its own blueprint under /steward (``steward_<fea
 app, and the nav is read from what it registered, in that order.
 
 - ``front``        what needs a steward now, kept current without a reload
-- ``tools``        the tool board, each tool's tickets and history, and open loans
+- ``tools``        the tool board, each tool's tickets and history
 - ``maintenance``  repair claims to decide, live tickets and maintenance due
 - ``members``      find members; suspend and reinstate them; their cards and trainings
+- ``loans``        every open loan, the overdue ones first
 - ``kiosks``       the kiosk fleet's health, door alarms, refused cards and dead letters
 - ``bookings``     the machines' bookings, which a steward may cancel with a reason
 - ``ledger``       the balance sheet and a member's statement as CSV
@@ -26,6 +27,7 @@ from dashboard.steward import (
     front,
     kiosks,
     ledger,
+    loans,
     maintenance,
     members,
     reports,
@@ -34,7 +36,7 @@ from dashboard.steward import (
 from dashboard.steward.common import NavLink, ago
 
 # In the order of the nav.
-FEATURES = (front, tools, maintenance, members, kiosks, bookings, ledger, reports, audit)
+FEATURES = (front, tools, maintenance, members, loans, kiosks, bookings, ledger, reports, audit)
 NAV_EXTENSION = "commonshed.steward_nav"
 
 

@@ -1,4 +1,4 @@
-"""Tools and loans: the status board by kiosk and locker, each tool's history and tickets."""
+"""Tools: the status board by kiosk and locker, each tool's history and tickets."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from hub.inventory import registry
 from hub.maintenance import history as maintenance_history
 from hub.maintenance import models
 from hub.maintenance import tickets as maintenance_tickets
-from hub.queries import loans, tools
 from hub.queries import maintenance as maintenance_rows
+from hub.queries import tools
 
 bp = Blueprint("steward_tools", __name__, url_prefix="/steward")
-NAV = (NavLink("steward_tools.board", "Tools"), NavLink("steward_tools.loan_list", "Loans"))
+NAV = (NavLink("steward_tools.board", "Tools"),)
 
 TICKET_FIELDS = ("status", "blocking", "resolution_note", "resolved_by")
 
@@ -105,14 +105,3 @@ def _close_ticket(ticket_id: int, action: str, outcome: str, close):
         record_change(db, action, f"ticket:{ticket_id}", before, snapshot(ticket, *TICKET_FIELDS))
     flash(f"Ticket {ticket_id} {outcome}.")
     return back("steward_tools.tool", tool_id=ticket.tool_id)
-
-
-@bp.get("/loans")
-@steward_required
-def loan_list():
-    """Show every open loan, the overdue ones first and marked."""
-    now = utcnow()
-    with reading() as db:
-        out = loans.open_loans(db)
-    overdue = [row for row in out if row.loan.due_at < now]
-    return render_template("steward/loans.html", overdue=overdue, out=out, now=now)

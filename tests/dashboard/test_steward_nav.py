@@ -35,9 +35,9 @@ def test_the_nav_is_every_features_pages_in_the_order_registered(bare_app):
     assert [link.label for link in nav] == [
         "Needs me",
         "Tools",
-        "Loans",
         "Maintenance",
         "Members",
+        "Loans",
         "Kiosks",
         "Bookings",
         "Ledger",
