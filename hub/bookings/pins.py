@@ -15,21 +15,20 @@ from hub.bookings.models import DEFAULT_TIMEZONE, MemberPin
 from hub.bookings.refusals import PinLockedOut
 from hub.errors import InvalidInput
 from hub.infra.clock import as_utc, utcnow
+from hub.infra.hashing import hasher
 from hub.members.roster import Member, get_member
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,8}$")
 WRONG_TRIES_ALLOWED = 5
 LOCKOUT = timedelta(minutes=5)
 
-# argon2-cffi's defaults (RFC 9106 low-memory profile). Tests swap in a cheaper hasher.
-HASHER = PasswordHasher()
-
 
 @functools.cache
-def _decoy_hash() -> str:
+def _decoy_hash(pin_hasher: PasswordHasher) -> str:
     """Return a hash to verify against when the number is unknown, so a wrong number takes as
-    long as a wrong PIN (made on first use: hashing at import cost every process ~0.5 s)."""
-    return HASHER.hash("00000000")
+    long as a wrong PIN (made on first use, per hasher: hashing at import cost every process
+    ~0.5 s)."""
+    return pin_hasher.hash("00000000")
 
 
 def set_pin(session: Session, member_id: int, pin: str, *, now: datetime | None = None) -> None:
@@ -38,7 +37,7 @@ def set_pin(session: Session, member_id: int, pin: str, *, now: datetime | None 
     if not PIN_PATTERN.fullmatch(pin or ""):
         raise InvalidInput("A PIN must be 4 to 8 digits.", field="pin")
     record = session.get(MemberPin, member.id) or MemberPin(member_id=member.id, pin_hash="")
-    record.pin_hash, record.failed_tries, record.locked_until = HASHER.hash(pin), 0, None
+    record.pin_hash, record.failed_tries, record.locked_until = hasher().hash(pin), 0, None
     record.set_at = as_utc(now or utcnow())
     session.add(record)
     session.flush()
@@ -56,13 +55,13 @@ def verify_pin(
     member = session.exec(select(Member).where(Member.number == str(number).strip())).first()
     record = session.get(MemberPin, member.id) if member else None
     if record is None:
-        _matches(_decoy_hash(), pin)
+        _matches(_decoy_hash(hasher()), pin)
         return None
     _require_not_locked(record, now)
     if _matches(record.pin_hash, pin):
         record.failed_tries, record.locked_until = 0, None
-        if HASHER.check_needs_rehash(record.pin_hash):  # the hashing parameters were raised
-            record.pin_hash = HASHER.hash(pin)
+        if hasher().check_needs_rehash(record.pin_hash):  # the hashing parameters were raised
+            record.pin_hash = hasher().hash(pin)
         session.add(record)
         return member
     _count_wrong_try(session, record, now)
@@ -72,7 +71,7 @@ def verify_pin(
 def _matches(pin_hash: str, pin: str) -> bool:
     """Tell whether ``pin`` matches the argon2 hash."""
     try:
-        return HASHER.verify(pin_hash, pin or "")
+        return hasher().verify(pin_hash, pin or "")
     except (VerificationError, InvalidHashError):
         return False
 

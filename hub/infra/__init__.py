@@ -7,4 +7,5 @@
 - ``schema``      every table gathered into one metadata
 - ``sync``        the sync version kiosks follow
 - ``audit``       the audit log: who did what to which record
+- ``hashing``     the one argon2 hasher for passwords and PINs (tests swap it, nothing else)
 """

@@ -11,19 +11,18 @@ import math
 import secrets
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Field, Session, SQLModel, select
 
 from hub.errors import DomainError, InvalidInput, NotFound
 from hub.infra.clock import as_utc, utcnow
+from hub.infra.hashing import hasher
 from hub.members.roster import NAME_MAX, Member, Role, clean_text, get_member, member_by_number
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
 FAILURES_BEFORE_LOCK = 5
 LOCK_MINUTES = 15
-_hasher = PasswordHasher()
 
 
 class SignInRefused(DomainError, PermissionError):
@@ -63,7 +62,7 @@ def set_password(session: Session, member_id: int, password: str) -> StewardLogi
     login = session.get(StewardLogin, member.id) or StewardLogin(
         member_id=member.id, password_hash=""
     )
-    login.password_hash, login.changed_at = _hasher.hash(password), utcnow()
+    login.password_hash, login.changed_at = hasher().hash(password), utcnow()
     login.failed_count, login.locked_until = 0, None
     session.add(login)
     session.flush()
@@ -119,7 +118,7 @@ def _refuse_if_locked(login: StewardLogin, now: datetime) -> None:
 
 def _verify(login: StewardLogin, password: str) -> bool:
     try:
-        return _hasher.verify(login.password_hash, password or "")
+        return hasher().verify(login.password_hash, password or "")
     except (VerificationError, InvalidHashError):
         return False
 

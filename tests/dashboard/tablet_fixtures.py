@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from sqlmodel import Session
 
 from dashboard import create_app, database
-from hub.bookings import add_resource, pins, set_pin
+from hub.bookings import add_resource, set_pin
 from hub.infra.db import transaction
 from hub.members.roster import add_training, grant_training
 from tests.hub.builders import a_member
@@ -73,14 +72,8 @@ def add_demo_machines(session: Session) -> TabletWorld:
     return TabletWorld(laser.id, printer.id, ada.id, grace.id)
 
 
-def use_cheap_pin_hashing(monkeypatch) -> None:
-    """Hash PINs with tiny argon2 costs: the real ones take ~0.5 s per hash on a busy CI box."""
-    monkeypatch.setattr(pins, "HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
-
-
 @pytest.fixture
-def tablet_world(engine, monkeypatch) -> TabletWorld:
-    use_cheap_pin_hashing(monkeypatch)
+def tablet_world(engine) -> TabletWorld:
     with transaction(engine) as session:
         return add_demo_machines(session)
 

@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from dashboard import create_app, database
 from hub.infra.db import transaction
-from tests.dashboard.tablet_fixtures import add_demo_machines, use_cheap_pin_hashing
+from tests.dashboard.tablet_fixtures import add_demo_machines
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,9 +49,8 @@ def serving(config: dict) -> Iterator[str]:
 
 
 @pytest.fixture
-def site(sqlite_engine, tmp_path, monkeypatch):
+def site(sqlite_engine, tmp_path):
     """Return a function that serves a migrated temp SQLite with the demo machines."""
-    use_cheap_pin_hashing(monkeypatch)
     with transaction(sqlite_engine) as session:
         add_demo_machines(session)
     base = {

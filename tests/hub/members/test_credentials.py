@@ -1,8 +1,10 @@
 from datetime import timedelta
 
 import pytest
+from argon2 import Type
 
 from hub.errors import InvalidInput
+from hub.infra import hashing
 from hub.infra.clock import utcnow
 from hub.infra.db import transaction
 from hub.members.credentials import (
@@ -33,6 +35,20 @@ def test_password_is_stored_as_argon2_and_signs_in(engine, steward):
     with transaction(engine) as session:
         login = session.get(StewardLogin, steward.id)
         assert login.password_hash.startswith("$argon2id$") and PASSWORD not in login.password_hash
+        assert authenticate(session, steward.number, PASSWORD).id == steward.id
+
+
+def test_production_hashes_with_argon2id_at_the_rfc_9106_low_memory_costs(
+    engine, steward, monkeypatch
+):
+    production = hashing.PRODUCTION
+    assert production.type is Type.ID
+    assert (production.time_cost, production.memory_cost, production.parallelism) == (3, 65536, 4)
+    assert (production.hash_len, production.salt_len) == (32, 16)
+    monkeypatch.setattr(hashing, "HASHER", production)  # the suite hashes cheaply otherwise
+    with transaction(engine) as session:
+        login = set_password(session, steward.id, PASSWORD)
+        assert login.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
         assert authenticate(session, steward.number, PASSWORD).id == steward.id
 
 
