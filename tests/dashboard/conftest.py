@@ -1,21 +1,31 @@
-"""App, client and sign-in fixtures for dashboard tests (the Flask tutorial's pattern)."""
+"""App, client and sign-in fixtures for dashboard tests (the Flask tutorial's pattern).
+
+The dashboard's tests start from the demo library (built once per run, copied per test; see
+tests/fixtures/database.py); a module that wants an empty database overrides
+``database_content``. Stewards are signed in by writing the session a successful sign-in
+leaves; the sign-in form itself is tested through the form (test_auth.py).
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
 from dashboard import create_app, database
-from hub.bulk.demo import DEMO_STEWARD_PASSWORD, seed
-from hub.infra.db import transaction
+from hub.bulk.demo import DEMO_STEWARD_PASSWORD
+from hub.members.roster import member_by_number
 
 
 @pytest.fixture
-def app(engine, database_url, tmp_path):
-    """Return the app on a migrated database seeded with the demo library."""
-    with transaction(engine) as session:
-        seed(session)
+def database_content() -> str:
+    return "demo"
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """Return the app on a migrated database holding the demo library."""
     app = create_app({"DATABASE_URL": database_url, "DATA_DIR": str(tmp_path), "TESTING": True})
     yield app
     database.dispose(app)
@@ -39,8 +49,21 @@ def sign_in(client, number: str = "1001", password: str = DEMO_STEWARD_PASSWORD)
     )
 
 
+def sign_in_by_session(client, number: str = "1001") -> None:
+    """Give ``client`` the session a successful sign-in of ``number`` starts, without the form.
+
+    Mirrors dashboard.auth._start_session; the form and its checks are tested in test_auth.py.
+    """
+    with client.application.app_context(), database.reading() as db:
+        member_id = member_by_number(db, number).id
+    with client.session_transaction() as session:
+        session.clear()
+        session.permanent = True
+        session.update(member_id=member_id, seen_at=datetime.now(UTC).timestamp())
+
+
 @pytest.fixture
 def steward(client):
     """Return a client signed in as demo steward 1001."""
-    assert sign_in(client).status_code == 302
+    sign_in_by_session(client)
     return client

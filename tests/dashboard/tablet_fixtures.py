@@ -73,6 +73,12 @@ def add_demo_machines(session: Session) -> TabletWorld:
 
 
 @pytest.fixture
+def database_content() -> str:
+    """The tablet's tests start from an empty database (not the dashboard's demo library)."""
+    return "empty"
+
+
+@pytest.fixture
 def tablet_world(engine) -> TabletWorld:
     with transaction(engine) as session:
         return add_demo_machines(session)

@@ -17,7 +17,6 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from dashboard import create_app, database
-from hub.bulk.demo import seed
 from hub.infra.db import transaction
 from hub.members.credentials import issue_token
 from hub.members.roster import add_member
@@ -31,8 +30,7 @@ DEMO_IDS = 40  # the demo library's members, tools, tickets, claims and bookings
 @pytest.fixture
 def fuzz_app(sqlite_engine, tmp_path):
     """Return the app on a SQLite demo library with the API world added."""
-    with transaction(sqlite_engine) as session:
-        seed(session)
+    with transaction(sqlite_engine) as session:  # the demo library: see database_content
         build_api_world(session)
     app = create_app(
         {"DATABASE_URL": str(sqlite_engine.url), "DATA_DIR": str(tmp_path), "TESTING": True}

@@ -1,8 +1,18 @@
+"""Signing in through the real form: these tests never take the session shortcut."""
+
 import pytest
 
 from dashboard.auth import SignInRateLimit
+from hub.infra import hashing
 from hub.members import credentials
 from tests.dashboard.conftest import csrf_token, sign_in
+
+
+@pytest.fixture
+def steward(client):
+    """Return a client signed in as demo steward 1001 through the sign-in form."""
+    assert sign_in(client).status_code == 302
+    return client
 
 
 def test_steward_signs_in_and_sees_what_needs_them(steward):
@@ -39,6 +49,21 @@ def test_a_member_is_refused_every_steward_page(client, app):
             data={"csrf_token": csrf_token(client)},
         )
         assert response.status_code == 302 and "/signin" in response.location, rule.rule
+
+
+def test_a_password_hashed_with_the_production_parameters_signs_in(client, app, monkeypatch):
+    monkeypatch.setattr(hashing, "HASHER", hashing.PRODUCTION)
+    with app.app_context():
+        from dashboard.database import reading, transaction
+        from hub.members.roster import member_by_number
+
+        with transaction() as db:
+            credentials.set_password(db, member_by_number(db, "1002").id, "a real argon2 hash")
+        with reading() as db:
+            stored = db.get(credentials.StewardLogin, member_by_number(db, "1002").id)
+    assert stored.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert sign_in(client, "1002", "a real argon2 hash").status_code == 302
+    assert "What needs me" in client.get("/steward/").get_data(as_text=True)
 
 
 def test_wrong_password_is_a_clear_401(client):

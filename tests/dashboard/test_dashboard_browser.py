@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from broker import messages as wire
 from dashboard import create_app, database
-from hub.bulk.demo import DEMO_STEWARD_PASSWORD, seed
+from hub.bulk.demo import DEMO_STEWARD_PASSWORD
 from hub.infra.db import reading, transaction
 from hub.members.roster import get_member
 from hub.timebank.claims import get_claim
@@ -57,8 +57,7 @@ def serving(app) -> Iterator[str]:
 @pytest.fixture
 def shed(sqlite_engine, tmp_path):
     """Serve the demo library plus steward work from a migrated temp SQLite; yield (url, work)."""
-    with transaction(sqlite_engine) as session:
-        seed(session)
+    with transaction(sqlite_engine) as session:  # the demo library: see database_content
         work = add_steward_work(session)
     app = create_app(
         {"DATABASE_URL": str(sqlite_engine.url), "DATA_DIR": str(tmp_path), "SECRET_KEY": "b"}

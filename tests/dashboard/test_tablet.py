@@ -13,7 +13,8 @@ from hub.members.roster import suspend_member
 from tests.dashboard import tablet_fixtures as fixtures
 from tests.dashboard.tablet_fixtures import csrf_token, identify_by_pin, post
 
-tablet_world, tablet_clock, tablet_app = (
+database_content, tablet_world, tablet_clock, tablet_app = (
+    fixtures.database_content,
     fixtures.tablet_world,
     fixtures.tablet_clock,
     fixtures.tablet_app,

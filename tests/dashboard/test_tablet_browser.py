@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from dashboard import create_app, database
 from hub.infra.db import transaction
+from tests.dashboard import tablet_fixtures
 from tests.dashboard.tablet_fixtures import add_demo_machines
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,6 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+database_content = tablet_fixtures.database_content  # machines and members of its own
 TABLET = {"width": 1280, "height": 800}  # a 10-inch tablet, landscape
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TAP = 56  # px: the smallest touch target allowed (--tap in style.css)
