@@ -1,5 +1,5 @@
-"""Shared fixtures: databases on both backends, a real Mosquitto from broker/, and cheap
-password hashing for the whole run."""
+"""Shared fixtures: databases on both backends, a real Mosquitto from broker/, a browser, and
+cheap password hashing for the whole run."""
 
 from collections.abc import Iterator
 
@@ -8,7 +8,11 @@ from argon2 import PasswordHasher
 
 from hub.infra import hashing
 
-pytest_plugins = ["tests.fixtures.database", "tests.fixtures.mosquitto"]
+pytest_plugins = [
+    "tests.fixtures.database",
+    "tests.fixtures.mosquitto",
+    "tests.fixtures.browser",
+]
 
 # argon2id with the smallest costs argon2 allows: a hash takes well under a millisecond, where
 # the production parameters take ~0.5 s on a busy CI box. The production hasher keeps its own

@@ -22,22 +22,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from broker.runner import free_port
 from hub.bulk.demo import DEMO_PIN, DEMO_STEWARD_PASSWORD, demo_uid
+from tests.fixtures.browser import screenshot
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 BORROWER = demo_uid(5)  # Amina Haddad, member 1006
 FIXER = demo_uid(4)  # Kofi Nakamura, member 1005
 VOLUNTEER = ("1004", demo_uid(3))  # Mary Moreau, a volunteer with the laser induction
@@ -97,14 +87,6 @@ def system(tmp_path_factory) -> Iterator[System]:
     output = process.stdout.read()
     process.stdout.close()
     assert process.returncode == 0, output[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _page(browser: Browser, url: str, **options) -> Page:
@@ -261,8 +243,7 @@ def _wait_backlog_empty(kiosk: Page, timeout: float = 30.0) -> None:
 
 
 def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    screenshot(page, f"{name}.png", full_page=True)
 
 
 def _two_free_ports() -> int:

@@ -7,10 +7,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
 from broker import messages as wire
@@ -21,20 +20,10 @@ from hub.members.roster import get_member
 from hub.timebank.claims import get_claim
 from hub.worker.events import apply_event
 from tests.dashboard.steward_fixtures import add_steward_work
+from tests.fixtures.browser import new_page, screenshot
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LAPTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TAP = 44  # px: the smallest comfortable touch target on a phone
 
 pytestmark = pytest.mark.browser
@@ -69,33 +58,19 @@ def shed(sqlite_engine, tmp_path):
         database.dispose(app)
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @contextmanager
 def signed_in(browser: Browser, url: str, viewport: dict) -> Iterator[Page]:
     """Open a fresh browser context and sign steward 1001 in through the form."""
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    try:
-        page.goto(f"{url}/steward/")
+    with new_page(browser, f"{url}/steward/", viewport=viewport) as page:
         page.fill("#number", "1001")
         page.fill("#password", DEMO_STEWARD_PASSWORD)
         page.click("button:text('Sign in')")
         expect(page.locator("h1")).to_have_text("What needs me")
         yield page
-    finally:
-        context.close()
 
 
 def shoot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    screenshot(page, name, full_page=True)
 
 
 def door_forced(kiosk_id: str, slot: int) -> wire.DoorForcedEvent:

@@ -5,30 +5,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
 from dashboard import create_app, database
 from hub.infra.db import transaction
 from tests.dashboard import tablet_fixtures
 from tests.dashboard.tablet_fixtures import add_demo_machines
+from tests.fixtures.browser import new_page, screenshot
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 database_content = tablet_fixtures.database_content  # machines and members of its own
 TABLET = {"width": 1280, "height": 800}  # a 10-inch tablet, landscape
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TAP = 56  # px: the smallest touch target allowed (--tap in style.css)
 
 pytestmark = pytest.mark.browser
@@ -63,24 +52,9 @@ def site(sqlite_engine, tmp_path):
     return lambda **extra: serving(base | extra)
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@contextmanager
-def tablet_page(browser: Browser, url: str) -> Iterator[Page]:
+def tablet_page(browser: Browser, url: str):
     """Open the tablet page in a fresh browser context (its own cookies: its own tablet)."""
-    context = browser.new_context(viewport=TABLET, has_touch=True)
-    page = context.new_page()
-    page.goto(f"{url}/tablet/")
-    try:
-        yield page
-    finally:
-        context.close()
+    return new_page(browser, f"{url}/tablet/", viewport=TABLET, has_touch=True)
 
 
 def identify_by_pin(page: Page, number: str, pin: str) -> None:
@@ -112,9 +86,8 @@ def smallest_target(page: Page) -> float:
 
 
 def test_book_see_taken_elsewhere_cancel_and_free_again(site, browser):
-    ARTIFACTS.mkdir(exist_ok=True)
     with site() as url, tablet_page(browser, url) as ada, tablet_page(browser, url) as grace:
-        ada.screenshot(path=str(ARTIFACTS / "tablet-identify.png"))
+        screenshot(ada, "tablet-identify.png")
         identify_by_pin(ada, "1001", "2468")
         open_laser_tomorrow(ada)
         free = ada.locator("a.slot.free").first
@@ -124,7 +97,7 @@ def test_book_see_taken_elsewhere_cancel_and_free_again(site, browser):
         expect(ada.locator(".flash")).to_contain_text("Booked: Laser cutter")
         expect(ada.locator(f'.slot.mine[data-start="{start}"]')).to_be_visible()
         assert smallest_target(ada) >= TAP
-        ada.screenshot(path=str(ARTIFACTS / "tablet.png"))
+        screenshot(ada, "tablet.png")
 
         tap_card(grace, "CAFEF00D")  # the reader types into the focused hidden field
         open_laser_tomorrow(grace)

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from broker import messages as wire
 from kiosk.simulation import SimulatedHardware
 from kiosk.station import Station
+from tests.fixtures.browser import new_page, screenshot
 from tests.kiosk.builders import ADA, a_config, an_allowlist, kiosk_settings
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TAP = 64  # px: the smallest touch target on the kiosk screen
 
 pytestmark = pytest.mark.browser
@@ -48,15 +37,10 @@ def station(tmp_path) -> Iterator[Station]:
 
 
 @pytest.fixture
-def page(station) -> Iterator[Page]:
-    with sync_playwright() as playwright:
-        browser: Browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
-        page = context.new_page()
-        page.goto(f"{station.screen.url}/")
+def page(station, browser: Browser) -> Iterator[Page]:
+    screen = f"{station.screen.url}/"
+    with new_page(browser, screen, viewport={"width": 1280, "height": 800}, has_touch=True) as page:
         yield page
-        context.close()
-        browser.close()
 
 
 def tap_card(page: Page, uid: str) -> None:
@@ -87,8 +71,7 @@ def test_borrow_and_return_through_the_simulation_panel(page: Page, station: Sta
     page.fill("#note", "The chuck slips")
     page.click("button[data-send='return']")
     expect(page.locator("#message")).to_have_text("Put DRILL-1 back inside and close the door.")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "kiosk.png"))
+    screenshot(page, "kiosk.png")
     door(page, 1, "Open door")
     door(page, 1, "Shut door")
     expect(page.locator("#title")).to_have_text("Thank you!")
@@ -101,7 +84,7 @@ def test_borrow_and_return_through_the_simulation_panel(page: Page, station: Sta
 def test_every_member_choice_is_a_big_touch_target(page: Page):
     tap_card(page, ADA)
     expect(page.locator("#title")).to_have_text("Hello, Ada")
-    page.screenshot(path=str(ARTIFACTS / "kiosk-member.png"))
+    screenshot(page, "kiosk-member.png")
     buttons = page.locator("#choices button")
     assert buttons.count() >= 3
     for index in range(buttons.count()):
