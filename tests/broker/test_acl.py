@@ -1,7 +1,5 @@
 """broker/acl against a real Mosquitto: each kiosk is confined to its own subtree."""
 
-import time
-
 import pytest
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -10,6 +8,7 @@ from broker.examples import EXAMPLES
 from broker.messages import Availability, decode_allowlist, decode_availability, encode
 from broker.topics import HUB_EVENTS_SHARED, HUB_STATUS_FILTER, Channel, kiosk_subtree
 from tests.fixtures.mosquitto import collect
+from tests.fixtures.waiting import wait_until
 
 NOT_AUTHORIZED = 135
 
@@ -141,7 +140,4 @@ def test_a_kiosk_cannot_leave_a_last_will_on_another_kiosks_status(mosquitto):
 
 
 def wait_for_log(mosquitto, text, timeout=5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in mosquitto.log_text():
-        assert time.monotonic() < deadline, f"Mosquitto never logged {text!r}"
-        time.sleep(0.01)
+    wait_until(lambda: text in mosquitto.log_text(), timeout, f"Mosquitto to log {text!r}")

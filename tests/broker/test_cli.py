@@ -12,7 +12,7 @@ from broker.cli import broker
 from broker.client import connect_and_wait, make_client
 from broker.provision import load_credentials
 from broker.runner import free_port, port_accepts
-from tests.broker.test_runner import wait_until
+from tests.fixtures.waiting import wait_until
 
 
 def test_provision_kiosk_prints_what_the_kiosk_needs(tmp_path):
@@ -93,7 +93,11 @@ def broker_run(tmp_path):
 
 def test_run_starts_mosquitto_with_hub_credentials_and_ctrl_c_stops_it(broker_run, tmp_path):
     process, port = broker_run
-    wait_until(lambda: port_accepts("127.0.0.1", port) or process.poll() is not None)
+    wait_until(
+        lambda: port_accepts("127.0.0.1", port) or process.poll() is not None,
+        5,
+        "Mosquitto listening (or exiting)",
+    )
     assert process.poll() is None, process.stderr.read().decode()
     hub = load_credentials(tmp_path, "hub")
     client = make_client("hub-test", hub.username, hub.password, host="127.0.0.1", port=port)

@@ -1,7 +1,5 @@
 """broker.runner and broker.local: start, stop, kill, restart, reload, persistence."""
 
-import time
-
 import pytest
 
 from broker.client import ConnectRefused
@@ -12,6 +10,7 @@ from broker.runner import BrokerFailed, MosquittoProcess, free_port, port_accept
 from broker.topics import Channel
 from tests.broker.test_acl import publish_and_wait
 from tests.fixtures.mosquitto import collect
+from tests.fixtures.waiting import wait_until
 
 
 def publish_retained_allowlist(mosquitto) -> None:
@@ -42,7 +41,7 @@ def test_after_sigkill_the_last_snapshot_survives(mosquitto):
     publish_retained_allowlist(mosquitto)
     snapshot = mosquitto.paths.persistence_dir / "mosquitto.db"
     mosquitto.process.save()
-    wait_until(snapshot.exists)
+    wait_until(snapshot.exists, 5, "the snapshot file")
     mosquitto.kill()
     assert not mosquitto.process.running
     mosquitto.start()
@@ -55,7 +54,7 @@ def test_a_kiosk_provisioned_while_the_broker_runs_can_log_in_after_reload(mosqu
     with pytest.raises(ConnectRefused):
         mosquitto.connect("kiosk-c")
     mosquitto.process.reload()
-    wait_until(lambda: "Reloading config" in mosquitto.log_text())
+    wait_until(lambda: "Reloading config" in mosquitto.log_text(), 5, "the reload in the log")
     assert mosquitto.connect("kiosk-c").is_connected()
 
 
@@ -82,10 +81,3 @@ def test_a_taken_port_fails_even_though_it_accepts(mosquitto, tmp_path):
     finally:
         twin.kill()
     twin.stop()
-
-
-def wait_until(condition, timeout=5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never held"
-        time.sleep(0.01)

@@ -16,17 +16,18 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from broker.runner import free_port
 from hub.bulk.demo import DEMO_PIN, DEMO_STEWARD_PASSWORD, demo_uid
 from tests.fixtures.browser import screenshot
+from tests.fixtures.waiting import wait_until
 
 BORROWER = demo_uid(5)  # Amina Haddad, member 1006
 FIXER = demo_uid(4)  # Kofi Nakamura, member 1005
@@ -128,14 +129,11 @@ def borrow_drill(kiosk: Page) -> None:
 def return_drill_needing_repair(kiosk: Page) -> None:
     """At kiosk 2 the borrower puts the drill into the empty locker 8: it needs repair."""
     _wait_online(kiosk)
-    deadline = time.monotonic() + 30
-    while True:  # the hub's new allow-list (with the loan) reaches kiosk 2 within a second
-        kiosk.click(f"#sim-cards button[data-uid='{BORROWER}']")
-        offer = kiosk.locator("button[data-action='return']", has_text="DRILL-1")
-        if offer.count() or time.monotonic() > deadline:
-            break
-        kiosk.click("text=Done")
-        time.sleep(0.5)
+    offer = kiosk.locator("button[data-action='return']", has_text="DRILL-1")
+    # the hub's new allow-list (with the loan) reaches kiosk 2 within a second
+    wait_until(
+        _offered(kiosk, BORROWER, offer), 30, "kiosk 2 offering to take DRILL-1 back", interval=0.5
+    )
     offer.click()
     kiosk.click("button[data-answer='needs_repair']")
     kiosk.fill("#note", "Chuck does not grip; bits stick")
@@ -149,14 +147,11 @@ def return_drill_needing_repair(kiosk: Page) -> None:
 
 def log_repair(kiosk: Page) -> None:
     """The fixer taps at kiosk 2, where the drill now lives, and logs 1.5 hours."""
-    deadline = time.monotonic() + 30
-    while True:  # kiosk 2's new config (the drill lives here now) arrives within a second
-        kiosk.click(f"#sim-cards button[data-uid='{FIXER}']")
-        offer = kiosk.locator("button[data-action='repair'][data-tool='DRILL-1']")
-        if offer.count() or time.monotonic() > deadline:
-            break
-        kiosk.click("text=Done")
-        time.sleep(0.5)
+    offer = kiosk.locator("button[data-action='repair'][data-tool='DRILL-1']")
+    # kiosk 2's new config (the drill lives here now) arrives within a second
+    wait_until(
+        _offered(kiosk, FIXER, offer), 30, "kiosk 2 offering to log DRILL-1's repair", interval=0.5
+    )
     offer.click()
     kiosk.click("button[data-hours='1.5']")
     kiosk.fill("#note", "Cleaned and re-greased the chuck")
@@ -222,6 +217,19 @@ def _bookable_now(tablet: Page) -> str:
     raise AssertionError("no laser slot is free now; the demo makerspace is open all day")
 
 
+def _offered(kiosk: Page, card: str, offer: Locator) -> Callable[[], bool]:
+    """Return a check that taps ``card`` and tells whether ``offer`` shows (else taps Done)."""
+
+    def tap_and_look() -> bool:
+        kiosk.click(f"#sim-cards button[data-uid='{card}']")
+        if offer.count():
+            return True
+        kiosk.click("text=Done")
+        return False
+
+    return tap_and_look
+
+
 def _door(kiosk: Page, slot: int, label: str) -> None:
     kiosk.click(f".sim-locker[data-slot='{slot}'] button:has-text('{label}')")
 
@@ -233,13 +241,12 @@ def _wait_online(kiosk: Page) -> None:
 def _wait_backlog_empty(kiosk: Page, timeout: float = 30.0) -> None:
     """Wait until the kiosk's outbox is empty: the hub acknowledged every event."""
     url = kiosk.url.rstrip("/") + "/api/screen"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def backlog_empty() -> bool:
         with urllib.request.urlopen(url, timeout=5) as response:
-            if '"backlog":0' in response.read().decode().replace(" ", ""):
-                return
-        time.sleep(0.3)
-    raise AssertionError(f"kiosk {url} still has events the hub has not acknowledged")
+            return '"backlog":0' in response.read().decode().replace(" ", "")
+
+    wait_until(backlog_empty, timeout, f"the hub to acknowledge every event of {url}", interval=0.3)
 
 
 def _shot(page: Page, name: str) -> None:
@@ -274,11 +281,11 @@ def _wait_for_banner(process: subprocess.Popen, timeout: float = 120.0) -> None:
 
 
 def _wait_for_url(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answers() -> bool:
         try:
             with urllib.request.urlopen(url, timeout=2):
-                return
+                return True
         except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+            return False
+
+    wait_until(answers, timeout, f"{url} to answer", interval=0.3)

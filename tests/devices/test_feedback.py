@@ -4,7 +4,7 @@ from gpiozero.pins.mock import MockFactory
 
 from devices.errors import DeviceClosed
 from devices.feedback import Feedback
-from tests.devices.lockers.recorder import wait_until
+from tests.fixtures.waiting import wait_until
 
 BUZZER, GREEN, RED = 12, 16, 20
 
@@ -27,7 +27,7 @@ def feedback(factory):
 def test_accept_beeps_once_and_lights_green(factory, feedback):
     feedback.accept()
     assert factory.pin(GREEN).state is True
-    assert wait_until(lambda: len(factory.pin(BUZZER).states) == 3)
+    wait_until(lambda: len(factory.pin(BUZZER).states) == 3, 2, "one beep")
     factory.pin(BUZZER).assert_states([False, True, False])
     assert factory.pin(RED).state is False
 
@@ -35,7 +35,7 @@ def test_accept_beeps_once_and_lights_green(factory, feedback):
 def test_refuse_beeps_three_times_and_lights_red(factory, feedback):
     feedback.refuse()
     assert factory.pin(RED).state is True
-    assert wait_until(lambda: len(factory.pin(BUZZER).states) == 7)
+    wait_until(lambda: len(factory.pin(BUZZER).states) == 7, 2, "three beeps")
     factory.pin(BUZZER).assert_states([False, True, False, True, False, True, False])
     assert factory.pin(GREEN).state is False
 

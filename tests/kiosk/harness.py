@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,6 +19,7 @@ from broker.local import LocalBroker
 from broker.runner import free_port
 from hub.infra.db import reading, transaction
 from hub.worker.loop import IngestWorker
+from tests.fixtures.waiting import wait_until
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,18 +54,6 @@ def start_hub(engine, mosquitto: LocalBroker) -> IngestWorker:
 def count(engine, table, *where) -> int:
     with reading(engine) as session:
         return session.exec(select(func.count()).select_from(table).where(*where)).one()
-
-
-def wait_for(condition, timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll ``condition`` until it returns something true; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not met within {timeout} s")
-        time.sleep(0.05)
 
 
 class KioskProcess:
@@ -107,7 +95,7 @@ class KioskProcess:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
-        wait_for(self._answers, 20, "the kiosk screen answering")
+        wait_until(self._answers, 20, "the kiosk screen answering")
         return self
 
     def _answers(self) -> bool:

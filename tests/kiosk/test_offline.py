@@ -13,8 +13,9 @@ from hub.loans.lending import Loan
 from hub.worker.inbox import InboxEvent
 from kiosk.simulation import SimulatedHardware
 from kiosk.station import Station
+from tests.fixtures.waiting import wait_until
 from tests.kiosk.builders import kiosk_settings, rising_edges
-from tests.kiosk.harness import CARD, STEWARD_CARD, count, start_hub, stock_library, wait_for
+from tests.kiosk.harness import CARD, STEWARD_CARD, count, start_hub, stock_library
 
 pytestmark = pytest.mark.slow
 CYCLES = 100  # a borrow and a return each: 200 taps
@@ -65,16 +66,16 @@ def cycle(station: Station, card: str) -> None:
 def test_two_hundred_offline_taps_open_their_lockers_and_arrive_once(library, mosquitto, station):
     hub = start_hub(library, mosquitto)
     try:
-        wait_for(lambda: all(station.versions), what="the allow-list reaching the kiosk")
+        wait_until(lambda: all(station.versions), 20, "the allow-list reaching the kiosk")
         mosquitto.stop()
-        wait_for(lambda: not station.link.figures.connected, what="the kiosk noticing")
+        wait_until(lambda: not station.link.figures.connected, 20, "the kiosk noticing")
         for number in range(CYCLES):
             cycle(station, CARD if number % 2 else STEWARD_CARD)
         assert rising_edges(station.simulation.relay_pin(1)) == 2 * CYCLES
         assert station.figures["backlog"] == 6 * CYCLES
         assert count(library, InboxEvent) == 0
         mosquitto.start()
-        wait_for(lambda: station.figures["backlog"] == 0, 60, "the outbox emptied")
+        wait_until(lambda: station.figures["backlog"] == 0, 60, "the outbox emptied")
         with reading(library) as session:
             seqs = sorted(session.exec(select(InboxEvent.seq)).all())
             loans = session.exec(select(Loan)).all()

@@ -17,7 +17,8 @@ from hub.loans.lending import Loan
 from hub.maintenance.tickets import live_tickets
 from hub.timebank.claims import CreditClaim
 from hub.worker.inbox import InboxEvent
-from tests.kiosk.harness import CARD, KioskProcess, count, start_hub, stock_library, wait_for
+from tests.fixtures.waiting import wait_until
+from tests.kiosk.harness import CARD, KioskProcess, count, start_hub, stock_library
 
 pytestmark = pytest.mark.slow
 
@@ -45,9 +46,10 @@ def kiosk_process(mosquitto, tmp_path):
 
 def synced(kiosk: KioskProcess) -> dict:
     """Wait until the kiosk holds the hub's allow-list and config."""
-    return wait_for(
+    return wait_until(
         lambda: (k := kiosk.kiosk())["allowlist_version"] and k["config_version"] and k,
-        what="the allow-list reaching the kiosk",
+        20,
+        "the allow-list reaching the kiosk",
     )
 
 
@@ -67,9 +69,10 @@ def test_borrow_return_needing_repair_and_repair_log_reach_the_hub(hub, library,
     kiosk.tap(CARD)
     logged = kiosk.act("repair", tool_code="DRILL-1", hours="1.5", note="New chuck")
     assert logged["state"] == "done"
-    wait_for(
+    wait_until(
         lambda: kiosk.kiosk()["backlog"] == 0 and count(library, CreditClaim) == 1,
-        what="every event acknowledged",
+        20,
+        "every event acknowledged",
     )
     with reading(library) as session:
         drill = tool_by_code(session, "DRILL-1")
@@ -80,7 +83,7 @@ def test_borrow_return_needing_repair_and_repair_log_reach_the_hub(hub, library,
         claim = session.exec(select(CreditClaim)).one()
         assert (claim.hours, claim.status) == (Decimal("1.50"), "pending")
     # the hub's new allow-list reaches the kiosk: the drill no longer lends
-    wait_for(lambda: kiosk.tap(CARD)["choices"]["borrow"] == [], what="drill out of service")
+    wait_until(lambda: kiosk.tap(CARD)["choices"]["borrow"] == [], 20, "drill out of service")
     assert kiosk.stop() == 0
 
 
@@ -101,7 +104,7 @@ def test_a_sigkilled_kiosk_loses_nothing_and_doubles_nothing(
     assert restarted.tap("01020304")["state"] == "refused"  # seq 30: numbers go on, not reused
     worker = start_hub(library, mosquitto)
     try:
-        wait_for(lambda: restarted.kiosk()["backlog"] == 0, 30, "the outbox emptied")
+        wait_until(lambda: restarted.kiosk()["backlog"] == 0, 30, "the outbox emptied")
         with reading(library) as session:
             seqs = sorted(session.exec(select(InboxEvent.seq)).all())
             loans = session.exec(select(Loan)).all()

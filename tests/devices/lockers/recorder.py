@@ -1,7 +1,6 @@
-"""Hand-written helpers for locker tests: a recorder of locker events, and a patient wait."""
+"""A hand-written helper for locker tests: a recorder of locker events."""
 
 import threading
-import time
 
 from devices.lockers.events import LockerEvent
 
@@ -30,13 +29,3 @@ class EventLog:
     def clear(self) -> None:
         with self._changed:
             self.events.clear()
-
-
-def wait_until(condition, timeout: float = 2.0) -> bool:
-    """Poll ``condition`` until it holds or ``timeout`` passes; return whether it held."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.005)
-    return True

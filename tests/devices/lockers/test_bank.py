@@ -6,7 +6,7 @@ from gpiozero.exc import GPIOPinInUse
 from devices.errors import BadLockerConfig, DeviceClosed, LockerError, UnknownLocker
 from devices.lockers.bank import LockerBank
 from devices.lockers.locker import Locker
-from tests.devices.lockers.recorder import wait_until
+from tests.fixtures.waiting import wait_until
 
 CONFIG = [
     {"slot": 1, "relay_pin": 17, "door_pin": 27, "led_pin": None},
@@ -38,7 +38,7 @@ def test_unlock_pulses_only_that_slots_relay(factory, bank):
     assert factory.pin(24).state is True  # slot 2's LED
     assert factory.pin(17).state is False
     assert factory.pin(5).state is False
-    assert wait_until(lambda: not bank[2].is_unlocked)
+    wait_until(lambda: not bank[2].is_unlocked, 2, "slot 2 locked again")
     assert len(factory.pin(18).states) == 3
 
 

@@ -8,7 +8,7 @@ from gpiozero.pins.mock import MockFactory
 from devices.errors import BadLockerConfig, DeviceClosed
 from devices.lockers.events import LockerEventKind
 from devices.lockers.locker import Locker
-from tests.devices.lockers.recorder import wait_until
+from tests.fixtures.waiting import wait_until
 
 RELAY, DOOR, LED = 17, 27, 22
 PULSE, ALARM, GRACE = 0.05, 0.2, 0.05
@@ -44,7 +44,7 @@ def assert_one_pulse(pin, seconds, *, released=False):
     Our own check rather than MockPin.assert_states_and_times, which zips (so ignores extra
     states) and allows only 50 ms of lateness on a busy test machine.
     """
-    assert wait_until(lambda: len(pin.states) >= 3)
+    wait_until(lambda: len(pin.states) >= 3, 2, "the end of the pulse")
     assert states(pin) == [released, not released, released]
     assert seconds - 0.005 <= pin.states[2].timestamp < seconds + 0.25
 
@@ -151,7 +151,7 @@ def test_without_relock_on_open_the_pulse_runs_its_course(factory, events):
         locker.unlock()
         factory.pin(DOOR).drive_high()
         assert locker.is_unlocked
-        assert wait_until(lambda: not locker.is_unlocked)
+        wait_until(lambda: not locker.is_unlocked, 2, "the end of the pulse")
         assert events.kinds == ["door_closed", "door_opened"]
 
 
@@ -180,7 +180,7 @@ def test_opening_within_the_grace_after_the_pulse_is_door_opened(factory, events
     with Locker(RELAY, DOOR, pulse_seconds=PULSE, forced_grace_seconds=1.0, on_event=events) as lk:
         factory.pin(DOOR).drive_low()
         lk.unlock()
-        assert wait_until(lambda: not lk.is_unlocked)
+        wait_until(lambda: not lk.is_unlocked, 2, "the end of the pulse")
         factory.pin(DOOR).drive_high()
         assert events.kinds == ["door_closed", "door_opened"]
 
@@ -191,7 +191,7 @@ def test_a_door_standing_open_raises_door_left_open_once(factory, locker, events
     opened = events.events[0]
     left_open = events.wait_for("door_left_open", timeout=2)
     assert ALARM - 0.005 <= left_open.at - opened.at < ALARM + 0.5
-    assert wait_until(lambda: len(factory.pin(LED).states) >= 5, timeout=2)  # the alarm blinks
+    wait_until(lambda: len(factory.pin(LED).states) >= 5, 2, "the alarm LED blinking")
     factory.pin(DOOR).drive_low()
     assert events.kinds == ["door_opened", "door_left_open", "door_closed"]
     assert factory.pin(LED).state is False

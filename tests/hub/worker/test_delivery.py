@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from broker.local import LocalBroker
 from hub.infra.db import reading, transaction
 from hub.inventory.fleet import CardRefusal
 from hub.worker.inbox import DeadLetter, InboxEvent
+from tests.fixtures.waiting import wait_until
 from tests.hub.builders import a_kiosk
 from tests.hub.worker.ack_waiting_publisher import AckWaitingPublisher, publisher_for
 
@@ -162,14 +163,6 @@ def count(engine, table, *where) -> int:
         return session.exec(select(func.count()).select_from(table).where(*where)).one()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(poll)
-
-
 def wait_for_hub_subscribed(broker: LocalBroker, worker: HubWorkerProcess, timeout=30.0):
     """Wait until the worker's retained config for kiosk-a is at the broker.
 
@@ -178,15 +171,15 @@ def wait_for_hub_subscribed(broker: LocalBroker, worker: HubWorkerProcess, timeo
     """
     seen = []
     probe = broker.connect("hub", on_message=lambda _c, _u, message: seen.append(message))
+
+    def subscribed() -> bool:
+        if not worker.running:
+            raise AssertionError(f"the hub worker exited:\n{worker.log_tail()}")
+        return bool(seen)
+
     try:
         probe.subscribe(broker.topic(KIOSK, "config"), qos=1)
-        deadline = time.monotonic() + timeout
-        while not seen:
-            if not worker.running:
-                raise AssertionError(f"the hub worker exited:\n{worker.log_tail()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the hub worker did not come up:\n{worker.log_tail()}")
-            time.sleep(0.05)
+        wait_until(subscribed, timeout, f"the hub worker to come up (log: {worker.log_path})")
     finally:
         probe.disconnect()
         probe.loop_stop()
@@ -227,7 +220,7 @@ def test_hub_worker_killed_mid_stream_and_restarted(hub_worker, mosquitto, regis
     hub_worker.start()
     wait_for_hub_subscribed(mosquitto, hub_worker)
     with publisher_for(mosquitto, events) as publisher:
-        wait_for(lambda: count(registered, CardRefusal) >= 300, 60, "300 effects before the kill")
+        wait_until(lambda: count(registered, CardRefusal) >= 300, 60, "300 effects before the kill")
         hub_worker.kill()
         at_kill = count(registered, CardRefusal)
         print(f"hub worker killed at {at_kill} effects, {publisher.acked} acked")
@@ -249,7 +242,7 @@ def test_broker_killed_mid_stream_and_restarted(hub_worker, mosquitto, registere
     hub_worker.start()
     wait_for_hub_subscribed(mosquitto, hub_worker)
     with publisher_for(mosquitto, events) as publisher:
-        wait_for(lambda: count(registered, CardRefusal) >= 300, 60, "300 effects before the kill")
+        wait_until(lambda: count(registered, CardRefusal) >= 300, 60, "300 effects before the kill")
         mosquitto.kill()  # SIGKILL: whatever came since the last snapshot is gone
         at_kill = count(registered, CardRefusal)
         print(f"broker killed at {at_kill} effects, {publisher.acked} acked")

@@ -28,6 +28,7 @@ from hub.timebank.claims import CreditClaim
 from hub.worker.inbox import DeadLetter, InboxEvent
 from hub.worker.loop import IngestWorker
 from tests.fixtures.mosquitto import collect
+from tests.fixtures.waiting import wait_until
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
 CARD = "DEADBEEF"
@@ -253,9 +254,9 @@ def test_kiosk_status_and_last_will_update_fleet_health(worker, mosquitto, libra
     kiosk_b.publish(
         mosquitto.topic("kiosk-b", Channel.STATUS), wire.encode(online), qos=1, retain=True
     )
-    _wait_for(lambda: _state(library, "kiosk-b") == ("online", 3))
+    wait_until(lambda: _state(library, "kiosk-b") == ("online", 3), 10, "kiosk-b online, backlog 3")
     kiosk_b._sock.close()  # drop the connection without DISCONNECT: the broker sends the will
-    _wait_for(lambda: _state(library, "kiosk-b")[0] == "offline")
+    wait_until(lambda: _state(library, "kiosk-b")[0] == "offline", 10, "kiosk-b's will")
 
 
 def test_member_status_request_is_answered_on_the_response_topic(worker, kiosk, mosquitto):
@@ -295,20 +296,12 @@ def _state(engine, kiosk_id: str):
         return (status.state, status.outbox_backlog) if status else (None, None)
 
 
-def _wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
 def test_kiosk_speaking_under_another_site_is_dead_lettered(worker, kiosk, mosquitto, library):
     client, inbox = kiosk
     sneaky = event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1))
     topic = mosquitto.topic("kiosk-a", Channel.EVENTS).replace("/test/", "/other-site/")
     client.publish(topic, wire.encode(sneaky), qos=1)
-    _wait_for(lambda: count(library, DeadLetter) == 1)
+    wait_until(lambda: count(library, DeadLetter) == 1, 10, "the dead letter")
     with reading(library) as session:
         assert "belongs to site 'test'" in session.exec(select(DeadLetter)).one().reason
     assert count(library, InboxEvent) == 0
@@ -337,7 +330,7 @@ def test_a_return_at_another_kiosk_rehomes_the_tool_there(worker, kiosk, mosquit
         board = {row.tool.code: (row.kiosk_id, row.slot) for row in tool_board(session)}
         assert board["DRILL-1"] == ("kiosk-b", 2)
         assert open_loan(session, tool_by_code(session, "DRILL-1").id) is None
-    _wait_for(lambda: _config_has(acks_b, 2, "DRILL-1"))
+    wait_until(lambda: _config_has(acks_b, 2, "DRILL-1"), 10, "kiosk-b's config with DRILL-1")
 
 
 def _config_has(collected, slot: int, tool_code: str) -> bool:
