@@ -1,4 +1,9 @@
-"""Fixtures for the JSON API: a live ticket, a pending claim, bookings, and stewards' tokens."""
+"""Fixtures for the JSON API: a live ticket, a pending claim, bookings, and stewards' tokens.
+
+The API world is a database content on top of the demo library (tests/fixtures/database.py):
+built once per run, copied for each test that asks for ``api_world``; each such test gets a
+token of its own.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from hub.bookings import add_resource, create_booking
+from hub.bookings import Booking, add_resource, create_booking, resource_by_code
 from hub.bookings.hours import at_local, local_day
 from hub.infra.clock import utcnow
 from hub.infra.db import transaction
@@ -17,6 +22,7 @@ from hub.maintenance import tickets
 from hub.members import credentials
 from hub.members.roster import member_by_number
 from hub.timebank import claims
+from tests.fixtures.database import add_content
 
 
 @dataclass(frozen=True)
@@ -34,13 +40,19 @@ class ApiWorld:
 
 
 def build_api_world(session: Session) -> ApiWorld:
+    """Add the API world to the demo library, with a token for steward 1001; return it."""
+    add_api_world(session)
+    return find_api_world(session)
+
+
+def add_api_world(session: Session) -> None:
     """Add to the demo library: a ticket, a claim for its repair, a bench with two bookings."""
-    steward, other = member_by_number(session, "1001"), member_by_number(session, "1002")
+    other = member_by_number(session, "1002")
     fixer, tool = member_by_number(session, "1004"), tool_by_code(session, "DRILL-2")
     ticket = tickets.open_ticket(
         session, tool_id=tool.id, note="Chuck slips", source="steward", opened_by=other.id
     )
-    claim = claims.log_repair(
+    claims.log_repair(
         session,
         member_id=fixer.id,
         tool_id=tool.id,
@@ -51,9 +63,23 @@ def build_api_world(session: Session) -> ApiWorld:
     )
     laser = add_resource(session, code="api-bench", name="API test bench")
     now = utcnow()
-    ahead = _book(session, laser, fixer.id, local_day(laser, now) + timedelta(days=3))
+    _book(session, laser, fixer.id, local_day(laser, now) + timedelta(days=3))
     long_ago = now - timedelta(days=10)
-    past = _book(session, laser, fixer.id, local_day(laser, now) - timedelta(days=5), now=long_ago)
+    _book(session, laser, fixer.id, local_day(laser, now) - timedelta(days=5), now=long_ago)
+
+
+def find_api_world(session: Session) -> ApiWorld:
+    """Return the API world ``add_api_world`` made, with a new token for steward 1001."""
+    steward, other = member_by_number(session, "1001"), member_by_number(session, "1002")
+    fixer, tool = member_by_number(session, "1004"), tool_by_code(session, "DRILL-2")
+    (ticket,) = tickets.live_tickets(session, tool_id=tool.id)
+    claim = session.exec(
+        select(claims.CreditClaim).where(claims.CreditClaim.member_id == fixer.id)
+    ).one()
+    bench = resource_by_code(session, "api-bench")
+    past, ahead = session.exec(
+        select(Booking.id).where(Booking.resource_id == bench.id).order_by(Booking.starts_at)
+    ).all()
     return ApiWorld(
         steward.id,
         other.id,
@@ -61,11 +87,14 @@ def build_api_world(session: Session) -> ApiWorld:
         tool.id,
         ticket.id,
         claim.id,
-        laser.id,
+        bench.id,
         ahead,
         past,
         credentials.issue_token(session, steward.id, "api tests"),
     )
+
+
+API_WORLD = add_content("demo + API world", add_api_world, base="demo")
 
 
 def _book(session: Session, resource, member_id: int, day, *, now=None) -> int:
@@ -85,9 +114,9 @@ def _book(session: Session, resource, member_id: int, day, *, now=None) -> int:
 
 @pytest.fixture
 def api_world(app, engine) -> ApiWorld:
-    """Return the API world, added to the app's demo library."""
+    """Return the API world, in the app's database already (the dashboard's database_content)."""
     with transaction(engine) as session:
-        return build_api_world(session)
+        return find_api_world(session)
 
 
 @pytest.fixture

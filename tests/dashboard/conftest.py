@@ -1,9 +1,10 @@
 """App, client and sign-in fixtures for dashboard tests (the Flask tutorial's pattern).
 
 The dashboard's tests start from the demo library (built once per run, copied per test; see
-tests/fixtures/database.py); a module that wants an empty database overrides
-``database_content``. Stewards are signed in by writing the session a successful sign-in
-leaves; the sign-in form itself is tested through the form (test_auth.py).
+tests/fixtures/database.py), with the API world in it for those that use ``api_world``; a
+module that wants an empty database overrides ``database_content``. Stewards are signed in by
+writing the session a successful sign-in leaves; the sign-in form itself is tested through the
+form (test_auth.py).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import pytest
 from dashboard import create_app, database
 from hub.bulk.demo import DEMO_STEWARD_PASSWORD
 from hub.members.roster import member_by_number
+from tests.dashboard.api_fixtures import API_WORLD
 
 
 @pytest.fixture
-def database_content() -> str:
-    return "demo"
+def database_content(request) -> str:
+    return API_WORLD if "api_world" in request.fixturenames else "demo"
 
 
 @pytest.fixture
