@@ -76,8 +76,7 @@ def move_booking(
     check_every_rule(
         session, Request(resource, member, starts_at, ends_at, now, replacing=booking.id)
     )
-    booking.starts_at, booking.ends_at, booking.notice = starts_at, ends_at, None
-    _hold_slot(session, booking, resource)
+    _hold_slot(session, booking, resource, starts_at=starts_at, ends_at=ends_at)
     return booking
 
 
@@ -175,18 +174,33 @@ def _require_still_booked(booking: Booking, resource: Resource, now: datetime) -
         )
 
 
-def _hold_slot(session: Session, booking: Booking, resource: Resource) -> None:
-    """Write the booking in a savepoint; a lost race on PostgreSQL's exclusion is a SlotTaken."""
+def _hold_slot(
+    session: Session,
+    booking: Booking,
+    resource: Resource,
+    *,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+) -> None:
+    """Write the booking (moved to new times, if given) in a savepoint; a lost race on
+    PostgreSQL's exclusion is a SlotTaken."""
+    moving = starts_at is not None and ends_at is not None
+    starts_at, ends_at = starts_at or booking.starts_at, ends_at or booking.ends_at
+    # NOTE: the refusal is worded before the write: a lost race expires the booking's fields.
+    taken = (
+        f"{resource.name} was just booked by someone else for part of "
+        f"{describe_span(resource, starts_at, ends_at)}."
+    )
     try:
+        # The move happens inside the savepoint, so a lost race undoes only the savepoint.
         with session.begin_nested():
+            if moving:
+                booking.starts_at, booking.ends_at, booking.notice = starts_at, ends_at, None
             session.add(booking)
     except IntegrityError as error:
         if getattr(error.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
             raise
-        raise SlotTaken(
-            f"{resource.name} was just booked by someone else for part of "
-            f"{describe_span(resource, booking.starts_at, booking.ends_at)}."
-        ) from None
+        raise SlotTaken(taken) from None
 
 
 # --- what the tablet shows ----------------------------------------------------------------

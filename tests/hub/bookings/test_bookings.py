@@ -375,6 +375,31 @@ def test_the_database_itself_refuses_overlap_on_postgresql(space, monkeypatch):
     assert count_bookings(engine) == 1
 
 
+def test_a_move_that_loses_the_race_on_postgresql_is_slot_taken_and_keeps_the_booking(
+    space, monkeypatch
+):
+    """A move refused by the exclusion constraint says SlotTaken; the booking stays where it was."""
+    engine, laser, ada, grace, _ = space
+    if is_sqlite(engine):
+        pytest.skip("SQLite relies on BEGIN IMMEDIATE; test_bookings_races covers it")
+    book(engine, laser, ada, at(day(1), "10:00"), at(day(1), "11:00"))
+    graces = book(engine, laser, grace, at(day(1), "12:00"), at(day(1), "13:00"))
+    monkeypatch.setattr("hub.bookings.schedule.check_every_rule", lambda session, request: None)
+    with pytest.raises(SlotTaken, match="just booked by someone else"):
+        with transaction(engine) as session:
+            move_booking(
+                session,
+                graces.id,
+                by_member_id=grace,
+                starts_at=at(day(1), "10:30"),
+                ends_at=at(day(1), "11:30"),
+                now=NOW,
+            )
+    with reading(engine) as session:
+        kept = session.get(Booking, graces.id)
+        assert (kept.starts_at, kept.ends_at) == (at(day(1), "12:00"), at(day(1), "13:00"))
+
+
 def test_the_database_refuses_a_booking_that_ends_before_it_starts(space):
     engine, laser, ada, _, _ = space
     with pytest.raises(IntegrityError):
