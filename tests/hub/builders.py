@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
+from hub.infra.db import transaction
 from hub.inventory.registry import Tool, add_locker, add_tool, register_kiosk
 from hub.members.roster import Member, add_member, assign_card
 
@@ -46,3 +48,11 @@ def a_tool(
         slot=slot,
         training=training,
     )
+
+
+def a_lending_library(engine: Engine) -> tuple[Engine, int, int]:
+    """Set up a kiosk, one drill in locker 1 and one member; return (engine, member_id, tool_id)."""
+    with transaction(engine) as session:
+        a_kiosk(session)
+        member, tool = a_member(session, uid="DEADBEEF"), a_tool(session)
+        return engine, member.id, tool.id

@@ -14,16 +14,12 @@ from hub.inventory.registry import ToolStatus, get_tool, take_out_of_service
 from hub.loans.lending import lend_tool, open_loan, return_tool
 from hub.members.roster import add_training, grant_training, suspend_member
 from hub.queries.loans import loan_history
-from tests.hub.builders import a_kiosk, a_member, a_tool
+from tests.hub.builders import a_kiosk, a_lending_library, a_member, a_tool
 
 
 @pytest.fixture
 def library(engine):
-    """A kiosk, one drill in locker 1 and one member; returns (engine, member_id, tool_id)."""
-    with transaction(engine) as session:
-        a_kiosk(session)
-        member, tool = a_member(session, uid="DEADBEEF"), a_tool(session)
-        return engine, member.id, tool.id
+    return a_lending_library(engine)
 
 
 def test_lend_puts_tool_on_loan_with_due_date(library):

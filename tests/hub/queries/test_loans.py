@@ -18,16 +18,12 @@ from hub.queries.loans import (
     open_loans_of_member,
     overdue_loans,
 )
-from tests.hub.builders import a_kiosk, a_member, a_tool
+from tests.hub.builders import a_lending_library, a_tool
 
 
 @pytest.fixture
 def library(engine):
-    """A kiosk, one drill in locker 1 and one member; returns (engine, member_id, tool_id)."""
-    with transaction(engine) as session:
-        a_kiosk(session)
-        member, tool = a_member(session, uid="DEADBEEF"), a_tool(session)
-        return engine, member.id, tool.id
+    return a_lending_library(engine)
 
 
 def test_overdue_loans_lists_loans_past_due(library):

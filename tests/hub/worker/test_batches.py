@@ -10,39 +10,16 @@ from sqlmodel import select
 from broker import messages as wire
 from broker.inbound import from_kiosk
 from broker.topics import Channel, kiosk_topic
-from hub.infra.db import reading, transaction
+from hub.infra.db import reading
 from hub.inventory import fleet
 from hub.worker import events
 from hub.worker.batches import apply_batch, apply_one_by_one
 from hub.worker.inbox import DeadLetter, InboxEvent
-from tests.hub.builders import a_kiosk, a_member, a_tool
-
-CARD = "DEADBEEF"
-
-
-@pytest.fixture
-def library(engine):
-    """kiosk-a and kiosk-b at site 'test', a member with a card, a drill in kiosk-a's locker 1."""
-    with transaction(engine) as session:
-        a_kiosk(session, "kiosk-a", slots=2, site="test")
-        a_kiosk(session, "kiosk-b", slots=2, site="test")
-        a_member(session, "Ada Lovelace", uid=CARD)
-        a_tool(session, "DRILL-1", kiosk_id="kiosk-a", slot=1)
-    return engine
+from tests.hub.worker.world import event
 
 
 def topic(kiosk_id: str, channel: Channel, site: str = "test") -> str:
     return kiosk_topic(site, kiosk_id, channel)
-
-
-def event(kind: type, body, kiosk_id: str = "kiosk-a", seq: int = 1):
-    return kind(
-        event_id=wire.new_message_id(),
-        kiosk_id=kiosk_id,
-        seq=seq,
-        kiosk_time=datetime.now(UTC),
-        body=body,
-    )
 
 
 def arrived(message, kiosk_id: str = "kiosk-a", site: str = "test"):

@@ -29,20 +29,7 @@ from hub.worker.inbox import DeadLetter, InboxEvent
 from hub.worker.loop import IngestWorker
 from tests.fixtures.mosquitto import collect
 from tests.fixtures.waiting import wait_until
-from tests.hub.builders import a_kiosk, a_member, a_tool
-
-CARD = "DEADBEEF"
-
-
-@pytest.fixture
-def library(engine):
-    """kiosk-a and kiosk-b at site 'test', a member with a card, a drill in kiosk-a's locker 1."""
-    with transaction(engine) as session:
-        a_kiosk(session, "kiosk-a", slots=2, site="test")
-        a_kiosk(session, "kiosk-b", slots=2, site="test")
-        a_member(session, "Ada Lovelace", uid=CARD)
-        a_tool(session, "DRILL-1", kiosk_id="kiosk-a", slot=1)
-    return engine
+from tests.hub.worker.world import CARD, event
 
 
 @pytest.fixture
@@ -72,16 +59,6 @@ def kiosk(mosquitto):
         mosquitto.topic("kiosk-a", Channel.RESPONSES),
     )
     return client, inbox
-
-
-def event(kind: type, body, seq: int = 1, kiosk_id: str = "kiosk-a"):
-    return kind(
-        event_id=wire.new_message_id(),
-        kiosk_id=kiosk_id,
-        seq=seq,
-        kiosk_time=datetime.now(UTC),
-        body=body,
-    )
 
 
 def next_ack(inbox, event_id: str, timeout: float = 10.0) -> wire.EventAck:
