@@ -3,9 +3,13 @@ and say where the answer goes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from broker import messages as wire
 from broker.topics import Channel, KioskTopic
@@ -15,6 +19,9 @@ from hub.inventory.registry import tool_by_code
 from hub.loans.lending import open_loan
 from hub.members.roster import member_for_card
 from hub.timebank import ledger
+
+# What a request is answered with: the response's data, as JSON values.
+Answer = dict[str, object]
 
 
 def answer(
@@ -49,7 +56,9 @@ def response_route(where: KioskTopic, asked: Properties | None) -> tuple[str, Pr
     return topic, props
 
 
-def _member_from_allowlist(request, allowlist: wire.AllowList | None) -> dict | None:
+def _member_from_allowlist(
+    request: wire.Request, allowlist: wire.AllowList | None
+) -> Answer | None:
     """Answer a member-status question from memory when the published allow-list has it."""
     if request.kind != "member_status" or allowlist is None:
         return None
@@ -61,14 +70,16 @@ def _member_from_allowlist(request, allowlist: wire.AllowList | None) -> dict | 
     )
 
 
-def _member_status(session, params: wire.CardParams) -> dict:
+def _member_status(session: Session, params: wire.CardParams) -> Answer:
     member = member_for_card(session, params.card_uid)
     return _member_data(
         member.number, member.name, member.status, sorted(r.value for r in member.role_set), None
     )
 
 
-def _member_data(number, name, status, roles, version) -> dict:
+def _member_data(
+    number: str, name: str, status: str, roles: list[str], version: int | None
+) -> Answer:
     return {
         "number": number,
         "name": name,
@@ -78,7 +89,7 @@ def _member_data(number, name, status, roles, version) -> dict:
     }
 
 
-def _tool_status(session, params: wire.ToolParams) -> dict:
+def _tool_status(session: Session, params: wire.ToolParams) -> Answer:
     tool = tool_by_code(session, params.tool_code)
     loan = open_loan(session, tool.id)
     return {
@@ -89,9 +100,14 @@ def _tool_status(session, params: wire.ToolParams) -> dict:
     }
 
 
-def _balance(session, params: wire.CardParams) -> dict:
+def _balance(session: Session, params: wire.CardParams) -> Answer:
     member = member_for_card(session, params.card_uid)
     return {"number": member.number, "hours": str(ledger.member_balance(session, member.id))}
 
 
-ANSWER = {"member_status": _member_status, "tool_status": _tool_status, "balance": _balance}
+# Each kind reads its own params model (the wire decoded it by kind): Any stands for that union.
+ANSWER: dict[str, Callable[[Session, Any], Answer]] = {
+    "member_status": _member_status,
+    "tool_status": _tool_status,
+    "balance": _balance,
+}

@@ -9,9 +9,10 @@ kiosk stops resending it, and shown to stewards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
@@ -26,6 +27,9 @@ from hub.maintenance import models, returns, tickets
 from hub.members.roster import Member, card_by_uid, get_member
 from hub.timebank import claims
 from hub.worker.inbox import InboxEvent
+
+# An inbox row as the Core insert takes it: column name -> value.
+InboxRow = dict[str, object]
 
 Status = Literal["applied", "duplicate", "rejected"]
 
@@ -63,7 +67,8 @@ def apply_events(
     the same allow-list.) A concurrent worker that commits the same id first makes the final
     flush fail with an IntegrityError: the caller retries, and the ids are then seen.
     """
-    seen, inbox_rows = _processed(session, [event.event_id for event in events]), []
+    seen = _processed(session, [event.event_id for event in events])
+    inbox_rows: list[InboxRow] = []
     outcomes = [_apply_new(session, event, seen, isolate, inbox_rows) for event in events]
     if inbox_rows:
         # NOTE: one Core executemany: building an ORM object per row cost ~40% of the ingest
@@ -84,7 +89,11 @@ def _processed(session: Session, event_ids: list[str]) -> dict[str, str | None]:
 
 
 def _apply_new(
-    session: Session, event: wire.Event, seen: dict, isolate: bool, inbox_rows: list[dict]
+    session: Session,
+    event: wire.Event,
+    seen: dict[str, str | None],
+    isolate: bool,
+    inbox_rows: list[InboxRow],
 ) -> Outcome:
     """Apply one event not yet seen (or answer ``duplicate``), adding its inbox row."""
     if event.event_id in seen:
@@ -120,7 +129,7 @@ def _apply_new(
 # --- one function per event type ----------------------------------------------------------
 
 
-def _loan_out(session: Session, event: wire.LoanOutEvent, at) -> None:
+def _loan_out(session: Session, event: wire.LoanOutEvent, at: datetime) -> None:
     """Record the loan the kiosk allowed, in its place among the tool's other loans."""
     member, tool = (
         _member(session, event.body.card_uid),
@@ -146,7 +155,9 @@ def _loan_out(session: Session, event: wire.LoanOutEvent, at) -> None:
     session.flush()
 
 
-def _settle_open_loan(session: Session, tool: Tool, loan: Loan, kiosk_id: str, at) -> None:
+def _settle_open_loan(
+    session: Session, tool: Tool, loan: Loan, kiosk_id: str, at: datetime
+) -> None:
     """Make room for ``loan``: a tool is on one open loan at a time."""
     current = open_loan(session, tool.id)
     if current is None:
@@ -162,7 +173,7 @@ def _settle_open_loan(session: Session, tool: Tool, loan: Loan, kiosk_id: str, a
     session.flush()
 
 
-def _tool_return(session: Session, event: wire.ToolReturnEvent, at) -> None:
+def _tool_return(session: Session, event: wire.ToolReturnEvent, at: datetime) -> None:
     """Close the loan with its condition; "needs repair" opens a blocking ticket."""
     body = event.body
     member, tool = _member(session, body.card_uid), tool_by_code(session, body.tool_code)
@@ -182,7 +193,9 @@ def _tool_return(session: Session, event: wire.ToolReturnEvent, at) -> None:
     rehome_tool(session, tool.id, event.kiosk_id, body.locker_slot)
 
 
-def _late_return(session, event: wire.ToolReturnEvent, member: Member, tool: Tool, at) -> None:
+def _late_return(
+    session: Session, event: wire.ToolReturnEvent, member: Member, tool: Tool, at: datetime
+) -> None:
     """A return with no open loan: its loan was closed already, or has not arrived yet."""
     body = event.body
     loan = session.exec(
@@ -216,7 +229,7 @@ def _late_return(session, event: wire.ToolReturnEvent, member: Member, tool: Too
         )
 
 
-def _repair_logged(session: Session, event: wire.RepairLoggedEvent, at) -> None:
+def _repair_logged(session: Session, event: wire.RepairLoggedEvent, at: datetime) -> None:
     """Record the repair and claim its hours (a steward approves them on the dashboard)."""
     body = event.body
     member, tool = _member(session, body.card_uid), tool_by_code(session, body.tool_code)
@@ -233,7 +246,7 @@ def _repair_logged(session: Session, event: wire.RepairLoggedEvent, at) -> None:
     )
 
 
-def _maintenance_opened(session: Session, event: wire.MaintenanceOpenedEvent, at) -> None:
+def _maintenance_opened(session: Session, event: wire.MaintenanceOpenedEvent, at: datetime) -> None:
     """Open a blocking ticket for the tool a steward flagged at the kiosk."""
     steward, tool = (
         _member(session, event.body.card_uid),
@@ -250,15 +263,15 @@ def _maintenance_opened(session: Session, event: wire.MaintenanceOpenedEvent, at
     )
 
 
-def _door_opened(session: Session, event: wire.DoorOpenedEvent, at) -> None:
+def _door_opened(session: Session, event: wire.DoorOpenedEvent, at: datetime) -> None:
     """Nothing to store beyond the inbox row: an opened door after an unlock is normal."""
 
 
-def _door_closed(session: Session, event: wire.DoorClosedEvent, at) -> None:
+def _door_closed(session: Session, event: wire.DoorClosedEvent, at: datetime) -> None:
     fleet.clear_door_left_open(session, event.kiosk_id, event.body.locker_slot, at)
 
 
-def _door_left_open(session: Session, event: wire.DoorLeftOpenEvent, at) -> None:
+def _door_left_open(session: Session, event: wire.DoorLeftOpenEvent, at: datetime) -> None:
     fleet.raise_alarm(
         session,
         event.kiosk_id,
@@ -269,7 +282,7 @@ def _door_left_open(session: Session, event: wire.DoorLeftOpenEvent, at) -> None
     )
 
 
-def _door_forced(session: Session, event: wire.DoorForcedEvent, at) -> None:
+def _door_forced(session: Session, event: wire.DoorForcedEvent, at: datetime) -> None:
     fleet.raise_alarm(
         session,
         event.kiosk_id,
@@ -280,7 +293,7 @@ def _door_forced(session: Session, event: wire.DoorForcedEvent, at) -> None:
     )
 
 
-def _card_refused(session: Session, event: wire.CardRefusedEvent, at) -> None:
+def _card_refused(session: Session, event: wire.CardRefusedEvent, at: datetime) -> None:
     body = event.body
     fleet.record_refusal(session, event.kiosk_id, body.card_uid, body.reason, body.tool_code, at)
 
@@ -294,7 +307,8 @@ def _member(session: Session, card_uid: str) -> Member:
 
 
 # NOTE: every event type on the wire needs an applier here (tests/hub/worker/test_events.py).
-APPLY = {
+# Each applier takes its own event model; APPLY dispatches by the event's type, hence Any.
+APPLY: dict[str, Callable[[Session, Any, datetime], None]] = {
     "loan_out": _loan_out,
     "tool_return": _tool_return,
     "repair_logged": _repair_logged,
