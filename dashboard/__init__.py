@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 from hub.infra import settings
 
@@ -15,7 +15,14 @@ from hub.infra import settings
 class DatabaseId(IntegerConverter):
     """An ``<int:...>`` URL part that only matches ids a database column can hold."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=None, signed=False):
+    def __init__(
+        self,
+        url_map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = None,
+        signed: bool = False,
+    ) -> None:
         super().__init__(url_map, fixed_digits, min, 2**31 - 1 if max is None else max, signed)
 
 

@@ -8,9 +8,11 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import ParamSpec
 
 from flask import (
     Blueprint,
+    Flask,
     abort,
     current_app,
     flash,
@@ -21,6 +23,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 
 from dashboard.database import transaction
 from dashboard.errors import status_of
@@ -33,13 +36,15 @@ IDLE_SECONDS = 30 * 60
 SIGN_IN_ATTEMPTS_PER_MINUTE = 10
 # Requests a page makes by itself; they must not keep an unattended session alive.
 PASSIVE_ENDPOINTS = frozenset({"steward_front.live"})
+P = ParamSpec("P")
 
 
 class SignInRateLimit:
     """Allow at most ``limit`` sign-in attempts per address per minute (per process)."""
 
     def __init__(self, limit: int) -> None:
-        self.limit, self._seen, self._lock = limit, defaultdict(deque), threading.Lock()
+        self.limit, self._lock = limit, threading.Lock()
+        self._seen: defaultdict[str, deque[float]] = defaultdict(deque)
 
     def allow(self, address: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
@@ -56,19 +61,20 @@ class SignInRateLimit:
 LIMIT_EXTENSION = "commonshed.signin_limit"
 
 
-def init_app(app) -> None:
+def init_app(app: Flask) -> None:
     """Give ``app`` its own sign-in rate limit."""
     limit = app.config.get("SIGN_IN_ATTEMPTS_PER_MINUTE", SIGN_IN_ATTEMPTS_PER_MINUTE)
     app.extensions[LIMIT_EXTENSION] = SignInRateLimit(limit)
 
 
 @bp.route("/signin", methods=["GET", "POST"])
-def signin():
+def signin() -> ResponseReturnValue:
     """Show the sign-in form; sign a steward in with member number and password."""
     if request.method == "GET":
         return render_template("auth/signin.html", next=request.args.get("next", ""))
     number = request.form.get("number", "").strip()
-    if not current_app.extensions[LIMIT_EXTENSION].allow(request.remote_addr or "?"):
+    limit: SignInRateLimit = current_app.extensions[LIMIT_EXTENSION]  # set by init_app
+    if not limit.allow(request.remote_addr or "?"):
         return _refuse_signin("Too many sign-in attempts from here; wait a minute.", number, 429)
     try:
         with transaction() as db:
@@ -82,14 +88,14 @@ def signin():
 
 
 @bp.post("/signout")
-def signout():
+def signout() -> ResponseReturnValue:
     """Sign out and forget the session."""
     session.clear()
     flash("Signed out.")
     return redirect(url_for("auth.signin"))
 
 
-def _refuse_signin(message: str, number: str, status: int):
+def _refuse_signin(message: str, number: str, status: int) -> tuple[str, int]:
     page = render_template(
         "auth/signin.html", error=message, number=number, next=request.form.get("next", "")
     )
@@ -118,7 +124,8 @@ def current_member() -> Member | None:
     """Return the signed-in member (session or API token), or None; cached per request."""
     if "member" not in g:
         g.member = _member_from_token() if _bearer_token() else _member_from_session()
-    return g.member
+    member: Member | None = g.member  # flask.g is untyped; only this function sets it
+    return member
 
 
 def _member_from_session() -> Member | None:
@@ -144,11 +151,13 @@ def _member_from_token() -> Member | None:
         return credentials.member_for_token(db, _bearer_token() or "")
 
 
-def steward_required(view: Callable) -> Callable:
+def steward_required(
+    view: Callable[P, ResponseReturnValue],
+) -> Callable[P, ResponseReturnValue]:
     """Let only signed-in, active stewards and admins through; everyone else is refused."""
 
     @functools.wraps(view)
-    def guarded(*args, **kwargs):
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         member = current_member()
         if member is None:
             if request.path.startswith("/api/"):
@@ -161,12 +170,14 @@ def steward_required(view: Callable) -> Callable:
     return guarded
 
 
-def admin_required(view: Callable) -> Callable:
+def admin_required(
+    view: Callable[P, ResponseReturnValue],
+) -> Callable[P, ResponseReturnValue]:
     """Let only admins through (on top of the steward check)."""
 
     @functools.wraps(view)
     @steward_required
-    def guarded(*args, **kwargs):
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if Role.ADMIN not in current_member().role_set:
             abort(403, "Only an admin may do this.")
         return view(*args, **kwargs)

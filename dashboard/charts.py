@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from markupsafe import Markup, escape
 
 WIDTH = 640
 FONT = 13  # px in the viewBox; the SVG scales with its container
+K = TypeVar("K")  # what a bar is for: a day, a tool code, a kiosk
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,9 @@ class Bar:
 
 
 def bars(
-    pairs: Sequence[tuple[object, int | float | Decimal]], label=str, unit: str = ""
+    pairs: Sequence[tuple[K, int | float | Decimal]],
+    label: Callable[[K], str] = str,
+    unit: str = "",
 ) -> list[Bar]:
     """Turn (key, amount) pairs into bars, labelling keys with ``label``."""
     return [Bar(label(key), float(amount), f"{_number(amount)}{unit}") for key, amount in pairs]
@@ -38,7 +42,7 @@ def nice_ceiling(value: float) -> float:
     """Return the smallest 1, 2 or 5 times a power of ten at or above ``value`` (1 for nothing)."""
     if value <= 0:
         return 1.0
-    power = 10 ** math.floor(math.log10(value))
+    power: float = 10 ** math.floor(math.log10(value))  # int ** int is Any to mypy (may be a float)
     return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
 
 

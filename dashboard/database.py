@@ -21,7 +21,9 @@ def init_app(app: Flask) -> None:
 
 def engine() -> Engine:
     """Return the current application's engine."""
-    return current_app.extensions[EXTENSION]
+    # app.extensions is dict[str, Any]; init_app put an Engine under this key.
+    app_engine: Engine = current_app.extensions[EXTENSION]
+    return app_engine
 
 
 @contextmanager

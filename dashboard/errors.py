@@ -8,6 +8,7 @@ the status from :func:`status_of`, so a refusal means the same on every door.
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -43,7 +44,7 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def refusal(status: int, message: str, field: str | None = None):
+def refusal(status: int, message: str, field: str | None = None) -> ResponseReturnValue:
     """Answer with ``message`` as JSON or as the error page, with ``status``."""
     if wants_json():
         body = {"error": message} | ({"field": field} if field else {})
@@ -51,11 +52,11 @@ def refusal(status: int, message: str, field: str | None = None):
     return render_template("error.html", status=status, message=message, field=field), status
 
 
-def _domain_error(error: DomainError):
+def _domain_error(error: DomainError) -> ResponseReturnValue:
     return refusal(status_of(type(error)), error.message, error.field)
 
 
-def _csrf_error(error: CSRFError):
+def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     return refusal(
         400,
         f"The form was refused: {error.description} Reload the page and try again.",
@@ -63,5 +64,5 @@ def _csrf_error(error: CSRFError):
     )
 
 
-def _http_error(error: HTTPException):
+def _http_error(error: HTTPException) -> ResponseReturnValue:
     return refusal(error.code or 500, error.description or error.name)

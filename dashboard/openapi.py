@@ -11,13 +11,18 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
+from flask.typing import ResponseReturnValue
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 from werkzeug.routing import parse_converter_args
 
+# A documented view: path arguments (and query=, body= models) in, a pydantic model out.
+View = TypeVar("View", bound=Callable[..., BaseModel])
+# A Flask view as the guard sees it (dashboard.auth.steward_required fits).
+Guard = Callable[[Callable[..., ResponseReturnValue]], Callable[..., ResponseReturnValue]]
 REF_TEMPLATE = "#/components/schemas/{model}"
 RULE_ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\((?P<args>[^)]*)\))?:)?(?P<name>\w+)>")
 REASONS = {
@@ -46,7 +51,7 @@ class Operation:
 
     method: str
     rule: str
-    view: Callable
+    view: Callable[..., BaseModel]
     response: type[BaseModel]
     status: int
     query: type[BaseModel] | None
@@ -73,7 +78,7 @@ class OpenApi:
     title: str
     version: str
     description: str
-    guard: Callable[[Callable], Callable]
+    guard: Guard
     error_model: type[BaseModel]
     operations: list[Operation] = field(default_factory=list)
 
@@ -89,7 +94,7 @@ class OpenApi:
         body: type[BaseModel] | None = None,
         refusals: tuple[int, ...] = (),
         public: bool = False,
-    ) -> Callable[[Callable], Callable]:
+    ) -> Callable[[View], View]:
         """Route ``method rule`` to the decorated view and record it for the document.
 
         The view receives path arguments, plus ``query=`` and ``body=`` models when declared,
@@ -97,12 +102,12 @@ class OpenApi:
         view is wrapped in the registry's guard.
         """
 
-        def register(view: Callable) -> Callable:
+        def register(view: View) -> View:
             recorded = Operation(
                 method.upper(), rule, view, response, status, query, body, refusals, public, tag
             )
             self.operations.append(recorded)
-            wrapped = _parsing(recorded)
+            wrapped: Callable[..., ResponseReturnValue] = _parsing(recorded)
             wrapped = wrapped if public else self.guard(wrapped)
             self.blueprint.add_url_rule(rule, view.__name__, wrapped, methods=[recorded.method])
             return view
@@ -243,19 +248,19 @@ def _query_parameters(model: type[BaseModel] | None) -> list[dict[str, Any]]:
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     """Return ``schema`` without its ``null`` branch: an absent parameter stands for None."""
-    branches = [b for b in schema.get("anyOf", ()) if b.get("type") != "null"]
+    branches: list[dict[str, Any]] = [b for b in schema.get("anyOf", ()) if b.get("type") != "null"]
     if len(branches) != 1:
         return schema
     kept = {k: v for k, v in schema.items() if k not in ("anyOf", "default", "description")}
     return branches[0] | kept
 
 
-def _parsing(op: Operation) -> Callable:
+def _parsing(op: Operation) -> Callable[..., Response]:
     """Wrap ``op.view`` to parse its query and body models and to send its result as JSON."""
 
     @functools.wraps(op.view)
-    def parse_and_answer(**path: Any):
-        models = {}
+    def parse_and_answer(**path: Any) -> Response:
+        models: dict[str, BaseModel] = {}
         if op.query is not None:
             models["query"] = _validated(op.query, request.args.to_dict(), "query string")
         if op.body is not None:
@@ -287,5 +292,5 @@ def _validated(model: type[BaseModel], data: Any, part: str) -> BaseModel:
         ) from None
 
 
-def _doc(view: Callable) -> str:
+def _doc(view: Callable[..., object]) -> str:
     return (view.__doc__ or view.__name__).strip()

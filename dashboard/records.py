@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template
 
 from dashboard.database import reading
 from hub.inventory import registry
@@ -13,7 +13,7 @@ bp = Blueprint("records", __name__)
 
 
 @bp.get("/")
-def index():
+def index() -> str:
     """Show the tool library: every tool, its locker and whether it can be borrowed."""
     with reading() as session:
         board = tools.tool_board(session)
@@ -21,7 +21,7 @@ def index():
 
 
 @bp.get("/tools/<code>")
-def tool(code: str):
+def tool(code: str) -> str:
     """Show one tool and its loan history."""
     with reading() as session:
         item = registry.tool_by_code(session, code)
@@ -30,7 +30,7 @@ def tool(code: str):
 
 
 @bp.get("/ledger")
-def ledger():
+def ledger() -> str:
     """Show the open timebank ledger: every balance and the latest transfers.
 
     Open records, but not a directory: members appear by number and first name only.
@@ -58,7 +58,7 @@ def first_name(display: str) -> str:
 
 
 @bp.get("/healthz")
-def health():
+def health() -> Response:
     """Answer that the web process is up and its database reachable."""
     with reading() as session:
         tools = len(registry.list_tools(session))

@@ -8,8 +8,9 @@ page (a timer) and here (a timestamp checked on every request).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
+from typing import Any, ParamSpec
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -25,12 +26,14 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
+from sqlmodel import Session
 
 from dashboard.database import reading, transaction
 from dashboard.errors import status_of
 from hub import bookings
 from hub.bookings.hours import local, local_day
-from hub.bookings.models import DEFAULT_TIMEZONE
+from hub.bookings.models import DEFAULT_TIMEZONE, Resource
 from hub.errors import DomainError, InvalidInput
 from hub.infra.clock import as_utc, utcnow
 from hub.members.roster import Member, get_member, member_for_card, require_active
@@ -38,6 +41,7 @@ from hub.members.roster import Member, get_member, member_for_card, require_acti
 bp = Blueprint("tablet", __name__, url_prefix="/tablet")
 IDLE_SECONDS = 90
 MEMBER_KEY, SEEN_KEY = "tablet_member_id", "tablet_seen_at"
+P = ParamSpec("P")
 
 
 # --- who is at the tablet -----------------------------------------------------------------
@@ -88,11 +92,13 @@ def _remember_member(member: Member) -> None:
     session[MEMBER_KEY], session[SEEN_KEY] = member.id, now().timestamp()
 
 
-def member_required(view: Callable) -> Callable:
+def member_required(
+    view: Callable[P, ResponseReturnValue],
+) -> Callable[P, ResponseReturnValue]:
     """Send a visitor who has not identified to the identify screen."""
 
     @functools.wraps(view)
-    def guarded(*args, **kwargs):
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         member_id = session.get(MEMBER_KEY)
         if member_id is None:
             return redirect(url_for("tablet.index"))
@@ -104,7 +110,7 @@ def member_required(view: Callable) -> Callable:
 
 
 @bp.context_processor
-def tablet_helpers() -> dict:
+def tablet_helpers() -> dict[str, Any]:
     """Give tablet templates the idle time and wall-clock formatting."""
     return {
         "idle_seconds": idle_seconds(),
@@ -123,7 +129,7 @@ def _site_time(moment: datetime) -> str:
 
 
 @bp.get("/")
-def index():
+def index() -> ResponseReturnValue:
     """Show the identify screen, or the machines once a member is identified."""
     if session.get(MEMBER_KEY) is None:
         return render_template("tablet/identify.html")
@@ -131,7 +137,7 @@ def index():
 
 
 @member_required
-def machines():
+def machines() -> str:
     """Show every bookable machine and whether it can be booked now."""
     with reading() as db:
         rows = [(r, bookings.unavailability(db, r)) for r in bookings.list_resources(db)]
@@ -140,7 +146,7 @@ def machines():
 
 
 @bp.post("/identify/card")
-def identify_by_card():
+def identify_by_card() -> ResponseReturnValue:
     """Identify the member whose card the USB reader typed in; a tap also checks in any
     booking whose check-in window is open (the card tap at the door of the makerspace)."""
     uid = request.form.get("uid", "")
@@ -158,7 +164,7 @@ def identify_by_card():
 
 
 @bp.post("/identify/pin")
-def identify_by_pin():
+def identify_by_pin() -> ResponseReturnValue:
     """Identify a member by member number and PIN; wrong PINs are counted and lock out."""
     number = request.form.get("number", "").strip()
     try:
@@ -172,12 +178,12 @@ def identify_by_pin():
     return redirect(url_for("tablet.index"))
 
 
-def _refuse_identify(message: str, status: int, number: str = ""):
+def _refuse_identify(message: str, status: int, number: str = "") -> tuple[str, int]:
     return render_template("tablet/identify.html", error=message, number=number), status
 
 
 @bp.post("/leave")
-def leave():
+def leave() -> ResponseReturnValue:
     """Forget the member at once ("Done", or the page's idle timer)."""
     _forget_member()
     if request.form.get("idle"):
@@ -190,7 +196,7 @@ def leave():
 
 @bp.get("/machines/<code>")
 @member_required
-def slots(code: str):
+def slots(code: str) -> str:
     """Show a machine's slots for a day or a week: free to tap, taken (never by whom), yours."""
     week = request.args.get("view") == "week"
     with reading() as db:
@@ -217,7 +223,7 @@ def slots(code: str):
 
 @bp.get("/machines/<code>/confirm")
 @member_required
-def confirm(code: str):
+def confirm(code: str) -> str:
     """Ask to confirm a booking that starts at the tapped slot (the second tap books)."""
     with reading() as db:
         resource = bookings.resource_by_code(db, code)
@@ -234,7 +240,7 @@ def confirm(code: str):
 
 @bp.post("/bookings")
 @member_required
-def book():
+def book() -> ResponseReturnValue:
     """Book the confirmed slot for the identified member; refusals say which rule and when."""
     code = request.form.get("resource", "")
     with reading() as db:
@@ -256,7 +262,9 @@ def book():
     return redirect(url_for("tablet.slots", code=resource.code, day=local_day(resource, starts)))
 
 
-def _refuse_booking(resource, starts: datetime, minutes: int, refused: DomainError):
+def _refuse_booking(
+    resource: Resource, starts: datetime, minutes: int, refused: DomainError
+) -> tuple[str, int]:
     """Show the confirm page again with the refusal, its rule, and when it would be possible."""
     with reading() as db:
         choices = _choices(db, resource, starts)
@@ -275,7 +283,7 @@ def _refuse_booking(resource, starts: datetime, minutes: int, refused: DomainErr
 
 @bp.get("/mine")
 @member_required
-def mine():
+def mine() -> str:
     """Show the identified member's bookings, with any notice about them."""
     with reading() as db:
         rows = bookings.bookings_of_member(db, g.tablet_member.id, now=now())
@@ -286,7 +294,7 @@ def mine():
 
 @bp.post("/bookings/<int:booking_id>/cancel")
 @member_required
-def cancel(booking_id: int):
+def cancel(booking_id: int) -> ResponseReturnValue:
     """Cancel one of the identified member's bookings; the slot is free again at once."""
     try:
         with transaction() as db:
@@ -303,7 +311,7 @@ def cancel(booking_id: int):
 
 @bp.post("/calendar-link")
 @member_required
-def calendar_link():
+def calendar_link() -> str:
     """Make a new private calendar link for the member (the old one stops working)."""
     with transaction() as db:
         token = bookings.issue_member_feed(db, g.tablet_member.id, now=now())
@@ -312,7 +320,7 @@ def calendar_link():
 
 
 @bp.get("/calendars/<token>.ics")
-def calendar_feed(token: str):
+def calendar_feed(token: str) -> Response:
     """Serve a private iCalendar feed; an unknown or revoked token is a 404."""
     with reading() as db:
         body = bookings.feed_for_token(db, token, now=now())
@@ -336,23 +344,24 @@ def _start_arg(value: str | None) -> datetime:
         raise InvalidInput(f"Start {value!r} is not a time.", field="start") from None
 
 
-def _minutes_arg(form) -> int:
+def _minutes_arg(form: Mapping[str, str]) -> int:
     value = form.get("minutes", "")
     if not value.isdigit():
         raise InvalidInput(f"Length {value!r} must be a whole number of minutes.", field="minutes")
     return int(value)
 
 
-def _choices(db, resource, starts: datetime) -> list[tuple[int, datetime]]:
+def _choices(db: Session, resource: Resource, starts: datetime) -> list[tuple[int, datetime]]:
     """Return (minutes, end) for each length bookable from ``starts`` without a clash."""
     return [(m, starts + timedelta(minutes=m)) for m in _free_lengths(db, resource, starts)]
 
 
-def _free_lengths(db, resource, starts: datetime) -> list[int]:
+def _free_lengths(db: Session, resource: Resource, starts: datetime) -> list[int]:
     """Return the lengths (minutes) bookable from ``starts`` without running into another."""
     plans = bookings.availability(db, resource.id, local_day(resource, starts), now=now())
     free = {slot.starts_at for slot in plans[0].slots if slot.state == bookings.SlotState.FREE}
-    lengths, step = [], resource.slot_minutes
+    lengths: list[int] = []
+    step = resource.slot_minutes
     while len(lengths) * step < resource.max_booking_minutes:
         if starts + timedelta(minutes=len(lengths) * step) not in free:
             break
@@ -360,5 +369,5 @@ def _free_lengths(db, resource, starts: datetime) -> list[int]:
     return lengths or [step]
 
 
-def _span(resource, starts: datetime, ends: datetime) -> str:
+def _span(resource: Resource, starts: datetime, ends: datetime) -> str:
     return f"{local(resource, starts):%A %d %B %H:%M}-{local(resource, ends):%H:%M}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 
 from dashboard.auth import current_member, steward_required
 from dashboard.csrf import protect
@@ -47,7 +48,7 @@ def _has_bearer_token() -> bool:
 
 
 @bp.errorhandler(InvalidRequest)
-def refuse_invalid_request(invalid: InvalidRequest):
+def refuse_invalid_request(invalid: InvalidRequest) -> ResponseReturnValue:
     """Answer 422 naming the first field at fault, and listing every fault."""
     errors = [
         {"field": _field_of(e["loc"], invalid.part), "error": e["msg"]} for e in invalid.errors
@@ -57,6 +58,6 @@ def refuse_invalid_request(invalid: InvalidRequest):
     return jsonify(body | {"errors": errors}), 422
 
 
-def _field_of(location: tuple, part: str) -> str:
+def _field_of(location: tuple[int | str, ...], part: str) -> str:
     """Name a pydantic error location as the client spelt it: ``hours``, ``lines.0.amount``."""
     return ".".join(str(step) for step in location) or part.split()[0]

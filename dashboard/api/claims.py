@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
+from sqlmodel import Session
+
 from dashboard.auditing import audited
 from dashboard.auth import current_member
 from dashboard.database import reading, transaction
@@ -69,7 +73,9 @@ def decline_claim(claim_id: int, body: Decision) -> ClaimOut:
         return claim_out(claim_rows.claim_row(db, claim.id))
 
 
-def _audited_decision(db, claim: claims.CreditClaim, action: str):
+def _audited_decision(
+    db: Session, claim: claims.CreditClaim, action: str
+) -> AbstractContextManager[None]:
     return audited(db, action=action, target=f"claim:{claim.id}", row=claim, fields=DECISION_FIELDS)
 
 

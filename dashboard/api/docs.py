@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template
+from flask import Response, jsonify, render_template
 
 from .blueprint import api, bp
 
 
 @bp.get("/openapi.json")
-def describe():
+def describe() -> Response:
     """Send the OpenAPI 3.1 document, built from the registered operations."""
     return jsonify(api.document())
 
 
 @bp.get("/docs")
-def show_docs():
+def show_docs() -> str:
     """Show every operation of the document: method, path, who may call it, what it does."""
     document = api.document()
     operations = [

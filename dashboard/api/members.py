@@ -5,6 +5,8 @@ Members' personal details are never public: every operation here needs a steward
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from sqlmodel import Session
 
 from dashboard.auditing import audited
@@ -89,7 +91,9 @@ def reinstate_member(member_id: int, body: Reinstatement) -> MemberOut:
     return member_out(member)
 
 
-def _audited_status(db: Session, member: Member, action: str, reason: str | None = None):
+def _audited_status(
+    db: Session, member: Member, action: str, reason: str | None = None
+) -> AbstractContextManager[None]:
     return audited(
         db,
         action=action,

@@ -16,7 +16,7 @@ NAV = (NavLink("steward_audit.log", "Audit", admin_only=True),)
 
 @bp.get("/audit")
 @admin_required
-def log():
+def log() -> str:
     """Show the newest audit entries, optionally for one target (``?target=member:1005``)."""
     target = request.args.get("target", "").strip() or None
     with reading() as db:

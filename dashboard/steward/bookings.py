@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, render_template
+from flask.typing import ResponseReturnValue
 
 from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
@@ -20,7 +21,7 @@ BOOKING_FIELDS = ("status", "cancelled_by", "cancel_reason")
 
 @bp.get("/bookings")
 @steward_required
-def schedule():
+def schedule() -> str:
     """Show each machine's bookings from yesterday on, with today's no-shows."""
     now = utcnow()
     with reading() as db:
@@ -33,7 +34,7 @@ def schedule():
 
 @bp.post("/bookings/<int:booking_id>/cancel")
 @steward_required
-def cancel(booking_id: int):
+def cancel(booking_id: int) -> ResponseReturnValue:
     """Cancel a member's booking, giving the reason they will be told."""
     with transaction() as db:
         booking = bookings.get_booking(db, booking_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import redirect, request, url_for
 from sqlmodel import SQLModel
+from werkzeug.wrappers import Response
 
 from hub.errors import InvalidInput
 from hub.infra import audit
@@ -41,7 +42,7 @@ def form_flag(name: str) -> bool:
     return value != ""
 
 
-def back(default_endpoint: str, **values: Any):
+def back(default_endpoint: str, **values: Any) -> Response:
     """Redirect to the steward page the form came from (its ``next`` field), or to a default."""
     target = request.form.get("next", "")
     if target.startswith("/steward/") and "//" not in target and "\\" not in target:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, make_response, render_template, request
+from flask import Blueprint, Response, make_response, render_template, request
 
 from dashboard.auth import steward_required
 from dashboard.database import reading
@@ -19,7 +19,7 @@ POLL_MS = 2000
 
 @bp.get("/")
 @steward_required
-def front():
+def front() -> str:
     """Show what needs a steward now, each item linking to where it is resolved."""
     now = utcnow()
     with reading() as db:
@@ -32,7 +32,7 @@ def front():
 
 @bp.get("/live")
 @steward_required
-def live():
+def live() -> Response:
     """Send the front page's panels afresh, or 304 while nothing changed since the page's ETag.
 
     Short polling rather than a held stream: each answer frees its waitress thread at once, and
@@ -50,7 +50,7 @@ def live():
     return response
 
 
-def _unchanged(signature: str):
+def _unchanged(signature: str) -> Response:
     response = make_response("", 304)
     response.set_etag(signature)
     response.headers["Cache-Control"] = "no-store"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, render_template
+from flask.typing import ResponseReturnValue
 
 from dashboard.auditing import record_change
 from dashboard.auth import steward_required
@@ -21,7 +22,7 @@ ALARM_FIELDS = ("kiosk_id", "locker_slot", "kind", "cleared_at")
 
 @bp.get("/kiosks")
 @steward_required
-def fleet_page():
+def fleet_page() -> str:
     """Show each kiosk's health, open alarms, recent refusals, dead letters and set-up command."""
     now = utcnow()
     with reading() as db:
@@ -37,7 +38,7 @@ def fleet_page():
 
 @bp.post("/alarms/<int:alarm_id>/acknowledge")
 @steward_required
-def acknowledge(alarm_id: int):
+def acknowledge(alarm_id: int) -> ResponseReturnValue:
     """Clear a door alarm a steward has dealt with."""
     with transaction() as db:
         alarm = fleet.get_alarm(db, alarm_id)

@@ -16,7 +16,7 @@ NAV = (NavLink("steward_ledger.ledger", "Ledger"),)
 
 @bp.get("/ledger")
 @steward_required
-def ledger():
+def ledger() -> str:
     """Show the balance sheet (which sums to zero) and the latest transfers."""
     with reading() as db:
         page = dict(
@@ -29,7 +29,7 @@ def ledger():
 
 @bp.get("/ledger/members/<int:member_id>/statement.csv")
 @steward_required
-def statement(member_id: int):
+def statement(member_id: int) -> Response:
     """Download a member's statement as CSV."""
     with reading() as db:
         person = roster.get_member(db, member_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, render_template
+from flask.typing import ResponseReturnValue
 
 from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
@@ -21,7 +22,7 @@ CLAIM_FIELDS = ("status", "hours", "approved_hours", "decided_by", "decision_rea
 
 @bp.get("/maintenance")
 @steward_required
-def overview():
+def overview() -> str:
     """Show claims awaiting approval, live tickets, maintenance due and every plan."""
     now = utcnow()
     with reading() as db:
@@ -37,7 +38,7 @@ def overview():
 
 @bp.post("/claims/<int:claim_id>/approve")
 @steward_required
-def approve_claim(claim_id: int):
+def approve_claim(claim_id: int) -> ResponseReturnValue:
     """Approve a repair claim, perhaps with edited hours and a reason; the fixer is credited."""
     hours = form_text("hours") or None
     with transaction() as db:
@@ -61,7 +62,7 @@ def approve_claim(claim_id: int):
 
 @bp.post("/claims/<int:claim_id>/decline")
 @steward_required
-def decline_claim(claim_id: int):
+def decline_claim(claim_id: int) -> ResponseReturnValue:
     """Decline a repair claim with a reason; nothing is credited."""
     with transaction() as db:
         claim = claims.get_claim(db, claim_id)

@@ -7,6 +7,7 @@ version (``hub.sync``) and the allow-list publisher sends the new list.
 from __future__ import annotations
 
 from flask import Blueprint, flash, render_template, request
+from flask.typing import ResponseReturnValue
 
 from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
@@ -27,7 +28,7 @@ STATUS_FIELDS = ("status", "status_reason")
 
 @bp.get("/members")
 @steward_required
-def member_list():
+def member_list() -> str:
     """List members (the first hundred), or those whose name or number matches the search."""
     search = request.args.get("q", "").strip()
     with reading() as db:
@@ -37,7 +38,7 @@ def member_list():
 
 @bp.get("/members/<int:member_id>")
 @steward_required
-def member(member_id: int):
+def member(member_id: int) -> str:
     """Show one member: status, cards, trainings, open loans, claims and balance."""
     with reading() as db:
         person = roster.get_member(db, member_id)
@@ -55,7 +56,7 @@ def member(member_id: int):
 
 @bp.post("/members/<int:member_id>/suspend")
 @steward_required
-def suspend(member_id: int):
+def suspend(member_id: int) -> ResponseReturnValue:
     """Suspend a member with a reason; the kiosks refuse their cards from the next allow-list."""
     with transaction() as db:
         person = roster.get_member(db, member_id)
@@ -70,7 +71,7 @@ def suspend(member_id: int):
 
 @bp.post("/members/<int:member_id>/reinstate")
 @steward_required
-def reinstate(member_id: int):
+def reinstate(member_id: int) -> ResponseReturnValue:
     """Make a suspended member active again."""
     with transaction() as db:
         person = roster.get_member(db, member_id)
@@ -85,7 +86,7 @@ def reinstate(member_id: int):
 
 @bp.post("/members/<int:member_id>/cards")
 @steward_required
-def assign_card(member_id: int):
+def assign_card(member_id: int) -> ResponseReturnValue:
     """Give a member a card by its UID, with an optional label."""
     with transaction() as db:
         person = roster.get_member(db, member_id)
@@ -97,7 +98,7 @@ def assign_card(member_id: int):
 
 @bp.post("/members/<int:member_id>/cards/revoke")
 @steward_required
-def revoke_card(member_id: int):
+def revoke_card(member_id: int) -> ResponseReturnValue:
     """Revoke one of a member's cards (lost, stolen, returned); its history stays."""
     with transaction() as db:
         person = roster.get_member(db, member_id)
@@ -115,7 +116,7 @@ def revoke_card(member_id: int):
 
 @bp.post("/members/<int:member_id>/trainings")
 @steward_required
-def grant_training(member_id: int):
+def grant_training(member_id: int) -> ResponseReturnValue:
     """Record that a member passed a training (renewing moves its expiry on)."""
     code = form_text("training")
     with transaction() as db:

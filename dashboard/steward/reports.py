@@ -3,7 +3,11 @@ broken tools; door alarms by kiosk."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 from flask import Blueprint, render_template
+from markupsafe import Markup
 
 from dashboard import charts
 from dashboard.auth import steward_required
@@ -18,7 +22,7 @@ NAV = (NavLink("steward_reports.show", "Reports"),)
 
 @bp.get("/reports")
 @steward_required
-def show():
+def show() -> str:
     """Draw the charts from the records."""
     now = utcnow()
     with reading() as db:
@@ -33,7 +37,7 @@ def show():
     return render_template("steward/reports.html", figures=figures)
 
 
-def _loans_chart(weeks):
+def _loans_chart(weeks: list[tuple[date, int]]) -> Markup:
     total = sum(count for _, count in weeks)
     return charts.column_chart(
         "Loans per week",
@@ -44,7 +48,7 @@ def _loans_chart(weeks):
     )
 
 
-def _repairs_chart(months):
+def _repairs_chart(months: list[tuple[date, int]]) -> Markup:
     total = sum(count for _, count in months)
     return charts.column_chart(
         "Repairs per month",
@@ -55,7 +59,7 @@ def _repairs_chart(months):
     )
 
 
-def _hours_chart(months):
+def _hours_chart(months: list[tuple[date, Decimal]]) -> Markup:
     total = sum(hours for _, hours in months)
     return charts.column_chart(
         "Repair hours credited per month",
@@ -67,7 +71,7 @@ def _hours_chart(months):
     )
 
 
-def _ranked(title: str, unit: str, pairs):
+def _ranked(title: str, unit: str, pairs: list[tuple[str, int]]) -> Markup:
     listed = ", ".join(f"{key} {count}" for key, count in pairs) or "none yet"
     return charts.ranked_chart(
         title,

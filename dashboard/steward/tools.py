@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, flash, render_template
+from flask.typing import ResponseReturnValue
 
 from dashboard.auditing import record_change
 from dashboard.auth import current_member, steward_required
@@ -24,7 +27,7 @@ TICKET_FIELDS = ("status", "blocking", "resolution_note", "resolved_by")
 
 @bp.get("/tools")
 @steward_required
-def board():
+def board() -> str:
     """Show every tool by kiosk and locker, with its status and why."""
     with reading() as db:
         rows = tools.tool_board(db)
@@ -33,7 +36,7 @@ def board():
 
 @bp.get("/tools/<int:tool_id>")
 @steward_required
-def tool(tool_id: int):
+def tool(tool_id: int) -> str:
     """Show a tool: its status, live tickets (with actions) and everything that happened to it."""
     with reading() as db:
         item = registry.get_tool(db, tool_id)
@@ -44,7 +47,7 @@ def tool(tool_id: int):
 
 @bp.post("/tools/<int:tool_id>/tickets")
 @steward_required
-def open_ticket(tool_id: int):
+def open_ticket(tool_id: int) -> ResponseReturnValue:
     """Open a steward ticket on a tool; a blocking one takes the tool out of service."""
     with transaction() as db:
         ticket = maintenance_tickets.open_ticket(
@@ -64,7 +67,7 @@ def open_ticket(tool_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/resolve")
 @steward_required
-def resolve_ticket(ticket_id: int):
+def resolve_ticket(ticket_id: int) -> ResponseReturnValue:
     """Resolve a ticket as fixed; the tool returns to service if nothing else blocks it."""
     return _close_ticket(
         ticket_id, "ticket.resolve", "resolved", maintenance_tickets.resolve_ticket
@@ -73,7 +76,7 @@ def resolve_ticket(ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/wont-fix")
 @steward_required
-def wont_fix_ticket(ticket_id: int):
+def wont_fix_ticket(ticket_id: int) -> ResponseReturnValue:
     """Close a ticket without a fix, saying why."""
     return _close_ticket(
         ticket_id, "ticket.wont_fix", "closed without a fix", maintenance_tickets.wont_fix_ticket
@@ -82,7 +85,7 @@ def wont_fix_ticket(ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/blocking")
 @steward_required
-def mark_blocking(ticket_id: int):
+def mark_blocking(ticket_id: int) -> ResponseReturnValue:
     """Mark a live ticket blocking, taking its tool out of service."""
     with transaction() as db:
         ticket = maintenance_tickets.get_ticket(db, ticket_id)
@@ -95,7 +98,14 @@ def mark_blocking(ticket_id: int):
     return back("steward_tools.tool", tool_id=ticket.tool_id)
 
 
-def _close_ticket(ticket_id: int, action: str, outcome: str, close):
+def _close_ticket(
+    ticket_id: int,
+    action: str,
+    outcome: str,
+    # resolve_ticket or wont_fix_ticket: (db, ticket_id, *, steward_id, note, now) -> Ticket;
+    # they differ in `note` (resolve takes None, won't fix refuses it), so no one signature fits.
+    close: Callable[..., models.Ticket],
+) -> ResponseReturnValue:
     """Close a ticket with ``close`` (resolve or won't fix), audited, and go back."""
     with transaction() as db:
         ticket = maintenance_tickets.get_ticket(db, ticket_id)
