@@ -109,6 +109,12 @@ def member_required(
     return guarded
 
 
+def tablet_member() -> Member:
+    """Return the member identified on this tablet (in a view behind ``member_required``)."""
+    member: Member = g.tablet_member  # flask.g is untyped; member_required sets this
+    return member
+
+
 @bp.context_processor
 def tablet_helpers() -> dict[str, Any]:
     """Give tablet templates the idle time and wall-clock formatting."""
@@ -141,7 +147,7 @@ def machines() -> str:
     """Show every bookable machine and whether it can be booked now."""
     with reading() as db:
         rows = [(r, bookings.unavailability(db, r)) for r in bookings.list_resources(db)]
-        pause = bookings.booking_pause_of(db, g.tablet_member.id, now=now())
+        pause = bookings.booking_pause_of(db, tablet_member().id, now=now())
     return render_template("tablet/machines.html", rows=rows, pause=pause)
 
 
@@ -204,7 +210,7 @@ def slots(code: str) -> str:
         first = _day_arg(request.args.get("day")) or local_day(resource, now())
         first = first - timedelta(days=first.weekday()) if week else first
         plans = bookings.availability(
-            db, resource.id, first, 7 if week else 1, member_id=g.tablet_member.id, now=now()
+            db, resource.id, first, 7 if week else 1, member_id=tablet_member().id, now=now()
         )
         down = bookings.unavailability(db, resource)
     step = timedelta(days=7 if week else 1)
@@ -251,7 +257,7 @@ def book() -> ResponseReturnValue:
             made = bookings.create_booking(
                 db,
                 resource_id=resource.id,
-                member_id=g.tablet_member.id,
+                member_id=tablet_member().id,
                 starts_at=starts,
                 ends_at=starts + timedelta(minutes=minutes),
                 now=now(),
@@ -286,8 +292,8 @@ def _refuse_booking(
 def mine() -> str:
     """Show the identified member's bookings, with any notice about them."""
     with reading() as db:
-        rows = bookings.bookings_of_member(db, g.tablet_member.id, now=now())
-        pause = bookings.booking_pause_of(db, g.tablet_member.id, now=now())
+        rows = bookings.bookings_of_member(db, tablet_member().id, now=now())
+        pause = bookings.booking_pause_of(db, tablet_member().id, now=now())
     upcoming = [row for row in rows if row.booking.ends_at > now()]
     return render_template("tablet/mine.html", rows=upcoming, pause=pause, now=now())
 
@@ -299,7 +305,7 @@ def cancel(booking_id: int) -> ResponseReturnValue:
     try:
         with transaction() as db:
             done = bookings.cancel_booking(
-                db, booking_id, by_member_id=g.tablet_member.id, now=now()
+                db, booking_id, by_member_id=tablet_member().id, now=now()
             )
             resource = bookings.get_resource(db, done.resource_id)
     except DomainError as refused:
@@ -314,7 +320,7 @@ def cancel(booking_id: int) -> ResponseReturnValue:
 def calendar_link() -> str:
     """Make a new private calendar link for the member (the old one stops working)."""
     with transaction() as db:
-        token = bookings.issue_member_feed(db, g.tablet_member.id, now=now())
+        token = bookings.issue_member_feed(db, tablet_member().id, now=now())
     link = url_for("tablet.calendar_feed", token=token, _external=True)
     return render_template("tablet/calendar_link.html", link=link)
 
