@@ -11,8 +11,7 @@ The modules, each with one reason to change:
 - ``attendance``  card check-in, the no-show sweep, pausing repeat no-shows
 - ``pins``        tablet PINs (argon2) with lockout
 - ``calendars``   private iCalendar feeds behind revocable tokens
-
-Importing this package registers the tables with ``SQLModel.metadata``.
+- ``refusals``    the refusals, each naming its rule and from when a request would pass
 """
 
 from hub.bookings.attendance import (
