@@ -1,4 +1,4 @@
-"""A tool's life story: loans, tickets, repairs and services, newest first."""
+"""A tool's life story: loans, tickets, repairs and services, in the order they happened."""
 
 from __future__ import annotations
 

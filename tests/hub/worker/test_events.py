@@ -13,8 +13,8 @@ from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.lending import Loan, UnmatchedReturn
 from hub.worker.events import APPLY, apply_event, apply_events
 from tests.hub.builders import a_kiosk, a_member, a_tool
+from tests.hub.worker.world import CARD, event
 
-CARD = "DEADBEEF"
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
@@ -28,26 +28,16 @@ def library(engine):
 
 
 def loan_out(seq: int, minutes: int):
-    return wire.LoanOutEvent(
-        event_id=wire.new_message_id(),
-        kiosk_id="kiosk-a",
-        seq=seq,
-        kiosk_time=T0 + timedelta(minutes=minutes),
-        body=wire.LoanOut(card_uid=CARD, tool_code="DRILL-1", locker_slot=1),
-    )
+    body = wire.LoanOut(card_uid=CARD, tool_code="DRILL-1", locker_slot=1)
+    return event(wire.LoanOutEvent, body, seq=seq, at=T0 + timedelta(minutes=minutes))
 
 
 def tool_return(seq: int, minutes: int, condition: str = "ok"):
     note = "bent" if condition == "needs_repair" else None
-    return wire.ToolReturnEvent(
-        event_id=wire.new_message_id(),
-        kiosk_id="kiosk-a",
-        seq=seq,
-        kiosk_time=T0 + timedelta(minutes=minutes),
-        body=wire.ToolReturn(
-            card_uid=CARD, tool_code="DRILL-1", locker_slot=1, condition=condition, note=note
-        ),
+    body = wire.ToolReturn(
+        card_uid=CARD, tool_code="DRILL-1", locker_slot=1, condition=condition, note=note
     )
+    return event(wire.ToolReturnEvent, body, seq=seq, at=T0 + timedelta(minutes=minutes))
 
 
 def loans(engine) -> list[tuple[datetime, datetime | None, str | None]]:
