@@ -222,9 +222,13 @@ def _offered(kiosk: Page, card: str, offer: Locator) -> Callable[[], bool]:
 
     def tap_and_look() -> bool:
         kiosk.click(f"#sim-cards button[data-uid='{card}']")
+        # NOTE: look only once the member's screen is drawn; counting straight after the tap
+        # read the idle screen still showing, every time the kiosk answered a little late.
+        expect(kiosk.locator("#title")).to_have_text(re.compile("Hello"))
         if offer.count():
             return True
         kiosk.click("text=Done")
+        expect(kiosk.locator("#title")).to_have_text(re.compile("Tap your card"))
         return False
 
     return tap_and_look
