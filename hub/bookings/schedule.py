@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from hub.bookings.hours import Interval, describe_span, opening_intervals, slot_starts
@@ -25,6 +25,9 @@ from hub.infra.clock import as_utc, utcnow
 from hub.members.roster import NOTE_MAX, Member, Role, clean_text, get_member
 
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for a broken EXCLUDE constraint
+# A racer that loses while waiting on another's row may also see one of these instead of 23P01:
+# a deadlock or a serialization failure ends only the savepoint, and still means "taken".
+LOST_RACE = frozenset({EXCLUSION_VIOLATION, "40P01", "40001"})
 
 
 def create_booking(
@@ -197,8 +200,8 @@ def _hold_slot(
             if moving:
                 booking.starts_at, booking.ends_at, booking.notice = starts_at, ends_at, None
             session.add(booking)
-    except IntegrityError as error:
-        if getattr(error.orig, "sqlstate", None) != EXCLUSION_VIOLATION:
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) not in LOST_RACE:
             raise
         raise SlotTaken(taken) from None
 

@@ -1,5 +1,6 @@
 """Booking rules on SQLite and PostgreSQL: every refusal names its rule and when it would pass."""
 
+import threading
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,7 @@ from hub.errors import InvalidInput, MemberSuspended, NotFound, TrainingRequired
 from hub.infra.db import is_sqlite, reading, transaction
 from hub.inventory.registry import take_out_of_service
 from hub.members.roster import add_training, grant_training, suspend_member
+from tests.fixtures.waiting import wait_until
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
 LONDON = ZoneInfo("Europe/London")
@@ -398,6 +400,58 @@ def test_a_move_that_loses_the_race_on_postgresql_is_slot_taken_and_keeps_the_bo
     with reading(engine) as session:
         kept = session.get(Booking, graces.id)
         assert (kept.starts_at, kept.ends_at) == (at(day(1), "12:00"), at(day(1), "13:00"))
+
+
+def test_a_booking_that_loses_a_deadlock_on_postgresql_is_slot_taken(space):
+    """A racer chosen as a deadlock's victim is told the slot was taken, not a database error.
+
+    Grace's booking locks her member row, then waits on Ada's uncommitted overlapping booking;
+    Ada's transaction then asks for Grace's row: PostgreSQL ends one of the two. Ada's side waits
+    30 s before looking for deadlocks, so Grace's (1 s, the default) is the one chosen.
+    """
+    engine, laser, ada, grace, _ = space
+    if is_sqlite(engine):
+        pytest.skip("SQLite has one writer at a time: no deadlock to lose")
+    waiting, outcome = threading.Event(), {}
+
+    def grace_books() -> None:
+        waiting.set()
+        try:
+            book(engine, laser, grace, at(day(1), "10:30"), at(day(1), "11:30"))
+            outcome["grace"] = "booked"
+        except SlotTaken as refusal:
+            outcome["grace"] = refusal
+
+    with engine.connect() as adas:
+        adas.exec_driver_sql("SET deadlock_timeout = '30s'")
+        adas.execute(
+            Booking.__table__.insert().values(
+                resource_id=laser,
+                member_id=ada,
+                starts_at=at(day(1), "10:00"),
+                ends_at=at(day(1), "11:00"),
+                status=BookingStatus.BOOKED,
+                created_at=NOW,
+            )
+        )
+        racer = threading.Thread(target=grace_books)
+        racer.start()
+        waiting.wait(10)
+        wait_until(lambda: blocked_backends(engine) >= 1, 30, "Grace's booking waiting on Ada's")
+        adas.exec_driver_sql(f"SELECT id FROM member WHERE id = {grace} FOR UPDATE")
+        adas.commit()
+    racer.join(30)
+    assert isinstance(outcome.get("grace"), SlotTaken), outcome
+    assert count_bookings(engine) == 1
+
+
+def blocked_backends(engine) -> int:
+    """Count the other connections waiting on a lock."""
+    with engine.connect() as connection:
+        return connection.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).scalar_one()
 
 
 def test_the_database_refuses_a_booking_that_ends_before_it_starts(space):

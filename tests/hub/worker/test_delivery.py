@@ -17,7 +17,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,7 +224,10 @@ def test_hub_worker_killed_mid_stream_and_restarted(hub_worker, mosquitto, regis
         at_kill = count(registered, CardRefusal)
         print(f"hub worker killed at {at_kill} effects, {publisher.acked} acked")
         assert at_kill < EVENTS, "the stream ended before the kill: nothing was tested"
-        time.sleep(1.5)  # the publisher keeps retrying into the broker's queue meanwhile
+        retries_at_kill = publisher.retries
+        # The publisher resends what went unacked (retry_after 1.5 s): once it has, a live
+        # worker would have committed something; a dead one has not.
+        wait_until(lambda: publisher.retries > retries_at_kill, 30, "a resend after the kill")
         assert count(registered, CardRefusal) == at_kill  # really dead: nothing committed
         assert publisher.unacked > 0
         hub_worker.start()

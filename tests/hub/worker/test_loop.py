@@ -204,7 +204,7 @@ def test_event_claiming_another_kiosk_is_dead_lettered(worker, kiosk, mosquitto,
     assert count(library, InboxEvent) == 0
 
 
-def test_allowlist_and_config_are_retained_and_a_suspension_arrives_within_a_second(
+def test_allowlist_and_config_are_retained_and_a_suspension_is_pushed_at_once(
     worker, kiosk, mosquitto, library
 ):
     client, inbox = kiosk
@@ -212,12 +212,11 @@ def test_allowlist_and_config_are_retained_and_a_suspension_arrives_within_a_sec
     assert allowlist.entries[CARD].status == "active"
     config = _next_snapshot(inbox, "config")
     assert config.lockers[1].tool_code == "DRILL-1" and config.lockers[2] is None
-    started = time.monotonic()
     with transaction(library) as session:
         suspend_member(session, member_by_number(session, "1001").id, "tools overdue")
+    # How fast is bench/'s business; here: pushed without any kiosk asking.
     updated = _next_snapshot(inbox, "allowlist")
     assert updated.entries[CARD].status == "suspended" and updated.version > allowlist.version
-    assert time.monotonic() - started < 1.0
 
 
 def test_kiosk_status_and_last_will_update_fleet_health(worker, mosquitto, library):
