@@ -271,7 +271,7 @@ def _is_free(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _wait_for_banner(process: subprocess.Popen, timeout: float = 120.0) -> None:
+def _wait_for_banner(process: subprocess.Popen, timeout: float = 240.0) -> None:
     """Read `commonshed up`'s output until it says it is running."""
     deadline, seen = time.monotonic() + timeout, []
     while time.monotonic() < deadline:
@@ -284,7 +284,7 @@ def _wait_for_banner(process: subprocess.Popen, timeout: float = 120.0) -> None:
     raise AssertionError("commonshed up did not start:\n" + "".join(seen[-40:]))
 
 
-def _wait_for_url(url: str, timeout: float = 60.0) -> None:
+def _wait_for_url(url: str, timeout: float = 180.0) -> None:
     def answers() -> bool:
         try:
             with urllib.request.urlopen(url, timeout=2):
