@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -289,6 +290,9 @@ def _wait_for_url(url: str, timeout: float = 180.0) -> None:
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return True
+        except urllib.error.HTTPError as refused:
+            refused.close()  # it holds the response's socket: an unclosed one warns at GC
+            return False
         except OSError:
             return False
 

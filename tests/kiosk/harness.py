@@ -103,7 +103,10 @@ class KioskProcess:
             raise AssertionError(f"the kiosk exited:\n{self.log_path.read_text()[-3000:]}")
         try:
             return self.screen()["state"] != "starting"
-        except (OSError, urllib.error.URLError):
+        except urllib.error.HTTPError as error:
+            error.close()  # it holds the response's socket: an unclosed one warns at GC
+            return False
+        except OSError:  # URLError included
             return False
 
     def screen(self) -> dict[str, Any]:
@@ -120,7 +123,8 @@ class KioskProcess:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return json.loads(response.read())["screen"]
         except urllib.error.HTTPError as error:
-            raise AssertionError(f"{path}: {error.code} {error.read().decode()}") from None
+            with error:  # it holds the response's socket
+                raise AssertionError(f"{path}: {error.code} {error.read().decode()}") from None
 
     def tap(self, uid: str) -> dict[str, Any]:
         return self.post("/api/sim/tap", {"uid": uid})
