@@ -95,7 +95,7 @@ class KioskProcess:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
             )
-        wait_until(self._answers, 20, "the kiosk screen answering")
+        wait_until(self._answers, 60, "the kiosk screen answering")
         return self
 
     def _answers(self) -> bool:
