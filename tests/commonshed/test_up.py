@@ -14,7 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -69,26 +69,70 @@ def system(tmp_path_factory) -> Iterator[System]:
         text=True,
         env=os.environ | {"PYTHONUNBUFFERED": "1"},
     )
+    said = _Transcript(process)
     try:
-        _wait_for_banner(process)
         running = System(
             f"http://127.0.0.1:{web}",
             (f"http://127.0.0.1:{kiosk}", f"http://127.0.0.1:{kiosk + 1}"),
             data,
         )
+        said.wait_for("Commonshed is running")
         for url in (running.web + "/healthz", *(k + "/api/screen" for k in running.kiosks)):
             _wait_for_url(url)
+    except AssertionError as error:
+        _stop(process, said)
+        raise AssertionError(f"{error}\n--- commonshed up said:\n{said.tail()}") from None
+    try:
         yield running
     finally:
-        process.send_signal(signal.SIGINT)  # one Ctrl-C stops everything
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            raise
-    output = process.stdout.read()
-    process.stdout.close()
-    assert process.returncode == 0, output[-3000:]
+        _stop(process, said)
+    assert process.returncode == 0, said.tail()
+
+
+class _Transcript:
+    """Read everything `commonshed up` prints, in a thread, so its pipe never fills.
+
+    NOTE: a full pipe blocks every thread of `up` that logs, the web server's included.
+    """
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._reader.start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        with process.stdout:
+            for line in process.stdout:
+                self.lines.append(line)
+
+    def wait_for(self, text: str, timeout: float = 240.0) -> None:
+        def said_it() -> bool:
+            if any(text in line for line in self.lines):
+                return True
+            if not self._reader.is_alive():  # the pipe closed: `up` ended without saying it
+                raise AssertionError(f"commonshed up ended before saying {text!r}")
+            return False
+
+        wait_until(said_it, timeout, f"commonshed up to say {text!r}")
+
+    def finish(self, timeout: float = 30.0) -> None:
+        self._reader.join(timeout)
+
+    def tail(self, characters: int = 3000) -> str:
+        return "".join(self.lines)[-characters:]
+
+
+def _stop(process: subprocess.Popen, said: _Transcript) -> None:
+    """Ctrl-C `commonshed up` once (it stops every part), or kill it after 30 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(30)
+        raise
+    finally:
+        said.finish()
 
 
 def _page(browser: Browser, url: str, **options) -> Page:
@@ -270,19 +314,6 @@ def _two_free_ports() -> int:
 def _is_free(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _wait_for_banner(process: subprocess.Popen, timeout: float = 240.0) -> None:
-    """Read `commonshed up`'s output until it says it is running."""
-    deadline, seen = time.monotonic() + timeout, []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen.append(line)
-        if "Commonshed is running" in line:
-            return
-    raise AssertionError("commonshed up did not start:\n" + "".join(seen[-40:]))
 
 
 def _wait_for_url(url: str, timeout: float = 180.0) -> None:
