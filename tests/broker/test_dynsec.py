@@ -66,6 +66,12 @@ def test_a_kiosk_cannot_publish_as_another_kiosk(mosquitto, channel):
     assert hub_inbox.get().payload == b"barrier"
 
 
+def test_a_kiosk_cannot_publish_under_another_site(mosquitto):
+    kiosk_a = mosquitto.connect("kiosk-a")
+    topic = mosquitto.topic("kiosk-a", Channel.EVENTS).replace("/test/", "/other-site/")
+    assert publish_and_wait(kiosk_a, topic, b"sneaky").value == NOT_AUTHORIZED
+
+
 @pytest.mark.parametrize(
     "channel", [Channel.ACKS, Channel.ALLOWLIST, Channel.CONFIG, Channel.RESPONSES]
 )
