@@ -4,6 +4,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -198,3 +199,25 @@ def test_broker_run_migrates_a_password_file_install_by_itself(tmp_path):
     log = process.stderr.read().decode()
     process.stderr.close()
     assert "migrated from the password file: kiosk-old: kiosk at any site" in log
+
+
+def test_provision_and_revoke_drive_a_running_broker(mosquitto):
+    runner = CliRunner()
+    data_dir = str(mosquitto.data_dir)
+    provisioned = runner.invoke(
+        broker, ["provision-kiosk", "kiosk-c", "--site", mosquitto.site, "--data-dir", data_dir]
+    )
+    assert provisioned.exit_code == 0, provisioned.output
+    assert "The running broker took the kiosk's credentials." in provisioned.stderr
+    password = json.loads(provisioned.stdout)["mqtt"]["password"]
+    kiosk_c = mosquitto.connect("kiosk-c", password=password, client_id="kiosk-c")
+    dropped = threading.Event()
+    kiosk_c.on_disconnect = lambda *_args: dropped.set()
+
+    revoked = runner.invoke(broker, ["revoke-kiosk", "kiosk-c", "--data-dir", data_dir])
+
+    assert revoked.exit_code == 0, revoked.output
+    assert "is disconnected if it was connected, and can no longer log in" in revoked.output
+    assert dropped.wait(5)
+    with pytest.raises(ConnectRefused):
+        mosquitto.connect("kiosk-c", password=password, client_id="kiosk-c")
