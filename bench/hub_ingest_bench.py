@@ -96,7 +96,7 @@ def measure_raw(broker: LocalBroker, payloads: list[bytes], timeout: float = 120
     """Return the messages/s a raw subscriber on the hub's shared filter receives."""
     counter = Counter(len(payloads))
     hub = broker.connect("hub", client_id="raw-subscriber", on_message=counter.on_message)
-    kiosk = broker.connect(KIOSK, client_id="raw-kiosk")
+    kiosk = broker.connect(KIOSK)
     try:
         subscribe_and_wait(hub, HUB_EVENTS_SHARED)
         topic = broker.topic(KIOSK, Channel.EVENTS)
@@ -249,7 +249,7 @@ def measure_hub(
 ) -> HubRun:
     """Return the events/s the hub commits and acknowledges, counted at the publisher."""
     acks = AckCounter()
-    kiosk = broker.connect(KIOSK, client_id="bench-kiosk", on_message=acks.on_message)
+    kiosk = broker.connect(KIOSK, on_message=acks.on_message)
     engine = make_engine(url)
     worker: TimedWorker | WorkerGroup
     if in_process:

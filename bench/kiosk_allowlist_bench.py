@@ -32,9 +32,7 @@ CARDS = 10_000
 def raw_receive(broker: LocalBroker, hub, payload: bytes) -> float:
     """Seconds from publish to a bare paho subscriber's on_message (nothing retained yet)."""
     arrived = threading.Event()
-    client = broker.connect(
-        "kiosk-a", client_id="raw-baseline", on_message=lambda *_: arrived.set()
-    )
+    client = broker.connect("kiosk-a", on_message=lambda *_: arrived.set())
     subscribe_and_wait(client, broker.topic("kiosk-a", Channel.ALLOWLIST))
     started = time.perf_counter()
     hub.publish(broker.topic("kiosk-a", Channel.ALLOWLIST), payload, qos=1, retain=True)

@@ -5,6 +5,8 @@
 - ``inbound``: a message as it arrives, topic and payload decoded once into one typed value.
 - ``uids``: the one canonical form of a card UID.
 - ``client``: paho clients as the project uses them (MQTT v5, TCP_NODELAY).
+- ``dynsec``: who may do what (Mosquitto's dynamic-security plugin: roles, its file, its
+  control topic).
 - ``provision``, ``runner``, ``local``, ``cli``: credentials, config, running Mosquitto.
 
 ``PROTOCOL.md`` is the contract for people. This package imports nothing else of ours.

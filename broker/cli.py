@@ -9,18 +9,21 @@ from pathlib import Path
 
 import click
 
+from broker.dynsec import DynsecError
 from broker.provision import (
     DEFAULT_BIND_ADDRESS,
     DEFAULT_PORT,
     DEFAULT_SITE,
+    broker_is_running,
     broker_paths,
     default_data_dir,
     ensure_hub_credentials,
+    migrate_password_file,
     provision_kiosk,
     render_config,
     revoke,
 )
-from broker.runner import mosquitto_executable, signal_running_broker
+from broker.runner import mosquitto_executable
 from broker.topics import Channel, kiosk_topic, validate_kiosk_id
 
 _DATA_DIR = click.option(
@@ -50,10 +53,12 @@ def provision_kiosk_command(
     data_dir = data_dir or default_data_dir()
     try:
         credentials = provision_kiosk(data_dir, kiosk_id, site=site, rotate=rotate)
+    except DynsecError as error:
+        raise click.ClickException(f"The broker did not take kiosk {kiosk_id}: {error}") from None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="KIOSK_ID / --site") from None
-    if signal_running_broker(broker_paths(data_dir).pid):
-        click.echo("The running broker reloaded its password file.", err=True)
+    if broker_is_running(data_dir):
+        click.echo("The running broker took the kiosk's credentials.", err=True)
     settings = {
         "site": site,
         "kiosk_id": kiosk_id,
@@ -73,16 +78,35 @@ def provision_kiosk_command(
 @click.argument("kiosk_id")
 @_DATA_DIR
 def revoke_kiosk_command(kiosk_id: str, data_dir: Path | None) -> None:
-    """Remove KIOSK_ID's broker credentials; it cannot log in again."""
+    """Remove KIOSK_ID's broker credentials: it is disconnected and cannot log in again."""
     data_dir = data_dir or default_data_dir()
     try:
         removed = revoke(data_dir, validate_kiosk_id(kiosk_id))
+    except DynsecError as error:
+        raise click.ClickException(f"The broker did not revoke kiosk {kiosk_id}: {error}") from None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="KIOSK_ID") from None
     if not removed:
         raise click.ClickException(f"Kiosk {kiosk_id} has no broker credentials.")
-    signal_running_broker(broker_paths(data_dir).pid)
-    click.echo(f"Kiosk {kiosk_id} can no longer log in; its open connection stays until it drops.")
+    click.echo(f"Kiosk {kiosk_id} is disconnected if it was connected, and can no longer log in.")
+
+
+@broker.command("migrate-to-dynsec")
+@_DATA_DIR
+def migrate_command(data_dir: Path | None) -> None:
+    """Move the users of a password-file install into the dynamic-security plugin.
+
+    Every kiosk keeps its password; `broker run` does this by itself on start.
+    """
+    data_dir = data_dir or default_data_dir()
+    try:
+        report = migrate_password_file(data_dir)
+    except (DynsecError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    if not report:
+        click.echo("Nothing to migrate: no password file with users.")
+    for line in report:
+        click.echo(f"migrated {line}")
 
 
 @broker.command("run")
@@ -101,8 +125,13 @@ def run_command(data_dir: Path | None, port: int, bind: str) -> None:
     (and it saves its persistence on the way out).
     """
     data_dir = data_dir or default_data_dir()
-    hub = ensure_hub_credentials(data_dir)
-    paths = render_config(data_dir, port=port, bind_address=bind)
+    try:
+        for line in migrate_password_file(data_dir):
+            click.echo(f"migrated from the password file: {line}", err=True)
+        hub = ensure_hub_credentials(data_dir)
+        paths = render_config(data_dir, port=port, bind_address=bind)
+    except DynsecError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(
         f"Mosquitto on {bind}:{port}; config {paths.config}; "
         f"hub credentials {broker_paths(data_dir).credentials(hub.username)}",

@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 from broker.client import Will, connect_and_wait, make_client
 from broker.provision import prepare_broker, render_config
 from broker.runner import BrokerFailed, MosquittoProcess, free_port
-from broker.topics import Channel, kiosk_topic
+from broker.topics import HUB_USERNAME, Channel, kiosk_topic
 
 _START_ATTEMPTS = 3  # a "free" port can be taken between free_port() and Mosquitto's bind
 
@@ -93,11 +93,14 @@ class LocalBroker:
     ) -> mqtt.Client:
         """Return a client connected as ``username`` (None: anonymous), its loop running.
 
-        The password defaults to the user's provisioned one. Pass ``on_message`` to catch what
-        a persistent session delivers the moment it connects. ``close()`` disconnects it.
+        The password defaults to the user's provisioned one, and a kiosk's client id to its
+        kiosk id (the only one the broker lets it use). Pass ``on_message`` to catch what a
+        persistent session delivers the moment it connects. ``close()`` disconnects it.
         """
         if password is None and username in self.credentials:
             password = self.credentials[username].password
+        if client_id is None and username in self.credentials and username != HUB_USERNAME:
+            client_id = username
         client = make_client(
             client_id or f"{username or 'anonymous'}-{next(self._client_numbers)}",
             username,

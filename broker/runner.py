@@ -96,7 +96,7 @@ class MosquittoProcess:
             self._process.wait()
 
     def reload(self) -> None:
-        """Make Mosquitto reread its password and ACL files (SIGHUP)."""
+        """Make Mosquitto reread its config (SIGHUP); the plugin's clients need no reload."""
         self._signal(signal.SIGHUP)
 
     def save(self) -> None:
@@ -165,14 +165,25 @@ class MosquittoProcess:
         self.stop()
 
 
-def signal_running_broker(pid_file: Path, signum: int = signal.SIGHUP) -> bool:
-    """Send ``signum`` to the Mosquitto whose pid is in ``pid_file``; tell whether one ran."""
+def running_broker_pid(pid_file: Path) -> int | None:
+    """Return the pid of the Mosquitto named in ``pid_file`` while it runs, else None."""
     try:
         pid = int(Path(pid_file).read_text().strip())
-        # NOTE: a stale pid file may name some other process now; SIGHUP would end it.
+        # NOTE: a stale pid file may name some other process now.
         if Path(f"/proc/{pid}/comm").read_text().strip() != "mosquitto":
-            return False
-        os.kill(pid, signum)
+            return None
     except (OSError, ValueError):
+        return None
+    return pid
+
+
+def signal_running_broker(pid_file: Path, signum: int = signal.SIGHUP) -> bool:
+    """Send ``signum`` to the Mosquitto whose pid is in ``pid_file``; tell whether one ran."""
+    pid = running_broker_pid(pid_file)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, signum)
+    except OSError:
         return False
     return True

@@ -2,8 +2,8 @@
 
     commonshed/v1/<site>/kiosk/<kiosk_id>/<channel>
 
-The kiosk id is also the kiosk's MQTT username, so the broker's ACL can confine a kiosk to
-its own subtree with patterns on ``%u`` (see ``broker/acl``). The version segment lets a v2
+The kiosk id is also the kiosk's MQTT username and client id, and the broker gives each kiosk
+a role confined to its own subtree (see ``broker/dynsec.py``). The version segment lets a v2
 tree run beside v1 during an upgrade; the site segment lets sites bridge their brokers.
 """
 
@@ -131,3 +131,5 @@ def kiosk_subtree(site: str, kiosk_id: str) -> str:
 HUB_EVENTS_SHARED = shared_filter(Channel.EVENTS)
 HUB_STATUS_FILTER = kiosk_filter(Channel.STATUS)
 HUB_REQUESTS_SHARED = shared_filter(Channel.REQUESTS)
+# The hub's own retained status, which every kiosk may read.
+HUB_STATUS_TOPIC = f"{ROOT}/{VERSION}/hub/status"
