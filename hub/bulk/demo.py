@@ -17,6 +17,7 @@ from hub.infra.clock import utcnow
 from hub.inventory.registry import Tool, add_locker, add_tool, register_kiosk, take_out_of_service
 from hub.loans.lending import lend_tool, return_tool
 from hub.members.credentials import StewardLogin, set_password
+from hub.members.ranks import OPERATOR
 from hub.members.roster import Member, Role, add_member, add_training, assign_card, grant_training
 
 SITE = "north"
@@ -150,7 +151,7 @@ def seed(session: Session, *, now: datetime | None = None, seed_value: int = 7) 
 
 def _add_steward_logins(session: Session, stewards: list[Member]) -> None:
     """Give the demo stewards one password; hash it once (argon2 takes ~0.5 s a hash here)."""
-    first = set_password(session, stewards[0].id, DEMO_STEWARD_PASSWORD)
+    first = set_password(session, OPERATOR, stewards[0].id, DEMO_STEWARD_PASSWORD)
     for steward in stewards[1:]:
         session.add(StewardLogin(member_id=steward.id, password_hash=first.password_hash))
 
