@@ -116,6 +116,10 @@ class Reinstatement(Body):
     reason: Note | None = Field(None, description="Why, for the audit log.")
 
 
+class Revocation(Body):
+    reason: Note | None = Field(None, description="Why, for the audit log.")
+
+
 class RoleChange(Body):
     roles: list[Literal["member", "volunteer", "steward", "admin"]] = Field(
         max_length=4, description="Every role the member should hold; member is always held."

@@ -13,7 +13,7 @@ from hub.members.roster import Role
 from hub.queries import members as member_rows
 
 from .blueprint import api
-from .schemas import TokenList, TokenOut
+from .schemas import Revocation, TokenList, TokenOut
 
 ID = "<int(min=1, max=2147483647):token_id>"
 
@@ -31,15 +31,15 @@ def list_tokens() -> TokenList:
     return TokenList(tokens=[token_out(row, holders[row.member_id]) for row in rows])
 
 
-@api.operation("POST", f"/tokens/{ID}/revoke", response=TokenOut, tag="tokens")
-def revoke_token(token_id: int) -> TokenOut:
+@api.operation("POST", f"/tokens/{ID}/revoke", body=Revocation, response=TokenOut, tag="tokens")
+def revoke_token(token_id: int, body: Revocation) -> TokenOut:
     """Revoke a token: scripts using it get 401 from now on. Revoking twice changes nothing.
 
     Your own tokens, or those of members ranked below you (403 otherwise; an admin may revoke
     any). Audited.
     """
     with transaction() as db:
-        row = tokens.revoke_token(db, acting_member(), token_id)
+        row = tokens.revoke_token(db, acting_member(), token_id, reason=body.reason)
         holder = member_rows.member_numbers(db, {row.member_id})[row.member_id]
     return token_out(row, holder)
 

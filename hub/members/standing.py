@@ -53,7 +53,8 @@ def suspend_member(session: Session, actor: Actor, member_id: int, reason: str) 
     member.status_reason = clean_text(reason, "reason", limit=roster.NOTE_MAX)
     session.add(member)
     ended = end_sessions_of(session, member.id, "suspended") if member.id else 0
-    _record_status(session, actor, member, "member.suspend", before, {"sessions_ended": ended})
+    extra = {"sessions_ended": ended} if ended else {}
+    _record_status(session, actor, member, "member.suspend", before, extra)
     return member
 
 

@@ -112,7 +112,7 @@ def member_for_token(session: Session, token: str, *, now: datetime | None = Non
         )
     member, scope = get_member(session, row.member_id), TokenScope(row.scope)
     if not member.is_active or (scope != TokenScope.MEMBER and not member.has_role(Role.STEWARD)):
-        raise SignInRefused(f"Member {member.number} may no longer use this API token.")
+        raise SignInRefused(f"Member {member.number} may no longer use the API.")
     row.last_used_at = now
     session.add(row)
     return TokenUse(member=member, scope=scope, token_id=row.id or 0)
@@ -135,16 +135,21 @@ def get_token(session: Session, token_id: int) -> ApiToken:
 
 
 def revoke_token(
-    session: Session, actor: Actor, token_id: int, *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    token_id: int,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
 ) -> ApiToken:
-    """Revoke a token (yours, or one of a member ranked below you); audited."""
+    """Revoke a token (yours, or one of a member ranked below you); audited, with ``reason``."""
     row = get_token(session, token_id)
     holder = get_member(session, row.member_id)
     require_may_act_on(actor, holder, "revoke the tokens of")
     before = audit.snapshot(row, "revoked_at")
     row.revoked_at = row.revoked_at or now or utcnow()
     session.add(row)
-    _audit(session, actor, "token.revoke", holder, before, row)
+    _audit(session, actor, "token.revoke", holder, before, row, reason)
     return row
 
 
@@ -163,14 +168,16 @@ def _audit(
     holder: Member,
     before: dict[str, object] | None,
     row: ApiToken,
+    reason: str | None = None,
 ) -> None:
+    after = audit.snapshot(row, "id", "name", "scope", "expires_at", "revoked_at")
     audit.record(
         session,
         actor_member_id=actor_id(actor),
         action=action,
         target=f"member:{holder.number}",
         before=before,
-        after=audit.snapshot(row, "id", "name", "scope", "expires_at", "revoked_at"),
+        after=after | ({"reason": reason} if reason else {}),
     )
 
 

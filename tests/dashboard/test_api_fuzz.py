@@ -18,8 +18,9 @@ from schemathesis.checks import not_a_server_error
 
 from dashboard import create_app, database
 from hub.infra.db import transaction
-from hub.members.credentials import issue_token
+from hub.members.ranks import OPERATOR
 from hub.members.roster import add_member
+from hub.members.tokens import issue_token
 from tests.dashboard.api_fixtures import build_api_world
 
 EXAMPLES_PER_OPERATION = 40
@@ -47,7 +48,7 @@ def fuzz_token(fuzz_app, sqlite_engine) -> str:
     """
     with transaction(sqlite_engine) as session:
         fuzzer = add_member(session, name="Fuzz Steward", roles="steward")
-        return issue_token(session, fuzzer.id, "fuzz")
+        return issue_token(session, OPERATOR, fuzzer.id, "fuzz")
 
 
 @pytest.mark.slow
