@@ -7,7 +7,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ParamSpec
 
 from flask import (
@@ -162,17 +162,26 @@ def _member_from_session() -> Member | None:
     if key is None:
         session.pop("member_id", None)  # a cookie from before sessions lived on the hub
         return None
-    if _now() - seen_at > current_app.config.get("IDLE_SECONDS", IDLE_SECONDS):
+    if _now() - seen_at > _idle().total_seconds():
         session.clear()
         return None
     with transaction() as db:
-        member = sessions.member_for_session(db, key)
+        member = sessions.member_for_session(db, key, idle=_idle(), lifetime=_lifetime())
     if member is None:  # ended: signed out, password changed, suspended, signed out everywhere
         session.clear()
         return None
     if request.endpoint not in PASSIVE_ENDPOINTS:  # a page polling by itself is not a person
         session["seen_at"] = _now()
     return member
+
+
+def _idle() -> timedelta:
+    return timedelta(seconds=current_app.config.get("IDLE_SECONDS", IDLE_SECONDS))
+
+
+def _lifetime() -> timedelta:
+    lifetime = current_app.permanent_session_lifetime  # the cookie's own lifetime
+    return lifetime
 
 
 def _bearer_token() -> str | None:

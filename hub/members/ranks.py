@@ -66,8 +66,9 @@ def require_may_act_on(actor: Actor, target: Member, doing: str) -> None:
         return
     if rank_of(actor) <= rank_of(target):
         raise Outranked(
-            f"Member {actor.number} may not {doing} member {target.number}: only members ranked "
-            f"above a {_top_role(target)} (or an admin) may.",
+            f"Member {actor.number} ({_top_role(actor)}) may not {doing} member "
+            f"{target.number} ({_top_role(target)}): only someone ranked above them, or an "
+            "admin, may.",
             field="member_id",
         )
 

@@ -59,16 +59,41 @@ def start_session(
     return key
 
 
-def member_for_session(session: Session, key: str, *, now: datetime | None = None) -> Member | None:
-    """Return the member of the live session ``key``, or None if it is unknown or ended."""
+def member_for_session(
+    session: Session,
+    key: str,
+    *,
+    idle: timedelta,
+    lifetime: timedelta,
+    now: datetime | None = None,
+) -> Member | None:
+    """Return the member of the live session ``key``, or None if it is unknown or has ended.
+
+    A session idle for longer than ``idle`` (give or take ``TOUCH_EVERY``) or older than
+    ``lifetime`` ends here, whatever any copy of the cookie says about itself.
+    """
     row = _row(session, key)
     if row is None or row.ended_at is not None:
         return None
     now = now or utcnow()
+    expired = _expiry(row, now, idle=idle, lifetime=lifetime)
+    if expired:
+        row.ended_at, row.ended_why = now, expired
+        session.add(row)
+        return None
     if now - as_utc(row.last_seen_at) >= TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
     return get_member(session, row.member_id)
+
+
+def _expiry(row: SignInSession, now: datetime, *, idle: timedelta, lifetime: timedelta) -> str:
+    """Say why the session has run out ("" while it has not)."""
+    if now - as_utc(row.started_at) > lifetime:
+        return "lifetime over"
+    if now - as_utc(row.last_seen_at) > idle + TOUCH_EVERY:
+        return "idle"
+    return ""
 
 
 def end_session(session: Session, key: str, *, now: datetime | None = None) -> None:
