@@ -108,12 +108,13 @@ def require_admin_remains(session: Session, target: Member, doing: str) -> None:
 
 
 def active_admin_ids(session: Session) -> set[int | None]:
-    """Return the ids of the active members who hold the admin role."""
-    rows = session.exec(
-        select(Member.id, Member.roles).where(
-            Member.status == MemberStatus.ACTIVE, col(Member.roles).contains(Role.ADMIN.value)
-        )
+    """Return the ids of the active members who hold the admin role (locking their rows)."""
+    # NOTE: FOR UPDATE, so two admins demoting each other at once on PostgreSQL cannot both
+    # see the other still there: the second waits, then re-reads (SQLite's writers queue anyway).
+    query = select(Member.id, Member.roles).where(
+        Member.status == MemberStatus.ACTIVE, col(Member.roles).contains(Role.ADMIN.value)
     )
+    rows = session.exec(query.with_for_update())
     return {member_id for member_id, roles in rows if Role.ADMIN.value in roles.split()}
 
 
