@@ -25,7 +25,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from dashboard.database import transaction
+from dashboard.database import reading, transaction
 from dashboard.errors import status_of
 from hub.errors import DomainError
 from hub.members import credentials, sessions, tokens
@@ -165,8 +165,14 @@ def _member_from_session() -> Member | None:
     if _now() - seen_at > _idle().total_seconds():
         session.clear()
         return None
-    with transaction() as db:
-        member = sessions.member_for_session(db, key, idle=_idle(), lifetime=_lifetime())
+    # NOTE: read first; write only every few minutes (seen) or when the session runs out, so a
+    # page view does not take SQLite's write lock.
+    with reading() as db:
+        found = sessions.look_up(db, key, idle=_idle(), lifetime=_lifetime())
+    if found.write:
+        with transaction() as db:
+            sessions.record(db, key, found)
+    member = found.member
     if member is None:  # ended: signed out, password changed, suspended, signed out everywhere
         session.clear()
         return None

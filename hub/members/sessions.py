@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -59,6 +60,50 @@ def start_session(
     return key
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """What a session key opens, and what (if anything) must be written down about it."""
+
+    member: Member | None
+    write: str = ""  # "": nothing; "touch": note it was seen; else why it ends now
+
+
+def look_up(
+    session: Session,
+    key: str,
+    *,
+    idle: timedelta,
+    lifetime: timedelta,
+    now: datetime | None = None,
+) -> Lookup:
+    """Say whose live session ``key`` is, reading only (``record`` writes what it asks for).
+
+    A session idle for longer than ``idle`` (give or take ``TOUCH_EVERY``) or older than
+    ``lifetime`` has ended, whatever any copy of the cookie says about itself.
+    """
+    row = _row(session, key)
+    if row is None or row.ended_at is not None:
+        return Lookup(None)
+    now = now or utcnow()
+    expired = _expiry(row, now, idle=idle, lifetime=lifetime)
+    if expired:
+        return Lookup(None, expired)
+    touch = "touch" if now - as_utc(row.last_seen_at) >= TOUCH_EVERY else ""
+    return Lookup(get_member(session, row.member_id), touch)
+
+
+def record(session: Session, key: str, lookup: Lookup, *, now: datetime | None = None) -> None:
+    """Write what ``lookup`` asked for: the session was seen, or it has ended and why."""
+    row = _row(session, key)
+    if row is None or row.ended_at is not None or not lookup.write:
+        return
+    if lookup.write == "touch":
+        row.last_seen_at = now or utcnow()
+    else:
+        row.ended_at, row.ended_why = now or utcnow(), lookup.write
+    session.add(row)
+
+
 def member_for_session(
     session: Session,
     key: str,
@@ -67,24 +112,10 @@ def member_for_session(
     lifetime: timedelta,
     now: datetime | None = None,
 ) -> Member | None:
-    """Return the member of the live session ``key``, or None if it is unknown or has ended.
-
-    A session idle for longer than ``idle`` (give or take ``TOUCH_EVERY``) or older than
-    ``lifetime`` ends here, whatever any copy of the cookie says about itself.
-    """
-    row = _row(session, key)
-    if row is None or row.ended_at is not None:
-        return None
-    now = now or utcnow()
-    expired = _expiry(row, now, idle=idle, lifetime=lifetime)
-    if expired:
-        row.ended_at, row.ended_why = now, expired
-        session.add(row)
-        return None
-    if now - as_utc(row.last_seen_at) >= TOUCH_EVERY:
-        row.last_seen_at = now
-        session.add(row)
-    return get_member(session, row.member_id)
+    """Return the member of the live session ``key`` (or None), writing down what it needs."""
+    found = look_up(session, key, idle=idle, lifetime=lifetime, now=now)
+    record(session, key, found, now=now)
+    return found.member
 
 
 def _expiry(row: SignInSession, now: datetime, *, idle: timedelta, lifetime: timedelta) -> str:
