@@ -19,7 +19,7 @@ from hub.members.credentials import reset_pin
 from hub.members.ranks import OPERATOR, Outranked
 from hub.members.roster import member_by_number
 from tests.dashboard import api_fixtures as fixtures
-from tests.dashboard.conftest import csrf_token
+from tests.dashboard.conftest import csrf_token, sign_in_by_session
 
 api_world, bearer = fixtures.api_world, fixtures.bearer
 
@@ -136,3 +136,10 @@ def test_the_operator_password_reset_is_audited(database_url, engine, tmp_path):
     (entry,) = entries(engine, "password.set", "member:1002")
     assert "y" * 12 not in (entry.after or "") and entry.actor_member_id is None
     assert OPERATOR.id is None
+
+
+def test_the_admin_sees_cli_grants_in_the_audit_log(client, database_url, tmp_path):
+    assert cli(database_url, tmp_path, "member", "roles", "1010", "steward").exit_code == 0
+    sign_in_by_session(client, "1003")
+    page = client.get("/steward/audit?target=member:1010").get_data(as_text=True)
+    assert "member.roles" in page and "the operator (CLI)" in page and "member steward" in page
