@@ -7,7 +7,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import ParamSpec
 
 from flask import (
@@ -25,11 +25,11 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from dashboard.database import transaction
+from dashboard.database import reading, transaction
 from dashboard.errors import status_of
 from hub.errors import DomainError
-from hub.members import credentials
-from hub.members.roster import Member, Role, get_member
+from hub.members import credentials, sessions, tokens
+from hub.members.roster import Member, Role
 
 bp = Blueprint("auth", __name__)
 IDLE_SECONDS = 30 * 60
@@ -37,6 +37,7 @@ SIGN_IN_ATTEMPTS_PER_MINUTE = 10
 # Requests a page makes by itself; they must not keep an unattended session alive.
 PASSIVE_ENDPOINTS = frozenset({"steward_front.live"})
 P = ParamSpec("P")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class SignInRateLimit:
@@ -89,7 +90,10 @@ def signin() -> ResponseReturnValue:
 
 @bp.post("/signout")
 def signout() -> ResponseReturnValue:
-    """Sign out and forget the session."""
+    """Sign out: end the session on the hub (a copy of the cookie stops working) and forget it."""
+    if session.get("key"):
+        with transaction() as db:
+            sessions.end_session(db, session["key"])
     session.clear()
     flash("Signed out.")
     return redirect(url_for("auth.signin"))
@@ -103,9 +107,13 @@ def _refuse_signin(message: str, number: str, status: int) -> tuple[str, int]:
 
 
 def _start_session(member: Member) -> None:
+    """Start a session on the hub; the cookie carries only its key and the idle clock."""
+    agent = request.headers.get("User-Agent")
+    with transaction() as db:
+        key = sessions.start_session(db, member.id or 0, address=request.remote_addr, agent=agent)
     session.clear()
     session.permanent = True
-    session.update(member_id=member.id, seen_at=_now())
+    session.update(key=key, seen_at=_now())
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -128,17 +136,58 @@ def current_member() -> Member | None:
     return member
 
 
+def acting_member() -> Member:
+    """Return the signed-in member inside a view a guard has let through (never None there)."""
+    member = current_member()
+    if member is None:  # a view without a guard: a programming error, not a refusal
+        raise RuntimeError("acting_member() needs a view behind steward_required.")
+    return member
+
+
+def token_scope() -> tokens.TokenScope | None:
+    """Return the scope of the API token this request came with (None for a browser session)."""
+    current_member()
+    scope: tokens.TokenScope | None = g.get("token_scope")
+    return scope
+
+
+def session_key() -> str | None:
+    """Return the key of this browser's session on the hub, or None."""
+    key: str | None = session.get("key")
+    return key
+
+
 def _member_from_session() -> Member | None:
-    member_id, seen_at = session.get("member_id"), session.get("seen_at", 0)
-    if member_id is None:
+    key, seen_at = session.get("key"), session.get("seen_at", 0)
+    if key is None:
+        session.pop("member_id", None)  # a cookie from before sessions lived on the hub
         return None
-    if _now() - seen_at > current_app.config.get("IDLE_SECONDS", IDLE_SECONDS):
+    if _now() - seen_at > _idle().total_seconds():
+        session.clear()
+        return None
+    # NOTE: read first; write only every few minutes (seen) or when the session runs out, so a
+    # page view does not take SQLite's write lock.
+    with reading() as db:
+        found = sessions.look_up(db, key, idle=_idle(), lifetime=_lifetime())
+    if found.write:
+        with transaction() as db:
+            sessions.record(db, key, found)
+    member = found.member
+    if member is None:  # ended: signed out, password changed, suspended, signed out everywhere
         session.clear()
         return None
     if request.endpoint not in PASSIVE_ENDPOINTS:  # a page polling by itself is not a person
         session["seen_at"] = _now()
-    with transaction() as db:
-        return get_member(db, member_id)
+    return member
+
+
+def _idle() -> timedelta:
+    return timedelta(seconds=current_app.config.get("IDLE_SECONDS", IDLE_SECONDS))
+
+
+def _lifetime() -> timedelta:
+    lifetime = current_app.permanent_session_lifetime  # the cookie's own lifetime
+    return lifetime
 
 
 def _bearer_token() -> str | None:
@@ -148,7 +197,9 @@ def _bearer_token() -> str | None:
 
 def _member_from_token() -> Member | None:
     with transaction() as db:
-        return credentials.member_for_token(db, _bearer_token() or "")
+        use = tokens.member_for_token(db, _bearer_token() or "")
+    g.token_scope = use.scope
+    return use.member
 
 
 def steward_required(
@@ -165,9 +216,19 @@ def steward_required(
             return redirect(url_for("auth.signin", next=request.full_path.rstrip("?")))
         if not member.is_active or not member.has_role(Role.STEWARD):
             abort(403, f"Member {member.number} is not a steward; this page is for stewards.")
+        _require_token_scope()
         return view(*args, **kwargs)
 
     return guarded
+
+
+def _require_token_scope() -> None:
+    """Refuse what the request's API token is not scoped for (a browser session has no scope)."""
+    scope = token_scope()
+    if scope == tokens.TokenScope.MEMBER:
+        abort(403, "This API token is member-scoped: it reaches no steward data.")
+    if scope == tokens.TokenScope.READ and request.method not in SAFE_METHODS:
+        abort(403, "This API token is read-only: it may not change anything.")
 
 
 def admin_required(

@@ -14,12 +14,16 @@ from werkzeug.exceptions import HTTPException
 
 from hub.errors import Conflict, DomainError, NotFound
 from hub.members.credentials import SignInRefused
+from hub.members.ranks import LastAdmin, Outranked, SelfSuspension
 
 # The first kind a refusal is wins. NOTE: SignInRefused is also a PermissionError, so it must
 # come before PermissionError: unproven credentials are 401, a proven member refused by a rule
 # about who may (suspended, untrained, paused, locked out) is 403.
 REFUSAL_STATUS: tuple[tuple[type, int], ...] = (
     (SignInRefused, 401),  # who is asking is not proven
+    (Outranked, 403),  # acting on, or granting, a rank not below one's own
+    (SelfSuspension, 403),  # suspending oneself
+    (LastAdmin, 409),  # the network would be left without an active admin
     (NotFound, 404),  # what the request names does not exist
     (Conflict, 409),  # it collides with what is recorded (taken, already decided or closed)
     (PermissionError, 403),  # a rule about who may

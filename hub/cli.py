@@ -8,6 +8,7 @@ from typing import Any, TextIO
 
 import click
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from hub.bulk import csv_io, demo
 from hub.errors import DomainError
@@ -15,7 +16,8 @@ from hub.infra import migrate, settings
 from hub.infra.db import make_engine, reading, transaction
 from hub.inventory import registry
 from hub.members import credentials as members_credentials
-from hub.members import roster
+from hub.members import roster, sessions, standing, tokens
+from hub.members.ranks import OPERATOR
 from hub.queries import loans, members, tools
 
 
@@ -43,6 +45,11 @@ class Hub:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             self._engine = make_engine(self.database_url)
         return self._engine
+
+    def close(self) -> None:
+        """Close the engine's pooled connections (a PostgreSQL server counts them)."""
+        if self._engine is not None:
+            self._engine.dispose()
 
     def migrated_engine(self) -> Engine:
         """Return the engine, refusing to work on a database behind the code's migrations."""
@@ -74,6 +81,7 @@ def hub(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
     """Administer the hub: members, cards, tools, lockers, kiosks, imports and exports."""
     data = settings.data_dir(data_dir)
     ctx.obj = Hub(data, settings.database_url(data, database_url))
+    ctx.call_on_close(ctx.obj.close)
 
 
 @hub.command()
@@ -121,7 +129,11 @@ def demo_data(hub: Hub, force: bool) -> None:
 
 @hub.group()
 def member() -> None:
-    """Add, list, suspend and reinstate members."""
+    """Add, list, suspend and reinstate members; change their roles.
+
+    The CLI acts as the operator (whoever holds the hub's database): above every role, but the
+    last active admin still cannot be suspended or demoted, and every change is audited.
+    """
 
 
 @member.command("add")
@@ -139,7 +151,7 @@ def member() -> None:
 def member_add(hub: Hub, **fields: Any) -> None:
     """Enrol a member."""
     with transaction(hub.migrated_engine()) as session:
-        added = roster.add_member(session, **fields)
+        added = standing.enrol_member(session, OPERATOR, **fields)
     click.echo(f"Member {added.number} {added.name} ({added.roles}) added.")
 
 
@@ -162,18 +174,32 @@ def member_suspend(hub: Hub, number: str, reason: str) -> None:
     """Suspend a member; every kiosk refuses their cards from the next allow-list."""
     with transaction(hub.migrated_engine()) as session:
         found = roster.member_by_number(session, number)
-        roster.suspend_member(session, found.id, reason)
+        standing.suspend_member(session, OPERATOR, found.id, reason)
     click.echo(f"Member {number} suspended: {reason}")
 
 
 @member.command("reinstate")
 @click.argument("number")
+@click.option("--reason", default=None, help="Kept in the audit log.")
 @pass_hub
-def member_reinstate(hub: Hub, number: str) -> None:
+def member_reinstate(hub: Hub, number: str, reason: str | None) -> None:
     """Make a suspended member active again."""
     with transaction(hub.migrated_engine()) as session:
-        roster.reinstate_member(session, roster.member_by_number(session, number).id)
+        found = roster.member_by_number(session, number)
+        standing.reinstate_member(session, OPERATOR, found.id, reason)
     click.echo(f"Member {number} is active again.")
+
+
+@member.command("roles")
+@click.argument("number")
+@click.argument("roles")
+@pass_hub
+def member_roles(hub: Hub, number: str, roles: str) -> None:
+    """Give member NUMBER exactly ROLES (space- or comma-separated; member is always held)."""
+    with transaction(hub.migrated_engine()) as session:
+        found = roster.member_by_number(session, number)
+        changed = standing.set_roles(session, OPERATOR, found.id, roles)
+    click.echo(f"Member {number} now holds: {changed.roles}.")
 
 
 # --- cards and trainings ------------------------------------------------------------------
@@ -402,7 +428,7 @@ def export_command(hub: Hub, kind: str, output: TextIO) -> None:
 
 @hub.group()
 def steward() -> None:
-    """Passwords and API tokens for stewards and admins."""
+    """Passwords, sessions and API tokens for stewards and admins (all audited)."""
 
 
 @steward.command("set-password")
@@ -413,22 +439,73 @@ def steward_set_password(hub: Hub, number: str, password: str) -> None:
     """Let steward NUMBER sign in to the dashboard with PASSWORD (stored as an argon2 hash)."""
     with transaction(hub.migrated_engine()) as session:
         members_credentials.set_password(
-            session, roster.member_by_number(session, number).id, password
+            session, OPERATOR, roster.member_by_number(session, number).id, password
         )
-    click.echo(f"Steward {number} can sign in now.")
+    click.echo(f"Steward {number} can sign in now; their other sessions have ended.")
+
+
+@steward.command("sign-out-everywhere")
+@click.argument("number")
+@pass_hub
+def steward_sign_out_everywhere(hub: Hub, number: str) -> None:
+    """End every dashboard session of member NUMBER (a lost laptop, a shared computer)."""
+    with transaction(hub.migrated_engine()) as session:
+        found = roster.member_by_number(session, number)
+        ended = sessions.sign_out_everywhere(session, OPERATOR, found.id)
+    click.echo(f"{ended} session(s) of member {number} ended.")
 
 
 @steward.command("issue-token")
 @click.argument("number")
 @click.option("--name", required=True, help="What the token is for, e.g. 'weekly report'.")
+@click.option(
+    "--scope",
+    type=click.Choice([s.value for s in tokens.TokenScope]),
+    default=tokens.TokenScope.STEWARD.value,
+    show_default=True,
+    help="steward: all its holder may do; read: GET only; member: no steward data.",
+)
+@click.option(
+    "--days", type=int, default=tokens.DEFAULT_DAYS, show_default=True, help="Until it expires."
+)
 @pass_hub
-def steward_issue_token(hub: Hub, number: str, name: str) -> None:
-    """Create an API token for steward NUMBER's scripts (shown once)."""
+def steward_issue_token(hub: Hub, number: str, name: str, scope: str, days: int) -> None:
+    """Create an API token for member NUMBER's scripts (shown once)."""
     with transaction(hub.migrated_engine()) as session:
-        token = members_credentials.issue_token(
-            session, roster.member_by_number(session, number).id, name
-        )
+        found = roster.member_by_number(session, number)
+        token = tokens.issue_token(session, OPERATOR, found.id, name, scope=scope, days=days)
     click.echo(token)
+
+
+@steward.command("tokens")
+@click.argument("number", required=False)
+@pass_hub
+def steward_tokens(hub: Hub, number: str | None) -> None:
+    """List API tokens (member NUMBER's, or everyone's): id, holder, scope, expiry, last use."""
+    with reading(hub.migrated_engine()) as session:
+        holder = roster.member_by_number(session, number).id if number else None
+        numbers = dict(session.exec(select(roster.Member.id, roster.Member.number)).all())
+        for row in tokens.list_tokens(session, holder):
+            click.echo(_token_line(row, numbers[row.member_id]))
+
+
+def _token_line(row: tokens.ApiToken, number: str) -> str:
+    state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "live"
+    used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+    return (
+        f"{row.id:>5}  {number:>6}  {row.scope:<8} expires {row.expires_at:%Y-%m-%d}  "
+        f"used {used:<16}  {state:<18} {row.name}"
+    )
+
+
+@steward.command("revoke-token")
+@click.argument("token_id", type=int)
+@pass_hub
+def steward_revoke_token(hub: Hub, token_id: int) -> None:
+    """Revoke API token TOKEN_ID (see `tokens`); scripts using it get 401 from now on."""
+    with transaction(hub.migrated_engine()) as session:
+        tokens.revoke_token(session, OPERATOR, token_id)
+    click.echo(f"API token {token_id} revoked.")
 
 
 # --- MQTT ingest --------------------------------------------------------------------------

@@ -4,7 +4,17 @@ Each feature module registers its operations on the registry in :mod:`.blueprint
 them here is what puts their routes on the blueprint.
 """
 
-from . import bookings, claims, docs, kiosks, ledger, maintenance, members, tools  # noqa: F401
+from . import (  # noqa: F401
+    bookings,
+    claims,
+    docs,
+    kiosks,
+    ledger,
+    maintenance,
+    members,
+    tokens,
+    tools,
+)
 from .blueprint import api, bp
 
 __all__ = ["api", "bp"]

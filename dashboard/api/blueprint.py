@@ -21,7 +21,10 @@ api = OpenApi(
         "`Authorization: Bearer <token>` (a signed-in browser session works too, and then "
         "every write also needs its CSRF token in an `X-CSRFToken` header). Open records "
         "(the tool board and tool histories, which show member numbers but never names) need "
-        "no sign-in; everything else is for stewards only."
+        "no sign-in; everything else is for stewards only. Tokens expire and have a scope: "
+        "`steward` (all its holder may do), `read` (GET only; writes answer 403) or `member` "
+        "(open records only). Acting on a member needs a rank above theirs (403), and the "
+        "last active admin can be neither suspended nor demoted (409)."
     ),
     guard=steward_required,
     error_model=Error,

@@ -1,17 +1,14 @@
-"""Members: find them, see one with cards and trainings, suspend and reinstate (stewards only).
+"""Members: find them, see one with cards and trainings, suspend, reinstate, change roles.
 
-Members' personal details are never public: every operation here needs a steward.
+Members' personal details are never public: every operation here needs a steward. Who may act
+on whom is the hub's rule (``hub.members.ranks``), audited by the hub's service.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-
-from sqlmodel import Session
-
-from dashboard.auditing import audited
+from dashboard.auth import acting_member
 from dashboard.database import reading, transaction
-from hub.members import roster
+from hub.members import roster, standing
 from hub.members.roster import Card, Member
 from hub.queries import members as member_rows
 
@@ -23,12 +20,12 @@ from .schemas import (
     MemberOut,
     MemberSearch,
     Reinstatement,
+    RoleChange,
     Suspension,
     TrainingOut,
 )
 
 ID = "<int(min=1, max=2147483647):member_id>"
-STATUS_FIELDS = ("status", "status_reason")
 
 
 @api.operation("GET", "/members", query=MemberSearch, response=MemberList, tag="members")
@@ -67,12 +64,12 @@ def show_member(member_id: int) -> MemberDetail:
 def suspend_member(member_id: int, body: Suspension) -> MemberOut:
     """Suspend a member with a reason; kiosks refuse their cards from the next allow-list.
 
-    Suspending a suspended member replaces the reason. Stewards only; audited.
+    Suspending a suspended member replaces the reason, and ends the member's dashboard sessions.
+    Refused (403) on oneself and on a member of one's rank or above (admins excepted); refused
+    (409) on the last active admin. Stewards only; audited.
     """
     with transaction() as db:
-        member = roster.get_member(db, member_id)
-        with _audited_status(db, member, "member.suspend"):
-            roster.suspend_member(db, member.id, body.reason)
+        member = standing.suspend_member(db, acting_member(), member_id, body.reason)
     return member_out(member)
 
 
@@ -82,26 +79,24 @@ def suspend_member(member_id: int, body: Suspension) -> MemberOut:
 def reinstate_member(member_id: int, body: Reinstatement) -> MemberOut:
     """Make a suspended member active again; an optional reason goes to the audit log.
 
-    Reinstating an active member changes nothing but is still audited. Stewards only.
+    Reinstating an active member changes nothing but is still audited. Refused (403) on a
+    member of one's rank or above (admins excepted). Stewards only.
     """
     with transaction() as db:
-        member = roster.get_member(db, member_id)
-        with _audited_status(db, member, "member.reinstate", reason=body.reason):
-            roster.reinstate_member(db, member.id)
+        member = standing.reinstate_member(db, acting_member(), member_id, body.reason)
     return member_out(member)
 
 
-def _audited_status(
-    db: Session, member: Member, action: str, reason: str | None = None
-) -> AbstractContextManager[None]:
-    return audited(
-        db,
-        action=action,
-        target=f"member:{member.number}",
-        row=member,
-        fields=STATUS_FIELDS,
-        reason=reason,
-    )
+@api.operation("POST", f"/members/{ID}/roles", body=RoleChange, response=MemberOut, tag="members")
+def change_roles(member_id: int, body: RoleChange) -> MemberOut:
+    """Give a member exactly ``roles`` (member is always held).
+
+    Only roles below one's own may be granted or removed, on a member ranked below oneself
+    (403; an admin may change any); the last active admin keeps the admin role (409). Audited.
+    """
+    with transaction() as db:
+        member = standing.set_roles(db, acting_member(), member_id, list(body.roles))
+    return member_out(member)
 
 
 def member_out(member: Member) -> MemberOut:

@@ -22,6 +22,7 @@ from pydantic import (
 
 from hub.infra.clock import as_utc
 from hub.members.roster import NOTE_MAX
+from hub.members.tokens import TokenScope
 
 MAX_ID = 2**31 - 1  # the largest id PostgreSQL's INTEGER keys hold
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
@@ -115,6 +116,16 @@ class Reinstatement(Body):
     reason: Note | None = Field(None, description="Why, for the audit log.")
 
 
+class Revocation(Body):
+    reason: Note | None = Field(None, description="Why, for the audit log.")
+
+
+class RoleChange(Body):
+    roles: list[Literal["member", "volunteer", "steward", "admin"]] = Field(
+        max_length=4, description="Every role the member should hold; member is always held."
+    )
+
+
 class Approval(Body):
     hours: RepairHours | None = Field(None, description="Hours to credit, if not those claimed.")
     reason: Note | None = Field(None, description="Required when the hours differ from the claim.")
@@ -164,6 +175,22 @@ class MemberOut(BaseModel):
 
 class MemberList(BaseModel):
     members: list[MemberOut]
+
+
+class TokenOut(BaseModel):
+    id: int
+    holder: str = Field(description="The holder's member number and name.")
+    name: str
+    scope: TokenScope
+    created_at: Stamp
+    expires_at: Stamp
+    revoked_at: Stamp | None
+    last_used_at: Stamp | None
+    live: bool
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenOut]
 
 
 class CardOut(BaseModel):

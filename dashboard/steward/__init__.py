@@ -14,6 +14,7 @@ app, and the nav is read from what it registered, in that order.
 - ``ledger``       the balance sheet and a member's statement as CSV
 - ``reports``      charts of loans, repairs, credited hours and door alarms
 - ``audit``        the audit log, for admins
+- ``account``      where you are signed in, signing out everywhere, your API tokens
 - ``common``       what the views share: form values, audit snapshots, going back, nav links
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from dashboard.steward import (
+    account,
     audit,
     bookings,
     front,
@@ -36,7 +38,19 @@ from dashboard.steward import (
 from dashboard.steward.common import NavLink, ago
 
 # In the order of the nav.
-FEATURES = (front, tools, maintenance, members, loans, kiosks, bookings, ledger, reports, audit)
+FEATURES = (
+    front,
+    tools,
+    maintenance,
+    members,
+    loans,
+    kiosks,
+    bookings,
+    ledger,
+    reports,
+    audit,
+    account,
+)
 NAV_EXTENSION = "commonshed.steward_nav"
 
 

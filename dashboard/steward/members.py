@@ -1,4 +1,5 @@
-"""Members: find them, see their standing, manage cards and trainings, suspend and reinstate.
+"""Members: find them, see their standing, manage cards and trainings, suspend and reinstate,
+change their roles (who may act on whom, and the audit of it, are the hub's: ``standing``).
 
 Suspension, cards and trainings reach the kiosks by themselves: every change moves the sync
 version (``hub.sync``) and the allow-list publisher sends the new list.
@@ -10,11 +11,12 @@ from flask import Blueprint, flash, render_template, request
 from flask.typing import ResponseReturnValue
 
 from dashboard.auditing import record_change
-from dashboard.auth import current_member, steward_required
+from dashboard.auth import acting_member, current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward.common import NavLink, back, form_text, snapshot
 from hub.errors import NotFound
-from hub.members import roster
+from hub.members import roster, standing
+from hub.members.roster import Role
 from hub.queries import claims as claim_rows
 from hub.queries import loans
 from hub.queries import members as member_rows
@@ -22,8 +24,6 @@ from hub.timebank import ledger
 
 bp = Blueprint("steward_members", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_members.member_list", "Members"),)
-
-STATUS_FIELDS = ("status", "status_reason")
 
 
 @bp.get("/members")
@@ -59,11 +59,8 @@ def member(member_id: int) -> str:
 def suspend(member_id: int) -> ResponseReturnValue:
     """Suspend a member with a reason; the kiosks refuse their cards from the next allow-list."""
     with transaction() as db:
-        person = roster.get_member(db, member_id)
-        before = snapshot(person, *STATUS_FIELDS)
-        roster.suspend_member(db, member_id, request.form.get("reason", ""))
-        record_change(
-            db, "member.suspend", _target(person), before, snapshot(person, *STATUS_FIELDS)
+        person = standing.suspend_member(
+            db, acting_member(), member_id, request.form.get("reason", "")
         )
     flash(f"Member {person.number} ({person.name}) suspended.")
     return back("steward_members.member_list", q=person.number)
@@ -74,14 +71,20 @@ def suspend(member_id: int) -> ResponseReturnValue:
 def reinstate(member_id: int) -> ResponseReturnValue:
     """Make a suspended member active again."""
     with transaction() as db:
-        person = roster.get_member(db, member_id)
-        before = snapshot(person, *STATUS_FIELDS)
-        roster.reinstate_member(db, member_id)
-        record_change(
-            db, "member.reinstate", _target(person), before, snapshot(person, *STATUS_FIELDS)
-        )
+        person = standing.reinstate_member(db, acting_member(), member_id)
     flash(f"Member {person.number} ({person.name}) is active again.")
     return back("steward_members.member_list", q=person.number)
+
+
+@bp.post("/members/<int:member_id>/roles")
+@steward_required
+def change_roles(member_id: int) -> ResponseReturnValue:
+    """Give a member exactly the ticked roles (the hub refuses what outranks the steward)."""
+    ticked = [role.value for role in Role if request.form.get(f"role_{role.value}")]
+    with transaction() as db:
+        person = standing.set_roles(db, acting_member(), member_id, ticked)
+    flash(f"Member {person.number} ({person.name}) now holds: {person.roles}.")
+    return back("steward_members.member", member_id=member_id)
 
 
 @bp.post("/members/<int:member_id>/cards")

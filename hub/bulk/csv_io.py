@@ -19,12 +19,14 @@ from hub.errors import DomainError, InvalidInput
 from hub.infra import sync
 from hub.infra.clock import utcnow
 from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, parse_tool_code
+from hub.members.ranks import OPERATOR, Actor, require_may_grant
 from hub.members.roster import (
     CONTACT_MAX,
     NAME_MAX,
     Card,
     Member,
     MemberStatus,
+    Role,
     Training,
     clean_text,
     next_member_number,
@@ -32,6 +34,7 @@ from hub.members.roster import (
     parse_roles,
     parse_uid,
 )
+from hub.members.standing import record_grant
 from hub.queries.tools import tool_board
 
 MEMBER_COLUMNS = ("number", "name", "email", "phone", "roles", "cards")
@@ -123,9 +126,18 @@ def _refuse_oversized(line: int, row: dict[str, str], report: ImportReport) -> b
 
 
 def import_members(
-    session: Session, stream: TextIO, *, dry_run: bool = False, progress: Progress | None = None
+    session: Session,
+    stream: TextIO,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    actor: Actor = OPERATOR,
 ) -> ImportReport:
-    """Import members (with their cards) from CSV: all rows, or none if any is refused."""
+    """Import members (with their cards) from CSV: all rows, or none if any is refused.
+
+    Roles beyond member are grants by ``actor`` (the operator: imports run at the hub's shell):
+    rank-checked per row and audited per member, in the import's transaction.
+    """
     report = ImportReport("members", dry_run=dry_run)
     taken_numbers = set(session.exec(select(Member.number)))
     taken_uids = set(session.exec(select(Card.uid)))
@@ -134,7 +146,7 @@ def import_members(
     for line, row in read_rows(stream, MEMBER_COLUMNS, MEMBER_REQUIRED):
         report.rows += 1
         if not _refuse_oversized(line, row, report):
-            staged += _stage_member(line, row, taken_numbers, taken_uids, report)
+            staged += _stage_member(line, row, taken_numbers, taken_uids, report, actor)
         if progress:
             progress(1)
     next_number = max([next_number, *(int(m["number"]) + 1 for m, _ in staged if m["number"])])
@@ -143,6 +155,7 @@ def import_members(
             member["number"], next_number = str(next_number), next_number + 1
     if report.ok and not dry_run:
         _write_members(session, staged)
+        _audit_grants(session, staged, actor)
     return report
 
 
@@ -163,6 +176,7 @@ def _stage_member(
     taken_numbers: set[str],
     taken_uids: set[str],
     report: ImportReport,
+    actor: Actor,
 ) -> list[tuple[_StagedMember, list[str]]]:
     """Validate one member row; return it staged, or record why it was refused."""
     try:
@@ -174,6 +188,8 @@ def _stage_member(
             "roles": parse_roles(row.get("roles")),
             "status": MemberStatus.ACTIVE.value,
         }
+        granted = frozenset(Role(r) for r in member["roles"].split()) - {Role.MEMBER}
+        require_may_grant(actor, granted)
         uids = [parse_uid(uid, "cards") for uid in row.get("cards", "").replace(";", " ").split()]
         _claim(member["number"], taken_numbers, "number", "Member number {} is already taken.")
         for uid in uids:
@@ -208,6 +224,17 @@ def _write_members(session: Session, staged: list[tuple[_StagedMember, list[str]
     if cards:
         session.execute(insert(Card), cards)
     sync.bump(session)  # Core inserts skip the ORM's flush hook
+
+
+def _audit_grants(
+    session: Session, staged: list[tuple[_StagedMember, list[str]]], actor: Actor
+) -> None:
+    """Audit every imported member who holds a role beyond member: each is a grant."""
+    for member, _ in staged:
+        if member["roles"] != Role.MEMBER.value:
+            record_grant(
+                session, actor, member["number"], before=Role.MEMBER.value, after=member["roles"]
+            )
 
 
 # --- tools --------------------------------------------------------------------------------

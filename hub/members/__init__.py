@@ -1,5 +1,9 @@
-"""Who belongs to the network, and what they may use.
+"""Who belongs to the network, what they may use, and who may act on whom.
 
 - ``roster``       members, their cards and the trainings that gate tools and machines
-- ``credentials``  stewards' argon2 passwords, sign-in lock-outs, API tokens
+- ``ranks``        member < volunteer < steward < admin: who may act on whom, and the operator
+- ``standing``     enrolment with roles, suspension, reinstatement, role changes (audited)
+- ``credentials``  stewards' argon2 passwords, sign-in lock-outs, PIN resets (audited)
+- ``sessions``     dashboard sign-in sessions on the hub, so any of them can be ended at once
+- ``tokens``       API tokens: named, scoped, expiring, revocable (issue and revoke audited)
 """

@@ -1,23 +1,27 @@
-"""Sign-in for stewards and admins (argon2 password hashes) and API tokens for scripts.
+"""Sign-in for stewards and admins (argon2 password hashes), and credential resets.
 
 Members borrow with their cards and book with a PIN; only those who act for the commons (stewards
 and admins) have a password, and every sign-in failure counts towards a temporary lock-out.
+Setting a password and resetting a PIN are acts on a member: rank-checked and audited here.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
-import secrets
 from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Field, Session, SQLModel, select
 
+from hub.bookings import pins
+from hub.bookings.models import MemberPin
 from hub.errors import DomainError, InvalidInput, NotFound
+from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.hashing import hasher
-from hub.members.roster import NAME_MAX, Member, Role, clean_text, get_member, member_by_number
+from hub.members.ranks import Actor, actor_id, require_may_act_on
+from hub.members.roster import Member, Role, get_member, member_by_number
+from hub.members.sessions import end_sessions_of
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
@@ -38,19 +42,13 @@ class StewardLogin(SQLModel, table=True):
     changed_at: datetime = Field(default_factory=utcnow)
 
 
-class ApiToken(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    member_id: int = Field(foreign_key="member.id", index=True)
-    name: str = Field(max_length=NAME_MAX)
-    token_hash: str = Field(max_length=64, unique=True, index=True)
-    created_at: datetime = Field(default_factory=utcnow)
-    revoked_at: datetime | None = None
-    last_used_at: datetime | None = None
+def set_password(session: Session, actor: Actor, member_id: int, password: str) -> StewardLogin:
+    """Give a steward or admin a password (stored only as an argon2 hash); audited.
 
-
-def set_password(session: Session, member_id: int, password: str) -> StewardLogin:
-    """Give a steward or admin a password (stored only as an argon2 hash)."""
+    A new password ends every session signed in with the old one.
+    """
     member = get_member(session, member_id)
+    require_may_act_on(actor, member, "set the password of")
     if not member.has_role(Role.STEWARD):
         raise InvalidInput(
             f"Member {member.number} is not a steward; only stewards sign in.", field="member"
@@ -66,6 +64,14 @@ def set_password(session: Session, member_id: int, password: str) -> StewardLogi
     login.failed_count, login.locked_until = 0, None
     session.add(login)
     session.flush()
+    ended = end_sessions_of(session, member.id, "password changed")
+    audit.record(
+        session,
+        actor_member_id=actor_id(actor),
+        action="password.set",
+        target=f"member:{member.number}",
+        after={"sessions_ended": ended},
+    )
     return login
 
 
@@ -123,49 +129,34 @@ def _verify(login: StewardLogin, password: str) -> bool:
         return False
 
 
-# --- API tokens ---------------------------------------------------------------------------
+# --- PIN resets ---------------------------------------------------------------------------
 
 
-def issue_token(session: Session, member_id: int, name: str) -> str:
-    """Create an API token for a steward's scripts; return it (it is shown only this once)."""
+def reset_pin(
+    session: Session,
+    actor: Actor,
+    member_id: int,
+    *,
+    new_pin: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Reset a member's tablet PIN: to ``new_pin``, or cleared so they set one after a card tap.
+
+    Resetting is an act on the member (rank-checked) and is audited, never with the PIN.
+    """
     member = get_member(session, member_id)
-    if not member.has_role(Role.STEWARD):
-        raise InvalidInput(f"Member {member.number} is not a steward.", field="member")
-    token = "cs_" + secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(
-            member_id=member.id,
-            name=clean_text(name, "name", limit=NAME_MAX),
-            token_hash=_token_hash(token),
-        )
+    require_may_act_on(actor, member, "reset the PIN of")
+    if new_pin is None:
+        held = session.get(MemberPin, member.id)
+        if held is not None:
+            session.delete(held)
+            session.flush()
+    else:
+        pins.set_pin(session, member.id, new_pin, now=now)
+    audit.record(
+        session,
+        actor_member_id=actor_id(actor),
+        action="pin.reset",
+        target=f"member:{member.number}",
+        after={"pin": "cleared" if new_pin is None else "set"},
     )
-    session.flush()
-    return token
-
-
-def member_for_token(session: Session, token: str, *, now: datetime | None = None) -> Member:
-    """Return the active steward holding a live ``token``, or refuse."""
-    row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
-    if row is None or row.revoked_at is not None:
-        raise SignInRefused("The API token is unknown or revoked.", field="Authorization")
-    member = get_member(session, row.member_id)
-    if not member.is_active or not member.has_role(Role.STEWARD):
-        raise SignInRefused(f"Member {member.number} may no longer use the API.")
-    row.last_used_at = now or utcnow()
-    session.add(row)
-    return member
-
-
-def revoke_token(session: Session, token_id: int) -> ApiToken:
-    """Revoke an API token."""
-    row = session.get(ApiToken, token_id)
-    if row is None:
-        raise NotFound(f"API token {token_id} does not exist.", field="token_id")
-    row.revoked_at = row.revoked_at or utcnow()
-    session.add(row)
-    return row
-
-
-def _token_hash(token: str) -> str:
-    # Tokens are 256 random bits: a fast hash is enough, and it allows an indexed lookup.
-    return hashlib.sha256((token or "").encode()).hexdigest()

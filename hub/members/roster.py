@@ -194,23 +194,6 @@ def member_by_number(session: Session, number: str) -> Member:
     return member
 
 
-def suspend_member(session: Session, member_id: int, reason: str) -> Member:
-    """Suspend a member with a reason; kiosks refuse their cards from the next allow-list."""
-    member = get_member(session, member_id)
-    member.status = MemberStatus.SUSPENDED
-    member.status_reason = clean_text(reason, "reason", limit=NOTE_MAX)
-    session.add(member)
-    return member
-
-
-def reinstate_member(session: Session, member_id: int) -> Member:
-    """Make a suspended member active again."""
-    member = get_member(session, member_id)
-    member.status, member.status_reason = MemberStatus.ACTIVE, None
-    session.add(member)
-    return member
-
-
 def require_active(member: Member) -> None:
     """Refuse a suspended member, saying why they were suspended."""
     if not member.is_active:

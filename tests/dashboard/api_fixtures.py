@@ -19,7 +19,8 @@ from hub.infra.clock import utcnow
 from hub.infra.db import transaction
 from hub.inventory.registry import tool_by_code
 from hub.maintenance import tickets
-from hub.members import credentials
+from hub.members import tokens
+from hub.members.ranks import OPERATOR
 from hub.members.roster import member_by_number
 from hub.timebank import claims
 from tests.fixtures.database import add_content
@@ -90,7 +91,7 @@ def find_api_world(session: Session) -> ApiWorld:
         bench.id,
         ahead,
         past,
-        credentials.issue_token(session, steward.id, "api tests"),
+        tokens.issue_token(session, OPERATOR, steward.id, "api tests"),
     )
 
 

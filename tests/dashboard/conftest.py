@@ -17,6 +17,7 @@ import pytest
 from dashboard import create_app, database
 from hub.bulk.demo import DEMO_STEWARD_PASSWORD
 from hub.members.roster import member_by_number
+from hub.members.sessions import start_session
 from tests.dashboard.api_fixtures import API_WORLD
 
 
@@ -54,14 +55,15 @@ def sign_in(client, number: str = "1001", password: str = DEMO_STEWARD_PASSWORD)
 def sign_in_by_session(client, number: str = "1001") -> None:
     """Give ``client`` the session a successful sign-in of ``number`` starts, without the form.
 
-    Mirrors dashboard.auth._start_session; the form and its checks are tested in test_auth.py.
+    Mirrors dashboard.auth._start_session (a session on the hub, its key in the cookie); the
+    form and its checks are tested in test_auth.py.
     """
-    with client.application.app_context(), database.reading() as db:
-        member_id = member_by_number(db, number).id
+    with client.application.app_context(), database.transaction() as db:
+        key = start_session(db, member_by_number(db, number).id)
     with client.session_transaction() as session:
         session.clear()
         session.permanent = True
-        session.update(member_id=member_id, seen_at=datetime.now(UTC).timestamp())
+        session.update(key=key, seen_at=datetime.now(UTC).timestamp())
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Fuzz the JSON API from its own OpenAPI document: whatever a script sends, never a 5xx.
 
 Schemathesis generates valid and invalid requests for every operation, signed in with a
-steward's bearer token, against the WSGI app. SQLite only, to keep the run near a minute (the
+bearer token of each scope (a steward's, a read-only one, a member-scoped one), against the
+WSGI app. SQLite only, to keep the run near a minute (the
 other tests cover both backends); each operation gets a fresh demo library.
 """
 
@@ -18,8 +19,9 @@ from schemathesis.checks import not_a_server_error
 
 from dashboard import create_app, database
 from hub.infra.db import transaction
-from hub.members.credentials import issue_token
-from hub.members.roster import add_member
+from hub.members.ranks import OPERATOR
+from hub.members.roster import add_member, member_by_number
+from hub.members.tokens import TokenScope, issue_token
 from tests.dashboard.api_fixtures import build_api_world
 
 EXAMPLES_PER_OPERATION = 40
@@ -39,15 +41,21 @@ def fuzz_app(sqlite_engine, tmp_path):
     database.dispose(app)
 
 
-@pytest.fixture
-def fuzz_token(fuzz_app, sqlite_engine) -> str:
-    """Return the token of a steward enrolled last, whose id the fuzzer is least likely to pick.
+@pytest.fixture(params=[scope.value for scope in TokenScope])
+def fuzz_token(request, fuzz_app, sqlite_engine) -> str:
+    """Return a token of the scope under test, held by a member enrolled last.
 
-    (A fuzzed suspension of the token's own holder would turn the rest of the run into 401s.)
+    The holder's id and the token's are beyond the ids the fuzzer favours: a fuzzed suspension
+    of the holder, or revocation of the token, would turn the rest of the run into 401s. (The
+    tokens before it belong to steward 1002, whom the fuzzing steward may not touch.)
     """
     with transaction(sqlite_engine) as session:
-        fuzzer = add_member(session, name="Fuzz Steward", roles="steward")
-        return issue_token(session, fuzzer.id, "fuzz")
+        peer = member_by_number(session, "1002")
+        for _ in range(DEMO_IDS):
+            issue_token(session, OPERATOR, peer.id, "padding")
+        roles = "member" if request.param == TokenScope.MEMBER else "steward"
+        fuzzer = add_member(session, name="Fuzz Member", roles=roles)
+        return issue_token(session, OPERATOR, fuzzer.id, "fuzz", scope=request.param)
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ import pytest
 from dashboard.auth import SignInRateLimit
 from hub.infra import hashing
 from hub.members import credentials
+from hub.members.ranks import OPERATOR
 from tests.dashboard.conftest import csrf_token, sign_in
 
 
@@ -33,7 +34,7 @@ def test_a_member_is_refused_every_steward_page(client, app):
         with transaction() as db:
             member = member_by_number(db, "1010")
             member.roles = "member steward"  # give a password, then take the role away
-            credentials.set_password(db, member.id, "a member password")
+            credentials.set_password(db, OPERATOR, member.id, "a member password")
             member.roles = "member"
     assert sign_in(client, "1010", "a member password").status_code == 401
     steward_rules = [
@@ -58,7 +59,9 @@ def test_a_password_hashed_with_the_production_parameters_signs_in(client, app, 
         from hub.members.roster import member_by_number
 
         with transaction() as db:
-            credentials.set_password(db, member_by_number(db, "1002").id, "a real argon2 hash")
+            credentials.set_password(
+                db, OPERATOR, member_by_number(db, "1002").id, "a real argon2 hash"
+            )
         with reading() as db:
             stored = db.get(credentials.StewardLogin, member_by_number(db, "1002").id)
     assert stored.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")

@@ -14,7 +14,7 @@ from hub import errors
 from hub.bookings import refusals
 from hub.bookings.refusals import BookingRefused, PinLockedOut, SlotTaken
 from hub.errors import DomainError, InvalidInput, MemberSuspended, NotFound, ToolUnavailable
-from hub.members import credentials
+from hub.members import credentials, ranks
 from hub.members.credentials import SignInRefused
 
 # Every refusal the hub defines, and the status it must answer with. A new refusal fails
@@ -34,8 +34,11 @@ PINNED_STATUS = {
     refusals.SlotTaken: 409,
     refusals.PinLockedOut: 403,
     credentials.SignInRefused: 401,
+    ranks.Outranked: 403,
+    ranks.SelfSuspension: 403,
+    ranks.LastAdmin: 409,
 }
-REFUSAL_MODULES = (errors, refusals, credentials)
+REFUSAL_MODULES = (errors, refusals, credentials, ranks)
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 # One refusal of each status, as the hub raises them.

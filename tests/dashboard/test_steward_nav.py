@@ -43,6 +43,7 @@ def test_the_nav_is_every_features_pages_in_the_order_registered(bare_app):
         "Ledger",
         "Reports",
         "Audit",
+        "Account",
     ]
     assert [link.label for link in nav if link.admin_only] == ["Audit"]
 

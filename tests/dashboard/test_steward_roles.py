@@ -8,6 +8,7 @@ import pytest
 from flask import url_for
 
 from hub.infra.db import transaction
+from hub.members.sessions import start_session
 from tests.dashboard.conftest import csrf_token, sign_in
 from tests.dashboard.steward_fixtures import add_steward_work
 
@@ -29,7 +30,10 @@ def steward_routes(app) -> list[tuple[str, str, str]]:
             if rule.endpoint.split(".")[0] not in STEWARD_BLUEPRINTS:
                 continue
             method = "POST" if "POST" in rule.methods else "GET"
-            url = url_for(rule.endpoint, **dict.fromkeys(rule.arguments, 1))
+            # A member ranked below every steward: acting on oneself or a peer is the hub's
+            # refusal (tests/dashboard/test_security_outranking.py), not this module's.
+            ids = {arg: PLAIN_MEMBER_ID if arg == "member_id" else 1 for arg in rule.arguments}
+            url = url_for(rule.endpoint, **ids)
             routes.append((rule.endpoint, method, url))
     return routes
 
@@ -44,6 +48,7 @@ STEWARD_BLUEPRINTS = {
     "steward_bookings",
     "steward_reports",
     "steward_audit",
+    "steward_account",
 }
 
 
@@ -61,23 +66,27 @@ def test_anonymous_is_sent_to_sign_in_everywhere(client, app):
         assert response.location.startswith("/signin?next="), endpoint
 
 
-def test_a_plain_members_session_is_refused_everywhere(client, app):
+def test_a_plain_members_session_is_refused_everywhere(client, app, engine):
     token = csrf_token(client)
-    with client.session_transaction() as session:  # as if a member had a session somehow
-        session.update(member_id=PLAIN_MEMBER_ID, seen_at=datetime.now(UTC).timestamp())
+    with transaction(engine) as db:
+        key = start_session(db, PLAIN_MEMBER_ID)  # as if a member had a session somehow
+    with client.session_transaction() as session:
+        session.update(key=key, seen_at=datetime.now(UTC).timestamp())
     for endpoint, method, url in steward_routes(app):
         response = client.open(url, method=method, data={"csrf_token": token, "reason": "x"})
         assert response.status_code == 403, endpoint
         assert "not a steward" in response.get_data(as_text=True), endpoint
 
 
-def test_a_suspended_steward_is_refused(client, app, engine):
+def test_a_suspended_steward_is_signed_out(client, app, engine):
     assert sign_in(client).status_code == 302
     with transaction(engine) as session:
-        from hub.members.roster import suspend_member
+        from hub.members.ranks import OPERATOR
+        from hub.members.standing import suspend_member
 
-        suspend_member(session, 1, "stepped down")
-    assert client.get("/steward/").status_code == 403
+        suspend_member(session, OPERATOR, 1, "stepped down")
+    response = client.get("/steward/")
+    assert response.status_code == 302 and "/signin" in response.headers["Location"]
 
 
 def test_a_steward_is_served_every_page(steward, app, work):
@@ -96,8 +105,8 @@ def test_a_steward_is_served_every_page(steward, app, work):
 def test_a_stewards_actions_are_answered_not_refused(steward, app, work):
     token = csrf_token(steward, "/steward/")
     for endpoint, method, url in steward_routes(app):
-        if method != "POST":
-            continue
+        if method != "POST" or endpoint == "steward_account.sign_out_everywhere":
+            continue  # signing out everywhere would end the session this loop runs in
         response = steward.post(url, data={"csrf_token": token})
         # Empty forms and id 1 may be refused as bad input, but never for the role, never a 500.
         assert response.status_code in (302, 404, 409, 422), (endpoint, response.status_code)

@@ -9,7 +9,8 @@ from sqlmodel import select
 
 from hub.bookings import Booking, BookingStatus, pause_booking_rights
 from hub.infra.db import reading, transaction
-from hub.members.roster import suspend_member
+from hub.members.ranks import OPERATOR
+from hub.members.standing import suspend_member
 from tests.dashboard import tablet_fixtures as fixtures
 from tests.dashboard.tablet_fixtures import csrf_token, identify_by_pin, post
 
@@ -66,7 +67,7 @@ def test_a_card_from_the_usb_reader_identifies(tablet):
 
 def test_a_suspended_member_cannot_identify(tablet, tablet_world, engine):
     with transaction(engine) as session:
-        suspend_member(session, tablet_world.ada_id, "unreturned sander")
+        suspend_member(session, OPERATOR, tablet_world.ada_id, "unreturned sander")
     refused = identify_by_pin(tablet, "1001", "2468")
     assert refused.status_code == 403 and "unreturned sander" in text(refused)
 

@@ -31,7 +31,9 @@ from hub.bookings import (
 from hub.errors import InvalidInput, MemberSuspended, NotFound, TrainingRequired
 from hub.infra.db import is_sqlite, reading, transaction
 from hub.inventory.registry import take_out_of_service
-from hub.members.roster import add_training, grant_training, suspend_member
+from hub.members.ranks import OPERATOR
+from hub.members.roster import add_training, grant_training
+from hub.members.standing import suspend_member
 from tests.fixtures.waiting import wait_until
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
@@ -238,7 +240,7 @@ def test_training_is_required_and_suspended_members_cannot_book(space):
     with transaction(engine) as session:
         add_training(session, code="laser", name="Laser induction")
         router = add_resource(session, code="cnc", name="CNC router", training="laser")
-        suspend_member(session, grace, "unpaid repairs")
+        suspend_member(session, OPERATOR, grace, "unpaid repairs")
         grant_training(session, grace, "laser", now=NOW)
     with pytest.raises(TrainingRequired, match="has not done the laser training"):
         book(engine, router.id, ada, at(day(1), "10:00"), at(day(1), "10:30"))

@@ -26,7 +26,8 @@ from hub.bookings import (
 )
 from hub.errors import InvalidInput, MemberSuspended, NotFound
 from hub.infra.db import reading, transaction
-from hub.members.roster import suspend_member
+from hub.members.ranks import OPERATOR
+from hub.members.standing import suspend_member
 from hub.timebank import ledger
 from tests.hub.bookings import test_bookings as world
 from tests.hub.bookings.test_bookings import NOW, at, book, day
@@ -77,7 +78,7 @@ def test_check_in_refuses_other_cards_suspended_members_and_paused_machines(spac
         with transaction(engine) as session:
             check_in_by_card(session, "laser", "DEADBEEF", now=at(day(1), "10:00"))
     with transaction(engine) as session:
-        suspend_member(session, ada, "lost keys")
+        suspend_member(session, OPERATOR, ada, "lost keys")
     with pytest.raises(MemberSuspended):
         with transaction(engine) as session:
             check_in_by_card(session, "laser", "DEADBEEF", now=at(day(1), "10:00"))

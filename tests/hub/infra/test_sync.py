@@ -7,7 +7,8 @@ from sqlmodel import Session
 from hub.infra.db import reading, transaction
 from hub.infra.schema import metadata
 from hub.infra.sync import current_version, watched_tables
-from hub.members.roster import suspend_member
+from hub.members.ranks import OPERATOR
+from hub.members.standing import suspend_member
 from hub.timebank.ledger import community_account
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
@@ -32,7 +33,7 @@ def test_a_kiosk_visible_change_moves_the_version(engine):
     after_enrolment = version(engine)
     assert after_enrolment > before
     with transaction(engine) as session:
-        suspend_member(session, member.id, reason="test")
+        suspend_member(session, OPERATOR, member.id, reason="test")
     assert version(engine) > after_enrolment
 
 

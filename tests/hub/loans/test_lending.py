@@ -12,7 +12,9 @@ from hub.infra.clock import utcnow
 from hub.infra.db import transaction
 from hub.inventory.registry import ToolStatus, get_tool, take_out_of_service
 from hub.loans.lending import lend_tool, open_loan, return_tool
-from hub.members.roster import add_training, grant_training, suspend_member
+from hub.members.ranks import OPERATOR
+from hub.members.roster import add_training, grant_training
+from hub.members.standing import suspend_member
 from hub.queries.loans import loan_history
 from tests.hub.builders import a_kiosk, a_lending_library, a_member, a_tool
 
@@ -58,7 +60,7 @@ def test_open_loan_index_refuses_second_open_loan_even_if_status_lies(library):
 def test_suspended_member_cannot_borrow_and_nothing_is_written(library):
     engine, member_id, tool_id = library
     with transaction(engine) as session:
-        suspend_member(session, member_id, "unreturned tools")
+        suspend_member(session, OPERATOR, member_id, "unreturned tools")
     with pytest.raises(MemberSuspended, match="suspended: unreturned tools"):
         with transaction(engine) as session:
             lend_tool(session, tool_id=tool_id, member_id=member_id)

@@ -12,13 +12,12 @@ from hub.members.credentials import (
     SignInRefused,
     StewardLogin,
     authenticate,
-    issue_token,
-    member_for_token,
     record_failure,
-    revoke_token,
     set_password,
 )
-from hub.members.roster import add_member, suspend_member
+from hub.members.ranks import OPERATOR
+from hub.members.roster import add_member
+from hub.members.standing import suspend_member
 
 PASSWORD = "correct horse battery"
 
@@ -27,7 +26,7 @@ PASSWORD = "correct horse battery"
 def steward(engine):
     with transaction(engine) as session:
         member = add_member(session, name="Grace", roles="steward")
-        set_password(session, member.id, PASSWORD)
+        set_password(session, OPERATOR, member.id, PASSWORD)
     return member
 
 
@@ -47,7 +46,7 @@ def test_production_hashes_with_argon2id_at_the_rfc_9106_low_memory_costs(
     assert (production.hash_len, production.salt_len) == (32, 16)
     monkeypatch.setattr(hashing, "HASHER", production)  # the suite hashes cheaply otherwise
     with transaction(engine) as session:
-        login = set_password(session, steward.id, PASSWORD)
+        login = set_password(session, OPERATOR, steward.id, PASSWORD)
         assert login.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
         assert authenticate(session, steward.number, PASSWORD).id == steward.id
 
@@ -78,8 +77,8 @@ def test_members_and_suspended_stewards_cannot_sign_in(engine, steward):
     with transaction(engine) as session:
         member = add_member(session, name="Ada")
         with pytest.raises(InvalidInput, match="not a steward"):
-            set_password(session, member.id, PASSWORD)
-        suspend_member(session, steward.id, "left the network")
+            set_password(session, OPERATOR, member.id, PASSWORD)
+        suspend_member(session, OPERATOR, steward.id, "left the network")
     with pytest.raises(SignInRefused, match="may not sign in"):
         with transaction(engine) as session:
             authenticate(session, steward.number, PASSWORD)
@@ -88,16 +87,5 @@ def test_members_and_suspended_stewards_cannot_sign_in(engine, steward):
 def test_short_password_is_refused(engine, steward):
     with pytest.raises(InvalidInput, match="10 to 200 characters") as refused:
         with transaction(engine) as session:
-            set_password(session, steward.id, "short")
+            set_password(session, OPERATOR, steward.id, "short")
     assert refused.value.field == "password"
-
-
-def test_api_tokens_identify_until_revoked(engine, steward):
-    with transaction(engine) as session:
-        token = issue_token(session, steward.id, "weekly report")
-    with transaction(engine) as session:
-        assert member_for_token(session, token).id == steward.id
-        revoke_token(session, 1)
-    with pytest.raises(SignInRefused, match="unknown or revoked"):
-        with transaction(engine) as session:
-            member_for_token(session, token)

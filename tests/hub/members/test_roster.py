@@ -5,6 +5,7 @@ import pytest
 from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound
 from hub.infra.clock import utcnow
 from hub.infra.db import transaction
+from hub.members.ranks import OPERATOR
 from hub.members.roster import (
     NAME_MAX,
     Role,
@@ -15,11 +16,10 @@ from hub.members.roster import (
     grant_training,
     member_by_number,
     member_for_card,
-    reinstate_member,
     require_active,
     revoke_card,
-    suspend_member,
 )
+from hub.members.standing import reinstate_member, suspend_member
 from hub.queries.members import find_members
 
 
@@ -110,12 +110,12 @@ def test_unknown_card_and_member_are_not_found(engine):
 def test_suspend_and_reinstate(engine):
     with transaction(engine) as session:
         ada = add_member(session, name="Ada")
-        suspend_member(session, ada.id, "three tools overdue")
+        suspend_member(session, OPERATOR, ada.id, "three tools overdue")
     with transaction(engine) as session:
         suspended = member_by_number(session, ada.number)
         with pytest.raises(MemberSuspended, match="suspended: three tools overdue"):
             require_active(suspended)
-        reinstate_member(session, ada.id)
+        reinstate_member(session, OPERATOR, ada.id)
     with transaction(engine) as session:
         require_active(member_by_number(session, ada.number))
 

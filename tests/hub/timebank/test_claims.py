@@ -8,7 +8,8 @@ from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound, RuleVi
 from hub.infra.db import make_engine, reading, transaction
 from hub.maintenance.models import RepairLog, TicketStatus
 from hub.maintenance.tickets import get_ticket, open_ticket, resolve_ticket
-from hub.members.roster import reinstate_member, suspend_member
+from hub.members.ranks import OPERATOR
+from hub.members.standing import reinstate_member, suspend_member
 from hub.queries.claims import pending_claims
 from hub.timebank.claims import (
     ClaimStatus,
@@ -184,7 +185,7 @@ def test_suspended_fixer_cannot_log_and_is_not_credited_until_reinstated(bench):
     engine, tool_id, fixer, steward, _ = bench
     with transaction(engine) as session:
         claim = repair(session, fixer, tool_id)
-        suspend_member(session, fixer, "unreturned tools")
+        suspend_member(session, OPERATOR, fixer, "unreturned tools")
     with pytest.raises(MemberSuspended):
         with transaction(engine) as session:
             repair(session, fixer, tool_id)
@@ -194,7 +195,7 @@ def test_suspended_fixer_cannot_log_and_is_not_credited_until_reinstated(bench):
     with reading(engine) as session:
         assert get_claim(session, claim.id).status == ClaimStatus.PENDING
     with transaction(engine) as session:
-        reinstate_member(session, fixer)
+        reinstate_member(session, OPERATOR, fixer)
         approve_claim(session, claim.id, steward_id=steward)
     assert counts(engine) == (1, 1)
 

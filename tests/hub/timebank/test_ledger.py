@@ -17,7 +17,8 @@ from hub.errors import (
     RuleViolation,
 )
 from hub.infra.db import make_engine, reading, transaction
-from hub.members.roster import suspend_member
+from hub.members.ranks import OPERATOR
+from hub.members.standing import suspend_member
 from hub.timebank.claims import approve_claim, log_repair
 from hub.timebank.ledger import (
     Account,
@@ -175,7 +176,7 @@ def test_exchange_needs_a_category_and_a_description(people):
 def test_suspended_members_may_neither_pay_nor_be_credited(people):
     engine, _, ada, bob = people
     with transaction(engine) as session:
-        suspend_member(session, bob, "unreturned tools")
+        suspend_member(session, OPERATOR, bob, "unreturned tools")
     for payer, payee in ((ada, bob), (bob, ada)):
         with pytest.raises(MemberSuspended, match="unreturned tools"):
             with transaction(engine) as session:

@@ -22,7 +22,9 @@ from hub.inventory.fleet import CardRefusal, KioskAlarm, KioskStatus
 from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.lending import Loan, open_loan
 from hub.maintenance.tickets import live_tickets
-from hub.members.roster import member_by_number, suspend_member
+from hub.members.ranks import OPERATOR
+from hub.members.roster import member_by_number
+from hub.members.standing import suspend_member
 from hub.queries.tools import tool_board
 from hub.timebank.claims import CreditClaim
 from hub.worker.inbox import DeadLetter, InboxEvent
@@ -213,7 +215,7 @@ def test_allowlist_and_config_are_retained_and_a_suspension_is_pushed_at_once(
     config = _next_snapshot(inbox, "config")
     assert config.lockers[1].tool_code == "DRILL-1" and config.lockers[2] is None
     with transaction(library) as session:
-        suspend_member(session, member_by_number(session, "1001").id, "tools overdue")
+        suspend_member(session, OPERATOR, member_by_number(session, "1001").id, "tools overdue")
     # How fast is bench/'s business; here: pushed without any kiosk asking.
     updated = _next_snapshot(inbox, "allowlist")
     assert updated.entries[CARD].status == "suspended" and updated.version > allowlist.version

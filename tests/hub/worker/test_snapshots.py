@@ -10,7 +10,9 @@ import pytest
 from broker import messages as wire
 from broker.topics import Channel, kiosk_topic
 from hub.infra.db import transaction
-from hub.members.roster import member_by_number, suspend_member
+from hub.members.ranks import OPERATOR
+from hub.members.roster import member_by_number
+from hub.members.standing import suspend_member
 from hub.worker.snapshots import SnapshotPublisher
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
@@ -75,7 +77,7 @@ def test_a_suspension_republishes_the_allowlists_only(library):
     publisher.publish_if_stale()
     client.published.clear()
     with transaction(library) as session:
-        suspend_member(session, member_by_number(session, "1001").id, "tools overdue")
+        suspend_member(session, OPERATOR, member_by_number(session, "1001").id, "tools overdue")
     publisher.publish_if_stale()
     assert client.topics() == [
         kiosk_topic("test", "kiosk-a", Channel.ALLOWLIST),
