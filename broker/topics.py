@@ -9,6 +9,7 @@ tree run beside v1 during an upgrade; the site segment lets sites bridge their b
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -131,3 +132,23 @@ def kiosk_subtree(site: str, kiosk_id: str) -> str:
 HUB_EVENTS_SHARED = shared_filter(Channel.EVENTS)
 HUB_STATUS_FILTER = kiosk_filter(Channel.STATUS)
 HUB_REQUESTS_SHARED = shared_filter(Channel.REQUESTS)
+
+# The hub's own availability, retained; its last will says offline. Kiosks watch it to resend
+# their unacknowledged events the moment the hub is back (its subscriptions are in place by
+# then), instead of waiting for their ack timeout. Outside the per-site tree: one hub serves
+# every site of a broker.
+HUB_ONLINE_TOPIC = f"{ROOT}/{VERSION}/hub/status"
+
+
+def hub_online_payload(online: bool, *, worker: str = "") -> bytes:
+    """Return the hub status payload: ``{"online": true|false, "worker": ...}``."""
+    return json.dumps({"online": online, "worker": worker}, separators=(",", ":")).encode()
+
+
+def hub_is_online(payload: bytes) -> bool:
+    """Tell whether a hub status payload says online (anything unreadable says no)."""
+    try:
+        decoded = json.loads(payload)
+    except ValueError:
+        return False
+    return isinstance(decoded, dict) and decoded.get("online") is True

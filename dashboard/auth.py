@@ -25,7 +25,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from dashboard.database import transaction
+from dashboard.database import reading, transaction
 from dashboard.errors import status_of
 from hub.errors import DomainError
 from hub.members import credentials
@@ -137,7 +137,8 @@ def _member_from_session() -> Member | None:
         return None
     if request.endpoint not in PASSIVE_ENDPOINTS:  # a page polling by itself is not a person
         session["seen_at"] = _now()
-    with transaction() as db:
+    # NOTE: a read: on SQLite a write transaction here would queue every page behind any writer.
+    with reading() as db:
         return get_member(db, member_id)
 
 
