@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.infra.clock import utcnow
 from hub.infra.db import is_sqlite, reading, transaction
-from hub.maintenance.plans import add_plan
 from hub.maintenance.models import TicketSource
+from hub.maintenance.plans import add_plan
 from hub.maintenance.tickets import live_tickets, open_ticket
 from hub.worker import jobs
 from hub.worker.heartbeats import NETWORK, WorkerHeartbeat
