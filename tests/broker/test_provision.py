@@ -134,6 +134,7 @@ def test_the_acl_confines_kiosks_by_username():
             f"pattern read commonshed/v1/+/kiosk/%u/{c}"
             for c in ("acks", "allowlist", "config", "responses")
         ]
+        + ["pattern read commonshed/v1/hub/status"]  # the hub's own status, for every kiosk
     )
 
 
