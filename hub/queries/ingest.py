@@ -16,8 +16,10 @@ from sqlmodel import Session
 from hub.infra.clock import as_utc, utcnow
 from hub.worker.heartbeats import NETWORK, WorkerHeartbeat, heartbeats
 
-# Heartbeat rows are written every 5 s; a loop whose beat is older than this is not coming round.
-STALE_AFTER = timedelta(seconds=30)
+# Heartbeat rows are written every 2 s and a loop beats at least every second or two when idle;
+# a beat older than this means the loop is not coming round (or is waiting on a lock that long),
+# and the dashboard says so within the 10 s a steward should wait to see a fault.
+STALE_AFTER = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)

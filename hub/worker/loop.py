@@ -60,7 +60,7 @@ log = logging.getLogger("commonshed.ingest")
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queued events for a week offline
 BATCH_MAX = 500
 ACK_PUBLISH_TIMEOUT_S = 5.0
-HEARTBEAT_ROW_INTERVAL_S = 5.0  # how often each loop's heartbeat row is written
+HEARTBEAT_ROW_INTERVAL_S = 2.0  # how often each loop's heartbeat row is written
 REQUEST_TRIES = 3  # a request that fails this often for another reason than the database: dropped
 
 Asked = KioskRequest | Undecodable  # what the requests loop takes in
