@@ -194,6 +194,10 @@ class IngestWorker:
             raise IngestGaveUp(self.supervisor.gave_up)
 
     def _watch(self) -> None:
+        dead = self.supervisor.dead_loop()
+        if dead is not None:
+            self.supervisor.give_up(f"the {dead} loop ended")
+            return
         trouble = self.supervisor.trouble()
         if trouble is None:
             self.notifier.heartbeat()

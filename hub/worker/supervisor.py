@@ -94,14 +94,33 @@ class Supervisor:
         """Record that loop ``name`` did real work just now (a batch committed, a pass run)."""
         self.loops[name].progress_at = utcnow()
 
+    def dead_loop(self) -> str | None:
+        """Return the name of a loop whose thread ended while not stopping, if any.
+
+        Only something that is not an ``Exception`` (``SystemExit`` in a thread, a crash of
+        the interpreter's own) gets past ``_run``; the process must not go on without it.
+        """
+        for name, thread in self._threads.items():
+            if not thread.is_alive() and not self.stopping.is_set():
+                return name
+        return None
+
+    def give_up(self, why: str) -> None:
+        """End the process's work: record ``why`` and ask every loop to stop."""
+        with self._lock:
+            self.gave_up = self.gave_up or why
+        log.critical("giving up: %s", self.gave_up)
+        self.stopping.set()
+
     def trouble(self) -> str | None:
         """Return what is wrong (a loop gave up, died or stalled), or None if all is well."""
         if self.gave_up:
             return self.gave_up
+        dead = self.dead_loop()
+        if dead is not None:
+            return f"the {dead} loop ended"
         now = time.monotonic()
         for name, state in self.loops.items():
-            if not self._threads[name].is_alive() and not self.stopping.is_set():
-                return f"the {name} loop ended"
             if now - state.beat > self.stall_after:
                 return f"the {name} loop has not come round for {now - state.beat:.0f} s"
         return None
@@ -137,10 +156,7 @@ class Supervisor:
             exc_info=error,
         )
         if state.failures >= self.max_failures:
-            with self._lock:
-                self.gave_up = self.gave_up or (
-                    f"the {state.name} loop failed {state.failures} times in a row; "
-                    f"last: {state.last_error}"
-                )
-            log.critical("giving up: %s", self.gave_up)
-            self.stopping.set()
+            self.give_up(
+                f"the {state.name} loop failed {state.failures} times in a row; "
+                f"last: {state.last_error}"
+            )

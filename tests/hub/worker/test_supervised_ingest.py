@@ -29,7 +29,7 @@ from hub.inventory.fleet import CardRefusal
 from hub.worker import heartbeats as heartbeat_rows
 from hub.worker import loop as loop_module
 from hub.worker.heartbeats import WorkerHeartbeat
-from hub.worker.loop import IngestWorker
+from hub.worker.loop import IngestGaveUp, IngestWorker
 from hub.worker.supervisor import Backoff
 from hub.worker.watchdog import SystemdNotifier
 from tests.fixtures.database import PG_ADMIN_URL
@@ -404,3 +404,26 @@ def test_heartbeat_rows_say_each_loop_came_round_and_when_a_batch_committed(
 
     wait_until(lambda: rows().get("events") and rows()["events"].progress_at, 20, "the batch row")
     assert set(rows()) == {"events", "requests", "publisher", "housekeeping", "heartbeat", "broker"}
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_run_forever_notices_a_dead_loop_and_gives_up(library, mosquitto, monkeypatch):
+    worker = make_worker(library, mosquitto, watchdog_interval=0.05)
+
+    def fatal() -> None:
+        raise SystemExit("a thread that ends")
+
+    monkeypatch.setattr(worker, "_broker_step", fatal)
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            worker.run_forever()
+        except IngestGaveUp as gave_up:
+            outcome.append(gave_up)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join(30)
+    assert not runner.is_alive()
+    assert [str(e) for e in outcome] == ["the broker loop ended"]

@@ -73,3 +73,16 @@ def test_a_step_that_never_returns_is_a_stalled_loop(stopping):
 def test_max_failures_must_be_positive(stopping):
     with pytest.raises(ValueError, match="max_failures"):
         Supervisor(stopping, max_failures=0)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_loop_whose_thread_ended_is_seen_as_dead(stopping):
+    def step():
+        raise SystemExit("not an Exception: past the supervisor's net")
+
+    supervisor = Supervisor(stopping, backoff=QUICK)
+    supervisor.start("events", step)
+    assert wait_until(supervisor.dead_loop, 10, "the dead loop to be seen") == "events"
+    assert supervisor.trouble() == "the events loop ended"
+    supervisor.give_up("the events loop ended")
+    assert stopping.is_set() and supervisor.gave_up == "the events loop ended"
