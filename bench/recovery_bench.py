@@ -4,11 +4,13 @@
 
 - broker restart, kiosks back before the hub: seconds from the broker's start until a kiosk's
   outbox (10 events written while it was down) is empty, and from the hub's return;
+- ingest killed (SIGKILL) or frozen (SIGSTOP): seconds until the web, reading the heartbeat rows
+  (``hub.queries.ingest``, what ``/healthz/ingest`` and the kiosk pages show), says it is stuck;
 - database away: PostgreSQL refusing and cutting connections (``ALLOW_CONNECTIONS false`` plus
   ``pg_terminate_backend``), SQLite held by another process's write lock; 20 events sent
   meanwhile; seconds from the database's return until every one of them is acked ``applied``.
 
-The ingest runs in this process with its production backoff (0.5 s doubling to 15 s), so the
+The ingest runs in this process with its production backoff (0.5 s doubling to 5 s), so the
 recovery time depends on how long the database was away: the next retry comes at most one
 backoff step after its return. Say how loaded the machine was when you quote the figures.
 """
@@ -16,7 +18,9 @@ backoff step after its return. Say how loaded the machine was when you quote the
 from __future__ import annotations
 
 import argparse
+import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,13 +38,15 @@ from broker import messages as wire  # noqa: E402
 from broker.local import LocalBroker  # noqa: E402
 from broker.topics import Channel  # noqa: E402
 from hub.infra import migrate  # noqa: E402
-from hub.infra.db import make_engine, transaction  # noqa: E402
+from hub.infra.db import make_engine, reading, transaction  # noqa: E402
 from hub.inventory.registry import register_kiosk  # noqa: E402
+from hub.queries.ingest import ingest_health  # noqa: E402
 from hub.worker.loop import IngestWorker  # noqa: E402
 from kiosk.config import MqttSettings  # noqa: E402
 from kiosk.link import Link  # noqa: E402
 from kiosk.outbox import Outbox  # noqa: E402
 
+REPO = Path(__file__).resolve().parent.parent
 BODY = wire.CardRefused(card_uid="CAFEBABE", reason="unknown_card")
 
 
@@ -144,6 +150,58 @@ def database_outage(url: str, work: Path, outage_s: float, rounds: int) -> list[
     return times
 
 
+def ingest_silenced(work: Path, rounds: int) -> list[tuple[str, float]]:
+    """Return, per round and signal, the seconds until the web sees the ingest stuck."""
+    engine = _sqlite_hub(work / "silenced.db")
+    broker = LocalBroker(work / "broker-silenced", kiosks=("kiosk-a",), site="test")
+    broker.start()
+    times = []
+    try:
+        for round_ in range(rounds):
+            for sig in (signal.SIGKILL, signal.SIGSTOP):
+                process = _ingest_process(engine, broker, work / f"ingest-{round_}-{sig}.log")
+                try:
+                    wait(lambda: _ingest_state(engine) == "running", 60, "the ingest running")
+                    process.send_signal(sig)
+                    silenced = time.monotonic()
+                    wait(lambda: _ingest_state(engine) == "stuck", 60, "the web seeing it stuck")
+                    times.append((sig.name, time.monotonic() - silenced))
+                finally:
+                    process.kill()
+                    process.wait()
+    finally:
+        broker.close()
+        engine.dispose()
+    return times
+
+
+def _ingest_state(engine) -> str:
+    with reading(engine) as session:
+        return ingest_health(session).state
+
+
+def _ingest_process(engine, broker: LocalBroker, log: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "commonshed",
+        "hub",
+        "--data-dir",
+        str(broker.data_dir),
+        "--database-url",
+        str(engine.url),
+        "ingest",
+        "--mqtt-host",
+        broker.host,
+        "--mqtt-port",
+        str(broker.port),
+        "--broker-data-dir",
+        str(broker.data_dir),
+    ]
+    with open(log, "wb") as out:
+        return subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+
+
 def _sqlite_hub(path: Path):
     engine = make_engine(f"sqlite:///{path}")
     migrate.upgrade(engine)
@@ -190,6 +248,11 @@ def main() -> None:
         print(
             "broker restart, hub back after the kiosk: drained in "
             + ", ".join(f"{a:.1f} s ({b:.1f} s after the hub)" for a, b in restart)
+        )
+        silenced = ingest_silenced(work, args.rounds)
+        print(
+            "ingest silenced; the web says stuck after "
+            + ", ".join(f"{t:.1f} s ({name})" for name, t in silenced)
         )
         for backend in ("sqlite", "postgresql"):
             with scratch_database(backend, args.pg_url, prefix="recovery") as url:

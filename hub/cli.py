@@ -17,6 +17,7 @@ from hub.inventory import registry
 from hub.members import credentials as members_credentials
 from hub.members import roster
 from hub.queries import loans, members, tools
+from hub.worker.supervisor import MAX_FAILURES
 
 
 class HubGroup(click.Group):
@@ -452,7 +453,7 @@ def steward_issue_token(hub: Hub, number: str, name: str) -> None:
 )
 @click.option(
     "--max-failures",
-    default=10,
+    default=MAX_FAILURES,
     show_default=True,
     type=click.IntRange(min=1),
     envvar="COMMONSHED_INGEST_MAX_FAILURES",

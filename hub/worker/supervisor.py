@@ -24,9 +24,9 @@ from hub.infra.clock import utcnow
 
 log = logging.getLogger("commonshed.ingest")
 
-MAX_FAILURES = 10  # in a row, per loop: ~75 s of backing off before the process gives up
+MAX_FAILURES = 20  # in a row, per loop: ~90 s of backing off before the process gives up
 BACKOFF_START_S = 0.5
-BACKOFF_CAP_S = 15.0
+BACKOFF_CAP_S = 5.0  # so a loop is back within 5 s of the database
 STALL_AFTER_S = 45.0  # longer than SQLite's 30 s busy wait: a slow step is not a stuck one
 
 
