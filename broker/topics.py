@@ -106,6 +106,25 @@ def shared_filter(channel: Channel | str, *, group: str = HUB_SHARE_GROUP, site:
     return f"$share/{group}/{kiosk_filter(channel, site=site)}"
 
 
+# The hub's own availability (``HUB_STATUS_TOPIC``, retained; its last will says offline).
+# Kiosks watch it to resend their unacknowledged events the moment the hub is back (its
+# subscriptions are in place by then) instead of waiting for their ack timeout.
+
+
+def hub_online_payload(online: bool, *, worker: str = "") -> bytes:
+    """Return the hub status payload: ``{"online": true|false, "worker": ...}``."""
+    return json.dumps({"online": online, "worker": worker}, separators=(",", ":")).encode()
+
+
+def hub_is_online(payload: bytes) -> bool:
+    """Tell whether a hub status payload says online (anything unreadable says no)."""
+    try:
+        decoded = json.loads(payload)
+    except ValueError:
+        return False
+    return isinstance(decoded, dict) and decoded.get("online") is True
+
+
 def parse_topic(topic: str) -> KioskTopic:
     """Take a kiosk topic apart; raise ForeignTopic naming what does not fit."""
     parts = topic.split("/")
@@ -132,23 +151,5 @@ def kiosk_subtree(site: str, kiosk_id: str) -> str:
 HUB_EVENTS_SHARED = shared_filter(Channel.EVENTS)
 HUB_STATUS_FILTER = kiosk_filter(Channel.STATUS)
 HUB_REQUESTS_SHARED = shared_filter(Channel.REQUESTS)
-
-# The hub's own availability, retained; its last will says offline. Kiosks watch it to resend
-# their unacknowledged events the moment the hub is back (its subscriptions are in place by
-# then), instead of waiting for their ack timeout. Outside the per-site tree: one hub serves
-# every site of a broker.
-HUB_ONLINE_TOPIC = f"{ROOT}/{VERSION}/hub/status"
-
-
-def hub_online_payload(online: bool, *, worker: str = "") -> bytes:
-    """Return the hub status payload: ``{"online": true|false, "worker": ...}``."""
-    return json.dumps({"online": online, "worker": worker}, separators=(",", ":")).encode()
-
-
-def hub_is_online(payload: bytes) -> bool:
-    """Tell whether a hub status payload says online (anything unreadable says no)."""
-    try:
-        decoded = json.loads(payload)
-    except ValueError:
-        return False
-    return isinstance(decoded, dict) and decoded.get("online") is True
+# The hub's own retained status, which every kiosk may read.
+HUB_STATUS_TOPIC = f"{ROOT}/{VERSION}/hub/status"

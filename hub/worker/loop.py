@@ -40,9 +40,9 @@ from broker.client import ConnectRefused, Will, make_client
 from broker.inbound import FromKiosk, KioskRequest, Undecodable, from_kiosk
 from broker.topics import (
     HUB_EVENTS_SHARED,
-    HUB_ONLINE_TOPIC,
     HUB_REQUESTS_SHARED,
     HUB_STATUS_FILTER,
+    HUB_STATUS_TOPIC,
     Channel,
     hub_online_payload,
 )
@@ -131,7 +131,7 @@ class IngestWorker:
             port=port,
             clean_start=False,
             session_expiry=SESSION_EXPIRY_S,
-            will=Will(HUB_ONLINE_TOPIC, hub_online_payload(False, worker=client_id)),
+            will=Will(HUB_STATUS_TOPIC, hub_online_payload(False, worker=client_id)),
         )
         self.client.manual_ack_set(True)
         # NOTE: paho's default backs off to 120 s; after a broker outage the hub should be back
@@ -233,7 +233,7 @@ class IngestWorker:
 
     def _say_online(self, online: bool) -> None:
         payload = hub_online_payload(online, worker=self.name)
-        self.client.publish(HUB_ONLINE_TOPIC, payload, qos=1, retain=True)
+        self.client.publish(HUB_STATUS_TOPIC, payload, qos=1, retain=True)
 
     def _on_message(
         self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage

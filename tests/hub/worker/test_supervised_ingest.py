@@ -23,7 +23,7 @@ from sqlalchemy import event as sa_event
 from sqlmodel import select
 
 from broker import messages as wire
-from broker.topics import HUB_ONLINE_TOPIC, Channel, hub_is_online
+from broker.topics import HUB_STATUS_TOPIC, Channel, hub_is_online
 from hub.infra.db import is_sqlite, reading
 from hub.inventory.fleet import CardRefusal
 from hub.worker import heartbeats as heartbeat_rows
@@ -196,7 +196,7 @@ def test_paho_callbacks_never_raise_into_paho(worker, monkeypatch):
 def test_the_hub_says_it_is_online_retained_and_offline_when_it_stops(library, mosquitto):
     worker = make_worker(library, mosquitto).start()
     watcher = mosquitto.connect("kiosk-b")
-    statuses = collect(watcher, HUB_ONLINE_TOPIC)
+    statuses = collect(watcher, HUB_STATUS_TOPIC)
     try:
         first = statuses.get(timeout=10)
         assert hub_is_online(first.payload)
