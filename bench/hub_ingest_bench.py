@@ -163,12 +163,12 @@ class TimedWorker(IngestWorker):
         super()._process_and_acknowledge(batch)
         self.log.handled_s.append(time.perf_counter() - started)
 
-    def _events_loop(self) -> None:
+    def _events_step(self) -> None:
         if self.profiler is None:
-            return super()._events_loop()
+            return super()._events_step()
         self.profiler.enable()  # cProfile follows the thread that enables it
         try:
-            return super()._events_loop()
+            return super()._events_step()
         finally:
             self.profiler.disable()
 

@@ -9,6 +9,7 @@ tree run beside v1 during an upgrade; the site segment lets sites bridge their b
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -103,6 +104,25 @@ def kiosk_filter(channel: Channel | str, *, site: str = "+") -> str:
 def shared_filter(channel: Channel | str, *, group: str = HUB_SHARE_GROUP, site: str = "+") -> str:
     """Return ``kiosk_filter`` as an MQTT v5 shared subscription, so hub workers split the load."""
     return f"$share/{group}/{kiosk_filter(channel, site=site)}"
+
+
+# The hub's own availability (``HUB_STATUS_TOPIC``, retained; its last will says offline).
+# Kiosks watch it to resend their unacknowledged events the moment the hub is back (its
+# subscriptions are in place by then) instead of waiting for their ack timeout.
+
+
+def hub_online_payload(online: bool, *, worker: str = "") -> bytes:
+    """Return the hub status payload: ``{"online": true|false, "worker": ...}``."""
+    return json.dumps({"online": online, "worker": worker}, separators=(",", ":")).encode()
+
+
+def hub_is_online(payload: bytes) -> bool:
+    """Tell whether a hub status payload says online (anything unreadable says no)."""
+    try:
+        decoded = json.loads(payload)
+    except ValueError:
+        return False
+    return isinstance(decoded, dict) and decoded.get("online") is True
 
 
 def parse_topic(topic: str) -> KioskTopic:

@@ -63,8 +63,9 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     """Register every feature's blueprint."""
-    from dashboard import auth, records, steward
+    from dashboard import auth, health, records, steward
 
+    app.register_blueprint(health.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(auth.bp)
     steward.register(app)  # each steward page's blueprint, and the nav that links them

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, render_template
 
 from dashboard.database import reading
 from hub.inventory import registry
@@ -55,11 +55,3 @@ def first_name(display: str) -> str:
     words = display.split()
     keep = 2 if words and words[0].isdigit() else 1
     return " ".join(words[:keep])
-
-
-@bp.get("/healthz")
-def health() -> Response:
-    """Answer that the web process is up and its database reachable."""
-    with reading() as session:
-        tools = len(registry.list_tools(session))
-    return jsonify(status="ok", tools=tools)

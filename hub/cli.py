@@ -19,6 +19,7 @@ from hub.members import credentials as members_credentials
 from hub.members import roster, sessions, standing, tokens
 from hub.members.ranks import OPERATOR
 from hub.queries import loans, members, tools
+from hub.worker.supervisor import MAX_FAILURES
 
 
 class HubGroup(click.Group):
@@ -527,16 +528,34 @@ def steward_revoke_token(hub: Hub, token_id: int) -> None:
     type=int,
     help="This worker's number; run several to share the load.",
 )
+@click.option(
+    "--max-failures",
+    default=MAX_FAILURES,
+    show_default=True,
+    type=click.IntRange(min=1),
+    envvar="COMMONSHED_INGEST_MAX_FAILURES",
+    help="Exit (status 1, for systemd to restart) after a loop fails this often in a row.",
+)
 @pass_hub
 def ingest(
-    hub: Hub, mqtt_host: str, mqtt_port: int, broker_data_dir: Path | None, worker: int
+    hub: Hub,
+    mqtt_host: str,
+    mqtt_port: int,
+    broker_data_dir: Path | None,
+    worker: int,
+    max_failures: int,
 ) -> None:
-    """Ingest kiosk events, answer kiosk requests and publish allow-lists until stopped."""
+    """Ingest kiosk events, answer kiosk requests and publish allow-lists until stopped.
+
+    Every loop is supervised: a failure is logged and retried with a growing pause; a loop
+    that fails --max-failures times in a row ends the process with status 1. Under systemd
+    (Type=notify) it reports readiness and, while its loops come round, the watchdog's beat.
+    """
     import logging
     import signal
 
     from broker.provision import load_credentials
-    from hub.worker.loop import IngestWorker
+    from hub.worker.loop import IngestGaveUp, IngestWorker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     credentials = load_credentials(broker_data_dir or hub.data_dir, "hub")
@@ -547,6 +566,7 @@ def ingest(
         username=credentials.username,
         password=credentials.password,
         client_id=f"hub-ingest-{worker}",
+        max_failures=max_failures,
     )
     signal.signal(signal.SIGTERM, lambda *_: worker_.stop_soon())
     click.echo(f"Ingest worker {worker} on {mqtt_host}:{mqtt_port}; Ctrl-C stops it.", err=True)
@@ -554,3 +574,5 @@ def ingest(
         worker_.run_forever()
     except KeyboardInterrupt:
         pass
+    except IngestGaveUp as gave_up:
+        raise click.ClickException(f"ingest worker {worker} gave up: {gave_up}") from None

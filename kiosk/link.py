@@ -6,8 +6,9 @@ rest with its own connection to the outbox file:
 
 - it publishes unacknowledged events at QoS 1, oldest first, at most ``max_in_flight`` awaiting
   an ack, re-sends one whose ack has not come within ``ack_timeout`` and, after every
-  (re)connect, all of them again from the oldest (duplicates are harmless: the hub applies
-  each event id once);
+  (re)connect, and whenever the hub says it is online (``HUB_STATUS_TOPIC``: its
+  subscriptions are back, e.g. after a broker restart), all of them again from the oldest
+  (duplicates are harmless: the hub applies each event id once);
 - it deletes an event when the hub's ``EventAck`` comes (a PUBACK only means the broker has it);
 - it passes each allow-list and config, decoded and hash-checked, to ``on_snapshot``;
 - it keeps the retained status: ``online`` with versions and backlog after every CONNACK, about
@@ -35,7 +36,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from broker import messages as wire
 from broker.client import Will, make_client
 from broker.inbound import HubAck, HubSnapshot, Undecodable, from_hub
-from broker.topics import Channel, kiosk_topic
+from broker.topics import HUB_STATUS_TOPIC, Channel, hub_is_online, kiosk_topic
 from kiosk.config import MqttSettings
 from kiosk.outbox import Outbox
 
@@ -166,7 +167,9 @@ class Link:
         if reason_code.is_failure:
             log.error("the broker refused kiosk %s: %s", self.kiosk_id, reason_code)
             return
-        client.subscribe([(self.topic(channel), 1) for channel in SUBSCRIBED])
+        client.subscribe(
+            [(self.topic(channel), 1) for channel in SUBSCRIBED] + [(HUB_STATUS_TOPIC, 1)]
+        )
         self._inbox.put(_CONNECTED)
 
     def _on_disconnect(
@@ -245,6 +248,11 @@ class Link:
         allow-list takes ~0.2 s to decode (its hash checked); on the worker that would hold up
         every tap meanwhile. The worker only compares versions, stores and swaps.
         """
+        if received.topic == HUB_STATUS_TOPIC:
+            if hub_is_online(received.payload):  # what the hub missed meanwhile: send it all again
+                self._in_flight.clear()
+                self._cursor = -1
+            return
         message = from_hub(received.topic, received.payload)
         if isinstance(message, HubAck):
             acks.append(message.ack)

@@ -12,6 +12,7 @@ from dashboard.steward.common import NavLink, back, snapshot
 from hub.infra.clock import utcnow
 from hub.inventory import fleet
 from hub.queries import fleet as fleet_rows
+from hub.queries.ingest import ingest_health
 from hub.worker import inbox
 
 bp = Blueprint("steward_kiosks", __name__, url_prefix="/steward")
@@ -32,6 +33,7 @@ def fleet_page() -> str:
             refusals=fleet_rows.recent_refusals(db, limit=20),
             letters=inbox.dead_letters(db, limit=20),
             letter_count=fleet_rows.dead_letter_count(db),
+            ingest=ingest_health(db, now=now),
         )
     return render_template("steward/kiosks.html", now=now, **page)
 

@@ -13,12 +13,33 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from hub.infra.sync import bump_when_kiosk_data_changes
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+# Errors that say the database cannot be reached or used right now (down, restarting, cut off,
+# locked past the busy timeout, out of pooled connections): try again later. Never a reason to
+# refuse what was sent. A refusal of the data itself is an IntegrityError, DataError, ...
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+
+
+class DatabaseUnavailable(ConnectionError):
+    """The database could not be reached or used; the work was not done and may be retried."""
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Tell whether ``error`` means "the database is unavailable now", not "the data is wrong"."""
+    return isinstance(error, (DatabaseUnavailable, *UNAVAILABLE_ERRORS))
 
 
 class HubSession(Session):
@@ -91,3 +112,9 @@ def reading(engine: Engine) -> Iterator[Session]:
     bound = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
     with HubSession(bound, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def ping(engine: Engine) -> None:
+    """Read one row of the schema's version table: cheap, and fails if the database is away."""
+    with reading(engine) as session:
+        session.connection().exec_driver_sql("SELECT version_num FROM alembic_version LIMIT 1")

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column
+from sqlalchemy import CheckConstraint, Column, Index, text
 from sqlmodel import Field, SQLModel
 
 from hub.members.roster import NAME_MAX, NOTE_MAX
@@ -39,8 +39,23 @@ class RepairSource(StrEnum):
     STEWARD = "steward"
 
 
+# A due plan opens one ticket per tool; the database keeps it one even if two housekeeping
+# passes raced (``hub.worker.jobs`` also keeps them apart).
+LIVE_PLAN_TICKET = "plan_id IS NOT NULL AND status IN ('open', 'in_progress')"
+
+
 class Ticket(SQLModel, table=True):
     __tablename__ = "maintenance_ticket"
+    __table_args__ = (
+        Index(
+            "uq_maintenance_ticket_live_plan_tool",
+            "plan_id",
+            "tool_id",
+            unique=True,
+            sqlite_where=text(LIVE_PLAN_TICKET),
+            postgresql_where=text(LIVE_PLAN_TICKET),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     tool_id: int = Field(foreign_key="tool.id", index=True)

@@ -13,6 +13,7 @@ The modules, each with one reason to change:
 - ``members``      finding members, the trainings they hold, names for member ids
 - ``bookings``     machine bookings: today's, a machine's upcoming, a range of days
 - ``fleet``        each kiosk's health, refused cards, dead letters
+- ``ingest``       whether the MQTT ingest runs, judged from its heartbeat rows
 - ``front``        the front page, "what needs me": its panels and their change signature
 - ``charts``       the report series: per week or month, and the most borrowed or broken
 """

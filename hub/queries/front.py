@@ -28,10 +28,12 @@ from hub.maintenance.plans import PlanStatus
 from hub.queries.bookings import BookingRow, bookings_of_day
 from hub.queries.claims import ClaimRow, pending_claims
 from hub.queries.fleet import KioskHealth, dead_letter_count, fleet_health
+from hub.queries.ingest import IngestHealth, ingest_health
 from hub.queries.loans import LoanRow, overdue_loans
 from hub.queries.maintenance import due_maintenance
 from hub.queries.tools import BrokenTool, out_of_service
 from hub.timebank.claims import ClaimStatus, CreditClaim
+from hub.worker.heartbeats import WorkerHeartbeat
 from hub.worker.inbox import DeadLetter
 
 # Any select: the panels watch single values and small row sets of different shapes.
@@ -43,6 +45,7 @@ class Needs:
     """Everything the steward's front page shows, one field per panel, read in one transaction."""
 
     kiosks: list[KioskHealth]
+    ingest: IngestHealth
     claims: list[ClaimRow]
     broken: list[BrokenTool]
     due: list[PlanStatus]
@@ -52,7 +55,10 @@ class Needs:
 
     @property
     def troubled_kiosks(self) -> list[KioskHealth]:
-        """Return kiosks that are offline, behind, backed up or alarming."""
+        """Return kiosks that are offline, behind, backed up or alarming (every kiosk, its
+        state unknown, while the ingest that records their states is not running)."""
+        if self.ingest.kiosk_states_stale:
+            return list(self.kiosks)
         return [k for k in self.kiosks if not k.healthy or (k.status and k.status.outbox_backlog)]
 
     @property
@@ -66,7 +72,9 @@ class Panel:
 
     ``watch`` holds single-value queries (a maximum id, a small count), all gathered into one
     round trip; ``watch_rows`` holds small row sets read whole (one row per kiosk). ``clock``
-    says the panel also changes with time alone (a loan falls overdue, a kiosk falls silent).
+    says the panel also changes with time alone (a loan falls overdue, a kiosk falls silent);
+    ``state``, if given, is a small value read afresh for each signature (the ingest's state,
+    which the clock alone moves, in seconds rather than minutes).
     """
 
     name: str
@@ -74,6 +82,7 @@ class Panel:
     watch: tuple[Query, ...]
     watch_rows: tuple[Query, ...] = ()
     clock: bool = False
+    state: Callable[[Session, datetime], object] | None = None
 
     def __post_init__(self) -> None:
         if not self.watch and not self.watch_rows:
@@ -113,6 +122,17 @@ PANELS: tuple[Panel, ...] = (
             ).order_by(KioskStatus.kiosk_id),
         ),
         clock=True,
+    ),
+    Panel(
+        "ingest",
+        read=lambda session, now: ingest_health(session, now=now),
+        watch=(),
+        watch_rows=(
+            select(WorkerHeartbeat.worker, WorkerHeartbeat.loop, WorkerHeartbeat.stopped_at)
+            .where(WorkerHeartbeat.worker != "*")
+            .order_by(WorkerHeartbeat.worker, WorkerHeartbeat.loop),
+        ),
+        state=lambda session, now: ingest_health(session, now=now).state,
     ),
     Panel(
         "claims",
@@ -182,7 +202,8 @@ def change_signature(session: Session, *, now: datetime | None = None) -> str:
     values = select(*(query.scalar_subquery() for query in _once(p.watch for p in PANELS)))
     rows = [session.exec(query).all() for query in _once(p.watch_rows for p in PANELS)]
     minute = f"{now:%Y-%m-%dT%H:%M}" if any(p.clock for p in PANELS) else ""
-    text = repr((tuple(session.exec(values).one()), rows, minute))
+    states = [p.state(session, now) for p in PANELS if p.state is not None]
+    text = repr((tuple(session.exec(values).one()), rows, minute, states))
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

@@ -3,6 +3,9 @@
 The modules, each with one reason to change:
 
 - ``loop``       the MQTT connection and the worker's supervised loops (threads, queues, PUBACKs)
+- ``supervisor`` running each loop: log a failure, back off, retry; give up after N in a row
+- ``watchdog``   telling systemd the worker is ready and, while its loops come round, alive
+- ``heartbeats`` each loop's heartbeat row, for judging the ingest from the web
 - ``batches``    a batch of kiosk messages taken in, in one transaction: statuses, events, refusals
 - ``events``     kiosk events applied to the records, each exactly once
 - ``inbox``      the event inbox (ids seen) and the dead letters

@@ -5,6 +5,9 @@ kiosk's status is recorded at once; its events go to ``events`` to be applied, e
 message the hub cannot take (undecodable, or from a kiosk it has not registered) becomes a
 dead letter and, if it names an event id, a ``rejected`` ack so the kiosk's outbox moves on.
 The acks to publish come back in a ``BatchResult``; the caller publishes them after the commit.
+
+A database that cannot be reached is never a reason to refuse: ``DatabaseUnavailable`` leaves
+here, nothing is acknowledged, and the caller keeps the batch (un-PUBACKed) to try again.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from sqlmodel import Session
 from broker import messages as wire
 from broker.inbound import Cleared, KioskEvent, KioskStatus, Undecodable
 from broker.topics import Channel, KioskTopic
-from hub.infra.db import transaction
+from hub.infra.db import DatabaseUnavailable, is_unavailable, transaction
 from hub.inventory import fleet
 from hub.inventory.registry import Kiosk
 from hub.worker import inbox
@@ -47,8 +50,12 @@ class BatchResult:
 
 def apply_batch(engine: Engine, batch: Sequence[Ingested]) -> BatchResult:
     """Apply a batch in one transaction, first without savepoints (the common case), then
-    with one per event if an event was refused; retry whole after a lost race or deadlock."""
+    with one per event if an event was refused; retry whole after a lost race or deadlock.
+
+    Raise ``DatabaseUnavailable`` if the database still cannot be used after the retries.
+    """
     isolate = False
+    last_error: DBAPIError | None = None
     for attempt in range(BATCH_RETRIES + 1):
         try:
             with transaction(engine) as session:
@@ -56,22 +63,49 @@ def apply_batch(engine: Engine, batch: Sequence[Ingested]) -> BatchResult:
         except NeedsIsolation:
             isolate = True
         except DBAPIError as error:  # a lost race for an event id, or a deadlock: again
+            last_error = error
             log.warning("batch of %d retried (%s): %s", len(batch), attempt + 1, error)
             time.sleep(0.05 * (attempt + 1))
+    if last_error is not None and is_unavailable(last_error):
+        raise DatabaseUnavailable(f"batch of {len(batch)} not applied: {last_error}") from None
     return apply_one_by_one(engine, batch)  # so one bad apple is isolated
 
 
 def apply_one_by_one(engine: Engine, batch: Sequence[Ingested]) -> BatchResult:
-    """Apply each message in its own transaction; dead-letter any the hub cannot apply."""
+    """Apply each message in its own transaction; dead-letter any the hub cannot apply.
+
+    Raise ``DatabaseUnavailable`` (nothing acknowledged) as soon as the database cannot be
+    used: what was applied stays applied, and comes back as a duplicate when retried.
+    """
     result = BatchResult()
     for message in batch:
         try:
             result.merge(_apply_with_one_retry(engine, message))
         except Exception as error:  # noqa: BLE001  (kept as a dead letter, never dropped)
+            _raise_if_unavailable(error, message)
             log.exception("could not apply a message on %s", message.topic)
-            with transaction(engine) as session:
-                _refuse(session, message, f"the hub could not apply it: {error!r}", result)
+            _refuse_apart(engine, message, f"the hub could not apply it: {error!r}", result)
     return result
+
+
+def _refuse_apart(engine: Engine, message: Ingested, reason: str, result: BatchResult) -> None:
+    """Dead-letter ``message`` in a transaction of its own; if even that fails for another
+    reason than the database being away, log it and leave the message unacknowledged (the
+    kiosk sends it again)."""
+    refused = BatchResult()
+    try:
+        with transaction(engine) as session:
+            _refuse(session, message, reason, refused)
+    except Exception as error:  # noqa: BLE001  (one unwritable letter must not stop the rest)
+        _raise_if_unavailable(error, message)
+        log.exception("could not even dead-letter a message on %s", message.topic)
+        return
+    result.merge(refused)
+
+
+def _raise_if_unavailable(error: Exception, message: Ingested) -> None:
+    if is_unavailable(error):
+        raise DatabaseUnavailable(f"message on {message.topic} not applied: {error}") from error
 
 
 def _apply_with_one_retry(engine: Engine, message: Ingested) -> BatchResult:

@@ -1,8 +1,9 @@
 """The hub's MQTT worker: the connection to the broker and the worker's supervised loops.
 
 Paho's network thread decodes each message at the door (``broker.inbound.from_kiosk``: topic
-and payload, once) and hands the typed value to a queue; no database there. Four threads of
-ours take it from there:
+and payload, once) and hands the typed value to a queue; no database there, and nothing raised
+back into paho. Loops of ours, each supervised (``supervisor``: logged, backed off, retried;
+the process gives up after repeated failure), take it from there:
 - events: batches of events and kiosk statuses applied in one transaction (``batches``); after
   the commit, the hub's acknowledgement goes to each kiosk and only then the MQTT PUBACK to the
   broker (manual acks), so a worker killed at any point leaves every event either committed or
@@ -11,6 +12,11 @@ ours take it from there:
   response topic.
 - publisher: republishes allow-lists and configs when the sync version moved (``snapshots``).
 - housekeeping: the hub's periodic jobs (``jobs``), on a timer of their own.
+- heartbeat: writes each loop's heartbeat row (``heartbeats``) for ``/healthz/ingest``.
+- broker: counts a refused CONNECT, or a callback that failed, as a failure.
+A database that cannot be reached holds the batch in hand (un-PUBACKed) until it is back.
+``run_forever`` tells systemd it is ready and, while every loop comes round, alive
+(``watchdog``); it ends, raising ``IngestGaveUp``, when a loop gave up.
 Several workers can run at once: events and requests come through shared subscriptions.
 """
 
@@ -30,23 +36,39 @@ from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import Engine
 
 from broker import messages as wire
-from broker.client import make_client
+from broker.client import ConnectRefused, Will, make_client
 from broker.inbound import FromKiosk, KioskRequest, Undecodable, from_kiosk
-from broker.topics import HUB_EVENTS_SHARED, HUB_REQUESTS_SHARED, HUB_STATUS_FILTER, Channel
-from hub.infra.db import transaction
-from hub.worker import inbox
+from broker.topics import (
+    HUB_EVENTS_SHARED,
+    HUB_REQUESTS_SHARED,
+    HUB_STATUS_FILTER,
+    HUB_STATUS_TOPIC,
+    Channel,
+    hub_online_payload,
+)
+from hub.infra.clock import utcnow
+from hub.infra.db import DatabaseUnavailable, is_unavailable, transaction
+from hub.worker import heartbeats, inbox
 from hub.worker.answers import answer, response_route
 from hub.worker.batches import BatchResult, Ingested, apply_batch, apply_one_by_one
 from hub.worker.jobs import HOUSEKEEPING_INTERVAL_S, run_housekeeping
 from hub.worker.snapshots import SnapshotPublisher
+from hub.worker.supervisor import MAX_FAILURES, STALL_AFTER_S, Backoff, Supervisor
+from hub.worker.watchdog import SystemdNotifier, heartbeat_interval
 
 log = logging.getLogger("commonshed.ingest")
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queued events for a week offline
 BATCH_MAX = 500
 ACK_PUBLISH_TIMEOUT_S = 5.0
+HEARTBEAT_ROW_INTERVAL_S = 2.0  # how often each loop's heartbeat row is written
+REQUEST_TRIES = 3  # a request that fails this often for another reason than the database: dropped
 
 Asked = KioskRequest | Undecodable  # what the requests loop takes in
 M = TypeVar("M", bound=FromKiosk)
+
+
+class IngestGaveUp(RuntimeError):
+    """A loop of the ingest failed too often in a row; the process should exit non-zero."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,17 +95,34 @@ class IngestWorker:
         client_id: str = "hub-ingest-1",
         publish_interval: float = 0.25,
         housekeeping_interval: float = HOUSEKEEPING_INTERVAL_S,
+        max_failures: int = MAX_FAILURES,
+        backoff: Backoff | None = None,
+        stall_after: float = STALL_AFTER_S,
+        heartbeat_row_interval: float = HEARTBEAT_ROW_INTERVAL_S,
+        notifier: SystemdNotifier | None = None,
+        watchdog_interval: float | None = None,
     ) -> None:
-        self.engine, self.publish_interval = engine, publish_interval
+        self.engine, self.name, self.publish_interval = engine, client_id, publish_interval
         self.housekeeping_interval = housekeeping_interval
+        self.heartbeat_row_interval = heartbeat_row_interval
         self.events: queue.Queue[Delivery[Ingested]] = queue.Queue()
         self.requests: queue.Queue[Delivery[Asked]] = queue.Queue()
         self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self.supervisor = Supervisor(
+            self._stopping, max_failures=max_failures, backoff=backoff, stall_after=stall_after
+        )
+        self.notifier = notifier or SystemdNotifier()
+        self.watchdog_interval = watchdog_interval or heartbeat_interval()
         # (deadline, the acks published, the batch) waiting for the acks to be out
         self._awaiting_puback: deque[
             tuple[float, list[mqtt.MQTTMessageInfo], list[Delivery[Ingested]]]
         ] = deque()
+        self._in_hand: list[Delivery[Ingested]] = []  # a batch the database did not take yet
+        self._asking: Delivery[Asked] | None = None  # a request not answered yet
+        self._asking_tries = 0
+        self._housekeeping_due = time.monotonic() + housekeeping_interval
+        self._refused: ReasonCode | None = None  # the broker's last CONNACK, if a refusal
+        self._callback_error: Exception | None = None  # raised in paho's thread, counted here
         self.client = make_client(
             client_id,
             username,
@@ -92,6 +131,7 @@ class IngestWorker:
             port=port,
             clean_start=False,
             session_expiry=SESSION_EXPIRY_S,
+            will=Will(HUB_STATUS_TOPIC, hub_online_payload(False, worker=client_id)),
         )
         self.client.manual_ack_set(True)
         # NOTE: paho's default backs off to 120 s; after a broker outage the hub should be back
@@ -109,42 +149,62 @@ class IngestWorker:
     # --- life cycle -----------------------------------------------------------------------
 
     def start(self) -> IngestWorker:
-        """Connect and start the worker's threads."""
+        """Connect and start the worker's supervised loops."""
         self.client.loop_start()
-        loops = (
-            self._events_loop,
-            self._requests_loop,
-            self._publisher_loop,
-            self._housekeeping_loop,
-        )
-        for target in loops:
-            thread = threading.Thread(target=target, name=f"ingest-{target.__name__}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        start = self.supervisor.start
+        start("events", self._events_step)
+        start("requests", self._requests_step)
+        start("publisher", self._publisher_step, pause=self.publish_interval)
+        start("housekeeping", self._housekeeping_step, pause=min(1.0, self.housekeeping_interval))
+        start("heartbeat", self._heartbeat_step, pause=self.heartbeat_row_interval)
+        start("broker", self._broker_step, pause=0.5)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         """Finish the batch in hand, then disconnect (the broker keeps the rest for us)."""
         self._stopping.set()
-        for thread in self._threads:
-            thread.join(timeout)
+        self.supervisor.join(timeout)
+        self._puback_confirmed(wait=True)
+        self._record_stopped()
+        if self.client.is_connected():  # a clean disconnect sends no last will: say it
+            self._say_online(False)
         self.client.disconnect()
         self.client.loop_stop()
+        self.notifier.close()
 
     def stop_soon(self) -> None:
         """Ask ``run_forever`` to return (safe from a signal handler)."""
         self._stopping.set()
 
     def run_forever(self) -> None:
-        """Run until interrupted (Ctrl-C or SIGTERM turned into KeyboardInterrupt)."""
-        self.start()
-        try:
-            while not self._stopping.wait(0.5):
-                pass
-        finally:
-            self.stop()
+        """Run until stopped (SIGTERM, Ctrl-C); raise ``IngestGaveUp`` if a loop gave up.
 
-    # --- paho's network thread: decode and hand over; no database -------------------------
+        Meanwhile tell systemd it is ready, then alive, but only while every loop comes round:
+        a stuck loop silences the watchdog and systemd restarts the process.
+        """
+        self.start()
+        self.notifier.ready()
+        try:
+            while not self._stopping.wait(self.watchdog_interval):
+                self._watch()
+        finally:
+            self.notifier.stopping()
+            self.stop()
+        if self.supervisor.gave_up:
+            raise IngestGaveUp(self.supervisor.gave_up)
+
+    def _watch(self) -> None:
+        dead = self.supervisor.dead_loop()
+        if dead is not None:
+            self.supervisor.give_up(f"the {dead} loop ended")
+            return
+        trouble = self.supervisor.trouble()
+        if trouble is None:
+            self.notifier.heartbeat()
+        else:
+            log.error("not telling systemd's watchdog the ingest is alive: %s", trouble)
+
+    # --- paho's network thread: decode and hand over; no database, nothing raised ---------
 
     def _on_connect(
         self,
@@ -154,17 +214,38 @@ class IngestWorker:
         reason_code: ReasonCode,
         _props: Properties | None,
     ) -> None:
-        if reason_code.is_failure:
-            log.error("broker refused the hub: %s", reason_code)
-            return
-        # Subscribing again on a resumed session is harmless and covers a session that expired.
-        client.subscribe([(HUB_EVENTS_SHARED, 1), (HUB_REQUESTS_SHARED, 1), (HUB_STATUS_FILTER, 1)])
-        self.snapshots.forget_published()  # a broker restarted without persistence lost them
+        try:
+            if reason_code.is_failure:
+                log.error("broker refused the hub: %s", reason_code)
+                self._refused = reason_code
+                return
+            self._refused = None
+            # Subscribing again on a resumed session is harmless and covers one that expired.
+            client.subscribe(
+                [(HUB_EVENTS_SHARED, 1), (HUB_REQUESTS_SHARED, 1), (HUB_STATUS_FILTER, 1)]
+            )
+            self.snapshots.forget_published()  # a broker restarted without persistence lost them
+            # After the subscriptions: a kiosk that sees the hub online resends at once.
+            self._say_online(True)
+        except Exception as error:  # noqa: BLE001  (never into paho's thread; counted instead)
+            log.exception("handling the broker's CONNACK failed")
+            self._callback_error = error
+
+    def _say_online(self, online: bool) -> None:
+        payload = hub_online_payload(online, worker=self.name)
+        self.client.publish(HUB_STATUS_TOPIC, payload, qos=1, retain=True)
 
     def _on_message(
         self, _client: mqtt.Client, _userdata: object, message: mqtt.MQTTMessage
     ) -> None:
         """Decode the message, the one time it is decoded, and queue it for its loop."""
+        try:
+            self._hand_over(message)
+        except Exception as error:  # noqa: BLE001  (unacked: the broker redelivers it)
+            log.exception("taking in a message on %s failed", message.topic)
+            self._callback_error = error
+
+    def _hand_over(self, message: mqtt.MQTTMessage) -> None:
         decoded = from_kiosk(message.topic, bytes(message.payload))
         properties = getattr(message, "properties", None)
         if isinstance(decoded, KioskRequest) or (
@@ -176,19 +257,32 @@ class IngestWorker:
         else:
             self.events.put(Delivery(decoded, message.mid, message.qos, properties))
 
+    def _broker_step(self) -> None:
+        """Raise what paho's thread met: a refused CONNECT, a callback that failed."""
+        failed, self._callback_error = self._callback_error, None
+        if failed is not None:
+            raise failed
+        if self._refused is not None:
+            raise ConnectRefused(self._refused)
+
     # --- events ---------------------------------------------------------------------------
 
-    def _events_loop(self) -> None:
-        while not self._stopping.is_set():
-            batch = self._take_batch(self.events)
-            if batch:
-                self._process_and_acknowledge(batch)
-            self._puback_confirmed()
-        self._puback_confirmed(wait=True)
+    def _events_step(self) -> None:
+        """Apply the batch in hand (one the database did not take yet) or the next one."""
+        batch = self._in_hand or self._take_batch(self.events)
+        if batch:
+            self._in_hand = batch
+            self._process_and_acknowledge(batch)
+            self._in_hand = []
+            self.supervisor.progressed("events")
+        self._puback_confirmed()
 
     def _process_and_acknowledge(self, batch: list[Delivery[Ingested]]) -> None:
         """Apply a batch, publish each event's ack to its kiosk, and queue the batch for its
         PUBACK to the broker, sent once every one of those acks is out (``_puback_confirmed``).
+
+        A database that cannot be reached raises ``DatabaseUnavailable``: nothing is acked or
+        PUBACKed, and the batch stays in hand for the next try.
 
         NOTE: paho sends a PUBACK at once but holds publishes beyond its 20 in flight; a worker
         killed in between would leave committed events the broker will not redeliver and the
@@ -197,7 +291,9 @@ class IngestWorker:
         """
         try:
             result = self.process_batch(batch)
-        except Exception:  # noqa: BLE001  (a bug in one applier must not stop the worker)
+        except Exception as error:  # noqa: BLE001  (a bug in one applier must not stop the worker)
+            if is_unavailable(error):
+                raise DatabaseUnavailable(f"batch of {len(batch)} kept for later") from error
             log.exception("batch of %d failed; applying one by one", len(batch))
             result = apply_one_by_one(self.engine, [delivery.message for delivery in batch])
         sent = [self.client.publish(topic, wire.encode(ack), qos=1) for topic, ack in result.acks]
@@ -242,13 +338,23 @@ class IngestWorker:
 
     # --- requests -------------------------------------------------------------------------
 
-    def _requests_loop(self) -> None:
-        while not self._stopping.is_set():
+    def _requests_step(self) -> None:
+        """Answer the request in hand (one that failed before) or the next one."""
+        if self._asking is None:
             try:
-                delivery = self.requests.get(timeout=0.2)
+                self._asking, self._asking_tries = self.requests.get(timeout=0.2), 0
             except queue.Empty:
-                continue
-            self._answer(delivery)
+                return
+        self._asking_tries += 1
+        try:
+            self._answer(self._asking)
+        except Exception as error:
+            if is_unavailable(error) or self._asking_tries < REQUEST_TRIES:
+                raise
+            log.exception("request dropped after %d tries", self._asking_tries)
+            self._ack(self._asking)
+        self._asking = None
+        self.supervisor.progressed("requests")
 
     def _answer(self, delivery: Delivery[Asked]) -> None:
         request = delivery.message
@@ -258,6 +364,9 @@ class IngestWorker:
             response = answer(self.engine, request.request, allowlist=self.allowlist)
             topic, props = response_route(request.where, delivery.properties)
             self.client.publish(topic, wire.encode(response), qos=1, properties=props)
+        self._ack(delivery)
+
+    def _ack(self, delivery: Delivery[Asked]) -> None:
         if delivery.qos > 0:
             self.client.ack(delivery.mid, delivery.qos)
 
@@ -267,22 +376,44 @@ class IngestWorker:
                 session, topic=message.topic, payload=message.payload, reason=message.reason
             )
 
-    # --- allow-lists and configs, periodic jobs -------------------------------------------
+    # --- allow-lists and configs, periodic jobs, heartbeats -------------------------------
 
-    def _publisher_loop(self) -> None:
-        while not self._stopping.wait(self.publish_interval):
-            try:
-                self.snapshots.publish_if_stale()
-            except Exception:  # noqa: BLE001  (a database hiccup must not end the publisher)
-                log.exception("publishing allow-lists failed; retrying")
+    def _publisher_step(self) -> None:
+        self.snapshots.publish_if_stale()
+        self.supervisor.progressed("publisher")
 
-    def _housekeeping_loop(self) -> None:
-        """Run the periodic jobs (``jobs``), once a minute."""
-        while not self._stopping.wait(self.housekeeping_interval):
-            try:
-                run_housekeeping(self.engine)
-            except Exception:  # noqa: BLE001  (try again next round)
-                log.exception("housekeeping failed; retrying next round")
+    def _housekeeping_step(self) -> None:
+        """Run the periodic jobs (``jobs``) when due; a failed pass is due again at once."""
+        if time.monotonic() < self._housekeeping_due:
+            return
+        run_housekeeping(self.engine, min_gap=self.housekeeping_interval / 2)
+        self._housekeeping_due = time.monotonic() + self.housekeeping_interval
+        self.supervisor.progressed("housekeeping")
+
+    def _heartbeat_step(self) -> None:
+        """Write each loop's heartbeat row: when it last came round, did work, failed."""
+        now = utcnow()
+        with transaction(self.engine) as session:
+            for state in list(self.supervisor.loops.values()):
+                heartbeats.record_beat(
+                    session,
+                    self.name,
+                    state.name,
+                    beat_at=state.beat_at,
+                    progress_at=state.progress_at,
+                    failures=state.failures,
+                    last_error=state.last_error,
+                    last_error_at=state.last_error_at,
+                    now=now,
+                )
+        self.supervisor.progressed("heartbeat")
+
+    def _record_stopped(self) -> None:
+        try:
+            with transaction(self.engine) as session:
+                heartbeats.record_stopped(session, self.name)
+        except Exception:  # noqa: BLE001  (stopping anyway; the rows then just go stale)
+            log.warning("could not mark the heartbeat rows stopped", exc_info=True)
 
 
 def _all_published(sent: list[mqtt.MQTTMessageInfo]) -> bool | None:

@@ -116,7 +116,8 @@ class SnapshotPublisher:
         self.engine, self.client = engine, client
         self.allowlist: AllowList | None = None  # the newest built: member questions use it
         self._published: dict[str, str] = {}  # topic -> content hash last published
-        self._version: int | None = None  # the sync version of the last round
+        self._version: int | None = None  # the sync version of the last complete round
+        self._incomplete = False  # a publish of the last round was refused: try again
 
     def forget_published(self) -> None:
         """Publish everything again next round (a broker restarted without persistence has
@@ -124,13 +125,13 @@ class SnapshotPublisher:
         self._published.clear()
 
     def publish_if_stale(self) -> None:
-        """Publish what changed if the sync version moved since the last round, or if nothing
-        is out yet."""
+        """Publish what changed if the sync version moved since the last complete round, or if
+        nothing is out yet; a round with a refused publish (e.g. disconnected) is not complete."""
         with reading(self.engine) as session:
             latest = current_version(session)
-        if latest != self._version or not self._published:
+        if latest != self._version or not self._published or self._incomplete:
             self.publish_changed()
-            self._version = latest
+            self._version = None if self._incomplete else latest
 
     def publish_changed(self) -> int:
         """Publish each kiosk's allow-list and config if their content changed; return count."""
@@ -138,7 +139,7 @@ class SnapshotPublisher:
             allowlist = build_allowlist(session)
             configs = [build_config(session, kiosk) for kiosk in list_kiosks(session)]
         self.allowlist = allowlist
-        published = 0
+        self._incomplete, published = False, 0
         for config in configs:  # each kiosk's allow-list, then its config
             for snapshot in (allowlist, config):
                 topic = kiosk_topic(config.site, config.kiosk_id, snapshot.channel)
@@ -149,6 +150,8 @@ class SnapshotPublisher:
         if self._published.get(topic) == snapshot.content_hash:
             return 0
         info = self.client.publish(topic, encode(snapshot), qos=1, retain=True)
-        if info.rc == mqtt.MQTT_ERR_SUCCESS:
-            self._published[topic] = snapshot.content_hash
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            self._incomplete = True
+            return 0
+        self._published[topic] = snapshot.content_hash
         return 1

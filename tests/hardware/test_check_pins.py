@@ -237,3 +237,10 @@ def test_the_central_host_units_share_the_hub_environment(name, command):
     assert unit["EnvironmentFile"] == ["/etc/commonshed/hub.env"]
     assert command in unit["ExecStart"][0].replace("/opt/commonshed/src/.venv/bin/", "")
     assert unit["Restart"] == ["always"]
+
+
+def test_the_ingest_unit_is_watched_by_systemd():
+    unit = _unit("commonshed-hub-ingest.service")
+    assert unit["Type"] == ["notify"] and unit["NotifyAccess"] == ["main"]
+    # half of it is the beat; it must outlast the supervisor's stall limit (45 s)
+    assert int(unit["WatchdogSec"][0]) >= 60

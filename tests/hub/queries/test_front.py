@@ -18,6 +18,7 @@ from hub.loans.lending import lend_tool, return_tool
 from hub.maintenance import plans, tickets
 from hub.queries.front import PANELS, Needs, Panel, change_signature, what_needs_me
 from hub.timebank import claims
+from hub.worker.heartbeats import record_beat
 from hub.worker.inbox import record_dead_letter
 from tests.hub.builders import a_kiosk, a_tool
 
@@ -80,6 +81,9 @@ CHANGES = {
     "dead_letters": lambda s, now: record_dead_letter(
         s, topic="commonshed/x", payload=b"{", reason="not JSON"
     ),
+    "ingest": lambda s, now: record_beat(
+        s, "hub-ingest-1", "events", beat_at=now, progress_at=now, now=now
+    ),
 }
 
 
@@ -125,11 +129,13 @@ def test_the_front_page_costs_the_same_with_many_more_loans_out(engine):
 
 
 def test_the_signature_asks_every_single_value_in_one_round_trip(engine):
-    """One statement for all the panels' maxima and counts, one per row set they watch."""
+    """One statement for all the panels' maxima and counts, one per row set they watch, one
+    per state read afresh (the ingest's)."""
     with transaction(engine) as session:
         seed(session)
     row_sets = len({id(query) for panel in PANELS for query in panel.watch_rows})
-    assert _statements(engine, change_signature, utcnow()) == 1 + row_sets
+    states = sum(1 for panel in PANELS if panel.state is not None)
+    assert _statements(engine, change_signature, utcnow()) == 1 + row_sets + states
 
 
 def _statements(engine, read, now) -> int:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from broker import messages as wire
 from broker.inbound import from_kiosk
 from broker.topics import Channel, kiosk_topic
-from hub.infra.db import reading
+from hub.infra.db import DatabaseUnavailable, reading
 from hub.inventory import fleet
 from hub.worker import events
 from hub.worker.batches import apply_batch, apply_one_by_one
@@ -132,3 +133,57 @@ def test_one_by_one_a_message_the_hub_cannot_apply_is_dead_lettered_and_rejected
     }
     (letter,) = dead_letters(library)
     assert "the hub could not apply it" in letter.reason and "applier bug" in letter.reason
+
+
+class DatabaseAway:
+    """Make every transaction fail as a database that cannot be reached does."""
+
+    def __init__(self, monkeypatch) -> None:
+        import hub.worker.batches as batches
+
+        self.monkeypatch, self.batches = monkeypatch, batches
+
+    def everywhere(self) -> None:
+        self.monkeypatch.setattr(self.batches, "transaction", _unreachable)
+
+    def only_for_dead_letters(self) -> None:
+        def failing_refusal(*args, **kwargs):
+            raise OperationalError("INSERT INTO deadletter", {}, ConnectionError("server closed"))
+
+        self.monkeypatch.setattr(self.batches, "_refuse", failing_refusal)
+
+
+def _unreachable(engine):
+    raise OperationalError("BEGIN", {}, ConnectionError("connection refused"))
+
+
+@pytest.mark.parametrize("apply", [apply_batch, apply_one_by_one])
+def test_a_database_that_cannot_be_reached_is_never_a_rejection(library, monkeypatch, apply):
+    DatabaseAway(monkeypatch).everywhere()
+    door = event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1))
+    with pytest.raises(DatabaseUnavailable):
+        apply(library, [arrived(door)])  # raised: no ack of any kind goes out
+
+
+def test_a_dead_letter_that_cannot_be_written_for_want_of_the_database_is_retried_later(
+    library, monkeypatch
+):
+    DatabaseAway(monkeypatch).only_for_dead_letters()
+    garbage = from_kiosk(topic("kiosk-a", Channel.EVENTS), b"{not json")
+    with pytest.raises(DatabaseUnavailable):
+        apply_one_by_one(library, [garbage])
+
+
+def test_a_dead_letter_that_cannot_be_written_for_another_reason_leaves_the_rest_going(
+    library, monkeypatch
+):
+    import hub.worker.batches as batches
+
+    def broken_refusal(*args, **kwargs):
+        raise ValueError("a bug in the dead-letter writer")
+
+    monkeypatch.setattr(batches, "_refuse", broken_refusal)
+    garbage = from_kiosk(topic("kiosk-a", Channel.EVENTS), b"{not json")
+    door = event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1))
+    result = apply_one_by_one(library, [garbage, arrived(door)])
+    assert [(a.event_id, a.status) for _, a in result.acks] == [(door.event_id, "applied")]

@@ -96,3 +96,20 @@ def test_after_a_reconnect_or_a_refused_publish_everything_goes_out_again(librar
     publisher.forget_published()  # the broker may have lost them
     publisher.publish_if_stale()
     assert len(client.topics()) == 4
+
+
+def test_a_change_whose_publish_was_refused_goes_out_on_the_next_pass(library):
+    client = FakeClient()
+    publisher = SnapshotPublisher(library, client)
+    publisher.publish_if_stale()
+    client.published.clear()
+    with transaction(library) as session:
+        suspend_member(session, member_by_number(session, "1001").id, "tools overdue")
+    client.refuse = True  # the broker connection dropped just then
+    publisher.publish_if_stale()
+    client.refuse = False
+    publisher.publish_if_stale()  # the version did not move again, but the last round failed
+    assert client.topics() == [
+        kiosk_topic("test", "kiosk-a", Channel.ALLOWLIST),
+        kiosk_topic("test", "kiosk-b", Channel.ALLOWLIST),
+    ]
