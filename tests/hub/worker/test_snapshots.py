@@ -104,7 +104,7 @@ def test_a_change_whose_publish_was_refused_goes_out_on_the_next_pass(library):
     publisher.publish_if_stale()
     client.published.clear()
     with transaction(library) as session:
-        suspend_member(session, member_by_number(session, "1001").id, "tools overdue")
+        suspend_member(session, OPERATOR, member_by_number(session, "1001").id, "tools overdue")
     client.refuse = True  # the broker connection dropped just then
     publisher.publish_if_stale()
     client.refuse = False
