@@ -12,13 +12,14 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from hub.errors import Conflict, DomainError, NotFound
+from hub.errors import Conflict, DomainError, NotFound, Throttled
 from hub.members.credentials import SignInRefused
 
 # The first kind a refusal is wins. NOTE: SignInRefused is also a PermissionError, so it must
 # come before PermissionError: unproven credentials are 401, a proven member refused by a rule
 # about who may (suspended, untrained, paused, locked out) is 403.
 REFUSAL_STATUS: tuple[tuple[type, int], ...] = (
+    (Throttled, 429),  # too many failures from here: wait (it says how long)
     (SignInRefused, 401),  # who is asking is not proven
     (NotFound, 404),  # what the request names does not exist
     (Conflict, 409),  # it collides with what is recorded (taken, already decided or closed)
@@ -28,7 +29,7 @@ REFUSAL_STATUS: tuple[tuple[type, int], ...] = (
 
 
 def status_of(kind: type[DomainError]) -> int:
-    """Return the HTTP status that answers a refusal of ``kind``: 401, 404, 409, 403 or 422."""
+    """Return the HTTP status that answers a refusal of ``kind``: 429, 401, 404, 409, 403 or 422."""
     return next(code for refused, code in REFUSAL_STATUS if issubclass(kind, refused))
 
 
@@ -53,7 +54,15 @@ def refusal(status: int, message: str, field: str | None = None) -> ResponseRetu
 
 
 def _domain_error(error: DomainError) -> ResponseReturnValue:
-    return refusal(status_of(type(error)), error.message, error.field)
+    answer = refusal(status_of(type(error)), error.message, error.field)
+    return with_retry_after(answer, error)
+
+
+def with_retry_after(answer: ResponseReturnValue, error: DomainError) -> ResponseReturnValue:
+    """Add ``Retry-After`` to the answer to a throttled request."""
+    if isinstance(error, Throttled) and isinstance(answer, tuple):
+        return (*answer, {"Retry-After": str(error.retry_after)})
+    return answer
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:

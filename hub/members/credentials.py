@@ -1,28 +1,28 @@
 """Sign-in for stewards and admins (argon2 password hashes) and API tokens for scripts.
 
 Members borrow with their cards and book with a PIN; only those who act for the commons (stewards
-and admins) have a password, and every sign-in failure counts towards a temporary lock-out.
+and admins) have a password. Sign-in failures are throttled by ``hub.members.throttling`` (growing
+delays by address and account, never a lock of the account itself). A steward can reset a
+member's tablet PIN here (audited).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Field, Session, SQLModel, select
 
 from hub.errors import DomainError, InvalidInput, NotFound
-from hub.infra.clock import as_utc, utcnow
+from hub.infra import audit
+from hub.infra.clock import utcnow
 from hub.infra.hashing import hasher
 from hub.members.roster import NAME_MAX, Member, Role, clean_text, get_member, member_by_number
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
-FAILURES_BEFORE_LOCK = 5
-LOCK_MINUTES = 15
 
 
 class SignInRefused(DomainError, PermissionError):
@@ -74,8 +74,7 @@ def authenticate(
 ) -> Member:
     """Return the steward whose member number and password match, or refuse.
 
-    Failures are counted in the same transaction, so the caller must commit even on refusal
-    (see ``record_failure``); the message never says which half was wrong.
+    The message never says which half was wrong; ``hub.members.throttling`` counts failures.
     """
     now = now or utcnow()
     try:
@@ -85,7 +84,6 @@ def authenticate(
     login = session.get(StewardLogin, member.id)
     if login is None:
         raise SignInRefused("Wrong member number or password.", field="password")
-    _refuse_if_locked(login, now)
     if not _verify(login, password):
         raise SignInRefused("Wrong member number or password.", field="password")
     if not member.is_active or not member.has_role(Role.STEWARD):
@@ -95,32 +93,35 @@ def authenticate(
     return member
 
 
-def record_failure(session: Session, number: str, *, now: datetime | None = None) -> None:
-    """Count a failed sign-in for ``number``; lock the account after too many."""
-    now = now or utcnow()
-    member = session.exec(select(Member).where(Member.number == str(number).strip())).first()
-    login = member and session.get(StewardLogin, member.id)
-    if not login:
-        return
-    login.failed_count += 1
-    if login.failed_count >= FAILURES_BEFORE_LOCK:
-        login.locked_until, login.failed_count = now + timedelta(minutes=LOCK_MINUTES), 0
-    session.add(login)
-
-
-def _refuse_if_locked(login: StewardLogin, now: datetime) -> None:
-    if login.locked_until and as_utc(login.locked_until) > now:
-        minutes = math.ceil((as_utc(login.locked_until) - now).total_seconds() / 60)
-        raise SignInRefused(
-            f"Too many wrong passwords: sign-in is locked for {minutes} more minute(s)."
-        )
-
-
 def _verify(login: StewardLogin, password: str) -> bool:
     try:
         return hasher().verify(login.password_hash, password or "")
     except (VerificationError, InvalidHashError):
         return False
+
+
+# --- tablet PINs --------------------------------------------------------------------------
+
+
+def reset_pin(session: Session, member_id: int, *, by_member_id: int) -> Member:
+    """Forget a member's tablet PIN (audited); the member sets a new one after a card tap."""
+    from hub.bookings.models import MemberPin  # NOTE: bookings builds on members, not back
+
+    member = get_member(session, member_id)
+    record = session.get(MemberPin, member.id)
+    if record is None:
+        raise InvalidInput(f"Member {member.number} has no PIN to reset.", field="member")
+    session.delete(record)
+    audit.record(
+        session,
+        actor_member_id=by_member_id,
+        action="member.pin_reset",
+        target=f"member:{member.number}",
+        before={"pin_set_at": record.set_at},
+        after={"pin_set_at": None},
+    )
+    session.flush()
+    return member
 
 
 # --- API tokens ---------------------------------------------------------------------------
