@@ -65,10 +65,11 @@ def _trust_proxies(app: Flask, count: int) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    """Attach the database, sign-in rate limit, CSRF protection and refusal handlers."""
-    from dashboard import auth, csrf, database, errors
+    """Attach the database, sign-in, CSRF protection, refusal handlers and security headers."""
+    from dashboard import auth, csrf, database, errors, headers
 
     database.init_app(app)
+    headers.init_app(app)
     auth.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)

@@ -36,7 +36,8 @@ class Policy:
         beyond = failures - self.free_failures
         if beyond <= 0:
             return timedelta(0)
-        return min(self.longest_delay, self.first_delay * 2 ** min(beyond - 1, 30))
+        grown: timedelta = self.first_delay * 2 ** min(beyond - 1, 30)
+        return min(self.longest_delay, grown)
 
 
 class Throttle(SQLModel, table=True):
