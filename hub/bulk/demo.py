@@ -9,11 +9,13 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from hub.bookings import MemberPin, add_resource, set_pin
 from hub.errors import DomainError
 from hub.infra.clock import utcnow
+from hub.infra.hashing import hasher
 from hub.inventory.registry import Tool, add_locker, add_tool, register_kiosk, take_out_of_service
 from hub.loans.lending import lend_tool, return_tool
 from hub.members.credentials import StewardLogin, set_password
@@ -153,6 +155,19 @@ def _add_steward_logins(session: Session, stewards: list[Member]) -> None:
     first = set_password(session, stewards[0].id, DEMO_STEWARD_PASSWORD)
     for steward in stewards[1:]:
         session.add(StewardLogin(member_id=steward.id, password_hash=first.password_hash))
+
+
+def demo_password_in_force(session: Session) -> bool:
+    """Tell whether any steward still signs in with the published demo password."""
+    hashes = set(session.exec(select(StewardLogin.password_hash)))
+    return any(_matches(stored, DEMO_STEWARD_PASSWORD) for stored in hashes)
+
+
+def _matches(stored: str, password: str) -> bool:
+    try:
+        return hasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def _add_kiosks(session: Session) -> None:
