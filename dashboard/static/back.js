@@ -1,4 +1,4 @@
-// Behaviour every page shares (no inline script anywhere: the CSP allows /static only).
+// The error page's "Go back" link (no inline script anywhere: the CSP allows /static only).
 (function () {
   "use strict";
 
