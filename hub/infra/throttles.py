@@ -32,11 +32,12 @@ class Policy:
     forget_after: timedelta
 
     def delay_after(self, failures: int) -> timedelta:
-        """Return the wait imposed after ``failures`` failures in a row: none, then doubling."""
+        """Return the wait imposed after ``failures`` failures in a row: none until
+        ``free_failures`` of them, then ``first_delay``, doubling with each further one."""
         beyond = failures - self.free_failures
-        if beyond <= 0:
+        if beyond < 0:
             return timedelta(0)
-        grown: timedelta = self.first_delay * 2 ** min(beyond - 1, 30)
+        grown: timedelta = self.first_delay * 2 ** min(beyond, 30)
         return min(self.longest_delay, grown)
 
 
