@@ -168,17 +168,25 @@ def identify_by_pin(
     try:
         member = verify_pin(session, number, pin, now=now)
     except DomainError as refused:  # the member's own PIN is locked after wrong tries
+        _count_pin_failure(session, tablet, address, now)
         _log(session, "tablet.pin.locked", address, subject, now, refused.message)
         return Identified(refusal=refused)
     if member is None:
-        throttles.fail(session, "pin.address", address, PIN_FAILURES, now=now)
-        if tablet is not None:
-            throttles.fail(session, "pin.tablet", _tablet_key(tablet), PIN_FAILURES, now=now)
+        _count_pin_failure(session, tablet, address, now)
         _log(session, "tablet.pin.failed", address, subject, now, _tablet_key(tablet))
         refusal = PinNotRecognised("Member number or PIN not recognised.", field="pin")
         return Identified(refusal=refusal)
     _log(session, "tablet.pin.ok", address, f"member:{member.number}", now)
     return Identified(member=member)
+
+
+def _count_pin_failure(
+    session: Session, tablet: Tablet | None, address: str, now: datetime
+) -> None:
+    """Count a refused PIN against the address and the tablet (a spray moves across members)."""
+    throttles.fail(session, "pin.address", address, PIN_FAILURES, now=now)
+    if tablet is not None:
+        throttles.fail(session, "pin.tablet", _tablet_key(tablet), PIN_FAILURES, now=now)
 
 
 class NotEnrolled(DomainError, PermissionError):
