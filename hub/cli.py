@@ -44,6 +44,11 @@ class Hub:
             self._engine = make_engine(self.database_url)
         return self._engine
 
+    def close(self) -> None:
+        """Close the engine's pooled connections, if one was made."""
+        if self._engine is not None:
+            self._engine.dispose()
+
     def migrated_engine(self) -> Engine:
         """Return the engine, refusing to work on a database behind the code's migrations."""
         if not migrate.is_up_to_date(self.engine):
@@ -74,6 +79,7 @@ def hub(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
     """Administer the hub: members, cards, tools, lockers, kiosks, imports and exports."""
     data = settings.data_dir(data_dir)
     ctx.obj = Hub(data, settings.database_url(data, database_url))
+    ctx.call_on_close(ctx.obj.close)  # return the pooled connections when the command ends
 
 
 @hub.command()
