@@ -31,4 +31,14 @@ def serve(hub: Hub, host: str, port: int, threads: int, trusted_proxies: int | N
         config["TRUSTED_PROXIES"] = trusted_proxies
     app = create_app(config)
     click.echo(f"Commonshed hub on http://{host}:{port}/")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="commonshed")
+    # NOTE: waitress drops X-Forwarded-* from proxies it does not trust; with trusted proxies
+    # the app's ProxyFix reads exactly that many hops, so waitress must pass the headers on.
+    keep_forwarded = int(app.config["TRUSTED_PROXIES"]) > 0
+    waitress.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="commonshed",
+        clear_untrusted_proxy_headers=not keep_forwarded,
+    )
