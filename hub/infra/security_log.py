@@ -57,3 +57,11 @@ def recent(session: Session, *, limit: int = 100) -> list[SecurityEvent]:
     """Return the newest security events, newest first."""
     query = select(SecurityEvent).order_by(SecurityEvent.id.desc()).limit(limit)
     return list(session.exec(query))
+
+
+def prune(session: Session, *, before: datetime) -> int:
+    """Delete security events older than ``before`` (housekeeping); return how many went."""
+    old = list(session.exec(select(SecurityEvent).where(SecurityEvent.at < before)))
+    for row in old:
+        session.delete(row)
+    return len(old)

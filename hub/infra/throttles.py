@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from hub.infra.clock import as_utc, utcnow
@@ -114,11 +115,29 @@ def failing_keys(session: Session, scope: str, prefix: str, *, since: datetime) 
     return int(session.exec(query).one())
 
 
+def prune(session: Session, *, before: datetime) -> int:
+    """Delete throttles untouched since ``before`` (housekeeping); return how many went."""
+    stale = select(Throttle).where(
+        func.coalesce(Throttle.last_failure_at, Throttle.last_success_at) < before
+    )
+    rows = list(session.exec(stale))
+    for row in rows:
+        session.delete(row)
+    return len(rows)
+
+
 def _row(session: Session, scope: str, key: str) -> Throttle:
-    # NOTE: the row lock serialises two processes counting the same key; the very first
-    # failure of a key may still race an insert, which then fails that one request cleanly.
-    found = session.get(Throttle, (scope, _key(key)), with_for_update=True)
-    return found or Throttle(scope=scope, key=_key(key))
+    """Return the throttle row of ``key``, created if new and locked for this transaction."""
+    # NOTE: insert-if-missing first, so two processes counting a new key's first failure at once
+    # both land on one row instead of one of them failing on the primary key; the row lock
+    # (PostgreSQL; SQLite's write transaction serialises anyway) makes the counts add up.
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {"scope": scope, "key": _key(key), "failures": 0}
+    session.exec(insert(Throttle).values(**values).on_conflict_do_nothing())
+    row = session.get(Throttle, (scope, _key(key)), with_for_update=True, populate_existing=True)
+    assert row is not None  # inserted just above, or already there
+    return row
 
 
 def _key(key: str) -> str:
