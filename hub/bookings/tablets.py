@@ -78,7 +78,7 @@ def enrol_tablet(
 
 
 def revoke_tablet(
-    session: Session, tablet_id: int, *, by_member_id: int, now: datetime | None = None
+    session: Session, tablet_id: int, *, by_member_id: int | None, now: datetime | None = None
 ) -> Tablet:
     """Revoke a tablet's device token: its card reader no longer identifies anyone."""
     tablet = session.get(Tablet, tablet_id)

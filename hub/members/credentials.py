@@ -103,8 +103,9 @@ def _verify(login: StewardLogin, password: str) -> bool:
 # --- tablet PINs --------------------------------------------------------------------------
 
 
-def reset_pin(session: Session, member_id: int, *, by_member_id: int) -> Member:
-    """Forget a member's tablet PIN (audited); the member sets a new one after a card tap."""
+def reset_pin(session: Session, member_id: int, *, by_member_id: int | None) -> Member:
+    """Forget a member's tablet PIN (audited; ``by_member_id`` None: the hub's operator at the
+    command line); the member sets a new one after a card tap."""
     from hub.bookings.models import MemberPin  # NOTE: bookings builds on members, not back
 
     member = get_member(session, member_id)
