@@ -93,7 +93,12 @@ def test_up_with_i_know_this_is_a_demo_serves_the_network(tmp_path):
     )
     try:
         _wait_for_banner(process, timeout=240)
-        _wait_for_url(f"http://127.0.0.1:{web}/signin")
+        try:
+            _wait_for_url(f"http://127.0.0.1:{web}/signin", timeout=180)
+        except AssertionError:
+            web_log = tmp_path / "data" / "logs" / "hub-web.log"
+            shown = web_log.read_text()[-3000:] if web_log.exists() else "no web log"
+            raise AssertionError(shown) from None
     finally:
         process.send_signal(signal.SIGINT)
         try:
