@@ -142,8 +142,17 @@ def tablet_helpers() -> dict[str, Any]:
         "wall": local,
         "site_time": _site_time,
         "identified": MEMBER_KEY in session,
-        "enrolled": DEVICE_COOKIE in request.cookies,
+        "enrolled": _is_enrolled(),
     }
+
+
+def _is_enrolled() -> bool:
+    """Tell whether this browser holds a live tablet token (cached for the request)."""
+    if "tablet_enrolled" not in g:
+        with reading() as db:
+            g.tablet_enrolled = this_tablet(db) is not None
+    enrolled: bool = g.tablet_enrolled  # flask.g is untyped; only this function sets it
+    return enrolled
 
 
 def _site_time(moment: datetime) -> str:

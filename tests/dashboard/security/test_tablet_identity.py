@@ -167,3 +167,9 @@ def _number_of(engine, name: str) -> str:
 def _id_of(engine, number: str) -> int:
     with reading(engine) as session:
         return member_by_number(session, number).id
+
+
+def test_the_identify_screen_says_when_this_browser_reads_no_cards(tablet_app, tablet):
+    notice = "cards are read only on one a steward enrolled"
+    assert notice in tablet_app.test_client().get("/tablet/").get_data(as_text=True)
+    assert notice not in tablet.get("/tablet/").get_data(as_text=True)
