@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +19,8 @@ import requests
 from broker.runner import free_port
 from commonshed.up import is_loopback
 from hub.bulk.demo import DEMO_STEWARD_PASSWORD
-from tests.commonshed.test_up import _two_free_ports, _wait_for_banner, _wait_for_url
+from tests.commonshed.test_up import _two_free_ports, _wait_for_url
+from tests.fixtures.waiting import wait_until
 
 COMMONSHED = [sys.executable, "-m", "commonshed"]
 
@@ -91,14 +93,12 @@ def test_up_with_i_know_this_is_a_demo_serves_the_network(tmp_path):
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV
     )
+    said = drain(process)
     try:
-        _wait_for_banner(process, timeout=240)
-        try:
-            _wait_for_url(f"http://127.0.0.1:{web}/signin", timeout=180)
-        except AssertionError:
-            web_log = tmp_path / "data" / "logs" / "hub-web.log"
-            shown = web_log.read_text()[-3000:] if web_log.exists() else "no web log"
-            raise AssertionError(shown) from None
+        wait_until(lambda: "Commonshed is running" in "".join(said), 240, "the banner")
+        _wait_for_url(f"http://127.0.0.1:{web}/signin", timeout=180)
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- up said:\n{''.join(said)[-3000:]}") from None
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -106,8 +106,22 @@ def test_up_with_i_know_this_is_a_demo_serves_the_network(tmp_path):
         except subprocess.TimeoutExpired:
             process.kill()
             raise
-        process.stdout.close()
-    assert process.returncode == 0
+    assert process.returncode == 0, "".join(said)[-3000:]
+
+
+def drain(process: subprocess.Popen) -> list[str]:
+    """Read all that ``process`` prints, in a thread, so its pipe never fills; return the lines.
+
+    NOTE: a full pipe would block every thread of `up` that logs, the web server's included.
+    """
+    lines: list[str] = []
+
+    def read() -> None:
+        with process.stdout:
+            lines.extend(process.stdout)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
 
 
 # --- hub serve behind a proxy ---------------------------------------------------------------
