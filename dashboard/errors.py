@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from hub.bookings.tablets import PinNotRecognised
 from hub.errors import Conflict, DomainError, NotFound, Throttled
 from hub.members.credentials import SignInRefused
 
@@ -21,6 +22,7 @@ from hub.members.credentials import SignInRefused
 REFUSAL_STATUS: tuple[tuple[type, int], ...] = (
     (Throttled, 429),  # too many failures from here: wait (it says how long)
     (SignInRefused, 401),  # who is asking is not proven
+    (PinNotRecognised, 401),  # ... nor on the tablet
     (NotFound, 404),  # what the request names does not exist
     (Conflict, 409),  # it collides with what is recorded (taken, already decided or closed)
     (PermissionError, 403),  # a rule about who may

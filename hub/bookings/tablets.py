@@ -27,7 +27,6 @@ from hub.errors import DomainError, InvalidInput, NotFound, Throttled
 from hub.infra import audit, security_log, throttles
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.throttles import Policy
-from hub.members.credentials import SignInRefused
 from hub.members.roster import NAME_MAX, Member, clean_text, member_for_card
 
 CARD_FAILURES = Policy(10, timedelta(seconds=2), timedelta(minutes=15), timedelta(hours=1))
@@ -193,8 +192,10 @@ class NotEnrolled(DomainError, PermissionError):
     """A card was posted from a browser that is not an enrolled tablet."""
 
 
-class PinNotRecognised(SignInRefused):
-    """The member number and PIN do not match (which of the two is never said)."""
+class PinNotRecognised(DomainError, PermissionError):
+    """The member number and PIN do not match (which of the two is never said): 401, like a
+    wrong password (dashboard.errors pins it; this module imports nothing of credentials, which
+    builds on bookings)."""
 
 
 def _throttled(what: str, wait: int, field: str) -> Throttled:
