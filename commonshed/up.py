@@ -6,6 +6,7 @@ data directory the first one set up.
 
 from __future__ import annotations
 
+import ipaddress
 import signal
 import socket
 import subprocess
@@ -17,9 +18,10 @@ from pathlib import Path
 import click
 
 from broker.provision import ensure_hub_credentials, provision_kiosk
-from hub.bulk.demo import DEMO_STEWARD_PASSWORD, SITE, demo_uid
+from hub.bulk.demo import DEMO_STEWARD_PASSWORD, SITE, demo_password_in_force, demo_uid
 from hub.bulk.demo import KIOSKS as DEMO_KIOSKS
 from hub.infra import settings
+from hub.infra.db import make_engine, reading
 
 PYTHON = sys.executable
 KIOSKS = tuple(DEMO_KIOSKS)  # the demo library's kiosks, each simulated
@@ -111,10 +113,31 @@ def prepare(data: Path) -> None:
     type=int,
     help="First simulated kiosk screen's port; the next kiosk uses the next port.",
 )
-def up(data_dir: Path | None, host: str, web_port: int, mqtt_port: int, kiosk_port: int) -> None:
+@click.option(
+    "--i-know-this-is-a-demo",
+    "demo_on_network",
+    is_flag=True,
+    help="Serve the web on a non-loopback --host although the published demo password works.",
+)
+def up(
+    data_dir: Path | None,
+    host: str,
+    web_port: int,
+    mqtt_port: int,
+    kiosk_port: int,
+    demo_on_network: bool,
+) -> None:
     """Start the whole system on its embedded defaults; Ctrl-C stops it all."""
     data = settings.data_dir(data_dir)
     prepare(data)
+    if not is_loopback(host) and not demo_on_network and _demo_password_works(data):
+        raise click.UsageError(
+            f"Refusing --host {host}: the steward password is still the published demo one "
+            f"({DEMO_STEWARD_PASSWORD!r}), so anyone on the network could sign in as a steward. "
+            "Set real passwords (`commonshed hub steward set-password NUMBER`), keep the "
+            "default --host 127.0.0.1, or pass --i-know-this-is-a-demo for a demo on a "
+            "network you trust."
+        )
     supervisor = Supervisor(data / "logs")
     signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -129,6 +152,26 @@ def up(data_dir: Path | None, host: str, web_port: int, mqtt_port: int, kiosk_po
     finally:
         supervisor.stop_all()
         click.echo("Stopped.")
+
+
+def is_loopback(host: str) -> bool:
+    """Tell whether ``host`` is reachable from this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to anything: treat it as the network
+
+
+def _demo_password_works(data: Path) -> bool:
+    """Tell whether a steward of the database in ``data`` still has the demo password."""
+    engine = make_engine(settings.database_url(data))
+    try:
+        with reading(engine) as session:
+            return demo_password_in_force(session)
+    finally:
+        engine.dispose()
 
 
 def parts(data: Path, host: str, web_port: int, mqtt_port: int, kiosk_port: int) -> list[Part]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from hub.infra import settings
@@ -40,10 +41,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=8 * 3600,
         WTF_CSRF_TIME_LIMIT=None,
+        TRUSTED_PROXIES=settings.trusted_proxies(),
     )
     app.config.from_prefixed_env("COMMONSHED")
     if test_config:
         app.config.update(test_config)
+    _trust_proxies(app, int(app.config["TRUSTED_PROXIES"]))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(data)
     _init_extensions(app)
@@ -51,11 +54,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def _trust_proxies(app: Flask, count: int) -> None:
+    """Believe the last ``count`` X-Forwarded-For/-Proto hops, so the address is the client's.
+
+    NOTE: with 0 (the default) no forwarded header is believed: a client could otherwise claim
+    any address and walk past the per-address throttles.
+    """
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
 def _init_extensions(app: Flask) -> None:
-    """Attach the database, sign-in rate limit, CSRF protection and refusal handlers."""
-    from dashboard import auth, csrf, database, errors
+    """Attach the database, sign-in, CSRF protection, refusal handlers and security headers."""
+    from dashboard import auth, csrf, database, errors, headers
 
     database.init_app(app)
+    headers.init_app(app)
     auth.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import functools
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import ParamSpec
@@ -26,46 +23,20 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from dashboard.database import reading, transaction
-from dashboard.errors import status_of
-from hub.errors import DomainError
-from hub.members import credentials, sessions, tokens
+from dashboard.errors import status_of, with_retry_after
+from hub.members import credentials, sessions, throttling, tokens
 from hub.members.roster import Member, Role
 
 bp = Blueprint("auth", __name__)
 IDLE_SECONDS = 30 * 60
-SIGN_IN_ATTEMPTS_PER_MINUTE = 10
 # Requests a page makes by itself; they must not keep an unattended session alive.
 PASSIVE_ENDPOINTS = frozenset({"steward_front.live"})
 P = ParamSpec("P")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class SignInRateLimit:
-    """Allow at most ``limit`` sign-in attempts per address per minute (per process)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self._lock = limit, threading.Lock()
-        self._seen: defaultdict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, address: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            seen = self._seen[address]
-            while seen and now - seen[0] > 60:
-                seen.popleft()
-            if len(seen) >= self.limit:
-                return False
-            seen.append(now)
-            return True
-
-
-LIMIT_EXTENSION = "commonshed.signin_limit"
-
-
 def init_app(app: Flask) -> None:
-    """Give ``app`` its own sign-in rate limit."""
-    limit = app.config.get("SIGN_IN_ATTEMPTS_PER_MINUTE", SIGN_IN_ATTEMPTS_PER_MINUTE)
-    app.extensions[LIMIT_EXTENSION] = SignInRateLimit(limit)
+    """Nothing to attach: sign-in throttles live in the database (hub.members.throttling)."""
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -74,17 +45,15 @@ def signin() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("auth/signin.html", next=request.args.get("next", ""))
     number = request.form.get("number", "").strip()
-    limit: SignInRateLimit = current_app.extensions[LIMIT_EXTENSION]  # set by init_app
-    if not limit.allow(request.remote_addr or "?"):
-        return _refuse_signin("Too many sign-in attempts from here; wait a minute.", number, 429)
-    try:
-        with transaction() as db:
-            member = credentials.authenticate(db, number, request.form.get("password", ""))
-    except DomainError as refused:
-        with transaction() as db:
-            credentials.record_failure(db, number)
-        return _refuse_signin(refused.message, number, status_of(type(refused)))
-    _start_session(member)
+    with transaction() as db:  # commits the count of a failure too
+        attempt = throttling.sign_in(
+            db, number, request.form.get("password", ""), address=request.remote_addr or "?"
+        )
+    if attempt.refusal is not None or attempt.member is None:
+        refused = attempt.refusal or credentials.SignInRefused("Sign-in refused.")
+        page = _refuse_signin(refused.message, number, status_of(type(refused)))
+        return with_retry_after(page, refused)
+    _start_session(attempt.member)
     return redirect(_safe_next(request.form.get("next")) or url_for("steward_front.front"))
 
 

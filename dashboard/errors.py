@@ -12,7 +12,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from hub.errors import Conflict, DomainError, NotFound
+from hub.bookings.tablets import PinNotRecognised
+from hub.errors import Conflict, DomainError, NotFound, Throttled
 from hub.members.credentials import SignInRefused
 from hub.members.ranks import LastAdmin, Outranked, SelfSuspension
 
@@ -20,10 +21,12 @@ from hub.members.ranks import LastAdmin, Outranked, SelfSuspension
 # come before PermissionError: unproven credentials are 401, a proven member refused by a rule
 # about who may (suspended, untrained, paused, locked out) is 403.
 REFUSAL_STATUS: tuple[tuple[type, int], ...] = (
+    (Throttled, 429),  # too many failures from here: wait (it says how long)
     (SignInRefused, 401),  # who is asking is not proven
     (Outranked, 403),  # acting on, or granting, a rank not below one's own
     (SelfSuspension, 403),  # suspending oneself
     (LastAdmin, 409),  # the network would be left without an active admin
+    (PinNotRecognised, 401),  # ... nor on the tablet
     (NotFound, 404),  # what the request names does not exist
     (Conflict, 409),  # it collides with what is recorded (taken, already decided or closed)
     (PermissionError, 403),  # a rule about who may
@@ -32,7 +35,7 @@ REFUSAL_STATUS: tuple[tuple[type, int], ...] = (
 
 
 def status_of(kind: type[DomainError]) -> int:
-    """Return the HTTP status that answers a refusal of ``kind``: 401, 404, 409, 403 or 422."""
+    """Return the HTTP status that answers a refusal of ``kind``: 429, 401, 404, 409, 403 or 422."""
     return next(code for refused, code in REFUSAL_STATUS if issubclass(kind, refused))
 
 
@@ -57,7 +60,15 @@ def refusal(status: int, message: str, field: str | None = None) -> ResponseRetu
 
 
 def _domain_error(error: DomainError) -> ResponseReturnValue:
-    return refusal(status_of(type(error)), error.message, error.field)
+    answer = refusal(status_of(type(error)), error.message, error.field)
+    return with_retry_after(answer, error)
+
+
+def with_retry_after(answer: ResponseReturnValue, error: DomainError) -> ResponseReturnValue:
+    """Add ``Retry-After`` to the answer to a throttled request."""
+    if isinstance(error, Throttled) and isinstance(answer, tuple):
+        return (*answer, {"Retry-After": str(error.retry_after)})
+    return answer
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:

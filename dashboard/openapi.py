@@ -34,6 +34,7 @@ REASONS = {
     404: "No such record (the error names the id).",
     409: "The record is not in a state that allows this (already decided, already closed).",
     422: "A malformed or refused value; `field` names it.",
+    429: "Too many failures from this address, tablet or account; wait `Retry-After` seconds.",
 }
 
 

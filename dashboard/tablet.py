@@ -3,6 +3,10 @@
 The member is always the one identified on this tablet (kept in the server-side signed session),
 never one named by a form. The tablet forgets the member after a short idle time, both in the
 page (a timer) and here (a timestamp checked on every request).
+
+A card is read only on a tablet a steward enrolled (``/tablet/enrol`` leaves a device token in
+the tablet's browser as a long-lived cookie); anywhere else a member types a number and a PIN.
+Both ways are throttled by ``hub.bookings.tablets``.
 """
 
 from __future__ import annotations
@@ -29,18 +33,22 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
+from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
-from dashboard.errors import status_of
+from dashboard.errors import status_of, with_retry_after
 from hub import bookings
+from hub.bookings import pins, tablets
 from hub.bookings.hours import local, local_day
 from hub.bookings.models import DEFAULT_TIMEZONE, Resource
 from hub.errors import DomainError, InvalidInput
-from hub.infra.clock import as_utc, utcnow
-from hub.members.roster import Member, get_member, member_for_card, require_active
+from hub.infra.clock import EARLIEST_DAY, LATEST_DAY, as_utc, utcnow
+from hub.members.roster import Member, get_member, require_active
 
 bp = Blueprint("tablet", __name__, url_prefix="/tablet")
 IDLE_SECONDS = 90
-MEMBER_KEY, SEEN_KEY = "tablet_member_id", "tablet_seen_at"
+MEMBER_KEY, SEEN_KEY, BY_KEY = "tablet_member_id", "tablet_seen_at", "tablet_identified_by"
+DEVICE_COOKIE = "commonshed_tablet"
+DEVICE_COOKIE_DAYS = 400  # the longest a browser keeps a cookie (Chromium's cap)
 P = ParamSpec("P")
 
 
@@ -83,13 +91,24 @@ def _say_signed_out_when_idle() -> None:
 
 
 def _forget_member() -> None:
-    session.pop(MEMBER_KEY, None)
-    session.pop(SEEN_KEY, None)
+    for key in (MEMBER_KEY, SEEN_KEY, BY_KEY):
+        session.pop(key, None)
 
 
-def _remember_member(member: Member) -> None:
+def _remember_member(member: Member, by: str) -> None:
     require_active(member)
     session[MEMBER_KEY], session[SEEN_KEY] = member.id, now().timestamp()
+    session[BY_KEY] = by
+
+
+def this_tablet(db: Session) -> tablets.Tablet | None:
+    """Return the enrolled tablet this browser is (by its device cookie), or None."""
+    return tablets.tablet_for_token(db, request.cookies.get(DEVICE_COOKIE))
+
+
+def client_address() -> str:
+    """Return the client's address (the last trusted proxy's word when behind proxies)."""
+    return request.remote_addr or "?"
 
 
 def member_required(
@@ -123,7 +142,17 @@ def tablet_helpers() -> dict[str, Any]:
         "wall": local,
         "site_time": _site_time,
         "identified": MEMBER_KEY in session,
+        "enrolled": _is_enrolled(),
     }
+
+
+def _is_enrolled() -> bool:
+    """Tell whether this browser holds a live tablet token (cached for the request)."""
+    if "tablet_enrolled" not in g:
+        with reading() as db:
+            g.tablet_enrolled = this_tablet(db) is not None
+    enrolled: bool = g.tablet_enrolled  # flask.g is untyped; only this function sets it
+    return enrolled
 
 
 def _site_time(moment: datetime) -> str:
@@ -153,34 +182,49 @@ def machines() -> str:
 
 @bp.post("/identify/card")
 def identify_by_card() -> ResponseReturnValue:
-    """Identify the member whose card the USB reader typed in; a tap also checks in any
-    booking whose check-in window is open (the card tap at the door of the makerspace)."""
+    """Identify the member whose card the USB reader typed in, on an enrolled tablet only; a tap
+    also checks in any booking whose check-in window is open (the card tap at the door)."""
     uid = request.form.get("uid", "")
-    try:
-        with transaction() as db:
-            member = member_for_card(db, uid)
-            checked_in = bookings.check_in_all_by_card(db, uid, now=now())
-            names = [bookings.get_resource(db, b.resource_id).name for b in checked_in]
-        _remember_member(member)
-    except DomainError as refused:
-        return _refuse_identify(refused.message, status_of(type(refused)))
-    if names:
-        flash(f"Checked in: {', '.join(names)}. Enjoy the session!", "ok")
-    return redirect(url_for("tablet.index"))
+    with transaction() as db:  # commits the count of a failure too
+        outcome = tablets.identify_by_card(
+            db, this_tablet(db), uid, address=client_address(), now=now()
+        )
+        names = [bookings.get_resource(db, b.resource_id).name for b in outcome.checked_in]
+    return _identified(outcome, "card", names=names)
 
 
 @bp.post("/identify/pin")
 def identify_by_pin() -> ResponseReturnValue:
-    """Identify a member by member number and PIN; wrong PINs are counted and lock out."""
+    """Identify a member by member number and PIN; wrong PINs are counted per member, address
+    and tablet, and each count slows the next try."""
     number = request.form.get("number", "").strip()
-    try:
-        with transaction() as db:  # commits the count of a wrong try
-            member = bookings.verify_pin(db, number, request.form.get("pin", ""), now=now())
-        if member is None:
-            return _refuse_identify("Member number or PIN not recognised.", 401, number)
-        _remember_member(member)
-    except DomainError as refused:
-        return _refuse_identify(refused.message, status_of(type(refused)), number)
+    with transaction() as db:  # commits the count of a wrong try
+        outcome = tablets.identify_by_pin(
+            db,
+            number,
+            request.form.get("pin", ""),
+            tablet=this_tablet(db),
+            address=client_address(),
+            now=now(),
+        )
+    return _identified(outcome, "pin", number=number)
+
+
+def _identified(
+    outcome: tablets.Identified, by: str, *, number: str = "", names: list[str] | None = None
+) -> ResponseReturnValue:
+    """Remember the identified member, or show the refusal on the identify screen."""
+    refused = outcome.refusal
+    if refused is None and outcome.member is not None:
+        try:
+            _remember_member(outcome.member, by)
+        except DomainError as suspended:
+            refused = suspended
+    if refused is not None:
+        page = _refuse_identify(refused.message, status_of(type(refused)), number)
+        return with_retry_after(page, refused)
+    if names:
+        flash(f"Checked in: {', '.join(names)}. Enjoy the session!", "ok")
     return redirect(url_for("tablet.index"))
 
 
@@ -195,6 +239,79 @@ def leave() -> ResponseReturnValue:
     if request.form.get("idle"):
         _say_signed_out_when_idle()
     return redirect(url_for("tablet.index"))
+
+
+# --- PINs and enrolment ------------------------------------------------------------------
+
+
+@bp.route("/pin", methods=["GET", "POST"])
+@member_required
+def change_pin() -> ResponseReturnValue:
+    """Set or change the member's PIN: after a card tap no old PIN is asked; after a PIN, it is."""
+    by_card = session.get(BY_KEY) == "card"
+    if request.method == "GET":
+        return render_template("tablet/pin.html", by_card=by_card)
+    new, again = request.form.get("new_pin", ""), request.form.get("new_pin_again", "")
+    try:
+        if new != again:
+            raise InvalidInput("The two new PINs differ; type the same PIN twice.", field="new_pin")
+        with transaction() as db:  # commits the count of a wrong old PIN too
+            _set_or_change_pin(db, tablet_member().id, new, by_card=by_card)
+    except DomainError as refused:
+        page = render_template("tablet/pin.html", by_card=by_card, error=refused.message)
+        return page, status_of(type(refused))
+    flash("Your PIN is set.", "ok")
+    return redirect(url_for("tablet.index"))
+
+
+def _set_or_change_pin(db: Session, member_id: int, new: str, *, by_card: bool) -> None:
+    if by_card:
+        pins.set_pin(db, member_id, new, now=now())
+    else:
+        pins.change_pin(db, member_id, request.form.get("old_pin", ""), new, now=now())
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@steward_required
+def enrol() -> ResponseReturnValue:
+    """Enrol this browser as a tablet (a steward, signed in on the tablet itself), or list and
+    revoke the enrolled ones."""
+    if request.method == "POST":
+        with transaction() as db:
+            tablet, token = tablets.enrol_tablet(
+                db, request.form.get("name", ""), by_member_id=_steward_id(), now=now()
+            )
+        answer = redirect(url_for("tablet.enrol"))
+        answer.set_cookie(
+            DEVICE_COOKIE,
+            token,
+            max_age=DEVICE_COOKIE_DAYS * 86400,
+            path="/tablet",
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Strict",
+        )
+        flash(f"This browser is now tablet {tablet.id} ({tablet.name}). Sign out when done.", "ok")
+        return answer
+    with reading() as db:
+        listed, mine = tablets.list_tablets(db), this_tablet(db)
+    return render_template("tablet/enrol.html", tablets=listed, this=mine)
+
+
+@bp.post("/devices/<int:tablet_id>/revoke")
+@steward_required
+def revoke(tablet_id: int) -> ResponseReturnValue:
+    """Revoke an enrolled tablet: its card reader no longer identifies anyone."""
+    with transaction() as db:
+        tablets.revoke_tablet(db, tablet_id, by_member_id=_steward_id(), now=now())
+    flash(f"Tablet {tablet_id} is revoked.", "ok")
+    return redirect(url_for("tablet.enrol"))
+
+
+def _steward_id() -> int:
+    steward = current_member()
+    assert steward is not None and steward.id is not None  # steward_required let them in
+    return steward.id
 
 
 # --- slots and booking --------------------------------------------------------------------
@@ -338,16 +455,30 @@ def calendar_feed(token: str) -> Response:
 
 def _day_arg(value: str | None) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         raise InvalidInput(f"Day {value!r} must look like 2026-11-30.", field="day") from None
+    return _kept(day, "day") if day else None
 
 
 def _start_arg(value: str | None) -> datetime:
     try:
-        return as_utc(datetime.fromisoformat(value or ""))
-    except ValueError:
+        starts = as_utc(datetime.fromisoformat(value or ""))
+    except (ValueError, OverflowError):
         raise InvalidInput(f"Start {value!r} is not a time.", field="start") from None
+    _kept(starts.date(), "start")
+    return starts
+
+
+def _kept(day: date, field: str) -> date:
+    """Refuse a day outside the years the hub keeps bookings for (their sums would overflow)."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidInput(
+            f"{field.capitalize()} {day.isoformat()} is outside {EARLIEST_DAY.year} to "
+            f"{LATEST_DAY.year}.",
+            field=field,
+        )
+    return day
 
 
 def _minutes_arg(form: Mapping[str, str]) -> int:

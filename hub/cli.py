@@ -10,6 +10,7 @@ import click
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from hub.bookings import tablets
 from hub.bulk import csv_io, demo
 from hub.errors import DomainError
 from hub.infra import migrate, settings
@@ -201,6 +202,43 @@ def member_roles(hub: Hub, number: str, roles: str) -> None:
         found = roster.member_by_number(session, number)
         changed = standing.set_roles(session, OPERATOR, found.id, roles)
     click.echo(f"Member {number} now holds: {changed.roles}.")
+
+
+@member.command("reset-pin")
+@click.argument("number")
+@pass_hub
+def member_reset_pin(hub: Hub, number: str) -> None:
+    """Forget member NUMBER's tablet PIN (audited); they set a new one after a card tap."""
+    with transaction(hub.migrated_engine()) as session:
+        found = roster.member_by_number(session, number)
+        members_credentials.reset_pin(session, OPERATOR, found.id)
+    click.echo(f"The PIN of member {number} is reset: they set a new one after a card tap.")
+
+
+@hub.group()
+def tablet() -> None:
+    """Booking tablets (enrolled by a steward at /tablet/enrol on the tablet itself)."""
+
+
+@tablet.command("list")
+@pass_hub
+def tablet_list(hub: Hub) -> None:
+    """List enrolled tablets, revoked ones too."""
+    with reading(hub.migrated_engine()) as session:
+        for found in tablets.list_tablets(session):
+            state = f"revoked {found.revoked_at:%Y-%m-%d}" if found.revoked_at else "live"
+            seen = f"{found.last_seen_at:%Y-%m-%d %H:%M}" if found.last_seen_at else "never"
+            click.echo(f"{found.id:>4}  {found.name:<30} {state:<18} last card {seen}")
+
+
+@tablet.command("revoke")
+@click.argument("tablet_id", type=int)
+@pass_hub
+def tablet_revoke(hub: Hub, tablet_id: int) -> None:
+    """Revoke tablet TABLET_ID: its card reader no longer identifies anyone (audited)."""
+    with transaction(hub.migrated_engine()) as session:
+        tablets.revoke_tablet(session, tablet_id, by_member_id=None)
+    click.echo(f"Tablet {tablet_id} is revoked.")
 
 
 # --- cards and trainings ------------------------------------------------------------------

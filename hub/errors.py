@@ -43,3 +43,11 @@ class TrainingRequired(RuleViolation, PermissionError):
 
 class ToolUnavailable(RuleViolation):
     """The tool is on loan, out of service or retired."""
+
+
+class Throttled(DomainError, PermissionError):
+    """Too many failures from this address, tablet or account: wait ``retry_after`` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -20,12 +20,12 @@ from pydantic import (
     field_validator,
 )
 
-from hub.infra.clock import as_utc
+from hub.infra.clock import EARLIEST_DAY, LATEST_DAY, as_utc
 from hub.members.roster import NOTE_MAX
 from hub.members.tokens import TokenScope
 
 MAX_ID = 2**31 - 1  # the largest id PostgreSQL's INTEGER keys hold
-EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+EARLIEST, LATEST = EARLIEST_DAY, LATEST_DAY  # hub.infra.clock: the days the hub keeps
 LONGEST_RANGE_DAYS = 92
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 

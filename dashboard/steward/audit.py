@@ -1,4 +1,5 @@
-"""The audit log, for admins: who changed what, with the record before and after."""
+"""The audit log, for admins: who changed what, with the record before and after; and the
+security log: sign-ins, refusals and throttles."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask import Blueprint, render_template, request
 from dashboard.auth import admin_required
 from dashboard.database import reading
 from dashboard.steward.common import NavLink
-from hub.infra import audit
+from hub.infra import audit, security_log
 from hub.queries import members
 
 bp = Blueprint("steward_audit", __name__, url_prefix="/steward")
@@ -22,4 +23,11 @@ def log() -> str:
     with reading() as db:
         entries = audit.recent(db, limit=200, target=target)
         actors = members.member_numbers(db, {e.actor_member_id for e in entries})
-    return render_template("steward/audit.html", entries=entries, actors=actors, target=target)
+        events = security_log.recent(db, limit=200)
+    return render_template(
+        "steward/audit.html",
+        entries=entries,
+        actors=actors,
+        target=target,
+        security_events=events,
+    )

@@ -15,7 +15,7 @@ from dashboard.auth import acting_member, current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward.common import NavLink, back, form_text, snapshot
 from hub.errors import NotFound
-from hub.members import roster, standing
+from hub.members import credentials, roster, standing
 from hub.members.roster import Role
 from hub.queries import claims as claim_rows
 from hub.queries import loans
@@ -128,6 +128,16 @@ def grant_training(member_id: int) -> ResponseReturnValue:
         held = roster.grant_training(db, member_id, code, granted_by=current_member().id)
         record_change(db, "training.grant", _target(person), before, snapshot(held))
     flash(f"Member {person.number} ({person.name}) holds the {code} training.")
+    return back("steward_members.member", member_id=member_id)
+
+
+@bp.post("/members/<int:member_id>/pin/reset")
+@steward_required
+def reset_pin(member_id: int) -> ResponseReturnValue:
+    """Forget a member's tablet PIN (audited by the hub); they set a new one after a card tap."""
+    with transaction() as db:
+        person = credentials.reset_pin(db, acting_member(), member_id)
+    flash(f"The PIN of member {person.number} is reset: they set a new one after a card tap.")
     return back("steward_members.member", member_id=member_id)
 
 

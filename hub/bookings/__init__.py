@@ -9,7 +9,9 @@ The modules, each with one reason to change:
 - ``rules``       every booking rule, each refusal naming its rule and when it would pass
 - ``schedule``    create, move, cancel; a resource's slots; a member's bookings
 - ``attendance``  card check-in, the no-show sweep, pausing repeat no-shows
-- ``pins``        tablet PINs (argon2) with lockout
+- ``pins``        tablet PINs (argon2) with lockout; changing a PIN with the old one
+- ``tablets``     tablets enrolled by stewards (device tokens), identifying by card or PIN
+                  with throttles per tablet and per address
 - ``calendars``   private iCalendar feeds behind revocable tokens
 - ``refusals``    the refusals, each naming its rule and from when a request would pass
 """

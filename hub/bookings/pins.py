@@ -95,6 +95,26 @@ def _count_wrong_try(session: Session, record: MemberPin, now: datetime) -> None
     session.flush()
 
 
+def change_pin(
+    session: Session, member_id: int, old_pin: str, new_pin: str, *, now: datetime | None = None
+) -> None:
+    """Replace a member's PIN, proving the old one first (a wrong old PIN counts as a wrong
+    try: commit even on refusal). A member without a PIN sets one after a card tap instead."""
+    now = as_utc(now or utcnow())
+    record = session.get(MemberPin, member_id)
+    if record is None:
+        raise InvalidInput("No PIN is set yet: tap your card to set one.", field="old_pin")
+    _require_not_locked(record, now)
+    if not _matches(record.pin_hash, old_pin):
+        _count_wrong_try(session, record, now)
+        raise WrongPin("The old PIN is not right.", field="old_pin")
+    set_pin(session, member_id, new_pin, now=now)
+
+
+class WrongPin(InvalidInput):
+    """The old PIN given to change a PIN does not match."""
+
+
 def has_pin(session: Session, member_id: int) -> bool:
     """Tell whether a member has set a tablet PIN."""
     return session.get(MemberPin, member_id) is not None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TextIO, TypedDict
 
@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from hub.errors import DomainError, InvalidInput
 from hub.infra import sync
 from hub.infra.clock import utcnow
+from hub.infra.csv_cells import unescape_cell, write_csv
 from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, parse_tool_code
 from hub.members.ranks import OPERATOR, Actor, require_may_grant
 from hub.members.roster import (
@@ -86,7 +87,8 @@ def read_rows(
         if None in row:  # more cells than headers
             yield reader.line_num, {"__extra__": "x"}
             continue
-        yield reader.line_num, {key: (value or "") for key, value in row.items()}
+        # Our exports escape formula-like cells (hub.infra.csv_cells); read them back as written.
+        yield reader.line_num, {key: unescape_cell(value or "") for key, value in row.items()}
 
 
 def _check_header(
@@ -353,7 +355,7 @@ def export_members(session: Session, out: TextIO) -> int:
         [m.number, m.name, m.email or "", m.phone or "", m.roles, " ".join(cards.get(m.id, []))]
         for m in session.exec(select(Member).order_by(Member.number))
     )
-    return _write_csv(out, MEMBER_COLUMNS, rows)
+    return write_csv(out, MEMBER_COLUMNS, rows)
 
 
 def export_tools(session: Session, out: TextIO) -> int:
@@ -371,18 +373,7 @@ def export_tools(session: Session, out: TextIO) -> int:
         ]
         for r in tool_board(session)
     )
-    return _write_csv(out, TOOL_COLUMNS, rows)
-
-
-def _write_csv(out: TextIO, header: Iterable[str], rows: Iterable[Iterable[object]]) -> int:
-    """Write a header and rows; return the number of rows written."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return count
+    return write_csv(out, TOOL_COLUMNS, rows)
 
 
 def to_text(export: Callable[[Session, TextIO], int], session: Session) -> str:

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from hub.bookings import MemberPin, add_resource, set_pin
@@ -157,6 +158,19 @@ def _add_steward_logins(session: Session, stewards: list[Member]) -> None:
     password_hash = hasher().hash(DEMO_STEWARD_PASSWORD)
     for steward in stewards:
         session.add(StewardLogin(member_id=steward.id, password_hash=password_hash))
+
+
+def demo_password_in_force(session: Session) -> bool:
+    """Tell whether any steward still signs in with the published demo password."""
+    hashes = set(session.exec(select(StewardLogin.password_hash)))
+    return any(_matches(stored, DEMO_STEWARD_PASSWORD) for stored in hashes)
+
+
+def _matches(stored: str, password: str) -> bool:
+    try:
+        return hasher().verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def _add_kiosks(session: Session) -> None:

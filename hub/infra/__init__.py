@@ -8,4 +8,7 @@
 - ``sync``        the sync version kiosks follow
 - ``audit``       the audit log: who did what to which record
 - ``hashing``     the one argon2 hasher for passwords and PINs (tests swap it, nothing else)
+- ``throttles``   growing delays after repeated failures, by scope and key, in the database
+- ``security_log`` sign-ins, refusals and throttles as structured log lines and rows
+- ``csv_cells``   the one CSV writer of every export, which defuses spreadsheet formulas
 """

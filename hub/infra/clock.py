@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+# The days the hub accepts from people and scripts: a day beyond these is a typo or a probe,
+# and the date arithmetic around 9999-12-31 overflows.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def utcnow() -> datetime:

@@ -3,7 +3,8 @@
 - ``roster``       members, their cards and the trainings that gate tools and machines
 - ``ranks``        member < volunteer < steward < admin: who may act on whom, and the operator
 - ``standing``     enrolment with roles, suspension, reinstatement, role changes (audited)
-- ``credentials``  stewards' argon2 passwords, sign-in lock-outs, PIN resets (audited)
+- ``credentials``  stewards' argon2 passwords, PIN resets (audited)
 - ``sessions``     dashboard sign-in sessions on the hub, so any of them can be ended at once
 - ``tokens``       API tokens: named, scoped, expiring, revocable (issue and revoke audited)
+- ``throttling``   sign-in throttles by address and account that never lock the victim out
 """

@@ -1,23 +1,23 @@
 """Sign-in for stewards and admins (argon2 password hashes), and credential resets.
 
 Members borrow with their cards and book with a PIN; only those who act for the commons (stewards
-and admins) have a password, and every sign-in failure counts towards a temporary lock-out.
-Setting a password and resetting a PIN are acts on a member: rank-checked and audited here.
+and admins) have a password. Sign-in failures are throttled by ``hub.members.throttling``
+(growing delays by address and account, never a lock of the account itself). Setting a
+password and resetting a PIN are acts on a member: rank-checked and audited here.
 """
 
 from __future__ import annotations
 
-import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel
 
 from hub.bookings import pins
 from hub.bookings.models import MemberPin
 from hub.errors import DomainError, InvalidInput, NotFound
 from hub.infra import audit
-from hub.infra.clock import as_utc, utcnow
+from hub.infra.clock import utcnow
 from hub.infra.hashing import hasher
 from hub.members.ranks import Actor, actor_id, require_may_act_on
 from hub.members.roster import Member, Role, get_member, member_by_number
@@ -25,8 +25,6 @@ from hub.members.sessions import end_sessions_of
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
-FAILURES_BEFORE_LOCK = 5
-LOCK_MINUTES = 15
 
 
 class SignInRefused(DomainError, PermissionError):
@@ -80,8 +78,7 @@ def authenticate(
 ) -> Member:
     """Return the steward whose member number and password match, or refuse.
 
-    Failures are counted in the same transaction, so the caller must commit even on refusal
-    (see ``record_failure``); the message never says which half was wrong.
+    The message never says which half was wrong; ``hub.members.throttling`` counts failures.
     """
     now = now or utcnow()
     try:
@@ -91,7 +88,6 @@ def authenticate(
     login = session.get(StewardLogin, member.id)
     if login is None:
         raise SignInRefused("Wrong member number or password.", field="password")
-    _refuse_if_locked(login, now)
     if not _verify(login, password):
         raise SignInRefused("Wrong member number or password.", field="password")
     if not member.is_active or not member.has_role(Role.STEWARD):
@@ -99,27 +95,6 @@ def authenticate(
     login.failed_count, login.locked_until, login.last_sign_in_at = 0, None, now
     session.add(login)
     return member
-
-
-def record_failure(session: Session, number: str, *, now: datetime | None = None) -> None:
-    """Count a failed sign-in for ``number``; lock the account after too many."""
-    now = now or utcnow()
-    member = session.exec(select(Member).where(Member.number == str(number).strip())).first()
-    login = member and session.get(StewardLogin, member.id)
-    if not login:
-        return
-    login.failed_count += 1
-    if login.failed_count >= FAILURES_BEFORE_LOCK:
-        login.locked_until, login.failed_count = now + timedelta(minutes=LOCK_MINUTES), 0
-    session.add(login)
-
-
-def _refuse_if_locked(login: StewardLogin, now: datetime) -> None:
-    if login.locked_until and as_utc(login.locked_until) > now:
-        minutes = math.ceil((as_utc(login.locked_until) - now).total_seconds() / 60)
-        raise SignInRefused(
-            f"Too many wrong passwords: sign-in is locked for {minutes} more minute(s)."
-        )
 
 
 def _verify(login: StewardLogin, password: str) -> bool:
@@ -139,7 +114,7 @@ def reset_pin(
     *,
     new_pin: str | None = None,
     now: datetime | None = None,
-) -> None:
+) -> Member:
     """Reset a member's tablet PIN: to ``new_pin``, or cleared so they set one after a card tap.
 
     Resetting is an act on the member (rank-checked) and is audited, never with the PIN.
@@ -160,3 +135,4 @@ def reset_pin(
         target=f"member:{member.number}",
         after={"pin": "cleared" if new_pin is None else "set"},
     )
+    return member

@@ -6,7 +6,6 @@ functions return plain data for the dashboard; they never write.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from hub.infra.csv_cells import write_csv
 from hub.members.roster import Member, get_member
 from hub.timebank.ledger import Account, Entry, Transfer, find_member_account
 
@@ -30,8 +30,6 @@ CSV_HEADER = [
     "hours",
     "balance",
 ]
-# A spreadsheet runs a cell starting with these as a formula; descriptions are members' text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -130,22 +128,22 @@ def write_statement_csv(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> None:
-    """Write a member's statement to ``out`` as CSV (UTC times, hours with two decimals)."""
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for line in statement(session, member_id, since=since, until=until):
-        writer.writerow(
-            [
-                line.at.isoformat(),
-                line.transfer_id,
-                line.kind,
-                _safe_cell(line.description),
-                _safe_cell(line.category or ""),
-                _safe_cell(line.counterparty),
-                f"{line.hours:.2f}",
-                f"{line.balance:.2f}",
-            ]
-        )
+    """Write a member's statement to ``out`` as CSV (UTC times, hours with two decimals;
+    member-written text defused by ``hub.infra.csv_cells``)."""
+    rows = (
+        [
+            line.at.isoformat(),
+            line.transfer_id,
+            line.kind,
+            line.description,
+            line.category or "",
+            line.counterparty,
+            f"{line.hours:.2f}",
+            f"{line.balance:.2f}",
+        ]
+        for line in statement(session, member_id, since=since, until=until)
+    )
+    write_csv(out, CSV_HEADER, rows, lineterminator="\r\n")
 
 
 def statement_csv(
@@ -159,11 +157,6 @@ def statement_csv(
     out = io.StringIO()
     write_statement_csv(session, member_id, out, since=since, until=until)
     return out.getvalue()
-
-
-def _safe_cell(text: str) -> str:
-    """Keep a spreadsheet from running member-written text as a formula."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def balance_sheet(session: Session) -> list[AccountBalance]:

@@ -10,10 +10,15 @@
 The screen listens on localhost by default. Still, every request must name this kiosk as its
 Host (no DNS rebinding), and a POST must be JSON (a cross-site form cannot send that without a
 CORS preflight, which this app never grants) whose Origin or Referer, when sent, is this page.
+
+Bound to every address (0.0.0.0 or ::) the check still holds: the Host must be a loopback name,
+the configured ``screen_host``, or an IP address literal. A DNS-rebinding page always sends its
+own domain name as Host, never a bare IP, so it is refused whatever the screen binds to.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal, TypedDict, overload
 from urllib.parse import urlsplit
@@ -72,8 +77,8 @@ def refuse_foreign_requests() -> None:
     """Refuse a request for another host name, and a cross-origin or non-JSON POST."""
     host = urlsplit(f"//{request.host}").hostname or ""
     bound = current_app.config["TRUSTED_HOSTS_EXTRA"]
-    if bound not in ANY_ADDRESS and host not in LOCAL_HOSTS | {bound}:
-        abort(403, f"This screen answers to {bound}, not to {host!r}.")
+    if not _answers_to(host, bound):
+        abort(403, f"This screen answers to {bound or 'its own addresses'}, not to {host!r}.")
     if request.method != "POST":
         return
     if not request.is_json:
@@ -81,6 +86,21 @@ def refuse_foreign_requests() -> None:
     source = request.headers.get("Origin") or request.headers.get("Referer")
     if source and _origin(source) != _origin(request.host_url):
         abort(403, f"Cross-origin request from {_origin(source)} refused.")
+
+
+def _answers_to(host: str, bound: str) -> bool:
+    """Tell whether a request for ``host`` is for this screen, bound to ``bound``."""
+    if host in LOCAL_HOSTS or (host == bound and bound not in ANY_ADDRESS):
+        return True
+    return bound in ANY_ADDRESS and _is_ip_literal(host)
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _origin(url: str) -> str:

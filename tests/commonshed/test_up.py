@@ -231,7 +231,8 @@ def fixer_balance(steward: Page, number: str) -> str:
 
 def book_and_check_in(browser: Browser, web: str) -> None:
     """The volunteer books the laser cutter's next slot on the tablet, then taps their card."""
-    tablet = _page(browser, web + "/tablet/", has_touch=True)
+    tablet = _page(browser, web + "/tablet/enrol", has_touch=True)
+    enrol_tablet(tablet, web)
     number, uid = VOLUNTEER
     tablet.fill("#number", number)
     tablet.fill("#pin", DEMO_PIN)
@@ -248,6 +249,18 @@ def book_and_check_in(browser: Browser, web: str) -> None:
     tablet.locator("#card-uid").press("Enter")
     expect(tablet.locator("body")).to_contain_text("Checked in: Laser cutter")
     _shot(tablet, "e2e-tablet-checked-in")
+
+
+def enrol_tablet(tablet: Page, web: str) -> None:
+    """A steward signs in on the tablet, enrols it (cards are read only there) and signs out."""
+    tablet.fill("#number", "1001")
+    tablet.fill("#password", DEMO_STEWARD_PASSWORD)
+    tablet.click("button[type=submit]")
+    tablet.fill("#tablet-name", "Makerspace door")
+    tablet.click("text=Enrol this browser as a tablet")
+    expect(tablet.locator(".flash")).to_contain_text("is now tablet")
+    tablet.click("text=Sign out (steward)")
+    tablet.goto(web + "/tablet/")
 
 
 def _bookable_now(tablet: Page) -> str:

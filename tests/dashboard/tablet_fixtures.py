@@ -10,7 +10,9 @@ import pytest
 from sqlmodel import Session
 
 from dashboard import create_app, database
+from dashboard.tablet import DEVICE_COOKIE
 from hub.bookings import add_resource, set_pin
+from hub.bookings.tablets import enrol_tablet
 from hub.infra.db import transaction
 from hub.members.roster import add_training, grant_training
 from tests.hub.builders import a_member
@@ -104,16 +106,26 @@ def tablet_app(tablet_world, database_url, tmp_path, tablet_clock):
     database.dispose(app)
 
 
-@pytest.fixture
-def tablet(tablet_app):
-    """A test client standing in for one tablet (one browser session)."""
-    return tablet_app.test_client()
+def enrolled(client, engine, name: str = "Makerspace door"):
+    """Give ``client`` the device cookie of a newly enrolled tablet (enrolment through the page
+    is tested in tests/dashboard/security/test_tablet_identity.py); return the client."""
+    with transaction(engine) as session:
+        steward = a_member(session, f"Steward of {name}", roles="member steward")
+        _, token = enrol_tablet(session, name, by_member_id=steward.id)
+    client.set_cookie(DEVICE_COOKIE, token, path="/tablet")
+    return client
 
 
 @pytest.fixture
-def other_tablet(tablet_app):
-    """A second tablet, with its own session."""
-    return tablet_app.test_client()
+def tablet(tablet_app, engine):
+    """A test client standing in for one enrolled tablet (one browser session)."""
+    return enrolled(tablet_app.test_client(), engine)
+
+
+@pytest.fixture
+def other_tablet(tablet_app, engine):
+    """A second enrolled tablet, with its own session."""
+    return enrolled(tablet_app.test_client(), engine, "Woodshop door")
 
 
 def csrf_token(client) -> str:

@@ -2,7 +2,6 @@
 
 import pytest
 
-from dashboard.auth import SignInRateLimit
 from hub.infra import hashing
 from hub.members import credentials
 from hub.members.ranks import OPERATOR
@@ -111,11 +110,3 @@ def test_suspend_without_reason_is_refused_by_field(steward):
         headers={"Accept": "application/json"},
     )
     assert response.status_code == 422 and response.json["field"] == "reason"
-
-
-@pytest.mark.parametrize("attempts, allowed", [(10, True), (11, False)])
-def test_sign_in_rate_limit_per_address(attempts, allowed):
-    limit = SignInRateLimit(10)
-    results = [limit.allow("10.0.0.1", now=100.0 + i) for i in range(attempts)]
-    assert results[-1] is allowed
-    assert limit.allow("10.0.0.1", now=200.0)  # a minute later the window has moved on

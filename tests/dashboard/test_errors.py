@@ -11,9 +11,16 @@ from dashboard import create_app, database, tablet
 from dashboard.errors import REFUSAL_STATUS, status_of
 from dashboard.openapi import REASONS
 from hub import errors
-from hub.bookings import refusals
+from hub.bookings import pins, refusals, tablets
 from hub.bookings.refusals import BookingRefused, PinLockedOut, SlotTaken
-from hub.errors import DomainError, InvalidInput, MemberSuspended, NotFound, ToolUnavailable
+from hub.errors import (
+    DomainError,
+    InvalidInput,
+    MemberSuspended,
+    NotFound,
+    Throttled,
+    ToolUnavailable,
+)
 from hub.members import credentials, ranks
 from hub.members.credentials import SignInRefused
 
@@ -37,6 +44,10 @@ PINNED_STATUS = {
     ranks.Outranked: 403,
     ranks.SelfSuspension: 403,
     ranks.LastAdmin: 409,
+    errors.Throttled: 429,
+    pins.WrongPin: 422,
+    tablets.PinNotRecognised: 401,
+    tablets.NotEnrolled: 403,
 }
 REFUSAL_MODULES = (errors, refusals, credentials, ranks)
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -51,6 +62,7 @@ REFUSED = [
     InvalidInput("Card UID 'not hex' must be hexadecimal.", field="uid"),
     ToolUnavailable("Tool DRILL-1 is retired."),
     BookingRefused("Bookings open 14 days ahead.", rule="horizon", possible_from=MONDAY),
+    Throttled("Too many wrong PINs from here: try again in 4 second(s).", retry_after=4),
 ]
 
 
@@ -126,12 +138,13 @@ def test_the_api_answers_with_the_maps_status_as_json(bare_app, index):
 def test_the_tablet_answers_with_the_maps_status_on_its_own_screen(bare_app, monkeypatch, index):
     refused = REFUSED[index]
 
-    def member_for_card(db, uid):
-        raise refused
+    def identify_by_card(db, this_tablet, uid, **_where):
+        return tablets.Identified(refusal=refused)
 
-    monkeypatch.setattr(tablet, "member_for_card", member_for_card)
+    monkeypatch.setattr(tablet.tablets, "identify_by_card", identify_by_card)
     answer = bare_app.test_client().post("/tablet/identify/card", data={"uid": "deadbeef"})
     assert answer.status_code == PINNED_STATUS[type(refused)]
+    assert ("Retry-After" in answer.headers) == isinstance(refused, Throttled)
     page = answer.get_data(as_text=True)
     assert 'id="card-uid"' in page  # the identify screen again, not the error page
     assert refused.message.replace("'", "&#39;") in page

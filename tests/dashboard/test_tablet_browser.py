@@ -11,10 +11,13 @@ from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
 from dashboard import create_app, database
+from dashboard.tablet import DEVICE_COOKIE
+from hub.bookings.tablets import enrol_tablet
 from hub.infra.db import transaction
 from tests.dashboard import tablet_fixtures
 from tests.dashboard.tablet_fixtures import add_demo_machines
 from tests.fixtures.browser import new_page, screenshot
+from tests.hub.builders import a_member
 
 database_content = tablet_fixtures.database_content  # machines and members of its own
 TABLET = {"width": 1280, "height": 800}  # a 10-inch tablet, landscape
@@ -52,6 +55,15 @@ def site(sqlite_engine, tmp_path):
     return lambda **extra: serving(base | extra)
 
 
+def enrol(page: Page, engine, url: str) -> None:
+    """Make ``page``'s browser an enrolled tablet (its device cookie; the enrolment page itself
+    is tested in tests/dashboard/security/test_tablet_identity.py)."""
+    with transaction(engine) as session:
+        steward = a_member(session, "Sam Steward", roles="member steward")
+        _, token = enrol_tablet(session, "Makerspace door", by_member_id=steward.id)
+    page.context.add_cookies([{"name": DEVICE_COOKIE, "value": token, "url": f"{url}/tablet/"}])
+
+
 def tablet_page(browser: Browser, url: str):
     """Open the tablet page in a fresh browser context (its own cookies: its own tablet)."""
     return new_page(browser, f"{url}/tablet/", viewport=TABLET, has_touch=True)
@@ -85,8 +97,9 @@ def smallest_target(page: Page) -> float:
     return min(heights)
 
 
-def test_book_see_taken_elsewhere_cancel_and_free_again(site, browser):
+def test_book_see_taken_elsewhere_cancel_and_free_again(site, browser, sqlite_engine):
     with site() as url, tablet_page(browser, url) as ada, tablet_page(browser, url) as grace:
+        enrol(grace, sqlite_engine, url)
         screenshot(ada, "tablet-identify.png")
         identify_by_pin(ada, "1001", "2468")
         open_laser_tomorrow(ada)

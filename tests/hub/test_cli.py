@@ -95,3 +95,28 @@ def test_demo_data_seeds_once(run):
     assert first.exit_code == 0 and "C0DE0000" in first.output
     assert "leaving it as it is" in run("demo-data").output
     assert "out_of_service" in run("tool", "list", "--status", "out_of_service").output
+
+
+def test_reset_a_pin_and_revoke_a_tablet_from_the_command_line(run, tmp_path):
+    from hub.bookings import set_pin
+    from hub.bookings.pins import has_pin
+    from hub.bookings.tablets import enrol_tablet
+    from hub.infra import audit
+    from hub.infra.db import make_engine, reading, transaction
+
+    assert run("member", "add", "--name", "Sam Steward", "--roles", "steward").exit_code == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'commonshed.db'}")
+    try:
+        with transaction(engine) as session:
+            set_pin(session, 1, "2468")
+            enrol_tablet(session, "Makerspace door", by_member_id=1)
+        assert run("member", "reset-pin", "1001").exit_code == 0
+        assert "Makerspace door" in run("tablet", "list").output
+        assert run("tablet", "revoke", "1").output == "Tablet 1 is revoked.\n"
+        assert "revoked" in run("tablet", "list").output
+        with reading(engine) as session:
+            assert not has_pin(session, 1)
+            actions = [entry.action for entry in audit.recent(session)]
+        assert {"pin.reset", "tablet.revoke"} <= set(actions)
+    finally:
+        engine.dispose()

@@ -1,18 +1,13 @@
-from datetime import timedelta
-
 import pytest
 from argon2 import Type
 
 from hub.errors import InvalidInput
 from hub.infra import hashing
-from hub.infra.clock import utcnow
 from hub.infra.db import transaction
 from hub.members.credentials import (
-    FAILURES_BEFORE_LOCK,
     SignInRefused,
     StewardLogin,
     authenticate,
-    record_failure,
     set_password,
 )
 from hub.members.ranks import OPERATOR
@@ -58,19 +53,6 @@ def test_wrong_credentials_never_say_which_half(engine, steward, number, passwor
     with pytest.raises(SignInRefused, match="^Wrong member number or password.$"):
         with transaction(engine) as session:
             authenticate(session, number, password)
-
-
-def test_repeated_failures_lock_the_account_for_a_while(engine, steward):
-    now = utcnow()
-    with transaction(engine) as session:
-        for _ in range(FAILURES_BEFORE_LOCK):
-            record_failure(session, steward.number, now=now)
-    with pytest.raises(SignInRefused, match="locked for 15 more minute"):
-        with transaction(engine) as session:
-            authenticate(session, steward.number, PASSWORD, now=now)
-    with transaction(engine) as session:
-        later = now + timedelta(minutes=16)
-        assert authenticate(session, steward.number, PASSWORD, now=later).id == steward.id
 
 
 def test_members_and_suspended_stewards_cannot_sign_in(engine, steward):
