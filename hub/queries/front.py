@@ -22,7 +22,7 @@ from hub.bookings.models import Booking, BookingStatus
 from hub.infra.clock import utcnow
 from hub.infra.sync import SyncState
 from hub.inventory.fleet import KioskAlarm, KioskStatus
-from hub.loans.lending import Loan
+from hub.loans.records import Loan
 from hub.maintenance.models import LIVE_STATUSES, MaintenancePlan, ServiceRecord, Ticket
 from hub.maintenance.plans import PlanStatus
 from hub.queries.bookings import BookingRow, bookings_of_day

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory.registry import Tool
-from hub.loans.lending import Loan
+from hub.loans.records import Loan
 from hub.members.roster import Member
 
 
