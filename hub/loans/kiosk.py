@@ -41,9 +41,9 @@ from hub.members.roster import Member
 class Stamp:
     """Where and when a kiosk event happened, as the hub places it.
 
-    ``at`` is the hub's time of the event (the kiosk's clock, corrected for a known skew and
-    never later than ``received_at``, when the hub received it); ``seq`` and ``epoch`` are its
-    place in the kiosk's sequence (``epoch`` counts restarts of the sequence).
+    ``at`` is the hub's time of the event (the kiosk's clock, never later than ``received_at``,
+    when the hub received it: due dates count from that); ``seq`` and ``epoch`` are its place
+    in the kiosk's sequence (``epoch`` counts restarts of the sequence).
     """
 
     kiosk_id: str
@@ -73,7 +73,7 @@ def record_loan_out(session: Session, stamp: Stamp, member: Member, tool: Tool) 
         out_at=stamp.at,
         kiosk_id=stamp.kiosk_id,
         event_id=stamp.event_id,
-        due_from=stamp.at,
+        due_from=stamp.received_at,
     )
     loan.seq, loan.seq_epoch = stamp.seq, stamp.epoch
     if (back := _waiting_return_for(session, loan)) is not None:

@@ -28,7 +28,7 @@ from hub.maintenance.plans import PlanStatus
 from hub.queries.bookings import BookingRow, bookings_of_day
 from hub.queries.claims import ClaimRow, pending_claims
 from hub.queries.fleet import KioskHealth, dead_letter_count, fleet_health
-from hub.queries.loans import LoanRow, overdue_loans
+from hub.queries.loans import ConflictRow, LoanRow, conflicts, overdue_loans
 from hub.queries.maintenance import due_maintenance
 from hub.queries.tools import BrokenTool, out_of_service
 from hub.timebank.claims import ClaimStatus, CreditClaim
@@ -47,6 +47,7 @@ class Needs:
     broken: list[BrokenTool]
     due: list[PlanStatus]
     overdue: list[LoanRow]
+    conflicts: list[ConflictRow]
     bookings: list[BookingRow]
     dead_letters: int
 
@@ -144,6 +145,11 @@ PANELS: tuple[Panel, ...] = (
         read=lambda session, now: overdue_loans(session, now=now),
         watch=(SYNC_VERSION, NEWEST_LOAN, _count(Loan, Loan.returned_at.is_(None))),
         clock=True,
+    ),
+    Panel(
+        "conflicts",
+        read=lambda session, now: conflicts(session),
+        watch=(NEWEST_LOAN, _count(Loan, Loan.in_conflict.is_(True))),
     ),
     Panel(
         "bookings",

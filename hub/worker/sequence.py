@@ -11,14 +11,19 @@ payload, acknowledged (the kiosk must not resend it forever), and applied once t
 their order does not change a loan, and an alarm should not wait.
 
 Restarts. A kiosk whose outbox starts again (a fresh SD card counts from 0 again) is noticed when
-an event reuses a ``seq`` the hub already has from it with another id, or arrives as seq 0 after
-later ones: its sequence starts a new ``epoch``; what the old one still held is released.
+an event reuses a ``seq`` the hub already has from it with another id (the inbox keeps every
+event): its sequence starts a new ``epoch`` there; what the old one still held is released.
+The first event the hub hears from a kiosk starts its sequence: earlier ones arriving later are
+applied as they come (the pairing rules still order a loan and its return).
 
-Clocks. ``offset`` estimates how far the kiosk's clock runs ahead of the hub's (negative: behind)
-as the largest ``kiosk_time - received_at`` over the last ``OFFSET_WINDOW`` (delivery only ever
-delays an event, so the freshest one shows the clock best). An event's hub time is its kiosk
-time, moved by the offset when the kiosk is behind by more than ``settings.clock_skew_bound()``,
-and never later than the hub received it.
+Clocks. Every event keeps the kiosk's clock (``kiosk_time``) and the hub's receive time
+(``received_at``) in the inbox. An event's hub time is its kiosk time, but never later than the
+hub received it (a fast clock cannot date a loan in the future); due dates count from the
+receive time (the hub's clock decides overdue). ``clock_offset_s`` estimates how far the kiosk's
+clock runs ahead of the hub's (negative: behind) as the largest ``kiosk_time - received_at`` over
+the last ``OFFSET_WINDOW`` (delivery only ever delays an event, so the freshest one shows the
+clock best); beyond ``settings.clock_skew_bound()`` the kiosks page flags it. A kiosk behind and
+a kiosk delivering a backlog look alike for a while, so a slow clock is flagged, not corrected.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from broker import messages as wire
 from hub.infra.clock import as_utc
-from hub.infra.settings import clock_skew_bound, seq_hold
+from hub.infra.settings import seq_hold
 from hub.worker.inbox import InboxEvent
 
 HELD = "held"
@@ -92,12 +97,7 @@ class Sequencer:
 
     def hub_time(self, event: wire.Event, received_at: datetime) -> datetime:
         """Return the event's time on the hub's clock (module docstring, "Clocks")."""
-        at = as_utc(event.kiosk_time)
-        row = self._kiosk(event.kiosk_id).row
-        offset = timedelta(seconds=row.clock_offset_s or 0.0)
-        if offset < -clock_skew_bound():
-            at -= offset
-        return min(at, as_utc(received_at))
+        return min(as_utc(event.kiosk_time), as_utc(received_at))
 
     # --- sequence -------------------------------------------------------------------------
 
@@ -179,8 +179,6 @@ class Sequencer:
             return True
         if event.seq >= row.next_seq:
             return False
-        if event.seq == 0:
-            return True
         taken = self.session.exec(
             select(InboxEvent.event_id).where(
                 InboxEvent.kiosk_id == event.kiosk_id,
