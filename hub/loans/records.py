@@ -17,6 +17,7 @@ from hub.members.roster import NOTE_MAX
 
 # A tool's standing loan: open, and not a conflict still waiting for a steward.
 STANDING_LOAN = text("returned_at IS NULL AND NOT in_conflict")
+OPEN_LOAN = text("returned_at IS NULL")
 REASON_MAX = 300
 
 
@@ -43,6 +44,8 @@ class Loan(SQLModel, table=True):
             sqlite_where=STANDING_LOAN,
             postgresql_where=STANDING_LOAN,
         ),
+        # Every open loan, conflicts included: the lists of what is out read only these.
+        Index("ix_loan_open", "tool_id", sqlite_where=OPEN_LOAN, postgresql_where=OPEN_LOAN),
         # A tool's history and the dashboard's "most borrowed" read loans by tool and time.
         Index("ix_loan_tool_out_at", "tool_id", "out_at"),
     )

@@ -41,8 +41,8 @@ def overdue_loans(session: Session, *, now: datetime | None = None) -> list[Loan
     """Return open loans past due, most overdue first, with tool and borrower."""
     now = now or utcnow()
     # NOTE: filtered here, not in SQL: given "due_at < now", SQLite walks the due_at index
-    # over every loan ever made; open loans alone (one per tool at most) come from the partial
-    # unique index on open loans.
+    # over every loan ever made; open loans alone (about one per tool) come from the partial
+    # index on open loans.
     return [row for row in open_loans(session) if as_utc(row.loan.due_at) < now]
 
 
@@ -52,8 +52,8 @@ def open_loans_of_member(session: Session, member_id: int) -> list[LoanRow]:
 
 
 def _open_loans(session: Session, condition: ColumnElement[bool]) -> list[LoanRow]:
-    # NOTE: open loans number at most one per tool; the filter on returned_at lets both
-    # backends read them through the partial unique index on open loans.
+    # NOTE: open loans number about one per tool (a conflict adds one); the filter on
+    # returned_at lets both backends read them through the partial index on open loans.
     query = (
         select(Loan, Tool.code, Tool.name, Member.number, Member.name)
         .join(Tool, Tool.id == Loan.tool_id)

@@ -16,7 +16,7 @@ down_revision: str | Sequence[str] | None = "0007_unmatched_returns"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-OLD_STANDING = sa.text("returned_at IS NULL")
+OLD_STANDING = sa.text("returned_at IS NULL")  # also every open loan, conflicts included
 STANDING = sa.text("returned_at IS NULL AND NOT in_conflict")
 LOAN_FKS = (
     ("fk_loan_conflict_of_loan", "loan", "conflict_of"),
@@ -74,6 +74,13 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("loan", schema=None) as batch_op:
         batch_op.alter_column("in_conflict", server_default=None)
+        batch_op.create_index(
+            "ix_loan_open",
+            ["tool_id"],
+            unique=False,
+            sqlite_where=OLD_STANDING,
+            postgresql_where=OLD_STANDING,
+        )
         batch_op.create_index(
             "uq_loan_open_tool",
             ["tool_id"],
