@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Index, text
 from sqlmodel import Field, Session, SQLModel, select
 
+from hub.infra.sync import KioskVisible
 from hub.members.roster import NOTE_MAX
 
 # A tool's standing loan: open, and not a conflict still waiting for a steward.
@@ -26,13 +27,16 @@ class ReturnCondition(StrEnum):
     NEEDS_REPAIR = "needs_repair"
 
 
-class Loan(SQLModel, table=True):
+class Loan(SQLModel, KioskVisible, table=True):
     """A tool out with a member: from a kiosk's ``loan_out`` or a steward's lend on the hub.
 
     A loan is closed (``returned_at``) only by a return or by a steward's recorded correction
     (``corrected_by`` and ``correction_reason``). A kiosk's loan of a tool the hub already has
     on loan to someone is kept as a *conflict* (``in_conflict``, ``conflict_of`` the loan it
     collided with) until a steward resolves it; the earlier loan stays open meanwhile.
+
+    Kiosk-visible: every open loan is listed in the allow-list under its borrower, so every
+    kiosk knows the tool is out (a conflict too, which leaves the tool's status unchanged).
     """
 
     # The database itself guarantees a tool has one standing loan at a time.
