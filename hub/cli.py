@@ -54,6 +54,12 @@ class Hub:
             )
         return self.engine
 
+    def close(self) -> None:
+        """Close the engine's connections, if the command opened any."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
 
 pass_hub = click.make_pass_decorator(Hub)
 
@@ -75,6 +81,7 @@ def hub(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
     """Administer the hub: members, cards, tools, lockers, kiosks, imports and exports."""
     data = settings.data_dir(data_dir)
     ctx.obj = Hub(data, settings.database_url(data, database_url))
+    ctx.call_on_close(ctx.obj.close)
 
 
 @hub.command()

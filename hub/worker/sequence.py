@@ -87,7 +87,7 @@ class Sequencer:
         for event in events:
             offset = as_utc(event.kiosk_time) - self.now
             best[event.kiosk_id] = max(best.get(event.kiosk_id, offset), offset)
-        for kiosk_id, offset in best.items():
+        for kiosk_id, offset in sorted(best.items()):  # rows locked in one order: no deadlock
             row = self._kiosk(kiosk_id).row
             fresh = row.clock_offset_at and self.now - as_utc(row.clock_offset_at) < OFFSET_WINDOW
             seconds = offset.total_seconds()
@@ -200,7 +200,9 @@ class Sequencer:
         the events stored beyond it."""
         kiosk = self.kiosks.get(kiosk_id)
         if kiosk is None:
-            row = self.session.get(KioskSequence, kiosk_id)
+            # NOTE: locked (PostgreSQL) so two workers sharing a kiosk's events take its
+            # sequence in turn; SQLite has one writer at a time anyway.
+            row = self.session.get(KioskSequence, kiosk_id, with_for_update=True)
             if row is None:
                 row = KioskSequence(kiosk_id=kiosk_id, next_seq=NOT_STARTED)
             kiosk = self.kiosks[kiosk_id] = _Kiosk(row)
