@@ -77,7 +77,7 @@ def apply_events(
     """
     seen = _processed(session, [event.event_id for event in events])
     batch = _Batch(session, utcnow(), isolate)
-    batch.sequencer.note_clocks([event for event in events if event.event_id not in seen])
+    batch.sequencer.prepare([event for event in events if event.event_id not in seen])
     outcomes = [batch.take(event, seen) for event in events]
     batch.finish()
     for kiosk_id in {event.kiosk_id for event in events}:

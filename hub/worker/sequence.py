@@ -70,6 +70,9 @@ class _Kiosk:
     row: KioskSequence
     ahead: dict[int, tuple[str, bytes | None, datetime]] = field(default_factory=dict)
     placed: set[int] = field(default_factory=set)  # seqs of this epoch taken in this batch
+    # Seqs below next_seq that this batch carries and the inbox already holds (read at once).
+    taken_before: set[int] | None = None
+    prepared_epoch: int | None = None  # the epoch taken_before was read for
 
 
 class Sequencer:
@@ -80,6 +83,28 @@ class Sequencer:
         self.kiosks: dict[str, _Kiosk] = {}
 
     # --- clocks ---------------------------------------------------------------------------
+
+    def prepare(self, events: list[wire.Event]) -> None:
+        """Read what placing this batch's new events needs, a query per kiosk at most, and
+        update each kiosk's clock offset from them."""
+        self.note_clocks(events)
+        late: dict[str, set[int]] = {}
+        for event in events:
+            row = self._kiosk(event.kiosk_id).row
+            if 0 <= event.seq < row.next_seq:
+                late.setdefault(event.kiosk_id, set()).add(event.seq)
+        for kiosk_id, seqs in late.items():
+            kiosk = self.kiosks[kiosk_id]
+            kiosk.prepared_epoch = kiosk.row.epoch
+            kiosk.taken_before = set(
+                self.session.exec(
+                    select(InboxEvent.seq).where(
+                        InboxEvent.kiosk_id == kiosk_id,
+                        InboxEvent.epoch == kiosk.row.epoch,
+                        col(InboxEvent.seq).in_(seqs),
+                    )
+                ).all()
+            )
 
     def note_clocks(self, events: list[wire.Event]) -> None:
         """Update each kiosk's clock offset from this batch's events."""
@@ -178,6 +203,10 @@ class Sequencer:
         if event.seq in kiosk.ahead or event.seq in kiosk.placed:
             return True
         if event.seq >= row.next_seq:
+            return False
+        if kiosk.taken_before is not None and event.seq in kiosk.taken_before:
+            return True
+        if kiosk.taken_before is not None and row.epoch == kiosk.prepared_epoch:
             return False
         taken = self.session.exec(
             select(InboxEvent.event_id).where(
