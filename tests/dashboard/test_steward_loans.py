@@ -1,14 +1,16 @@
 """The steward's Loans page: conflicts listed and resolved with a reason, a loan ended by an
-audited correction; the CLI's `loan` commands do the same. On the demo library, both databases."""
+audited correction; the CLI's `loan` commands do the same; the kiosks page flags a skewed
+clock. On the demo library, both databases."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlmodel import select
 
+from broker import messages as wire
 from commonshed.cli import main
 from hub.infra import audit
 from hub.infra.db import reading, transaction
@@ -16,6 +18,7 @@ from hub.inventory.registry import tool_by_code
 from hub.loans.kiosk import Stamp, record_loan_out
 from hub.loans.records import Loan, open_loan
 from hub.members.roster import card_by_uid, get_member
+from hub.worker.events import apply_event
 from tests.dashboard.conftest import csrf_token
 
 RAVI = "C0DE0006"
@@ -97,3 +100,17 @@ def test_the_cli_lists_and_resolves_conflicts(database_url, engine, conflict, tm
     with reading(engine) as session:
         assert session.get(Loan, conflict[1]).corrected_by is not None
         assert session.exec(select(Loan).where(Loan.in_conflict.is_(True))).all() == []
+
+
+def test_the_kiosks_page_flags_a_kiosk_clock_an_hour_fast(steward, engine):
+    door = wire.DoorClosedEvent(
+        event_id=wire.new_message_id(),
+        kiosk_id="shed-1",
+        seq=0,
+        kiosk_time=datetime.now(UTC) + timedelta(hours=1),
+        body=wire.DoorChange(locker_slot=1),
+    )
+    with transaction(engine) as session:
+        apply_event(session, door)
+    page = steward.get("/steward/kiosks").get_data(as_text=True)
+    assert "about 60 min ahead of the hub" in page and "clock off" in page
