@@ -46,8 +46,18 @@ def worker(library, broker):
         password=hub.password,
         publish_interval=0.05,
     ).start()
+    _wait_until_subscribed(broker)
     yield running
     running.stop()
+
+
+def _wait_until_subscribed(broker) -> None:
+    """Wait for kiosk-a's retained config: the worker publishes it just after subscribing, so
+    events published from now on reach it (not an empty shared group)."""
+    probe = broker.connect("kiosk-a")
+    configs = collect(probe, kiosk_topic(SITE, "kiosk-a", Channel.CONFIG))
+    configs.get(timeout=20)
+    probe.disconnect()
 
 
 def connected(broker, kiosk_id: str, site: str = SITE):
