@@ -28,6 +28,7 @@ a kiosk delivering a backlog look alike for a while, so a slow clock is flagged,
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -37,6 +38,8 @@ from broker import messages as wire
 from hub.infra.clock import as_utc
 from hub.infra.settings import seq_hold
 from hub.worker.inbox import InboxEvent
+
+log = logging.getLogger("commonshed.ingest")
 
 HELD = "held"
 PAIRED_IN_ORDER = frozenset({"loan_out", "tool_return"})  # the events a gap holds back
@@ -169,6 +172,17 @@ class Sequencer:
         gap_since = kiosk.row.gap_since
         if gap_since is None or self.now - as_utc(gap_since) <= seq_hold():
             return []
+        missing = [
+            seq
+            for seq in range(kiosk.row.next_seq, max(kiosk.ahead, default=kiosk.row.next_seq))
+            if seq not in kiosk.ahead
+        ]
+        log.warning(
+            "kiosk %s: seq %s still missing after %s; pairing its later loan events anyway",
+            kiosk.row.kiosk_id,
+            ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else ""),
+            seq_hold(),
+        )
         return self._release_all(kiosk)
 
     def _release_all(self, kiosk: _Kiosk) -> list[Held]:
