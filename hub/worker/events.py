@@ -115,24 +115,26 @@ class _Batch:
         """Apply one event not yet seen (or answer ``duplicate``), adding its inbox row."""
         if event.event_id in seen:
             return Outcome(event.event_id, "duplicate", seen[event.event_id])
-        hold, released = self.sequencer.place(event)
+        placed = self.sequencer.place(event)
+        for held in placed.before:  # an older sequence's, or held past the wait
+            self.apply_released(held)
         epoch = self.sequencer.epoch(event.kiosk_id)
-        if hold:
+        if placed.hold:
             self._row(event, epoch, HELD, None, payload=wire.encode(event))
             outcome = Outcome(
                 event.event_id, "applied", "held until this kiosk's earlier events arrive"
             )
         else:
-            outcome = self._apply(event, self.now)
+            outcome = self._apply(event, self.now, epoch)
             self._row(event, epoch, outcome.status, outcome.reason)
-        for held in released:
+        for held in placed.after:  # the gap this event filled
             self.apply_released(held)
         seen[event.event_id] = outcome.reason
         return outcome
 
     def apply_released(self, held: Held) -> None:
         """Apply an event let out of the hold and record its outcome on its inbox row."""
-        outcome = self._apply(held.event, held.received_at)
+        outcome = self._apply(held.event, held.received_at, held.epoch)
         values = {"outcome": outcome.status, "reason": outcome.reason, "payload": None}
         row = self.rows.get(held.event.event_id)
         if row is not None:
@@ -151,14 +153,14 @@ class _Batch:
             self.session.execute(insert(InboxEvent), list(self.rows.values()))
         self.session.flush()
 
-    def _apply(self, event: wire.Event, received_at: datetime) -> Outcome:
+    def _apply(self, event: wire.Event, received_at: datetime, epoch: int) -> Outcome:
         """Check the event against the trust rules and apply its effect; refused, it is
         ``rejected`` with the reason naming the rule."""
         stamp = Stamp(
             kiosk_id=event.kiosk_id,
             event_id=event.event_id,
             seq=event.seq,
-            epoch=self.sequencer.epoch(event.kiosk_id),
+            epoch=epoch,
             at=self.sequencer.hub_time(event, received_at),
             received_at=received_at,
         )

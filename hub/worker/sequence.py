@@ -60,10 +60,21 @@ class KioskSequence(SQLModel, table=True):
 
 @dataclass(frozen=True)
 class Held:
-    """An event taken out of the hold, to apply now: the event and when the hub received it."""
+    """An event taken out of the hold, to apply now: the event, when the hub received it, and
+    the epoch of its kiosk's sequence it belongs to (a restart releases the old epoch's)."""
 
     event: wire.Event
     received_at: datetime
+    epoch: int
+
+
+@dataclass
+class Placed:
+    """Where a new event went: held or not, and the held events to apply before and after it."""
+
+    hold: bool
+    before: list[Held] = field(default_factory=list)
+    after: list[Held] = field(default_factory=list)
 
 
 @dataclass
@@ -132,30 +143,31 @@ class Sequencer:
     def epoch(self, kiosk_id: str) -> int:
         return self._kiosk(kiosk_id).row.epoch
 
-    def place(self, event: wire.Event) -> tuple[bool, list[Held]]:
-        """Place a new event in its kiosk's sequence; return whether to hold it, and the held
-        events it (or a restart, or the end of a wait) lets go, in the order to apply them."""
+    def place(self, event: wire.Event) -> Placed:
+        """Place a new event in its kiosk's sequence: whether to hold it, and the held events
+        to apply before it (a restart, or the end of a wait, lets them go) and after it (the
+        gap it filled)."""
         kiosk = self._kiosk(event.kiosk_id)
         if kiosk.row.next_seq < 0:
             # The first event the hub hears from this kiosk: its sequence starts here (the
             # hub cannot know whether earlier ones are on their way, so it does not wait).
             kiosk.row.next_seq = event.seq
-        released = self._release_if_waited_too_long(kiosk)
+        before = self._release_if_waited_too_long(kiosk)
         if self._restarted(kiosk, event):
-            released += self._release_all(kiosk)
+            before += self._release_all(kiosk)
             kiosk.row.epoch += 1
             kiosk.row.next_seq, kiosk.placed = event.seq, set()
         kiosk.placed.add(event.seq)
-        hold = False
+        placed = Placed(hold=False, before=before)
         if event.seq == kiosk.row.next_seq:
             kiosk.row.next_seq += 1
-            released += self._advance(kiosk)
+            placed.after = self._advance(kiosk)
         elif event.seq > kiosk.row.next_seq:
-            hold = event.type in PAIRED_IN_ORDER
-            payload = wire.encode(event) if hold else None
+            placed.hold = event.type in PAIRED_IN_ORDER
+            payload = wire.encode(event) if placed.hold else None
             kiosk.ahead[event.seq] = (event.event_id, payload, self.now)
         self._note_gap(kiosk)
-        return hold, released
+        return placed
 
     def release_waited_too_long(self) -> list[Held]:
         """Release the held events of every kiosk whose gap has waited past the hold."""
@@ -209,7 +221,7 @@ class Sequencer:
     def _held(self, seq: int, kiosk: _Kiosk) -> Held:
         _event_id, payload, received_at = kiosk.ahead[seq]
         assert payload is not None
-        return Held(wire.decode_event(payload), received_at)
+        return Held(wire.decode_event(payload), received_at, kiosk.row.epoch)
 
     def _restarted(self, kiosk: _Kiosk, event: wire.Event) -> bool:
         """Tell whether ``event`` starts its kiosk's sequence again (a fresh outbox)."""

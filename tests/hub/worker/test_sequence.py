@@ -240,3 +240,22 @@ def test_pairing_is_the_same_under_any_arrival_order(sqlite_engine, order, batch
             session.exec(select(UnmatchedReturn).where(UnmatchedReturn.kiosk_id == kiosk_id)).all()
             == []
         )
+
+
+def test_a_restart_releases_what_the_old_sequence_held_in_its_own_epoch(shed):
+    old = Kiosk("kiosk-a")
+    started = old.door(s(0))
+    old.seq += 1  # seq 1 never arrives: the SD card died with it
+    held = old.loan(ADA, s(20))
+    deliver(shed, started, held)
+    assert loans_of(shed) == []
+    fresh = Kiosk("kiosk-a")  # the new card starts at seq 0 again
+    deliver(shed, fresh.loan(BEA, s(60)))
+    with reading(shed) as session:
+        loans = session.exec(select(Loan).order_by(Loan.out_at)).all()
+        assert [(loan.member_id, loan.seq, loan.seq_epoch) for loan in loans] == [
+            (1, 2, 0),
+            (2, 0, 1),
+        ]
+        assert loans[1].in_conflict  # the hub never heard Ada's loan end: a steward checks
+        assert session.get(InboxEvent, held.event_id).outcome == "applied"
