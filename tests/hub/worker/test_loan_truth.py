@@ -23,9 +23,8 @@ from hub.infra.clock import as_utc
 from hub.infra.db import reading
 from hub.inventory.registry import Locker, tool_by_code
 from hub.loans.records import Loan, open_loan
-from hub.members.credentials import issue_token
-from hub.members.roster import card_by_uid, get_member, member_by_number
-from tests.dashboard.conftest import sign_in_by_session
+from hub.members.roster import card_by_uid, get_member
+from tests.dashboard.conftest import csrf_token, sign_in_by_session
 from tests.fixtures.mosquitto import collect
 from tests.fixtures.waiting import wait_until
 from tests.kiosk.harness import KioskProcess, start_hub
@@ -81,7 +80,6 @@ def test_tent_1_taken_while_on_loan_is_a_conflict_not_a_rewrite(engine, shed, tm
         holder = get_member(session, earlier.member_id)
         ravi = get_member(session, card_by_uid(session, RAVI).member_id)
         assert holder.number == "1005" and as_utc(earlier.due_at) < datetime.now(UTC)
-        steward_token = issue_token(session, member_by_number(session, "1001").id, "test")
     kiosk = KioskProcess(
         broker, tmp_path / "kiosk", tmp_path / "kiosk.log", kiosk_id="shed-2", site=SITE
     ).start()
@@ -125,16 +123,16 @@ def test_tent_1_taken_while_on_loan_is_a_conflict_not_a_rewrite(engine, shed, tm
     assert holder_cards and all("TENT-1" in allowlist.entries[uid].loans for uid in holder_cards)
 
     client = app.test_client()
-    bearer = {"Authorization": f"Bearer {steward_token}"}
-    overdue = client.get("/api/v1/loans?state=overdue", headers=bearer).get_json()["loans"]
+    sign_in_by_session(client)  # steward 1001; the API takes the session, writes its CSRF token
+    steward = {"X-CSRFToken": csrf_token(client, "/steward/loans")}
+    overdue = client.get("/api/v1/loans?state=overdue", headers=steward).get_json()["loans"]
     tents = [(o["tool_code"], o["member_number"]) for o in overdue if o["tool_code"] == "TENT-1"]
     assert tents == [("TENT-1", "1005")]
-    conflicts = client.get("/api/v1/loans?state=conflict", headers=bearer).get_json()["loans"]
+    conflicts = client.get("/api/v1/loans?state=conflict", headers=steward).get_json()["loans"]
     assert [c["id"] for c in conflicts] == [conflict.id]
     assert conflicts[0]["conflict"].startswith(
         f"TENT-1 taken by {ravi.number} at shed-2 while on loan to 1005 since"
     )
-    sign_in_by_session(client)
     front = client.get("/steward/").get_data(as_text=True)
     assert "Loan conflicts" in front and f"TENT-1 taken by {ravi.number} at shed-2" in front
     assert "check the locker" in client.get("/steward/loans").get_data(as_text=True)
@@ -143,7 +141,7 @@ def test_tent_1_taken_while_on_loan_is_a_conflict_not_a_rewrite(engine, shed, tm
     resolved = client.post(
         f"/api/v1/loans/{conflict.id}/resolve",
         json={"keep": "new", "reason": "Tent found with Ravi; 1005 brought it back by hand"},
-        headers=bearer,
+        headers=steward,
     )
     assert resolved.status_code == 200, resolved.get_data(as_text=True)
     assert resolved.get_json()["in_conflict"] is False
@@ -151,7 +149,7 @@ def test_tent_1_taken_while_on_loan_is_a_conflict_not_a_rewrite(engine, shed, tm
         ended = session.get(Loan, earlier.id)
         assert ended.returned_at is not None and ended.correction_reason.startswith("Tent found")
         assert open_loan(session, ended.tool_id).member_id == ravi.id
-    again = client.get("/api/v1/loans?state=conflict", headers=bearer).get_json()["loans"]
+    again = client.get("/api/v1/loans?state=conflict", headers=steward).get_json()["loans"]
     assert again == []
 
 
