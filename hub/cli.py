@@ -45,6 +45,11 @@ class Hub:
             self._engine = make_engine(self.database_url)
         return self._engine
 
+    def close(self) -> None:
+        """Close the engine's pooled connections (a PostgreSQL server counts them)."""
+        if self._engine is not None:
+            self._engine.dispose()
+
     def migrated_engine(self) -> Engine:
         """Return the engine, refusing to work on a database behind the code's migrations."""
         if not migrate.is_up_to_date(self.engine):
@@ -53,12 +58,6 @@ class Hub:
                 "run `commonshed hub migrate` first."
             )
         return self.engine
-
-    def close(self) -> None:
-        """Close the engine's connections, if the command opened any."""
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
 
 
 pass_hub = click.make_pass_decorator(Hub)

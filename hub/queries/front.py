@@ -25,10 +25,11 @@ from hub.inventory.fleet import KioskAlarm, KioskStatus
 from hub.loans.records import Loan
 from hub.maintenance.models import LIVE_STATUSES, MaintenancePlan, ServiceRecord, Ticket
 from hub.maintenance.plans import PlanStatus
+from hub.queries import loans as loan_rows
 from hub.queries.bookings import BookingRow, bookings_of_day
 from hub.queries.claims import ClaimRow, pending_claims
 from hub.queries.fleet import KioskHealth, dead_letter_count, fleet_health
-from hub.queries.loans import ConflictRow, LoanRow, conflicts, overdue_loans
+from hub.queries.loans import LoanRow, overdue_loans
 from hub.queries.maintenance import due_maintenance
 from hub.queries.tools import BrokenTool, out_of_service
 from hub.timebank.claims import ClaimStatus, CreditClaim
@@ -47,7 +48,7 @@ class Needs:
     broken: list[BrokenTool]
     due: list[PlanStatus]
     overdue: list[LoanRow]
-    conflicts: list[ConflictRow]
+    conflicts: list[loan_rows.ConflictRow]
     bookings: list[BookingRow]
     dead_letters: int
 
@@ -148,7 +149,7 @@ PANELS: tuple[Panel, ...] = (
     ),
     Panel(
         "conflicts",
-        read=lambda session, now: conflicts(session),
+        read=lambda session, now: loan_rows.conflicts(session),
         watch=(NEWEST_LOAN, _count(Loan, Loan.in_conflict.is_(True))),
     ),
     Panel(
