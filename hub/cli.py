@@ -16,6 +16,7 @@ from hub.errors import DomainError
 from hub.infra import migrate, settings
 from hub.infra.db import make_engine, reading, transaction
 from hub.inventory import registry
+from hub.loans import corrections
 from hub.members import credentials as members_credentials
 from hub.members import roster, sessions, standing, tokens
 from hub.members.ranks import OPERATOR
@@ -395,6 +396,70 @@ def tool_history(hub: Hub, code: str) -> None:
         for row in loans.loan_history(session, found.id):
             back = f"{row.loan.returned_at:%Y-%m-%d}" if row.loan.returned_at else "out"
             click.echo(f"{row.loan.out_at:%Y-%m-%d}  member {row.member_number:<6} back {back}")
+
+
+# --- loans --------------------------------------------------------------------------------
+
+
+@hub.group()
+def loan() -> None:
+    """Open loans and conflicts; a steward's corrections, each with a reason (audited)."""
+
+
+@loan.command("list")
+@click.option("--conflicts", is_flag=True, help="Only the conflicts waiting for a steward.")
+@pass_hub
+def loan_list(hub: Hub, conflicts: bool) -> None:
+    """List open loans (id, tool, member, out, due), or only the conflicts."""
+    with reading(hub.migrated_engine()) as session:
+        if conflicts:
+            for row in loans.conflicts(session):
+                click.echo(f"{row.loan.id:<6} {row.summary}")
+            return
+        for out in loans.open_loans(session):
+            flag = "  CONFLICT" if out.loan.in_conflict else ""
+            click.echo(
+                f"{out.loan.id:<6} {out.tool_code:<12} member {out.member_number:<6} "
+                f"out {out.loan.out_at:%Y-%m-%d} due {out.loan.due_at:%Y-%m-%d}{flag}"
+            )
+
+
+@loan.command("end")
+@click.argument("loan_id", type=click.IntRange(min=1))
+@click.option("--steward", "steward_number", required=True, help="Your member number.")
+@click.option("--reason", required=True, help="Why it ends without a return.")
+@pass_hub
+def loan_end(hub: Hub, loan_id: int, steward_number: str, reason: str) -> None:
+    """End open loan LOAN_ID that no return will close (lost, settled in person)."""
+    with transaction(hub.migrated_engine()) as session:
+        steward_id = roster.member_by_number(session, steward_number).id
+        corrections.end_loan(session, loan_id=loan_id, steward_id=steward_id, reason=reason)
+    click.echo(f"Loan {loan_id} ended by correction.")
+
+
+@loan.command("resolve")
+@click.argument("loan_id", type=click.IntRange(min=1))
+@click.option(
+    "--keep",
+    type=click.Choice(["new", "earlier"]),
+    required=True,
+    help="new: the conflicting loan stands (the earlier ends); earlier: it never happened.",
+)
+@click.option("--steward", "steward_number", required=True, help="Your member number.")
+@click.option("--reason", required=True, help="What you found at the locker.")
+@pass_hub
+def loan_resolve(hub: Hub, loan_id: int, keep: str, steward_number: str, reason: str) -> None:
+    """Resolve the conflict of loan LOAN_ID after checking the locker and the people."""
+    with transaction(hub.migrated_engine()) as session:
+        steward_id = roster.member_by_number(session, steward_number).id
+        corrections.resolve_conflict(
+            session,
+            loan_id=loan_id,
+            steward_id=steward_id,
+            keep="new" if keep == "new" else "earlier",
+            reason=reason,
+        )
+    click.echo(f"Conflict of loan {loan_id} resolved: the {keep} loan stands.")
 
 
 # --- CSV ----------------------------------------------------------------------------------

@@ -37,4 +37,6 @@ def _kiosk_out(health: fleet.KioskHealth) -> KioskOut:
             AlarmOut(id=a.id, locker_slot=a.locker_slot, kind=a.kind, raised_at=a.raised_at)
             for a in health.open_alarms
         ],
+        clock_offset_s=health.clock_offset.total_seconds() if health.clock_offset else None,
+        clock_skewed=health.clock_skewed,
     )

@@ -79,7 +79,9 @@ class MemberSearch(Query):
 
 
 class LoanFilter(Query):
-    state: Literal["open", "overdue"] = Field("open", description="All open loans, or overdue.")
+    state: Literal["open", "overdue", "conflict"] = Field(
+        "open", description="All open loans, the overdue ones, or the conflicts to resolve."
+    )
 
 
 class TicketFilter(Query):
@@ -143,6 +145,18 @@ class NewTicket(Body):
 
 class Resolution(Body):
     note: Note | None = Field(None, description="What was done.")
+
+
+class ConflictResolution(Body):
+    keep: Literal["new", "earlier"] = Field(
+        description="new: the conflicting loan stands and the earlier one ends now; "
+        "earlier: the conflicting loan never happened (it ends where it began)."
+    )
+    reason: Note = Field(description="What the steward found at the locker.")
+
+
+class LoanCorrection(Body):
+    reason: Note = Field(description="Why the loan ends without a return.")
 
 
 class Cancellation(Body):
@@ -254,6 +268,12 @@ class LoanOut(BaseModel):
     out_at: Stamp
     due_at: Stamp
     overdue: bool
+    returned_at: Stamp | None = None
+    in_conflict: bool = False
+    conflict_of: int | None = Field(None, description="The loan this one collided with.")
+    conflict: str | None = Field(None, description="What collided, as stewards read it.")
+    corrected_by: int | None = None
+    correction_reason: str | None = None
 
 
 class LoanList(BaseModel):
@@ -350,6 +370,10 @@ class KioskOut(BaseModel):
     allowlist_version: int | None
     allowlist_behind: bool
     open_alarms: list[AlarmOut]
+    clock_offset_s: float | None = Field(
+        None, description="How far the kiosk's clock runs ahead of the hub's (negative: behind)."
+    )
+    clock_skewed: bool = Field(False, description="Off by more than the configured bound.")
 
 
 class Fleet(BaseModel):

@@ -1,19 +1,37 @@
-"""Tools and loans: the open tool board and histories (public), and open loans (stewards)."""
+"""Tools and loans: the open tool board and histories (public); open loans, conflicts and a
+steward's corrections (stewards)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from dashboard.database import reading
+from sqlmodel import Session
+
+from dashboard.auth import current_member
+from dashboard.database import reading, transaction
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory import registry
 from hub.inventory.registry import Tool
+from hub.loans import corrections
+from hub.loans.records import Loan
+from hub.members.roster import Member
 from hub.queries import loans, tools
 
 from .blueprint import api
-from .schemas import HistoryLine, LoanFilter, LoanList, LoanOut, ToolDetail, ToolList, ToolOut
+from .schemas import (
+    ConflictResolution,
+    HistoryLine,
+    LoanCorrection,
+    LoanFilter,
+    LoanList,
+    LoanOut,
+    ToolDetail,
+    ToolList,
+    ToolOut,
+)
 
 ID = "<int(min=1, max=2147483647):tool_id>"
+LOAN_ID = "<int(min=1, max=2147483647):loan_id>"
 
 
 @api.operation("GET", "/tools", response=ToolList, tag="tools", public=True)
@@ -45,17 +63,78 @@ def show_tool(tool_id: int) -> ToolDetail:
 
 @api.operation("GET", "/loans", query=LoanFilter, response=LoanList, tag="loans")
 def list_loans(query: LoanFilter) -> LoanList:
-    """List open loans (``state=open``) or only the overdue ones, soonest due first.
+    """List open loans (``state=open``), only the overdue ones, soonest due first, or the
+    conflicts a steward must resolve (``state=conflict``), oldest first.
 
     Stewards only: a loan list says who holds what now.
     """
     now = utcnow()
     with reading() as db:
+        if query.state == "conflict":
+            return LoanList(loans=[_conflict_out(row, now) for row in loans.conflicts(db)])
         if query.state == "overdue":
             rows = loans.overdue_loans(db, now=now)
         else:
             rows = loans.open_loans(db)
     return LoanList(loans=[_loan_out(row, now) for row in rows])
+
+
+@api.operation(
+    "POST",
+    f"/loans/{LOAN_ID}/resolve",
+    body=ConflictResolution,
+    response=LoanOut,
+    refusals=(404, 409),
+    tag="loans",
+)
+def resolve_loan_conflict(loan_id: int, body: ConflictResolution) -> LoanOut:
+    """Resolve a loan conflict after checking the locker: keep the new loan (the earlier one
+    ends now) or the earlier one (the conflicting loan never happened).
+
+    A loan not in conflict is a conflict (409). Stewards only; audited with the reason.
+    """
+    with transaction() as db:
+        loan = corrections.resolve_conflict(
+            db, loan_id=loan_id, steward_id=_steward_id(), keep=body.keep, reason=body.reason
+        )
+        return _one_loan_out(db, loan)
+
+
+@api.operation(
+    "POST",
+    f"/loans/{LOAN_ID}/end",
+    body=LoanCorrection,
+    response=LoanOut,
+    refusals=(404, 409),
+    tag="loans",
+)
+def end_loan(loan_id: int, body: LoanCorrection) -> LoanOut:
+    """End an open loan that no return will close, at the hub's time, with the reason.
+
+    A loan already closed is a conflict (409). Stewards only; audited with the reason.
+    """
+    with transaction() as db:
+        loan = corrections.end_loan(
+            db, loan_id=loan_id, steward_id=_steward_id(), reason=body.reason
+        )
+        return _one_loan_out(db, loan)
+
+
+def _steward_id() -> int:
+    member = current_member()
+    assert member is not None and member.id is not None  # the API signs every steward in
+    return member.id
+
+
+def _one_loan_out(db: Session, loan: Loan) -> LoanOut:
+    tool, member = db.get(Tool, loan.tool_id), db.get(Member, loan.member_id)
+    row = loans.LoanRow(loan, tool.code if tool else "?", "", member.number if member else "?", "")
+    return _loan_out(row, utcnow())
+
+
+def _conflict_out(row: loans.ConflictRow, now: datetime) -> LoanOut:
+    out = _loan_out(loans.LoanRow(row.loan, row.tool_code, "", row.member_number, ""), now)
+    return out.model_copy(update={"conflict": row.summary})
 
 
 def tool_out(tool: Tool, kiosk_id: str | None, slot: int | None) -> ToolOut:
@@ -95,5 +174,10 @@ def _loan_out(row: loans.LoanRow, now: datetime) -> LoanOut:
         member_number=row.member_number,
         out_at=loan.out_at,
         due_at=loan.due_at,
-        overdue=as_utc(loan.due_at) < now,
+        overdue=loan.returned_at is None and as_utc(loan.due_at) < now,
+        returned_at=loan.returned_at,
+        in_conflict=loan.in_conflict,
+        conflict_of=loan.conflict_of,
+        corrected_by=loan.corrected_by,
+        correction_reason=loan.correction_reason,
     )

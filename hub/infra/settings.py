@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 DATA_DIR_ENV = "COMMONSHED_DATA_DIR"
@@ -32,3 +33,35 @@ def trusted_proxies(override: int | None = None) -> int:
     if count < 0:
         raise ValueError(f"{TRUSTED_PROXIES_ENV} must be 0 or more, not {count}.")
     return count
+
+
+CLOCK_SKEW_ENV = "COMMONSHED_CLOCK_SKEW_S"
+SEQ_HOLD_ENV = "COMMONSHED_SEQ_HOLD_S"
+DEFAULT_CLOCK_SKEW_S = 300.0
+DEFAULT_SEQ_HOLD_S = 60.0
+
+
+def clock_skew_bound() -> timedelta:
+    """Return how far a kiosk's clock may be from the hub's before it is flagged and
+    corrected: $COMMONSHED_CLOCK_SKEW_S seconds, else 5 minutes."""
+    return timedelta(seconds=_seconds(CLOCK_SKEW_ENV, DEFAULT_CLOCK_SKEW_S))
+
+
+def seq_hold() -> timedelta:
+    """Return how long a kiosk's loan events wait for a gap in its sequence to fill before
+    they are paired anyway: $COMMONSHED_SEQ_HOLD_S seconds, else 60."""
+    return timedelta(seconds=_seconds(SEQ_HOLD_ENV, DEFAULT_SEQ_HOLD_S))
+
+
+def _seconds(name: str, default: float) -> float:
+    """Return the environment's positive number of seconds ``name``, else ``default``."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not 0 <= value <= 86_400:
+        raise ValueError(f"{name} must be between 0 and 86400 seconds, not {raw!r}")
+    return value

@@ -1,4 +1,8 @@
-"""Loans: a tool goes out to a member and comes back.
+"""Loans: a tool goes out to a member and comes back; this room owns the whole lifecycle.
 
-- ``lending``  lend and return, a tool's open loan, returns that arrive before their loan
+- ``records``      the tables (loans, returns waiting for their loan) and reads of them
+- ``lending``      lend on the hub, every rule of the commons checked first
+- ``returning``    close a loan with its condition; never before it began (the clamp rule)
+- ``kiosk``        loans and returns kiosks report: paired by seq, conflicts, never rewritten
+- ``corrections``  a steward ends a loan or resolves a conflict, with a reason, audited
 """

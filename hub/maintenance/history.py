@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from hub.inventory.registry import (
     get_tool,
 )
-from hub.loans.lending import Loan
+from hub.loans.records import Loan
 from hub.maintenance.models import MaintenancePlan, RepairLog, ServiceRecord, Ticket
 from hub.members.roster import Member
 

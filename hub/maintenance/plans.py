@@ -19,7 +19,7 @@ from hub.inventory.registry import (
     ToolStatus,
     get_tool,
 )
-from hub.loans.lending import Loan
+from hub.loans.records import Loan
 from hub.maintenance.models import (
     LIVE_STATUSES,
     MaintenancePlan,
@@ -237,7 +237,7 @@ def require_service_not_overdue(
 ) -> None:
     """Refuse to lend a tool while a plan that blocks when overdue is due on it.
 
-    :func:`hub.loans.lending.lend_tool` calls this before every loan.
+    :func:`hub.loans.lending.lend_tool` calls this before every loan it makes on the hub.
     """
     for plan in plans_for_tool(session, tool):
         if not plan.blocks_when_overdue:

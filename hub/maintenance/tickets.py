@@ -18,7 +18,7 @@ from hub.inventory.registry import (
     return_to_service,
     take_out_of_service,
 )
-from hub.loans.lending import open_loan
+from hub.loans.records import open_loan
 from hub.maintenance.models import (
     LIVE_STATUSES,
     ServiceRecord,

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory.fleet import KioskAlarm
 from hub.inventory.registry import Tool
-from hub.loans.lending import Loan
+from hub.loans.records import Loan
 from hub.maintenance.models import RepairLog, Ticket, TicketSource
 from hub.timebank.claims import ClaimStatus, CreditClaim
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from hub.infra.clock import as_utc, utcnow
+from hub.infra.settings import clock_skew_bound
 from hub.infra.sync import current_version
 from hub.inventory.fleet import CardRefusal, KioskAlarm, KioskStatus
 from hub.inventory.registry import Kiosk, list_kiosks
 from hub.worker.inbox import DeadLetter
+from hub.worker.sequence import KioskSequence
 
 # A kiosk that has said nothing for this long is shown as silent even if its status says online.
 SILENT_AFTER = timedelta(minutes=5)
+# A clock estimate older than this says nothing about the kiosk's clock now.
+CLOCK_FRESH = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,26 @@ class KioskHealth:
     open_alarms: list[KioskAlarm]
     allowlist_behind: bool
     silent: bool
+    # How far the kiosk's clock runs ahead of the hub's (negative: behind), from its events.
+    clock_offset: timedelta | None = None
+    clock_bound: timedelta = timedelta(minutes=5)
+
+    @property
+    def clock_skewed(self) -> bool:
+        """Tell whether the kiosk's clock is off by more than the configured bound."""
+        return self.clock_offset is not None and abs(self.clock_offset) > self.clock_bound
+
+    @property
+    def clock_says(self) -> str:
+        """Say how far off the kiosk's clock is, as a steward reads it."""
+        if self.clock_offset is None:
+            return "no events yet"
+        minutes = round(self.clock_offset.total_seconds() / 60)
+        if not self.clock_skewed:
+            return "in step with the hub"
+        if minutes > 0:
+            return f"about {minutes} min ahead of the hub"
+        return f"about {-minutes} min behind the hub (or delivering old events)"
 
     @property
     def online(self) -> bool:
@@ -34,7 +58,12 @@ class KioskHealth:
 
     @property
     def healthy(self) -> bool:
-        return self.online and not self.open_alarms and not self.allowlist_behind
+        return (
+            self.online
+            and not self.open_alarms
+            and not self.allowlist_behind
+            and not self.clock_skewed
+        )
 
 
 def allowlist_version(session: Session) -> int:
@@ -50,15 +79,33 @@ def fleet_health(session: Session, *, now: datetime | None = None) -> list[Kiosk
     now = now or utcnow()
     current = allowlist_version(session)
     statuses = {s.kiosk_id: s for s in session.exec(select(KioskStatus))}
+    clocks = _clock_offsets(session, now)
     alarms: dict[str, list[KioskAlarm]] = {}
     for alarm in session.exec(
         select(KioskAlarm).where(KioskAlarm.cleared_at.is_(None)).order_by(KioskAlarm.raised_at)
     ):
         alarms.setdefault(alarm.kiosk_id, []).append(alarm)
+    bound = clock_skew_bound()
     return [
-        _health(k, statuses.get(k.id), alarms.get(k.id, []), current, now)
+        replace(
+            _health(k, statuses.get(k.id), alarms.get(k.id, []), current, now),
+            clock_offset=clocks.get(k.id),
+            clock_bound=bound,
+        )
         for k in list_kiosks(session)
     ]
+
+
+def _clock_offsets(session: Session, now: datetime) -> dict[str, timedelta]:
+    """Return each kiosk's clock offset estimated from its recent events (an hour at most)."""
+    query = select(
+        KioskSequence.kiosk_id, KioskSequence.clock_offset_s, KioskSequence.clock_offset_at
+    )
+    return {
+        kiosk_id: timedelta(seconds=seconds)
+        for kiosk_id, seconds, at in session.exec(query)
+        if seconds is not None and at is not None and now - as_utc(at) < CLOCK_FRESH
+    }
 
 
 def _health(

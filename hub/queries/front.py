@@ -22,9 +22,10 @@ from hub.bookings.models import Booking, BookingStatus
 from hub.infra.clock import utcnow
 from hub.infra.sync import SyncState
 from hub.inventory.fleet import KioskAlarm, KioskStatus
-from hub.loans.lending import Loan
+from hub.loans.records import Loan
 from hub.maintenance.models import LIVE_STATUSES, MaintenancePlan, ServiceRecord, Ticket
 from hub.maintenance.plans import PlanStatus
+from hub.queries import loans as loan_rows
 from hub.queries.bookings import BookingRow, bookings_of_day
 from hub.queries.claims import ClaimRow, pending_claims
 from hub.queries.fleet import KioskHealth, dead_letter_count, fleet_health
@@ -50,6 +51,7 @@ class Needs:
     broken: list[BrokenTool]
     due: list[PlanStatus]
     overdue: list[LoanRow]
+    conflicts: list[loan_rows.ConflictRow]
     bookings: list[BookingRow]
     dead_letters: int
 
@@ -164,6 +166,11 @@ PANELS: tuple[Panel, ...] = (
         read=lambda session, now: overdue_loans(session, now=now),
         watch=(SYNC_VERSION, NEWEST_LOAN, _count(Loan, Loan.returned_at.is_(None))),
         clock=True,
+    ),
+    Panel(
+        "conflicts",
+        read=lambda session, now: loan_rows.conflicts(session),
+        watch=(NEWEST_LOAN, _count(Loan, Loan.in_conflict.is_(True))),
     ),
     Panel(
         "bookings",

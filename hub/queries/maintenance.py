@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory.registry import Tool, ToolStatus
-from hub.loans.lending import Loan
+from hub.loans.records import Loan
 from hub.maintenance.models import LIVE_STATUSES, MaintenancePlan, ServiceRecord, Ticket
 from hub.maintenance.plans import PlanStatus
 

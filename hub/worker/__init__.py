@@ -7,11 +7,13 @@ The modules, each with one reason to change:
 - ``watchdog``   telling systemd the worker is ready and, while its loops come round, alive
 - ``heartbeats`` each loop's heartbeat row, for judging the ingest from the web
 - ``batches``    a batch of kiosk messages taken in, in one transaction: statuses, events, refusals
-- ``events``     kiosk events applied to the records, each exactly once
+- ``events``     kiosk events decoded and dispatched to the rooms that own them, each exactly once
+- ``trust``      what a kiosk may not claim: unregistered kiosk, wrong site, steward-only, slots
+- ``sequence``   each kiosk's seq order (loan events held across a gap), epochs, clock offset
 - ``inbox``      the event inbox (ids seen) and the dead letters
 - ``answers``    answers to what a kiosk cannot decide alone (member, tool, balance), and where
 - ``snapshots``  what each kiosk needs to decide alone (allow-list, configuration) and publishing it
-- ``jobs``       the hub's periodic jobs: booking no-shows, maintenance that fell due
+- ``jobs``       the hub's periodic jobs: booking no-shows, maintenance that fell due, held events
 
 Messages are decoded once, where they enter (``broker.inbound``); the modules here work with
 the decoded values.

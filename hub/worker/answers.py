@@ -13,22 +13,30 @@ from sqlmodel import Session
 
 from broker import messages as wire
 from broker.topics import Channel, KioskTopic
-from hub.errors import DomainError
+from hub.errors import DomainError, RuleViolation
 from hub.infra.db import reading
 from hub.inventory.registry import tool_by_code
-from hub.loans.lending import open_loan
+from hub.loans.records import open_loan
 from hub.members.roster import member_for_card
 from hub.timebank import ledger
+from hub.worker import trust
 
 # What a request is answered with: the response's data, as JSON values.
 Answer = dict[str, object]
 
 
 def answer(
-    engine: Engine, request: wire.Request, *, allowlist: wire.AllowList | None = None
+    engine: Engine,
+    request: wire.Request,
+    *,
+    allowlist: wire.AllowList | None = None,
+    where: KioskTopic | None = None,
 ) -> wire.Response:
-    """Return the response to ``request``; a refusal becomes a response that is not ok."""
+    """Return the response to ``request`` asked on ``where``; a refusal (a kiosk the hub has
+    not registered, or one asking under another site) becomes a response that is not ok."""
     try:
+        if where is not None:
+            _require_known_kiosk(engine, where)
         data = _member_from_allowlist(request, allowlist)
         if data is None:
             with reading(engine) as session:
@@ -41,6 +49,13 @@ def answer(
             ok=False,
             error=wire.ResponseError(code=code, message=refused.message[:500]),
         )
+
+
+def _require_known_kiosk(engine: Engine, where: KioskTopic) -> None:
+    with reading(engine) as session:
+        refusal = trust.request_refusal(session, where)
+    if refusal is not None:
+        raise RuleViolation(refusal, field="kiosk_id")
 
 
 def response_route(where: KioskTopic, asked: Properties | None) -> tuple[str, Properties]:

@@ -27,7 +27,7 @@ from broker.topics import Channel, KioskTopic
 from hub.infra.db import DatabaseUnavailable, is_unavailable, transaction
 from hub.inventory import fleet
 from hub.inventory.registry import Kiosk
-from hub.worker import inbox
+from hub.worker import inbox, trust
 from hub.worker.events import NeedsIsolation, Outcome, apply_events
 
 log = logging.getLogger("commonshed.ingest")
@@ -174,21 +174,11 @@ class _Registry:
         self.kiosks: dict[str, Kiosk | None] = {}
 
     def refusal(self, where: KioskTopic) -> str | None:
-        """Return why the hub refuses ``where``'s kiosk: not registered, or speaking under
-        another site's tree; None if it is the kiosk the hub registered.
-
-        NOTE: the broker's ACL pins a kiosk to its own id but not to its site ('+'), so the
-        site check lives here.
-        """
+        """Return why the hub refuses ``where``'s kiosk (``trust.kiosk_refusal``), or None."""
         kiosk_id = where.kiosk_id
         if kiosk_id not in self.kiosks:  # once per batch: the identity map may have let it go
             self.kiosks[kiosk_id] = self.session.get(Kiosk, kiosk_id)
-        kiosk = self.kiosks[kiosk_id]
-        if kiosk is None:
-            return f"kiosk {kiosk_id!r} is not registered: run `commonshed hub kiosk register`"
-        if kiosk.site != where.site:
-            return f"kiosk {kiosk_id!r} belongs to site {kiosk.site!r}, not {where.site!r}"
-        return None
+        return trust.kiosk_refusal(self.session, where, self.kiosks[kiosk_id])
 
 
 def _refuse(session: Session, message: Ingested, reason: str, result: BatchResult) -> None:

@@ -2,31 +2,37 @@
 
 A kiosk event is a fact: the kiosk decided from its allow-list and the locker opened, so the
 hub records what happened even if its own rules have moved on since (a member suspended a
-second ago still took the drill). Rules the hub must still enforce, such as a card nobody
-holds, make the event ``rejected``: it is kept in the inbox with its reason, acknowledged so the
-kiosk stops resending it, and shown to stewards.
+second ago still took the drill). What a kiosk may not claim (``trust``: a card nobody holds, a
+steward's action by a non-steward, a locker that does not exist) makes the event ``rejected``:
+it is kept in the inbox with its reason, acknowledged so the kiosk stops resending it, and
+shown to stewards. This module decodes and dispatches; loans and returns belong to
+``hub.loans`` (through ``hub.maintenance.returns`` for a return's repair ticket), their order
+and clocks to ``hub.worker.sequence``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from broker import messages as wire
 from hub.errors import DomainError
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory import fleet
-from hub.inventory.registry import Tool, ToolStatus, rehome_tool, tool_by_code
-from hub.loans.lending import Loan, open_loan, record_unmatched_return, take_unmatched_return
+from hub.inventory.registry import rehome_tool, tool_by_code
+from hub.loans import kiosk as kiosk_loans
+from hub.loans.kiosk import Stamp
 from hub.maintenance import models, returns, tickets
 from hub.members.roster import Member, card_by_uid, get_member
 from hub.timebank import claims
+from hub.worker import trust
 from hub.worker.inbox import InboxEvent
+from hub.worker.sequence import HELD, Held, Sequencer
 
 # An inbox row as the Core insert takes it: column name -> value.
 InboxRow = dict[str, object]
@@ -60,24 +66,33 @@ def apply_events(
 ) -> list[Outcome]:
     """Apply a batch of events, each once, with their inbox rows, in the caller's transaction.
 
-    One query finds the ids already processed. With ``isolate`` each effect runs in its own
-    savepoint, so a refused event rolls back alone and is recorded ``rejected``; without it
-    nothing pays for savepoints, and a refusal raises NeedsIsolation for the caller to roll
-    back and redo the batch isolated. (Most batches hold no refusal: the kiosk decided with
-    the same allow-list.) A concurrent worker that commits the same id first makes the final
-    flush fail with an IntegrityError: the caller retries, and the ids are then seen.
+    One query finds the ids already processed. Loan events wait for a gap in their kiosk's
+    sequence to fill (``hub.worker.sequence``): they are stored ``held`` and acknowledged, and
+    applied when it fills. With ``isolate`` each effect runs in its own savepoint, so a refused
+    event rolls back alone and is recorded ``rejected``; without it nothing pays for
+    savepoints, and a refusal raises NeedsIsolation for the caller to roll back and redo the
+    batch isolated. (Most batches hold no refusal: the kiosk decided with the same allow-list.)
+    A concurrent worker that commits the same id first makes the final flush fail with an
+    IntegrityError: the caller retries, and the ids are then seen.
     """
     seen = _processed(session, [event.event_id for event in events])
-    inbox_rows: list[InboxRow] = []
-    outcomes = [_apply_new(session, event, seen, isolate, inbox_rows) for event in events]
-    if inbox_rows:
-        # NOTE: one Core executemany: building an ORM object per row cost ~40% of the ingest
-        # time (bench/hub_ingest_bench.py --profile).
-        session.execute(insert(InboxEvent), inbox_rows)
-    session.flush()
+    batch = _Batch(session, utcnow(), isolate)
+    batch.sequencer.prepare([event for event in events if event.event_id not in seen])
+    outcomes = [batch.take(event, seen) for event in events]
+    batch.finish()
     for kiosk_id in {event.kiosk_id for event in events}:
         fleet.note_seen(session, kiosk_id)
     return outcomes
+
+
+def release_held_events(session: Session) -> int:
+    """Apply the held events whose kiosk's gap has waited past the hold; return how many."""
+    batch = _Batch(session, utcnow(), isolate=True)
+    released = batch.sequencer.release_waited_too_long()
+    for held in released:
+        batch.apply_released(held)
+    batch.finish()
+    return len(released)
 
 
 def _processed(session: Session, event_ids: list[str]) -> dict[str, str | None]:
@@ -88,148 +103,133 @@ def _processed(session: Session, event_ids: list[str]) -> dict[str, str | None]:
     return dict(session.exec(query).all())
 
 
-def _apply_new(
-    session: Session,
-    event: wire.Event,
-    seen: dict[str, str | None],
-    isolate: bool,
-    inbox_rows: list[InboxRow],
-) -> Outcome:
-    """Apply one event not yet seen (or answer ``duplicate``), adding its inbox row."""
-    if event.event_id in seen:
-        return Outcome(event.event_id, "duplicate", seen[event.event_id])
-    at = as_utc(event.kiosk_time)
-    try:
-        if isolate:
-            with session.begin_nested():  # the effect alone rolls back on refusal
-                APPLY[event.type](session, event, at)
+class _Batch:
+    """One batch's events on their way in: the sequencer, and the inbox rows to write."""
+
+    def __init__(self, session: Session, now: datetime, isolate: bool) -> None:
+        self.session, self.now, self.isolate = session, now, isolate
+        self.sequencer = Sequencer(session, now)
+        self.rows: dict[str, InboxRow] = {}  # event id -> its new inbox row
+
+    def take(self, event: wire.Event, seen: dict[str, str | None]) -> Outcome:
+        """Apply one event not yet seen (or answer ``duplicate``), adding its inbox row."""
+        if event.event_id in seen:
+            return Outcome(event.event_id, "duplicate", seen[event.event_id])
+        placed = self.sequencer.place(event)
+        for held in placed.before:  # an older sequence's, or held past the wait
+            self.apply_released(held)
+        epoch = self.sequencer.epoch(event.kiosk_id)
+        if placed.hold:
+            self._row(event, epoch, HELD, None, payload=wire.encode(event))
+            outcome = Outcome(
+                event.event_id, "applied", "held until this kiosk's earlier events arrive"
+            )
         else:
-            APPLY[event.type](session, event, at)
-        outcome = Outcome(event.event_id, "applied")
-    except DomainError as refused:
-        if not isolate:
-            raise NeedsIsolation(event.event_id) from refused
-        outcome = Outcome(event.event_id, "rejected", refused.message)
-    inbox_rows.append(
-        {
+            outcome = self._apply(event, self.now, epoch)
+            self._row(event, epoch, outcome.status, outcome.reason)
+        for held in placed.after:  # the gap this event filled
+            self.apply_released(held)
+        seen[event.event_id] = outcome.reason
+        return outcome
+
+    def apply_released(self, held: Held) -> None:
+        """Apply an event let out of the hold and record its outcome on its inbox row."""
+        outcome = self._apply(held.event, held.received_at, held.epoch)
+        values = {"outcome": outcome.status, "reason": outcome.reason, "payload": None}
+        row = self.rows.get(held.event.event_id)
+        if row is not None:
+            row.update(values)
+        else:
+            self.session.execute(
+                update(InboxEvent)
+                .where(InboxEvent.event_id == held.event.event_id)
+                .values(**values)
+            )
+
+    def finish(self) -> None:
+        if self.rows:
+            # NOTE: one Core executemany: building an ORM object per row cost ~40% of the
+            # ingest time (bench/hub_ingest_bench.py --profile).
+            self.session.execute(insert(InboxEvent), list(self.rows.values()))
+        self.session.flush()
+
+    def _apply(self, event: wire.Event, received_at: datetime, epoch: int) -> Outcome:
+        """Check the event against the trust rules and apply its effect; refused, it is
+        ``rejected`` with the reason naming the rule."""
+        stamp = Stamp(
+            kiosk_id=event.kiosk_id,
+            event_id=event.event_id,
+            seq=event.seq,
+            epoch=epoch,
+            at=self.sequencer.hub_time(event, received_at),
+            received_at=received_at,
+        )
+        try:
+            if self.isolate:
+                with self.session.begin_nested():  # the effect alone rolls back on refusal
+                    note = _checked_effect(self.session, event, stamp)
+            else:
+                note = _checked_effect(self.session, event, stamp)
+        except DomainError as refused:
+            if not self.isolate:
+                raise NeedsIsolation(event.event_id) from refused
+            return Outcome(event.event_id, "rejected", refused.message[: wire.REASON_MAX])
+        return Outcome(event.event_id, "applied", note[: wire.REASON_MAX] if note else None)
+
+    def _row(
+        self,
+        event: wire.Event,
+        epoch: int,
+        outcome: str,
+        reason: str | None,
+        *,
+        payload: bytes | None = None,
+    ) -> None:
+        self.rows[event.event_id] = {
             "event_id": event.event_id,
             "kiosk_id": event.kiosk_id,
             "seq": event.seq,
+            "epoch": epoch,
             "kind": event.type,
-            "kiosk_time": at,
-            "received_at": utcnow(),
-            "outcome": outcome.status,
-            "reason": outcome.reason,
+            "kiosk_time": as_utc(event.kiosk_time),
+            "received_at": self.now,
+            "outcome": outcome,
+            "reason": reason,
+            "payload": payload,
         }
-    )
-    seen[event.event_id] = outcome.reason
-    return outcome
 
 
-# --- one function per event type ----------------------------------------------------------
+def _checked_effect(session: Session, event: wire.Event, stamp: Stamp) -> str | None:
+    """Refuse what the kiosk may not claim (``trust``), else apply the event's effect."""
+    trust.check_event(session, event)
+    return APPLY[event.type](session, event, stamp)
 
 
-def _loan_out(session: Session, event: wire.LoanOutEvent, at: datetime) -> None:
-    """Record the loan the kiosk allowed, in its place among the tool's other loans."""
+# --- one function per event type: decode the claim, hand it to the room that owns it ------
+
+
+def _loan_out(session: Session, event: wire.LoanOutEvent, stamp: Stamp) -> str | None:
+    """Record the loan the kiosk made (``hub.loans.kiosk`` pairs and places it)."""
     member, tool = (
         _member(session, event.body.card_uid),
         tool_by_code(session, event.body.tool_code),
     )
-    loan = Loan(
-        tool_id=tool.id,
-        member_id=member.id,
-        kiosk_id=event.kiosk_id,
-        out_at=at,
-        due_at=at + timedelta(days=tool.loan_days),
-        event_id=event.event_id,
-    )
-    if (back := take_unmatched_return(session, tool.id, after=at)) is not None:
-        # Its return overtook it on the way to the hub: the loan is already over.
-        loan.returned_at, loan.return_kiosk_id = back.returned_at, back.kiosk_id
-        loan.return_condition, loan.return_note = back.condition, back.note
-    else:
-        _settle_open_loan(session, tool, loan, event.kiosk_id, at)
-    if loan.returned_at is None and tool.status == ToolStatus.AVAILABLE:
-        tool.status = ToolStatus.ON_LOAN
-    session.add_all([loan, tool])
-    session.flush()
+    return kiosk_loans.record_loan_out(session, stamp, member, tool).note
 
 
-def _settle_open_loan(
-    session: Session, tool: Tool, loan: Loan, kiosk_id: str, at: datetime
-) -> None:
-    """Make room for ``loan``: a tool is on one open loan at a time."""
-    current = open_loan(session, tool.id)
-    if current is None:
-        return
-    if as_utc(current.out_at) > at:  # this loan is older than the open one: it ended before
-        loan.returned_at = current.out_at
-        loan.return_note = "Back before the next loan; its return was not recorded."
-        return
-    # The return reached us after this loan (another kiosk, or a lost tap): it is back.
-    current.returned_at, current.return_kiosk_id = at, kiosk_id
-    current.return_note = "Closed by the next loan: the return was not recorded."
-    session.add(current)
-    session.flush()
-
-
-def _tool_return(session: Session, event: wire.ToolReturnEvent, at: datetime) -> None:
-    """Close the loan with its condition; "needs repair" opens a blocking ticket."""
+def _tool_return(session: Session, event: wire.ToolReturnEvent, stamp: Stamp) -> str | None:
+    """Record the return; "needs repair" opens a blocking ticket."""
     body = event.body
     member, tool = _member(session, body.card_uid), tool_by_code(session, body.tool_code)
-    if open_loan(session, tool.id) is None:
-        _late_return(session, event, member, tool, at)
-    else:
-        returns.return_with_condition(
-            session,
-            tool_id=tool.id,
-            condition=body.condition,
-            note=body.note,
-            kiosk_id=event.kiosk_id,
-            member_id=member.id,
-            now=at,
-        )
+    outcome = returns.record_kiosk_return(
+        session, stamp, member, tool, condition=body.condition, note=body.note
+    )
     # Returned at another kiosk: the empty locker it went into is its home now.
     rehome_tool(session, tool.id, event.kiosk_id, body.locker_slot)
+    return outcome.note
 
 
-def _late_return(
-    session: Session, event: wire.ToolReturnEvent, member: Member, tool: Tool, at: datetime
-) -> None:
-    """A return with no open loan: its loan was closed already, or has not arrived yet."""
-    body = event.body
-    loan = session.exec(
-        select(Loan).where(Loan.tool_id == tool.id).order_by(Loan.out_at.desc())
-    ).first()
-    if loan is not None and loan.return_condition is None and as_utc(loan.out_at) <= at:
-        loan.return_condition, loan.return_note = body.condition, body.note
-        session.add(loan)
-    else:
-        record_unmatched_return(
-            session,
-            tool_id=tool.id,
-            member_id=member.id,
-            kiosk_id=event.kiosk_id,
-            returned_at=at,
-            condition=body.condition,
-            note=body.note,
-            event_id=event.event_id,
-        )
-        loan = None
-    if body.condition == "needs_repair":
-        tickets.open_ticket(
-            session,
-            tool_id=tool.id,
-            note=body.note,
-            source=models.TicketSource.RETURN,
-            opened_by=member.id,
-            blocking=True,
-            loan_id=loan.id if loan else None,
-            now=at,
-        )
-
-
-def _repair_logged(session: Session, event: wire.RepairLoggedEvent, at: datetime) -> None:
+def _repair_logged(session: Session, event: wire.RepairLoggedEvent, stamp: Stamp) -> None:
     """Record the repair and claim its hours (a steward approves them on the dashboard)."""
     body = event.body
     member, tool = _member(session, body.card_uid), tool_by_code(session, body.tool_code)
@@ -242,11 +242,11 @@ def _repair_logged(session: Session, event: wire.RepairLoggedEvent, at: datetime
         note=body.note,
         source=models.RepairSource.KIOSK,
         ticket_id=ticket.id if ticket else None,
-        now=at,
+        now=stamp.at,
     )
 
 
-def _maintenance_opened(session: Session, event: wire.MaintenanceOpenedEvent, at: datetime) -> None:
+def _maintenance_opened(session: Session, event: wire.MaintenanceOpenedEvent, stamp: Stamp) -> None:
     """Open a blocking ticket for the tool a steward flagged at the kiosk."""
     steward, tool = (
         _member(session, event.body.card_uid),
@@ -259,43 +259,45 @@ def _maintenance_opened(session: Session, event: wire.MaintenanceOpenedEvent, at
         source=models.TicketSource.KIOSK,
         opened_by=steward.id,
         blocking=True,
-        now=at,
+        now=stamp.at,
     )
 
 
-def _door_opened(session: Session, event: wire.DoorOpenedEvent, at: datetime) -> None:
+def _door_opened(session: Session, event: wire.DoorOpenedEvent, stamp: Stamp) -> None:
     """Nothing to store beyond the inbox row: an opened door after an unlock is normal."""
 
 
-def _door_closed(session: Session, event: wire.DoorClosedEvent, at: datetime) -> None:
-    fleet.clear_door_left_open(session, event.kiosk_id, event.body.locker_slot, at)
+def _door_closed(session: Session, event: wire.DoorClosedEvent, stamp: Stamp) -> None:
+    fleet.clear_door_left_open(session, event.kiosk_id, event.body.locker_slot, stamp.at)
 
 
-def _door_left_open(session: Session, event: wire.DoorLeftOpenEvent, at: datetime) -> None:
+def _door_left_open(session: Session, event: wire.DoorLeftOpenEvent, stamp: Stamp) -> None:
     fleet.raise_alarm(
         session,
         event.kiosk_id,
         event.body.locker_slot,
         fleet.AlarmKind.DOOR_LEFT_OPEN,
-        at,
+        stamp.at,
         event.event_id,
     )
 
 
-def _door_forced(session: Session, event: wire.DoorForcedEvent, at: datetime) -> None:
+def _door_forced(session: Session, event: wire.DoorForcedEvent, stamp: Stamp) -> None:
     fleet.raise_alarm(
         session,
         event.kiosk_id,
         event.body.locker_slot,
         fleet.AlarmKind.DOOR_FORCED,
-        at,
+        stamp.at,
         event.event_id,
     )
 
 
-def _card_refused(session: Session, event: wire.CardRefusedEvent, at: datetime) -> None:
+def _card_refused(session: Session, event: wire.CardRefusedEvent, stamp: Stamp) -> None:
     body = event.body
-    fleet.record_refusal(session, event.kiosk_id, body.card_uid, body.reason, body.tool_code, at)
+    fleet.record_refusal(
+        session, event.kiosk_id, body.card_uid, body.reason, body.tool_code, stamp.at
+    )
 
 
 def _member(session: Session, card_uid: str) -> Member:
@@ -308,7 +310,7 @@ def _member(session: Session, card_uid: str) -> Member:
 
 # NOTE: every event type on the wire needs an applier here (tests/hub/worker/test_events.py).
 # Each applier takes its own event model; APPLY dispatches by the event's type, hence Any.
-APPLY: dict[str, Callable[[Session, Any, datetime], None]] = {
+APPLY: dict[str, Callable[[Session, Any, Stamp], str | None]] = {
     "loan_out": _loan_out,
     "tool_return": _tool_return,
     "repair_logged": _repair_logged,

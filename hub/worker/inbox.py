@@ -5,21 +5,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import LargeBinary
+from sqlalchemy import Index, LargeBinary
 from sqlmodel import Field, Session, SQLModel, select
 
 from hub.infra.clock import utcnow
 
 
 class InboxEvent(SQLModel, table=True):
+    """A kiosk event the hub has taken: when the kiosk says it happened (``kiosk_time``) and
+    when the hub received it (``received_at``), where it stands in its kiosk's sequence
+    (``epoch``, ``seq``), and its outcome. A ``held`` event keeps its ``payload`` until it is
+    paired (``hub.worker.sequence``)."""
+
+    __table_args__ = (Index("ix_inboxevent_kiosk_epoch_seq", "kiosk_id", "epoch", "seq"),)
+
     event_id: str = Field(primary_key=True, max_length=36)
     kiosk_id: str = Field(max_length=32, index=True)
     seq: int
+    epoch: int = 0
     kind: str = Field(max_length=32)
     kiosk_time: datetime
     received_at: datetime = Field(default_factory=utcnow)
     outcome: str = Field(default="applied", max_length=16)
     reason: str | None = Field(default=None, max_length=500)
+    payload: bytes | None = Field(default=None, sa_type=LargeBinary)
 
 
 class DeadLetter(SQLModel, table=True):

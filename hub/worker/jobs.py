@@ -1,4 +1,5 @@
-"""The hub's periodic jobs: release booking no-shows and open maintenance tickets that fell due.
+"""The hub's periodic jobs: release booking no-shows, open maintenance tickets that fell due,
+and pair the kiosk events held past their wait for a gap in their kiosk's sequence.
 
 They have nothing to do with MQTT; the worker runs them on a timer of their own
 (``loop.IngestWorker``, its housekeeping loop) because it is the hub's one long-running process.
@@ -21,10 +22,12 @@ from sqlalchemy import Connection, Engine, func, select
 from sqlmodel import Session
 
 from hub.bookings import sweep_bookings
+from hub.infra import security_log, throttles
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.db import is_sqlite, reading, transaction
 from hub.maintenance.plans import open_due_tickets
 from hub.worker import heartbeats
+from hub.worker.events import release_held_events
 
 log = logging.getLogger("commonshed.ingest")
 HOUSEKEEPING_INTERVAL_S = 60.0
@@ -70,7 +73,25 @@ def _run_jobs(engine: Engine) -> None:
 
 def _jobs() -> tuple[tuple[str, Callable[[Session], object]], ...]:
     """Return the jobs by name (looked up at each pass, so a test can replace one)."""
-    return (("booking no-shows", sweep_bookings), ("maintenance due", open_due_tickets))
+    return (
+        ("booking no-shows", sweep_bookings),
+        ("maintenance due", open_due_tickets),
+        ("held kiosk events", release_held_events),
+        ("old security records", prune_security_records),
+    )
+
+
+# NOTE: a throttle remembers an address's good sign-ins for 90 days (the attack pattern's
+# exemption); the security log is kept a year for admins to look back on.
+THROTTLES_KEPT = timedelta(days=91)
+SECURITY_EVENTS_KEPT = timedelta(days=365)
+
+
+def prune_security_records(session: Session) -> None:
+    """Forget throttles and security events older than they are useful."""
+    now = utcnow()
+    throttles.prune(session, before=now - THROTTLES_KEPT)
+    security_log.prune(session, before=now - SECURITY_EVENTS_KEPT)
 
 
 def _ran_recently(engine: Engine, min_gap: float) -> bool:

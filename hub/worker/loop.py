@@ -361,7 +361,9 @@ class IngestWorker:
         if isinstance(request, Undecodable):
             self._dead_letter(request)
         else:
-            response = answer(self.engine, request.request, allowlist=self.allowlist)
+            response = answer(
+                self.engine, request.request, allowlist=self.allowlist, where=request.where
+            )
             topic, props = response_route(request.where, delivery.properties)
             self.client.publish(topic, wire.encode(response), qos=1, properties=props)
         self._ack(delivery)

@@ -19,7 +19,7 @@ from hub.infra.clock import utcnow
 from hub.infra.db import reading
 from hub.infra.sync import current_version
 from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, list_kiosks
-from hub.loans.lending import Loan
+from hub.loans.records import Loan
 from hub.members.roster import Card, Member, MemberTraining, Role, Training
 
 NAME_ON_KIOSK = 60  # the kiosk greets by name; the wire allows less than the hub stores

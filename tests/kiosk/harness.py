@@ -59,8 +59,17 @@ def count(engine, table, *where) -> int:
 class KioskProcess:
     """``commonshed kiosk simulate`` as a subprocess, with its screen's API as a client."""
 
-    def __init__(self, mosquitto: LocalBroker, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self,
+        mosquitto: LocalBroker,
+        data_dir: Path,
+        log_path: Path,
+        *,
+        kiosk_id: str = "kiosk-a",
+        site: str = "test",
+    ) -> None:
         self.mosquitto, self.data_dir, self.log_path = mosquitto, data_dir, log_path
+        self.kiosk_id, self.site = kiosk_id, site
         self.port = free_port("127.0.0.1")
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -73,9 +82,9 @@ class KioskProcess:
             "kiosk",
             "simulate",
             "--kiosk-id",
-            "kiosk-a",
+            self.kiosk_id,
             "--site",
-            "test",
+            self.site,
             "--mqtt-host",
             self.mosquitto.host,
             "--mqtt-port",

@@ -13,7 +13,18 @@ from hub.timebank.ledger import community_account
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
 # What kiosks' allow-lists and configurations are built from (hub.worker.snapshots).
-KIOSK_VISIBLE = {"member", "card", "training", "membertraining", "tool", "locker", "kiosk"}
+# "loan": every open loan is in the allow-list (a conflict changes no tool status, yet must reach
+# every kiosk).
+KIOSK_VISIBLE = {
+    "member",
+    "card",
+    "training",
+    "membertraining",
+    "tool",
+    "locker",
+    "kiosk",
+    "loan",
+}
 
 
 def version(engine) -> int:

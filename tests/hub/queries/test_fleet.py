@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import update
 
+from broker import messages as wire
 from hub.infra.clock import utcnow
 from hub.infra.db import reading, transaction
 from hub.infra.sync import SyncState
@@ -16,6 +18,7 @@ from hub.queries.fleet import (
     fleet_health,
     recent_refusals,
 )
+from hub.worker.events import apply_event
 from hub.worker.inbox import record_dead_letter
 from tests.hub.builders import a_kiosk
 
@@ -67,3 +70,30 @@ def test_refusals_newest_first_and_dead_letters_counted(engine):
         assert [r.card_uid for r in recent_refusals(session)] == ["BB", "AA"]
         assert [r.card_uid for r in recent_refusals(session, limit=1)] == ["BB"]
         assert dead_letter_count(session) == 1
+
+
+@pytest.mark.parametrize(
+    "skew, says",
+    [
+        (timedelta(hours=1), "about 60 min ahead of the hub"),
+        (-timedelta(hours=1), "about 60 min behind the hub (or delivering old events)"),
+        (timedelta(seconds=20), "in step with the hub"),
+    ],
+)
+def test_a_kiosk_clock_off_by_more_than_the_bound_is_flagged(engine, skew, says):
+    with transaction(engine) as session:
+        a_kiosk(session, "shed-1")
+    door = wire.DoorClosedEvent(
+        event_id=wire.new_message_id(),
+        kiosk_id="shed-1",
+        seq=0,
+        kiosk_time=utcnow() + skew,
+        body=wire.DoorChange(locker_slot=1),
+    )
+    with transaction(engine) as session:
+        apply_event(session, door)
+    with reading(engine) as session:
+        (health,) = fleet_health(session)
+    assert health.clock_says == says
+    assert health.clock_skewed == (abs(skew) > timedelta(minutes=5))
+    assert health.healthy is False  # never seen online here; the clock adds its own flag

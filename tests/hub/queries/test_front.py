@@ -14,8 +14,10 @@ from hub.infra.clock import utcnow
 from hub.infra.db import reading, transaction
 from hub.inventory import fleet
 from hub.inventory.registry import ToolStatus, tool_by_code
+from hub.loans.kiosk import Stamp, record_loan_out
 from hub.loans.lending import lend_tool, return_tool
 from hub.maintenance import plans, tickets
+from hub.members.roster import get_member
 from hub.queries.front import PANELS, Needs, Panel, change_signature, what_needs_me
 from hub.timebank import claims
 from hub.worker.heartbeats import record_beat
@@ -69,6 +71,12 @@ CHANGES = {
     ),
     "overdue": lambda s, now: lend_tool(
         s, tool_id=_tool(s, "SAW-2"), member_id=5, now=now - timedelta(days=30)
+    ),
+    "conflicts": lambda s, now: record_loan_out(
+        s,
+        Stamp("shed-2", "e-1", 1, 0, now, now),
+        get_member(s, 6),
+        tool_by_code(s, "TENT-1"),
     ),
     "bookings": lambda s, now: s.add(
         Booking(

@@ -91,7 +91,7 @@ def test_open_loans_are_read_through_the_open_loans_index(sqlite_engine):
     with sqlite_engine.connect() as connection:
         plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
     steps = " ".join(row[-1] for row in plan)
-    assert "uq_loan_open_tool" in steps and "ix_loan_due_at" not in steps
+    assert "ix_loan_open" in steps and "ix_loan_due_at" not in steps
 
 
 def test_loan_history_names_borrowers_by_number_newest_first(library):

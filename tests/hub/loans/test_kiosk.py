@@ -1,0 +1,99 @@
+"""The pairing rules for kiosk loans and returns (hub/loans/kiosk.py), straight on the domain,
+both databases: a return closes its own loan, a friend may bring a tool back, a return after a
+steward's correction keeps its answer, clocks an hour off never end a loan before it began."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from hub.infra.clock import as_utc
+from hub.infra.db import reading, transaction
+from hub.inventory.registry import get_tool
+from hub.loans import corrections
+from hub.loans.kiosk import Stamp, record_loan_out, record_return
+from hub.loans.records import Loan, ReturnCondition, UnmatchedReturn
+from hub.members.roster import get_member
+from tests.hub.builders import a_kiosk, a_member, a_tool
+
+T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def shed(engine):
+    with transaction(engine) as session:
+        a_kiosk(session, "shed-1")
+        a_kiosk(session, "shed-2")
+        ids = {
+            "ada": a_member(session, "Ada").id,
+            "bea": a_member(session, "Bea").id,
+            "sam": a_member(session, "Sam", roles="steward").id,
+            "drill": a_tool(session, "DRILL-1").id,
+        }
+    return engine, ids
+
+
+def stamp(kiosk: str, seq: int, at: datetime, received: datetime | None = None) -> Stamp:
+    return Stamp(kiosk, f"{kiosk}-{seq}", seq, 0, at, received or at)
+
+
+def lend(engine, ids, who: str, at: Stamp) -> Loan:
+    with transaction(engine) as session:
+        member, tool = get_member(session, ids[who]), get_tool(session, ids["drill"])
+        return record_loan_out(session, at, member, tool).loan
+
+
+def give_back(engine, ids, who: str, at: Stamp):
+    with transaction(engine) as session:
+        member, tool = get_member(session, ids[who]), get_tool(session, ids["drill"])
+        return record_return(session, at, member, tool, ReturnCondition.OK, None)
+
+
+def test_a_friend_may_bring_the_one_open_loan_back(shed):
+    engine, ids = shed
+    lend(engine, ids, "ada", stamp("shed-1", 1, T0))
+    recorded = give_back(engine, ids, "bea", stamp("shed-2", 1, T0 + timedelta(hours=2)))
+    assert recorded.loan is not None and recorded.loan.member_id == ids["ada"]
+    assert recorded.note == "returned by member 1002 for 1001"
+
+
+def test_a_return_before_any_loan_of_it_at_that_kiosk_waits(shed):
+    engine, ids = shed
+    recorded = give_back(engine, ids, "ada", stamp("shed-1", 5, T0))
+    assert recorded.loan is None and "kept until its loan of DRILL-1 arrives" in recorded.note
+    loan = lend(engine, ids, "ada", stamp("shed-1", 4, T0 - timedelta(minutes=5)))
+    with reading(engine) as session:
+        closed = session.get(Loan, loan.id)
+        assert as_utc(closed.returned_at) == T0
+        assert session.exec(select(UnmatchedReturn)).all() == []
+
+
+def test_a_return_after_a_stewards_correction_keeps_its_answer_not_its_time(shed):
+    engine, ids = shed
+    loan = lend(engine, ids, "ada", stamp("shed-1", 1, T0))
+    with transaction(engine) as session:
+        corrections.end_loan(session, loan_id=loan.id, steward_id=ids["sam"], reason="phoned")
+    recorded = give_back(engine, ids, "ada", stamp("shed-1", 2, T0 + timedelta(days=1)))
+    assert recorded.note == "the loan was already closed by a steward's correction"
+    with reading(engine) as session:
+        closed = session.get(Loan, loan.id)
+        assert closed.return_condition == "ok" and closed.return_event_id == "shed-1-2"
+        assert closed.correction_reason == "phoned"
+
+
+@pytest.mark.parametrize("skew", [timedelta(hours=1), -timedelta(hours=1)])
+def test_a_loan_at_a_skewed_kiosk_returned_at_another_never_ends_before_it_began(shed, skew):
+    """The hub's time of the loan is the kiosk's, never later than the hub received it."""
+    engine, ids = shed
+    now = datetime.now(UTC)
+    out_at = min(now + skew, now)  # as the ingest places it (hub.worker.sequence.hub_time)
+    loan = lend(engine, ids, "ada", stamp("shed-1", 1, out_at, received=now))
+    back_at = now + timedelta(minutes=10)
+    give_back(engine, ids, "ada", stamp("shed-2", 1, back_at))
+    with reading(engine) as session:
+        closed = session.get(Loan, loan.id)
+        assert as_utc(closed.returned_at) == back_at > as_utc(closed.out_at)
+        assert closed.clock_note is None
+        assert as_utc(closed.due_at) == now + timedelta(days=7)  # from the hub's receive time
