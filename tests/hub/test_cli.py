@@ -95,3 +95,22 @@ def test_demo_data_seeds_once(run):
     assert first.exit_code == 0 and "C0DE0000" in first.output
     assert "leaving it as it is" in run("demo-data").output
     assert "out_of_service" in run("tool", "list", "--status", "out_of_service").output
+
+
+@pytest.mark.parametrize(
+    "kiosk_id, site, says",
+    [
+        (
+            "hub",
+            "north",
+            "Kiosk id 'hub' is reserved: it is the hub's own MQTT username. [kiosk_id]",
+        ),
+        ("shed-1", "hub", "Site id 'hub' is reserved: the hub's own topics live under it. [site]"),
+        ("Shed 1", "north", "must be 1-32 lowercase letters, digits or '-'"),
+    ],
+)
+def test_kiosk_register_refuses_the_names_the_wire_refuses(run, kiosk_id, site, says):
+    result = run("kiosk", "register", kiosk_id, "--site", site, "--name", "Shed", "--lockers", "2")
+    assert result.exit_code == 1
+    assert says in result.output
+    assert run("kiosk", "list").output == ""  # nothing half-written

@@ -10,6 +10,7 @@ import pytest
 from broker import messages as wire
 from broker.topics import Channel, kiosk_topic
 from hub.infra.db import transaction
+from hub.inventory.registry import Kiosk
 from hub.members.roster import member_by_number, suspend_member
 from hub.worker.snapshots import SnapshotPublisher
 from tests.hub.builders import a_kiosk, a_member, a_tool
@@ -94,3 +95,18 @@ def test_after_a_reconnect_or_a_refused_publish_everything_goes_out_again(librar
     publisher.forget_published()  # the broker may have lost them
     publisher.publish_if_stale()
     assert len(client.topics()) == 4
+
+
+def test_a_stored_kiosk_the_wire_refuses_is_skipped_and_the_others_still_get_theirs(
+    library, caplog
+):
+    with transaction(library) as session:
+        # A row from before the hub checked its kiosk ids against the wire's (issue 11).
+        session.add(Kiosk(id="hub", site="test", name="Not a kiosk"))
+        a_kiosk(session, "kiosk-c", slots=1, site="test")
+    client = FakeClient()
+    SnapshotPublisher(library, client).publish_if_stale()
+    topics = client.topics()
+    assert kiosk_topic("test", "kiosk-c", Channel.CONFIG) in topics  # sorts after "hub"
+    assert not any("/kiosk/hub/" in topic for topic in topics)
+    assert "kiosk 'hub' gets no config" in caplog.text
