@@ -171,6 +171,7 @@ class Session:
         self.clock, self.utcnow, self._written = clock, utcnow, on_event_written
         self.expected: dict[int, Unlock] = {}  # slot -> the unlock its door opening completes
         self._go_idle()
+        self.allowlist_changed()  # marks from before a restart the held allow-list settles
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -280,8 +281,8 @@ class Session:
         body = _validated(
             wire.MaintenanceOpened, card_uid=card, tool_code=tool_code, note=note.strip()
         )
-        self._write(wire.MaintenanceOpenedEvent, body)
-        self.lockers.flag(tool_code, self.utcnow())
+        event = self._write(wire.MaintenanceOpenedEvent, body)
+        self.lockers.flag(tool_code, event.event_id)
         self._finish("Ticket opened", f"{tool_code} is out of service until it is repaired.")
 
     def cancel(self) -> None:
@@ -298,9 +299,11 @@ class Session:
             self._finish("Thank you!", f"Locker {slot} is locked again.")
 
     def allowlist_changed(self) -> None:
-        """A newer allow-list is held: settle local repair flags it has had time to see."""
-        if self.store.allowlist is not None:
-            self.lockers.allowlist_arrived(self.store.allowlist.generated_at)
+        """A newer allow-list is held: settle what this kiosk saw that the hub now knows
+        (by the allow-list's version and the hub's acks, never by this kiosk's clock)."""
+        self.lockers.allowlist_arrived(
+            unacknowledged=lambda event_id: bool(self.outbox.get(event_id))
+        )
 
     def tick(self) -> None:
         """Let time pass: end unlocks nobody used, and screens nobody touched."""
@@ -444,11 +447,10 @@ class Session:
             self._write(wire.LoanOutEvent, body)
             self.lockers.mark_taken(unlock.slot, body.tool_code, body.card_uid, self.utcnow())
         elif isinstance(body, wire.ToolReturn):
-            self._write(wire.ToolReturnEvent, body)
-            at = self.utcnow()
-            self.lockers.mark_returned(unlock.slot, body.tool_code)
+            event = self._write(wire.ToolReturnEvent, body)
+            self.lockers.mark_returned(unlock.slot, body.tool_code, event.event_id)
             if body.condition == "needs_repair":
-                self.lockers.flag(body.tool_code, at)
+                self.lockers.flag(body.tool_code, event.event_id)
         if self._mode == "open" and self._slot == unlock.slot:
             self._deadline = self.clock() + self.timeout_s  # time to take it and shut the door
 
@@ -474,9 +476,10 @@ class Session:
         self._armed_slot = self._slot = self._deadline = None
         self._title = self._message = ""
 
-    def _write(self, event_class: type[wire.Event], body: EventBody) -> None:
-        self.outbox.record(event_class, body, self.utcnow())
+    def _write(self, event_class: type[wire.Event], body: EventBody) -> wire.Event:
+        event = self.outbox.record(event_class, body, self.utcnow())
         self._written()
+        return event
 
     def _notify(self, signal: Callable[[], object] | None) -> None:
         try:
