@@ -59,8 +59,11 @@ def count(engine, table, *where) -> int:
 class KioskProcess:
     """``commonshed kiosk simulate`` as a subprocess, with its screen's API as a client."""
 
-    def __init__(self, mosquitto: LocalBroker, data_dir: Path, log_path: Path) -> None:
+    def __init__(
+        self, mosquitto: LocalBroker, data_dir: Path, log_path: Path, *options: str
+    ) -> None:
         self.mosquitto, self.data_dir, self.log_path = mosquitto, data_dir, log_path
+        self.options = options  # more `kiosk simulate` options, e.g. "--clock-skew", "3600"
         self.port = free_port("127.0.0.1")
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -86,6 +89,7 @@ class KioskProcess:
             str(self.port),
             "--data-dir",
             str(self.data_dir),
+            *self.options,
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
