@@ -23,7 +23,6 @@ from hub.errors import InvalidInput
 
 T = TypeVar("T")
 
-_CODE_RULE = "letters, digits or '-', starting with a letter or digit"
 _TOOL_CODE = TypeAdapter(wire.ToolCode)
 _TRAINING_CODE = TypeAdapter(wire.TrainingCode)
 _MEMBER_NUMBER = TypeAdapter(wire.MemberNumber)
@@ -44,7 +43,7 @@ def parse_site_id(value: str, field: str = "site") -> str:
 
 def parse_tool_code(value: str, field: str = "code") -> str:
     """Return a tool code (its asset tag); lowercase letters are taken as uppercase."""
-    rule = f"1-24 uppercase {_CODE_RULE}"
+    rule = "1-24 letters, digits or '-', starting with a letter or digit"
     return _adapted(_TOOL_CODE, _ascii_case(value, str.upper), field, rule)
 
 

@@ -166,7 +166,7 @@ def test_card_uids_the_hub_stores_are_the_ones_the_wire_carries(text):
     [
         (rules.parse_kiosk_id, "hub", "kiosk_id", "Kiosk id 'hub' is reserved"),
         (rules.parse_site_id, "hub", "site", "Site id 'hub' is reserved"),
-        (rules.parse_tool_code, "TENT 1", "code", "must be 1-24 uppercase letters"),
+        (rules.parse_tool_code, "TENT 1", "code", "must be 1-24 letters, digits or '-'"),
         (rules.parse_name, "a" * 121, "name", "name is 121 characters; the limit is 120"),
         (rules.parse_name, "Ada\x00", "name", "must not contain control characters"),
         (rules.parse_member_number, "12a", "number", "must be 1 to 10 digits"),
