@@ -70,8 +70,12 @@ class LockerState:
 
     slot: int
     tool_code: str | None  # the tool that lives here (None: an empty locker)
-    taken: bool  # its tool went out through this kiosk and has not come back
+    taken: bool  # its tool is out: on loan at the hub, or seen leaving here and not back
     out_of_service: bool
+    # NOTE: only a tool seen leaving here may be brought back by anyone (a neighbour returning
+    # it); one the hub lent elsewhere only by its borrower, or a stranger could "return" it
+    # into an empty locker and close someone else's loan.
+    taken_here: bool = False  # its tool went out through this kiosk and has not come back
 
     @property
     def holds_tool(self) -> bool:
@@ -116,7 +120,13 @@ class LockerView:
     def state(self, slot: int) -> LockerState:
         """Return what the kiosk believes of locker ``slot``."""
         tool = self.home_tool(slot)
-        return LockerState(slot, tool, self.is_taken(slot), self.is_out_of_service(tool))
+        return LockerState(
+            slot,
+            tool,
+            self.is_taken(slot),
+            self.is_out_of_service(tool),
+            taken_here=tool is not None and self._taken.get(slot) == tool,
+        )
 
     def states(self) -> list[LockerState]:
         """Return every locker's state, by slot."""
@@ -175,20 +185,24 @@ class LockerView:
             self._remember(db, "flagged", tool_code, event_id)
 
     def allowlist_arrived(self, unacknowledged: Callable[[str], bool] = lambda _: False) -> None:
-        """Settle the marks the held allow-list supersedes.
+        """Settle the marks the held allow-list supersedes: those made under an older one
+        that it confirms (the tool out of service; the tool no longer on loan), or whose event
+        the hub has acknowledged (``unacknowledged(event_id)`` is false).
 
-        A mark whose event the hub has not acknowledged yet (``unacknowledged(event_id)``)
-        waits for an allow-list newer than this one; any other mark is settled by an
-        allow-list newer than the one held when it was made (or last waited).
+        NOTE: an unconfirmed mark whose event is still unacknowledged waits for an allow-list
+        newer than this one: this one may have been built before the hub had the event. The
+        confirmation matters too, since the hub's ack may reach the kiosk after the
+        allow-list that already shows the event's effect, and no newer one may follow soon.
         """
         version = self._held_version()
         waiting, settled = {}, []
         for key, mark in self._marks.items():
-            if mark.event_id is not None and unacknowledged(mark.event_id):
-                if mark.allowlist_version < version:
-                    waiting[key] = Mark(version, mark.event_id)
-            elif mark.allowlist_version < version:
+            if mark.allowlist_version >= version:
+                continue
+            if self._confirmed(*key) or not (mark.event_id and unacknowledged(mark.event_id)):
                 settled.append(key)
+            else:
+                waiting[key] = Mark(version, mark.event_id)
         if not (waiting or settled):
             return
         with write(self._db) as db:
@@ -202,6 +216,12 @@ class LockerView:
         self._marks.update(waiting)
         for key in settled:
             del self._marks[key]
+
+    def _confirmed(self, kind: str, tool: str) -> bool:
+        """Whether the held allow-list shows what mark ``kind`` of ``tool`` says."""
+        if kind == "flagged":
+            return tool in self._store.out_of_service
+        return tool not in self._store.on_loan
 
     def _remember(
         self, db: sqlite3.Connection, kind: MarkKind, tool: str, event_id: str | None

@@ -237,7 +237,7 @@ class Session:
         locker = self.lockers.state(slot)
         home = locker.tool_code
         if tool is None or tool == home:
-            if home is not None and (locker.taken or home in member.loans):
+            if home is not None and (locker.taken_here or home in member.loans):
                 return home
             raise NotNow(f"The tool of locker {slot} is not out on loan to you.")
         if tool not in member.loans:
@@ -399,7 +399,7 @@ class Session:
     def _returns(self, member: wire.AllowListMember) -> list[LockerChoice]:
         """List what the member can put back here: tools out from this kiosk, and their
         loans from other kiosks (each offered an empty locker of this one)."""
-        here = self._tools(lambda s: s.taken or s.tool_code in member.loans)
+        here = self._tools(lambda s: s.taken_here or s.tool_code in member.loans)
         listed = {item["tool_code"] for item in here}
         empty = [s.slot for s in self.lockers.states() if s.tool_code is None]
         away = [
@@ -517,7 +517,7 @@ class Session:
 
     def _returnable(self) -> bool:
         member = self._member
-        return bool(member and member.loans) or any(s.taken for s in self.lockers.states())
+        return bool(member and member.loans) or any(s.taken_here for s in self.lockers.states())
 
 
 def _validated(model: type[Body], **fields: object) -> Body:

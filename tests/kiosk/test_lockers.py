@@ -76,15 +76,30 @@ def test_a_tool_any_entry_lists_as_on_loan_is_never_offered_whatever_the_kiosk_s
     parts.session.card_presented(ADA)
     parts.session.borrow(1)
     assert parts.session.screen().state == "refused"
-    assert parts.events()[-1].body.reason == "locker_empty"
+    refused = parts.events()[-1].body
+    assert (refused.reason, refused.tool_code) == ("locker_empty", "DRILL-1")
+    assert parts.session.screen().message == "DRILL-1 is out on loan; locker 1 is empty."
     parts.session.cancel()
     with pytest.raises(NotNow, match="not available"):
         parts.session.pick(1)
 
 
-def test_anyone_may_bring_back_a_tool_the_hub_has_on_loan(parts):
+def test_only_its_borrower_may_bring_back_a_tool_the_hub_lent(parts):
+    """Else a stranger could "return" DRILL-1 into its empty locker and close Lou's loan."""
     hub_says(parts, 2, on_loan=["DRILL-1"])
+    parts.session.card_presented(ADA)
+    assert parts.session.screen().choices["return"] == []
+    with pytest.raises(NotNow, match="not out on loan to you"):
+        parts.session.return_tool(1, "ok")
+    parts.session.cancel()
     parts.session.card_presented(LOU)
+    assert [t["tool_code"] for t in parts.session.screen().choices["return"]] == ["DRILL-1"]
+
+
+def test_anyone_may_bring_back_a_tool_seen_leaving_here(parts):
+    hub_says(parts, 2)
+    borrow(parts, LOU, 1)
+    parts.session.card_presented(ADA)
     assert [t["tool_code"] for t in parts.session.screen().choices["return"]] == ["DRILL-1"]
 
 
@@ -141,6 +156,14 @@ def test_a_repaired_tool_is_offered_again_at_a_kiosk_whose_clock_is_wrong(parts,
     hub_says(parts, 3, out_of_service=["DRILL-1"])  # the hub took it out of service
     assert offered(parts, ADA) == ["PRESS-1"]
     hub_says(parts, 4, generated_at=NOW - timedelta(hours=2))  # repaired: in service again
+    assert offered(parts, ADA) == ["DRILL-1", "PRESS-1"]
+
+
+def test_the_hubs_ack_may_arrive_after_the_allowlist_that_shows_the_repair_report(parts):
+    borrow(parts, ADA, 1)
+    return_at_the_locker(parts, ADA, 1, "needs_repair", "Chuck slips")
+    hub_says(parts, 2, out_of_service=["DRILL-1"])  # the hub has it; its ack is still on the way
+    hub_says(parts, 3)  # repaired, and still no ack
     assert offered(parts, ADA) == ["DRILL-1", "PRESS-1"]
 
 

@@ -16,9 +16,9 @@ from hub.inventory.fleet import CardRefusal
 from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.lending import lend_tool
 from hub.maintenance.tickets import live_tickets, resolve_ticket
-from hub.members.roster import member_by_number
+from hub.members.roster import add_member, assign_card, member_by_number
 from tests.fixtures.waiting import wait_until
-from tests.hub.builders import a_member, a_tool
+from tests.hub.builders import a_tool
 from tests.kiosk.harness import CARD, KioskProcess, start_hub, stock_library
 
 pytestmark = pytest.mark.slow
@@ -28,11 +28,13 @@ LOU = "C0DE0005"
 
 @pytest.fixture
 def library(engine):
-    """kiosk-a: DRILL-1 in locker 1, TENT-1 in locker 2; TENT-1 lent to Lou at the hub."""
+    """kiosk-a: DRILL-1 in locker 1, TENT-1 in locker 2; TENT-1 lent to Lou (1005) at the hub,
+    as in issue 11 (where the kiosk was shed-2 and the other member Ravi)."""
     stock_library(engine)
     with transaction(engine) as session:
         tent = a_tool(session, "TENT-1", kiosk_id="kiosk-a", slot=2)
-        lou = a_member(session, "Lou Borrower", uid=LOU)
+        lou = add_member(session, name="Lou Borrower", number="1005")
+        assign_card(session, lou.id, LOU)
         lend_tool(session, tool_id=tent.id, member_id=lou.id)
     return engine
 
@@ -66,7 +68,12 @@ def test_a_fresh_kiosk_does_not_offer_a_tool_the_hub_has_on_loan(hub, library, m
         synced(kiosk)
         assert [t["tool_code"] for t in kiosk.screen()["choices"]["pick"]] == ["DRILL-1"]
         assert borrowable(kiosk) == ["DRILL-1"]
-        assert kiosk.act("borrow", slot=2)["state"] == "refused"
+        assert kiosk.screen()["choices"]["return"] == []  # not Lou's tent, either
+        refused = kiosk.act("borrow", slot=2)
+        assert (refused["state"], refused["message"]) == (
+            "refused",
+            "TENT-1 is out on loan; locker 2 is empty.",
+        )
         wait_until(
             lambda: _refusals(library) == [("locker_empty", "TENT-1")], 20, "the refusal at the hub"
         )
