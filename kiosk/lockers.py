@@ -11,9 +11,11 @@ chance to act on them:
   here at once;
 - ``returned``: a tool put back here is in its locker, whatever the allow-list still says.
 
-A mark yields to the hub by the allow-list's ``version`` alone, never by the kiosk's clock
-(a kiosk an hour fast once kept a repaired tool out of service for good): it is settled by
-the first allow-list newer than the one held when the hub acknowledged the mark's event.
+A mark yields to the hub by the allow-list's ``version`` and the hub's acks, never by the
+kiosk's wall clock (a kiosk an hour fast once kept a repaired tool out of service for good): it
+is settled by the first allow-list newer than the one held when the hub acknowledged the mark's
+event, or by a newer one that shows it (the tool out of service, the tool no longer on loan),
+or once the hub has acknowledged the event and said nothing new for ``QUIET_AFTER_ACK_S``.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ INSERT OR IGNORE INTO marks (kind, tool_code, allowlist_version, event_id)
 DROP TABLE flagged;
 """
 MarkKind = Literal["flagged", "returned"]
+# NOTE: the hub publishes an allow-list only when its content changed, so after an ack it may
+# say nothing more (a report on a tool already out of service, a refused return, a repair
+# made before the publisher looked). This long after the ack (the kiosk's monotonic clock)
+# the allow-list held is the hub's word; it covers a loaded publisher's lag many times over.
+QUIET_AFTER_ACK_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,7 @@ class LockerView:
         self._db, self._store, self.slots = db, store, slots
         self._taken = {slot: tool for slot, tool in db.execute("SELECT slot, tool_code FROM taken")}
         self._dropped = dict(db.execute("SELECT slot, tool_code FROM dropped"))
+        self._acked_at: dict[tuple[str, str], float] = {}  # when the hub's ack was first seen
         self._marks: dict[tuple[str, str], Mark] = {
             (kind, tool): Mark(version, event_id)
             for kind, tool, version, event_id in db.execute(
@@ -217,6 +225,25 @@ class LockerView:
         for key in settled:
             del self._marks[key]
 
+    def settle_acknowledged(self, unacknowledged: Callable[[str], bool], now: float) -> None:
+        """Settle the marks whose event the hub acknowledged ``QUIET_AFTER_ACK_S`` ago (``now``
+        is monotonic) with no newer allow-list since."""
+        self._acked_at = {k: t for k, t in self._acked_at.items() if k in self._marks}
+        due = []
+        for key, mark in self._marks.items():
+            if key not in self._acked_at:
+                if mark.event_id is None or unacknowledged(mark.event_id):
+                    continue
+                self._acked_at[key] = now
+            if now - self._acked_at[key] >= QUIET_AFTER_ACK_S:
+                due.append(key)
+        if due:
+            with write(self._db) as db:
+                for kind, tool in due:
+                    _forget(db, kind, tool)
+            for key in due:
+                del self._marks[key], self._acked_at[key]
+
     def _confirmed(self, kind: str, tool: str) -> bool:
         """Whether the held allow-list shows what mark ``kind`` of ``tool`` says."""
         if kind == "flagged":
@@ -232,6 +259,7 @@ class LockerView:
             (kind, tool, mark.allowlist_version, event_id),
         )
         self._marks[(kind, tool)] = mark
+        self._acked_at.pop((kind, tool), None)  # a new event: wait for its own ack
 
     def _held_version(self) -> int:
         allowlist = self._store.allowlist

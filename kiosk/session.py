@@ -301,13 +301,13 @@ class Session:
     def allowlist_changed(self) -> None:
         """A newer allow-list is held: settle what this kiosk saw that the hub now knows
         (by the allow-list's version and the hub's acks, never by this kiosk's clock)."""
-        self.lockers.allowlist_arrived(
-            unacknowledged=lambda event_id: bool(self.outbox.get(event_id))
-        )
+        self.lockers.allowlist_arrived(self._unacknowledged)
 
     def tick(self) -> None:
-        """Let time pass: end unlocks nobody used, and screens nobody touched."""
+        """Let time pass: end unlocks nobody used, and screens nobody touched; settle what the
+        hub acknowledged long enough ago."""
         now = self.clock()
+        self.lockers.settle_acknowledged(self._unacknowledged, now)
         for slot, unlock in list(self.expected.items()):
             if now >= unlock.deadline:
                 del self.expected[slot]
@@ -514,6 +514,9 @@ class Session:
         if self.lockers.slot_of(tool_code) is None:
             raise NotNow(f"{tool_code} does not live at this kiosk.")
         return tool_code
+
+    def _unacknowledged(self, event_id: str) -> bool:
+        return self.outbox.get(event_id) is not None
 
     def _returnable(self) -> bool:
         member = self._member

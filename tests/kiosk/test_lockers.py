@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from broker import messages as wire
 from kiosk.allowlist import AllowListStore
-from kiosk.lockers import LockerView
+from kiosk.lockers import QUIET_AFTER_ACK_S, LockerView
 from kiosk.session import MESSAGE_SECONDS, NotNow, Session
 from tests.kiosk.builders import ADA, NOW, SAM, a_config, an_allowlist, member
 
@@ -164,6 +164,21 @@ def test_the_hubs_ack_may_arrive_after_the_allowlist_that_shows_the_repair_repor
     return_at_the_locker(parts, ADA, 1, "needs_repair", "Chuck slips")
     hub_says(parts, 2, out_of_service=["DRILL-1"])  # the hub has it; its ack is still on the way
     hub_says(parts, 3)  # repaired, and still no ack
+    assert offered(parts, ADA) == ["DRILL-1", "PRESS-1"]
+
+
+def test_once_the_hub_acked_and_said_nothing_new_the_allowlist_held_is_its_word(parts):
+    """The hub publishes only what changed: a repair made before its publisher looked, or a
+    report it refused, brings no newer allow-list."""
+    borrow(parts, ADA, 1)
+    returned = return_at_the_locker(parts, ADA, 1, "needs_repair", "Chuck slips")
+    ack(parts, returned)
+    parts.session.tick()  # the worker sees the ack
+    parts.clock.advance(QUIET_AFTER_ACK_S - 1)
+    parts.session.tick()
+    assert parts.lockers.state(1).out_of_service
+    parts.clock.advance(1)
+    parts.session.tick()
     assert offered(parts, ADA) == ["DRILL-1", "PRESS-1"]
 
 
