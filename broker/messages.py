@@ -30,7 +30,13 @@ from pydantic import (
     model_validator,
 )
 
-from broker.topics import KIOSK_ID_PATTERN, SITE_ID_PATTERN, Channel
+from broker.topics import (
+    KIOSK_ID_PATTERN,
+    SITE_ID_PATTERN,
+    Channel,
+    validate_kiosk_id,
+    validate_site_id,
+)
 from broker.uids import CANONICAL_UID_PATTERN
 
 SCHEMA_VERSION: Final = 1
@@ -79,12 +85,19 @@ def _utc(moment: datetime) -> datetime:
 CardUid = Annotated[str, StringConstraints(pattern=CANONICAL_UID_PATTERN)]
 ToolCode = Annotated[str, StringConstraints(pattern=TOOL_CODE_PATTERN)]
 TrainingCode = Annotated[str, StringConstraints(pattern=TRAINING_CODE_PATTERN)]
-KioskId = Annotated[str, StringConstraints(pattern=KIOSK_ID_PATTERN)]
-SiteId = Annotated[str, StringConstraints(pattern=SITE_ID_PATTERN)]
+# The topic's rules too (reserved names), so a payload and its topic agree on every id.
+KioskId = Annotated[
+    str, StringConstraints(pattern=KIOSK_ID_PATTERN), AfterValidator(validate_kiosk_id)
+]
+SiteId = Annotated[
+    str, StringConstraints(pattern=SITE_ID_PATTERN), AfterValidator(validate_site_id)
+]
 MessageId = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
 Sha256Hex = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
 UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 LockerSlot = Annotated[int, Field(ge=1, le=999)]
+LoanDays = Annotated[int, Field(ge=1, le=365)]
+MemberNumber = Annotated[str, StringConstraints(pattern=MEMBER_NUMBER_PATTERN)]
 Version = Annotated[int, Field(ge=1, le=MAX_INT64)]
 # Non-blank, printable text of at most so many characters.
 Note = Annotated[
@@ -303,7 +316,7 @@ class AllowListMember(_Model):
     """What a kiosk knows of the member holding a card."""
 
     member_id: Annotated[int, Field(ge=1, le=MAX_INT64)]
-    number: Annotated[str, StringConstraints(pattern=MEMBER_NUMBER_PATTERN)]
+    number: MemberNumber
     name: Name
     status: Literal["active", "suspended"]
     roles: Annotated[list[Role], Field(max_length=4)]
@@ -379,7 +392,7 @@ class LockerTool(_Model):
     """The tool that lives in a locker, and how long it may be borrowed."""
 
     tool_code: ToolCode
-    loan_days: Annotated[int, Field(ge=1, le=365)] = 7
+    loan_days: LoanDays = 7
 
 
 class KioskConfig(_Snapshot):

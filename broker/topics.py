@@ -23,6 +23,9 @@ KIOSK_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
 SITE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
 # NOTE: "hub" is the hub's MQTT username; a kiosk of that name would share its identity.
 RESERVED_KIOSK_IDS = frozenset({HUB_USERNAME})
+# NOTE: the hub's own topics live under commonshed/v1/hub/ (its retained status); a site of
+# that name would put kiosk topics inside the hub's subtree.
+RESERVED_SITE_IDS = frozenset({HUB_USERNAME})
 
 _KIOSK_ID = re.compile(KIOSK_ID_PATTERN)
 _SITE_ID = re.compile(SITE_ID_PATTERN)
@@ -73,7 +76,7 @@ def validate_kiosk_id(kiosk_id: str) -> str:
             "starting with a letter or digit"
         )
     if kiosk_id in RESERVED_KIOSK_IDS:
-        raise ValueError(f"kiosk id {kiosk_id!r} is reserved")
+        raise ValueError(f"kiosk id {kiosk_id!r} is reserved: it is the hub's own MQTT username")
     return kiosk_id
 
 
@@ -84,6 +87,8 @@ def validate_site_id(site: str) -> str:
             f"site id {site!r} must be 1-32 lowercase letters, digits or '-', "
             "starting with a letter or digit"
         )
+    if site in RESERVED_SITE_IDS:
+        raise ValueError(f"site id {site!r} is reserved: the hub's own topics live under it")
     return site
 
 

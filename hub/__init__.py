@@ -14,6 +14,8 @@
 - ``infra/``       database, clock, settings, migrations, the sync version, the audit log,
                    the schema
 - ``errors.py``    the one family of domain errors every room raises
+- ``wire.py``      the wire's rules (``broker``'s validators) for what the hub sends kiosks,
+                   as refusals that name the field: kiosk and site ids, codes, names
 - ``cli.py``       ``commonshed hub ...``: the command-line door
 
 The domain rooms never import ``queries`` or ``worker``; ``worker`` and ``queries`` build on

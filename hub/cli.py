@@ -319,10 +319,11 @@ def kiosk() -> None:
 def kiosk_register(hub: Hub, kiosk_id: str, site: str, name: str, lockers: int) -> None:
     """Register a kiosk (then provision its MQTT login with `commonshed broker`)."""
     with transaction(hub.migrated_engine()) as session:
-        registry.register_kiosk(session, kiosk_id, site=site, name=name)
+        kiosk = registry.register_kiosk(session, kiosk_id, site=site, name=name)
         for slot in range(1, lockers + 1):
-            registry.add_locker(session, kiosk_id, slot)
-    click.echo(f"Kiosk {kiosk_id} registered at {site} with {lockers} lockers.")
+            registry.add_locker(session, kiosk.id, slot)
+        registered = f"Kiosk {kiosk.id} registered at {kiosk.site} with {lockers} lockers."
+    click.echo(registered)
 
 
 @kiosk.command("list")

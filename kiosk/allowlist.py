@@ -3,8 +3,9 @@
 A restarted kiosk with no network still decides: both documents are stored, as the bytes
 that came over the wire, in the kiosk's SQLite file and decoded again at start (which checks
 their content hash once more). A document replaces the one held only if its ``version`` is
-newer. In memory the allow-list's ``entries`` are a dict and the tools out of service a
-frozenset, so a decision is a few hash lookups.
+newer. In memory the allow-list's ``entries`` are a dict, and the tools out of service and
+the tools on loan (to anyone: every entry's ``loans``) are frozensets, so a decision is a few
+hash lookups.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class AllowListStore:
         self.allowlist: wire.AllowList | None = None
         self.config: wire.KioskConfig | None = None
         self.out_of_service: frozenset[str] = frozenset()
+        self.on_loan: frozenset[str] = frozenset()  # per the hub, whoever borrowed them
 
     @property
     def versions(self) -> tuple[int | None, int | None]:
@@ -92,5 +94,6 @@ class AllowListStore:
         if isinstance(document, wire.AllowList):
             self.allowlist = document
             self.out_of_service = frozenset(document.tools_out_of_service)
+            self.on_loan = frozenset(t for entry in document.entries.values() for t in entry.loans)
         else:
             self.config = document

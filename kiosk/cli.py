@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -68,6 +69,13 @@ def run(config_path: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where the allow-list and outbox live (default <data>/kiosks/<kiosk>).",
 )
+@click.option(
+    "--clock-skew",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Run the kiosk's clock this many seconds fast (negative: slow), as a Pi without NTP.",
+)
 def simulate(
     config_path: Path,
     kiosk_id: str | None,
@@ -77,6 +85,7 @@ def simulate(
     broker_data_dir: Path | None,
     screen_port: int | None,
     data_dir: Path | None,
+    clock_skew: float,
 ) -> None:
     """Run a kiosk with simulated pins and reader; its screen has a panel to drive them."""
     settings = _settings(config_path)
@@ -97,7 +106,11 @@ def simulate(
     hardware = SimulatedHardware(settings.lockers)
     try:
         station = Station(
-            settings, reader=hardware.reader, pin_factory=hardware.factory, simulation=hardware
+            settings,
+            reader=hardware.reader,
+            pin_factory=hardware.factory,
+            simulation=hardware,
+            utcnow=lambda: datetime.now(UTC) + timedelta(seconds=clock_skew),
         )
     except (ConfigError, DeviceError) as error:
         hardware.close()

@@ -63,8 +63,12 @@ def may_borrow(
 ) -> Refusal | None:
     """Return why ``member`` may not take the tool of ``locker`` now, or None if they may."""
     tool = locker.tool_code
-    if tool is None or not locker.holds_tool:
-        return Refusal("locker_empty", f"Locker {locker.slot} is empty.", tool)
+    if tool is None:
+        return Refusal("locker_empty", f"Locker {locker.slot} is empty.")
+    if locker.taken:
+        return Refusal(
+            "locker_empty", f"{tool} is out on loan; locker {locker.slot} is empty.", tool
+        )
     if locker.out_of_service:
         return Refusal("tool_out_of_service", f"{tool} is out of service for repair.", tool)
     if allowlist is None:  # NOTE: no member is known without one; refuse all the same

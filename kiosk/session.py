@@ -171,6 +171,7 @@ class Session:
         self.clock, self.utcnow, self._written = clock, utcnow, on_event_written
         self.expected: dict[int, Unlock] = {}  # slot -> the unlock its door opening completes
         self._go_idle()
+        self.allowlist_changed()  # marks from before a restart the held allow-list settles
 
     # --- inputs ---------------------------------------------------------------------------
 
@@ -236,7 +237,7 @@ class Session:
         locker = self.lockers.state(slot)
         home = locker.tool_code
         if tool is None or tool == home:
-            if home is not None and (locker.taken or home in member.loans):
+            if home is not None and (locker.taken_here or home in member.loans):
                 return home
             raise NotNow(f"The tool of locker {slot} is not out on loan to you.")
         if tool not in member.loans:
@@ -280,8 +281,8 @@ class Session:
         body = _validated(
             wire.MaintenanceOpened, card_uid=card, tool_code=tool_code, note=note.strip()
         )
-        self._write(wire.MaintenanceOpenedEvent, body)
-        self.lockers.flag(tool_code, self.utcnow())
+        event = self._write(wire.MaintenanceOpenedEvent, body)
+        self.lockers.flag(tool_code, event.event_id)
         self._finish("Ticket opened", f"{tool_code} is out of service until it is repaired.")
 
     def cancel(self) -> None:
@@ -298,13 +299,15 @@ class Session:
             self._finish("Thank you!", f"Locker {slot} is locked again.")
 
     def allowlist_changed(self) -> None:
-        """A newer allow-list is held: settle local repair flags it has had time to see."""
-        if self.store.allowlist is not None:
-            self.lockers.allowlist_arrived(self.store.allowlist.generated_at)
+        """A newer allow-list is held: settle what this kiosk saw that the hub now knows
+        (by the allow-list's version and the hub's acks, never by this kiosk's clock)."""
+        self.lockers.allowlist_arrived(self._unacknowledged)
 
     def tick(self) -> None:
-        """Let time pass: end unlocks nobody used, and screens nobody touched."""
+        """Let time pass: end unlocks nobody used, and screens nobody touched; settle what the
+        hub acknowledged long enough ago."""
         now = self.clock()
+        self.lockers.settle_acknowledged(self._unacknowledged, now)
         for slot, unlock in list(self.expected.items()):
             if now >= unlock.deadline:
                 del self.expected[slot]
@@ -396,7 +399,7 @@ class Session:
     def _returns(self, member: wire.AllowListMember) -> list[LockerChoice]:
         """List what the member can put back here: tools out from this kiosk, and their
         loans from other kiosks (each offered an empty locker of this one)."""
-        here = self._tools(lambda s: s.taken or s.tool_code in member.loans)
+        here = self._tools(lambda s: s.taken_here or s.tool_code in member.loans)
         listed = {item["tool_code"] for item in here}
         empty = [s.slot for s in self.lockers.states() if s.tool_code is None]
         away = [
@@ -444,11 +447,10 @@ class Session:
             self._write(wire.LoanOutEvent, body)
             self.lockers.mark_taken(unlock.slot, body.tool_code, body.card_uid, self.utcnow())
         elif isinstance(body, wire.ToolReturn):
-            self._write(wire.ToolReturnEvent, body)
-            at = self.utcnow()
-            self.lockers.mark_returned(unlock.slot, body.tool_code)
+            event = self._write(wire.ToolReturnEvent, body)
+            self.lockers.mark_returned(unlock.slot, body.tool_code, event.event_id)
             if body.condition == "needs_repair":
-                self.lockers.flag(body.tool_code, at)
+                self.lockers.flag(body.tool_code, event.event_id)
         if self._mode == "open" and self._slot == unlock.slot:
             self._deadline = self.clock() + self.timeout_s  # time to take it and shut the door
 
@@ -474,9 +476,10 @@ class Session:
         self._armed_slot = self._slot = self._deadline = None
         self._title = self._message = ""
 
-    def _write(self, event_class: type[wire.Event], body: EventBody) -> None:
-        self.outbox.record(event_class, body, self.utcnow())
+    def _write(self, event_class: type[wire.Event], body: EventBody) -> wire.Event:
+        event = self.outbox.record(event_class, body, self.utcnow())
         self._written()
+        return event
 
     def _notify(self, signal: Callable[[], object] | None) -> None:
         try:
@@ -512,9 +515,12 @@ class Session:
             raise NotNow(f"{tool_code} does not live at this kiosk.")
         return tool_code
 
+    def _unacknowledged(self, event_id: str) -> bool:
+        return self.outbox.get(event_id) is not None
+
     def _returnable(self) -> bool:
         member = self._member
-        return bool(member and member.loans) or any(s.taken for s in self.lockers.states())
+        return bool(member and member.loans) or any(s.taken_here for s in self.lockers.states())
 
 
 def _validated(model: type[Body], **fields: object) -> Body:

@@ -2,7 +2,9 @@
 
 ISO 14443-A cards carry a 4-byte ("single size", MIFARE Classic) or a 7-byte ("double size",
 NTAG, DESFire) UID, so a canonical UID has 8 or 14 hex digits: ``"DEADBEEF"``,
-``"04A224E2B35C80"``. The hub applies the same rule to the UIDs it stores.
+``"04A224E2B35C80"``. The hub applies the same rule to the UIDs it stores: ``broker/uids.py``
+is a copy (devices and broker import nothing of ours), and ``tests/uid_spellings.py`` holds
+both to one table of spellings.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -18,9 +19,11 @@ from hub.bookings.refusals import ResourceUnavailable
 from hub.errors import Conflict, InvalidInput, NotFound
 from hub.infra.clock import utcnow
 from hub.inventory.registry import Tool, ToolStatus, get_tool
-from hub.members.roster import CODE_PATTERN, NAME_MAX, NOTE_MAX, clean_text, training_by_code
+from hub.members.roster import NAME_MAX, NOTE_MAX, clean_text, training_by_code
 
 # Bookings never last longer than this, so a window query can bound its index range.
+# A resource code is the hub's own (no kiosk sees it); written like a training code.
+RESOURCE_CODE_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 LONGEST_BOOKING_MINUTES = 24 * 60
 TOOL_DOWN = (ToolStatus.OUT_OF_SERVICE, ToolStatus.RETIRED)
 RULE_LIMITS = {
@@ -101,7 +104,7 @@ def _apply_rules(resource: Resource, rules: dict[str, int]) -> None:
 def _parse_code(value: str) -> str:
     """Return a resource code (lowercase letters, digits, - or _) or refuse it."""
     code = (value or "").strip().lower()
-    if not CODE_PATTERN.match(code):
+    if not RESOURCE_CODE_PATTERN.fullmatch(code):
         raise InvalidInput(
             f"Resource code {value!r} must be lowercase letters, digits, - or _.", field="code"
         )

@@ -19,7 +19,7 @@ from hub.errors import DomainError, InvalidInput
 from hub.infra import sync
 from hub.infra.clock import utcnow
 from hub.infra.csv_cells import unescape_cell, write_csv
-from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, parse_tool_code
+from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus
 from hub.members.ranks import OPERATOR, Actor, require_may_grant
 from hub.members.roster import (
     CONTACT_MAX,
@@ -31,12 +31,18 @@ from hub.members.roster import (
     Training,
     clean_text,
     next_member_number,
-    parse_member_number,
     parse_roles,
-    parse_uid,
 )
 from hub.members.standing import record_grant
 from hub.queries.tools import tool_board
+from hub.wire import (
+    parse_loan_days,
+    parse_locker_slot,
+    parse_member_number,
+    parse_name,
+    parse_tool_code,
+    parse_uid,
+)
 
 MEMBER_COLUMNS = ("number", "name", "email", "phone", "roles", "cards")
 MEMBER_REQUIRED = ("name",)
@@ -184,7 +190,7 @@ def _stage_member(
     try:
         member: _StagedMember = {
             "number": parse_member_number(row["number"]) if row.get("number", "").strip() else "",
-            "name": clean_text(row.get("name"), "name", limit=NAME_MAX),
+            "name": parse_name(row.get("name")),
             "email": clean_text(row.get("email"), "email", limit=CONTACT_MAX, required=False),
             "phone": clean_text(row.get("phone"), "phone", limit=40, required=False),
             "roles": parse_roles(row.get("roles")),
@@ -301,7 +307,7 @@ class _ToolContext:
             "name": clean_text(row.get("name"), "name", limit=NAME_MAX),
             "category": clean_text(row.get("category"), "category", limit=60).lower(),
             "training_id": self._training(row.get("training", "")),
-            "loan_days": _whole_number(row.get("loan_days", ""), "loan_days", 7, 1, 365),
+            "loan_days": parse_loan_days(_whole_number(row.get("loan_days", ""), "loan_days", 7)),
             "locker_id": self._locker(row.get("kiosk", ""), row.get("slot", "")),
             "status": ToolStatus.AVAILABLE.value,
         }
@@ -322,7 +328,7 @@ class _ToolContext:
             return None
         if kiosk not in self.kiosks:
             raise InvalidInput(f"Kiosk {kiosk!r} is not registered.", field="kiosk")
-        slot = _whole_number(slot_text, "slot", None, 1, 999)
+        slot = parse_locker_slot(_whole_number(slot_text, "slot", None))
         locker_id = self.lockers.get((kiosk, slot))
         if locker_id is None:
             raise InvalidInput(f"Kiosk {kiosk} has no locker {slot}.", field="slot")
@@ -331,15 +337,14 @@ class _ToolContext:
         return locker_id
 
 
-def _whole_number(text: str, field: str, default: int | None, low: int, high: int) -> int:
-    """Parse a whole number within [low, high], or return ``default`` for an empty cell."""
+def _whole_number(text: str, field: str, default: int | None) -> int:
+    """Parse a whole number (its range is the wire's to check), or return ``default`` for an
+    empty cell."""
     text = (text or "").strip()
     if not text and default is not None:
         return default
-    if not text.isdigit() or not low <= int(text) <= high:
-        raise InvalidInput(
-            f"{field} {text!r} must be a whole number from {low} to {high}.", field=field
-        )
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidInput(f"{field} {text!r} must be a whole number.", field=field)
     return int(text)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 
@@ -13,9 +12,14 @@ from hub.errors import Conflict, InvalidInput, NotFound, ToolUnavailable
 from hub.infra.clock import utcnow
 from hub.infra.sync import KioskVisible
 from hub.members.roster import NAME_MAX, NOTE_MAX, Training, clean_text, training_by_code
-
-KIOSK_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
-TOOL_CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,23}$")
+from hub.wire import (
+    parse_kiosk_id,
+    parse_loan_days,
+    parse_locker_slot,
+    parse_name,
+    parse_site_id,
+    parse_tool_code,
+)
 
 
 class ToolStatus(StrEnum):
@@ -57,24 +61,16 @@ class Tool(SQLModel, KioskVisible, table=True):
 # --- kiosks and lockers -------------------------------------------------------------------
 
 
-def parse_kiosk_id(value: str) -> str:
-    """Return a kiosk id (lowercase letters, digits and -, as MQTT usernames) or refuse it."""
-    kiosk_id = (value or "").strip()
-    if not KIOSK_ID_PATTERN.fullmatch(kiosk_id):
-        raise InvalidInput(
-            f"Kiosk id {value!r} must be 1-32 lowercase letters, digits or '-'.", field="kiosk_id"
-        )
-    return kiosk_id
-
-
 def register_kiosk(session: Session, kiosk_id: str, *, site: str, name: str) -> Kiosk:
-    """Register a kiosk at a site; its MQTT credentials come from ``commonshed broker``."""
+    """Register a kiosk at a site; its MQTT credentials come from ``commonshed broker``.
+
+    The kiosk id, site and name follow the wire's rules (``hub.wire``): ``hub`` and every other
+    reserved name are refused here, at every door.
+    """
     kiosk_id = parse_kiosk_id(kiosk_id)
     if session.get(Kiosk, kiosk_id) is not None:
         raise Conflict(f"Kiosk {kiosk_id} is already registered.", field="kiosk_id")
-    kiosk = Kiosk(
-        id=kiosk_id, site=parse_kiosk_id(site), name=clean_text(name, "name", limit=NAME_MAX)
-    )
+    kiosk = Kiosk(id=kiosk_id, site=parse_site_id(site), name=parse_name(name))
     session.add(kiosk)
     session.flush()
     return kiosk
@@ -96,10 +92,7 @@ def list_kiosks(session: Session) -> list[Kiosk]:
 def add_locker(session: Session, kiosk_id: str, slot: int, *, label: str | None = None) -> Locker:
     """Add locker ``slot`` to a kiosk."""
     kiosk = get_kiosk(session, kiosk_id)
-    if not isinstance(slot, int) or not 1 <= slot <= 999:
-        raise InvalidInput(
-            f"Locker slot {slot!r} must be a whole number from 1 to 999.", field="slot"
-        )
+    parse_locker_slot(slot)
     if find_locker(session, kiosk.id, slot) is not None:
         raise Conflict(f"Kiosk {kiosk.id} already has locker {slot}.", field="slot")
     locker = Locker(
@@ -129,16 +122,6 @@ def lockers_of(session: Session, kiosk_id: str) -> list[Locker]:
 # --- tools --------------------------------------------------------------------------------
 
 
-def parse_tool_code(value: str) -> str:
-    """Return a tool code (asset tag, uppercase letters, digits, '-') or refuse it."""
-    code = (value or "").strip().upper()
-    if not TOOL_CODE_PATTERN.fullmatch(code):
-        raise InvalidInput(
-            f"Tool code {value!r} must be 1-24 letters, digits or '-'.", field="code"
-        )
-    return code
-
-
 def add_tool(
     session: Session,
     *,
@@ -154,8 +137,7 @@ def add_tool(
     code = parse_tool_code(code)
     if session.exec(select(Tool.id).where(Tool.code == code)).first():
         raise Conflict(f"Tool {code} already exists.", field="code")
-    if not 1 <= loan_days <= 365:
-        raise InvalidInput(f"loan_days {loan_days} must be from 1 to 365.", field="loan_days")
+    parse_loan_days(loan_days)
     tool = Tool(
         code=code,
         name=clean_text(name, "name", limit=NAME_MAX),

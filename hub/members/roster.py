@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal, overload
@@ -10,16 +9,15 @@ from typing import Literal, overload
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
-from broker.uids import canonical_uid
+# The wire's limits, re-exported: every room takes them from here.
+from broker.messages import NAME_MAX as NAME_MAX
+from broker.messages import NOTE_MAX as NOTE_MAX
 from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound, TrainingRequired
 from hub.infra.clock import utcnow
 from hub.infra.sync import KioskVisible
+from hub.wire import parse_member_number, parse_name, parse_training_code, parse_uid
 
-NAME_MAX = 120
 CONTACT_MAX = 200
-NOTE_MAX = 500
-CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-MEMBER_NUMBER_PATTERN = re.compile(r"^[0-9]{1,10}$")
 
 
 class Role(StrEnum):
@@ -129,22 +127,6 @@ def parse_roles(value: str | list[str] | None) -> str:
     return " ".join(r.value for r in Role if r in roles)
 
 
-def parse_uid(value: str, field: str = "uid") -> str:
-    """Return ``value`` as a canonical card UID or refuse it, naming the field."""
-    try:
-        return canonical_uid(value)
-    except ValueError as error:
-        raise InvalidInput(f"{field}: {error}", field=field) from None
-
-
-def parse_member_number(value: str) -> str:
-    """Return a member number (1-10 digits) or refuse it."""
-    number = (value or "").strip()
-    if not MEMBER_NUMBER_PATTERN.fullmatch(number):
-        raise InvalidInput(f"Member number {value!r} must be 1 to 10 digits.", field="number")
-    return number
-
-
 # --- members ------------------------------------------------------------------------------
 
 
@@ -160,7 +142,7 @@ def add_member(
     """Enrol a member; a number is allotted when none is given."""
     member = Member(
         number=parse_member_number(number) if number else next_member_number(session),
-        name=clean_text(name, "name", limit=NAME_MAX),
+        name=parse_name(name),
         email=clean_text(email, "email", limit=CONTACT_MAX, required=False),
         phone=clean_text(phone, "phone", limit=40, required=False),
         roles=parse_roles(roles),
@@ -261,11 +243,7 @@ def add_training(
     session: Session, *, code: str, name: str, valid_days: int | None = None
 ) -> Training:
     """Define a training (an induction) that tools and machines may require."""
-    code = (code or "").strip().lower()
-    if not CODE_PATTERN.fullmatch(code):
-        raise InvalidInput(
-            f"Training code {code!r} must be lowercase letters, digits, - or _.", field="code"
-        )
+    code = parse_training_code(code)
     if session.exec(select(Training.id).where(Training.code == code)).first():
         raise Conflict(f"Training {code} already exists.", field="code")
     if valid_days is not None and valid_days <= 0:

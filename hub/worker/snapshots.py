@@ -7,6 +7,7 @@ newest and the publisher sends only what changed, retained, to each kiosk's own 
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
@@ -22,6 +23,7 @@ from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, list_kiosks
 from hub.loans.records import Loan
 from hub.members.roster import Card, Member, MemberTraining, Role, Training
 
+log = logging.getLogger("commonshed.hub.snapshots")
 NAME_ON_KIOSK = 60  # the kiosk greets by name; the wire allows less than the hub stores
 
 
@@ -109,6 +111,16 @@ def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None)
     )
 
 
+def _config_or_none(session: Session, kiosk: Kiosk) -> KioskConfig | None:
+    """Return ``kiosk``'s config, or None (logged) for a stored row the wire refuses (a kiosk
+    called ``hub`` from before the hub checked), so one bad row starves no other kiosk."""
+    try:
+        return build_config(session, kiosk)
+    except ValueError as error:  # pydantic's ValidationError is a ValueError
+        log.error("kiosk %r gets no config or allow-list: %s", kiosk.id, error)
+        return None
+
+
 class SnapshotPublisher:
     """Publish each kiosk's allow-list and config, retained, whenever their content changed."""
 
@@ -137,7 +149,7 @@ class SnapshotPublisher:
         """Publish each kiosk's allow-list and config if their content changed; return count."""
         with reading(self.engine) as session:
             allowlist = build_allowlist(session)
-            configs = [build_config(session, kiosk) for kiosk in list_kiosks(session)]
+            configs = [c for k in list_kiosks(session) if (c := _config_or_none(session, k))]
         self.allowlist = allowlist
         self._incomplete, published = False, 0
         for config in configs:  # each kiosk's allow-list, then its config

@@ -499,3 +499,10 @@ def test_encode_refuses_a_message_too_large_to_decode():
     huge = AllowList.build(version=1, generated_at=NOW, entries=entries)
     with pytest.raises(MalformedMessage, match="the limit is"):
         encode(huge)
+
+
+@pytest.mark.parametrize(("field", "value"), [("kiosk_id", "hub"), ("site", "hub")])
+def test_a_config_for_a_reserved_name_is_refused_as_its_topic_would_be(field, value):
+    fields = {"site": "main", "kiosk_id": "kiosk-a", field: value}
+    with pytest.raises(ValueError, match="is reserved"):
+        KioskConfig.build(version=1, generated_at=NOW, name="Shed", lockers={}, **fields)

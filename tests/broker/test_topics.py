@@ -51,6 +51,7 @@ def test_parse_undoes_build(site, kiosk_id, channel):
         ("commonshed/v2/main/kiosk/kiosk-a/events", "protocol 'v2'"),
         ("commonshed/v1/main/kiosk/Kiosk-A/events", "kiosk id 'Kiosk-A'"),
         ("commonshed/v1/main/kiosk/hub/events", "reserved"),
+        ("commonshed/v1/hub/kiosk/kiosk-a/events", "site id 'hub' is reserved"),
         ("commonshed/v1/Main/kiosk/kiosk-a/events", "site id 'Main'"),
         ("commonshed/v1/main/kiosk/kiosk-a/gossip", "'gossip' is not a valid Channel"),
     ],

@@ -5,22 +5,33 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from broker.uids import canonical_uid, uid_from_bytes
+from devices.rfid import uid as kiosk_uids
+from tests.uid_spellings import ACCEPTED, REFUSED
 
 uid_bytes = st.binary(min_size=4, max_size=4) | st.binary(min_size=7, max_size=7)
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("04a1b2c3", "04A1B2C3"),
-        ("DE:AD:BE:EF", "DEADBEEF"),
-        ("de-ad-be-ef", "DEADBEEF"),
-        (" 04 A1 B2 C3 D4 E5 F6 ", "04A1B2C3D4E5F6"),
-        ("04a1b2c3d4e5f6", "04A1B2C3D4E5F6"),
-    ],
-)
-def test_accepts_separators_and_lowercase(text, expected):
+@pytest.mark.parametrize(("text", "expected"), ACCEPTED)
+def test_accepts_the_shared_table_of_spellings(text, expected):
     assert canonical_uid(text) == expected
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_refuses_the_shared_table_of_refusals(text):
+    with pytest.raises(ValueError):
+        canonical_uid(text)
+
+
+def outcome(parse, text):
+    try:
+        return parse(text)
+    except ValueError:
+        return None
+
+
+@given(st.text(alphabet="0123456789abcdefABCDEF:- \t\nxGﬀ", max_size=24) | st.text(max_size=24))
+def test_the_kiosk_and_the_wire_spell_every_text_alike(text):
+    assert outcome(canonical_uid, text) == outcome(kiosk_uids.canonical_uid, text)
 
 
 @pytest.mark.parametrize(
@@ -33,6 +44,7 @@ def test_accepts_separators_and_lowercase(text, expected):
         ("DEADBEEG", "non-hex characters: 'G'"),
         ("DE_AD_BE_EF", "non-hex characters: '_'"),
         ("0xDEADBEEF", "non-hex characters: 'X'"),
+        ("DEA:DBEEF", "separators go between whole bytes"),
     ],
 )
 def test_refuses_naming_the_problem(text, problem):

@@ -120,3 +120,22 @@ def test_reset_a_pin_and_revoke_a_tablet_from_the_command_line(run, tmp_path):
         assert {"pin.reset", "tablet.revoke"} <= set(actions)
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "kiosk_id, site, says",
+    [
+        (
+            "hub",
+            "north",
+            "Kiosk id 'hub' is reserved: it is the hub's own MQTT username. [kiosk_id]",
+        ),
+        ("shed-1", "hub", "Site id 'hub' is reserved: the hub's own topics live under it. [site]"),
+        ("Shed 1", "north", "must be 1-32 lowercase letters, digits or '-'"),
+    ],
+)
+def test_kiosk_register_refuses_the_names_the_wire_refuses(run, kiosk_id, site, says):
+    result = run("kiosk", "register", kiosk_id, "--site", site, "--name", "Shed", "--lockers", "2")
+    assert result.exit_code == 1
+    assert says in result.output
+    assert run("kiosk", "list").output == ""  # nothing half-written

@@ -64,12 +64,13 @@ class KioskProcess:
         mosquitto: LocalBroker,
         data_dir: Path,
         log_path: Path,
-        *,
+        *options: str,
         kiosk_id: str = "kiosk-a",
         site: str = "test",
     ) -> None:
         self.mosquitto, self.data_dir, self.log_path = mosquitto, data_dir, log_path
         self.kiosk_id, self.site = kiosk_id, site
+        self.options = options  # more `kiosk simulate` options, e.g. "--clock-skew", "3600"
         self.port = free_port("127.0.0.1")
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -95,6 +96,7 @@ class KioskProcess:
             str(self.port),
             "--data-dir",
             str(self.data_dir),
+            *self.options,
         ]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(

@@ -3,6 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from devices.rfid.uid import canonical_uid, uid_from_decimal
+from tests.uid_spellings import ACCEPTED, REFUSED
 
 uids = st.one_of(st.binary(min_size=4, max_size=4), st.binary(min_size=7, max_size=7))
 
@@ -25,6 +26,17 @@ uids = st.one_of(st.binary(min_size=4, max_size=4), st.binary(min_size=7, max_si
 )
 def test_canonical_uid_accepts_the_usual_spellings(value):
     assert canonical_uid(value) == "DEADBEEF"
+
+
+@pytest.mark.parametrize(("text", "expected"), ACCEPTED)
+def test_canonical_uid_accepts_the_shared_table_of_spellings(text, expected):
+    assert canonical_uid(text) == expected
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_canonical_uid_refuses_the_shared_table_of_refusals(text):
+    with pytest.raises(ValueError):
+        canonical_uid(text)
 
 
 def test_canonical_uid_keeps_all_seven_bytes_of_a_double_size_uid():

@@ -1,5 +1,6 @@
 import pytest
 
+from broker.topics import RESERVED_KIOSK_IDS, RESERVED_SITE_IDS
 from hub.errors import Conflict, InvalidInput, NotFound, ToolUnavailable
 from hub.infra.db import transaction
 from hub.inventory.registry import (
@@ -91,3 +92,26 @@ def test_retired_tool_cannot_come_back(engine):
         with pytest.raises(ToolUnavailable, match="retired"):
             take_out_of_service(session, tool_id, "x")
         assert return_to_service(session, tool_id).status == ToolStatus.RETIRED
+
+
+@pytest.mark.parametrize("kiosk_id", sorted(RESERVED_KIOSK_IDS))
+def test_every_reserved_kiosk_id_is_refused_naming_the_field(engine, kiosk_id):
+    with pytest.raises(InvalidInput, match="is reserved") as refused:
+        with transaction(engine) as session:
+            register_kiosk(session, f" {kiosk_id} ", site="north", name="x")
+    assert refused.value.field == "kiosk_id"
+
+
+@pytest.mark.parametrize("site", sorted(RESERVED_SITE_IDS))
+def test_every_reserved_site_id_is_refused_naming_the_field(engine, site):
+    with pytest.raises(InvalidInput, match="is reserved") as refused:
+        with transaction(engine) as session:
+            register_kiosk(session, "shed-1", site=site, name="x")
+    assert refused.value.field == "site"
+
+
+def test_a_kiosk_name_the_wire_cannot_carry_is_refused(engine):
+    with pytest.raises(InvalidInput, match="control characters") as refused:
+        with transaction(engine) as session:
+            register_kiosk(session, "shed-1", site="north", name="Shed\x00")
+    assert refused.value.field == "name"

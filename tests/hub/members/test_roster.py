@@ -133,6 +133,6 @@ def test_training_renewal_moves_expiry(engine):
 
 
 def test_bad_training_code_is_refused(engine):
-    with pytest.raises(InvalidInput, match="Training code"):
+    with pytest.raises(InvalidInput, match="code .* must be 1-40 lowercase"):
         with transaction(engine) as session:
             add_training(session, code="Laser Cutter!", name="x")

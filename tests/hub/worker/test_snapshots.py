@@ -10,6 +10,7 @@ import pytest
 from broker import messages as wire
 from broker.topics import Channel, kiosk_topic
 from hub.infra.db import transaction
+from hub.inventory.registry import Kiosk
 from hub.members.ranks import OPERATOR
 from hub.members.roster import member_by_number
 from hub.members.standing import suspend_member
@@ -113,3 +114,18 @@ def test_a_change_whose_publish_was_refused_goes_out_on_the_next_pass(library):
         kiosk_topic("test", "kiosk-a", Channel.ALLOWLIST),
         kiosk_topic("test", "kiosk-b", Channel.ALLOWLIST),
     ]
+
+
+def test_a_stored_kiosk_the_wire_refuses_is_skipped_and_the_others_still_get_theirs(
+    library, caplog
+):
+    with transaction(library) as session:
+        # A row from before the hub checked its kiosk ids against the wire's (issue 11).
+        session.add(Kiosk(id="hub", site="test", name="Not a kiosk"))
+        a_kiosk(session, "kiosk-c", slots=1, site="test")
+    client = FakeClient()
+    SnapshotPublisher(library, client).publish_if_stale()
+    topics = client.topics()
+    assert kiosk_topic("test", "kiosk-c", Channel.CONFIG) in topics  # sorts after "hub"
+    assert not any("/kiosk/hub/" in topic for topic in topics)
+    assert "kiosk 'hub' gets no config" in caplog.text
