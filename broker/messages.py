@@ -126,7 +126,7 @@ RefusalReason = Literal[
 class _Model(BaseModel):
     """Strict: no coercion, no unknown fields, no mutation after validation."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Message(_Model):

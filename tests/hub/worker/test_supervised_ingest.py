@@ -98,7 +98,7 @@ def send(mosquitto, client, message) -> None:
 def send_and_expect_applied(mosquitto, client, acks: Acks, seq: int) -> None:
     sent = refused_card(seq)
     send(mosquitto, client, sent)
-    wait_until(lambda: sent.event_id in acks.take(), 20, f"the ack of event {seq}")
+    wait_until(lambda: sent.event_id in acks.take(), 60, f"the ack of event {seq}")
     assert acks.seen[sent.event_id] == "applied"
 
 
@@ -155,13 +155,13 @@ def test_an_exception_in_a_loop_is_logged_retried_and_the_worker_keeps_ingesting
         worker.start()
         try:
             state = worker.supervisor.loops[loop]
-            wait_until(lambda: state.last_error, 20, f"the {loop} loop to fail")
+            wait_until(lambda: state.last_error, 60, f"the {loop} loop to fail")
             assert state.last_error == f"RuntimeError: injected into {loop}"
             wait_until(
                 lambda: any(
                     f"the {loop} loop works again" in r.getMessage() for r in caplog.records
                 ),
-                20,
+                60,
                 f"the {loop} loop to work again",
             )
             send_and_expect_applied(mosquitto, client, acks, seq=1)
@@ -356,10 +356,10 @@ def test_heartbeats_reach_systemd_while_the_loops_work_and_stop_while_one_is_fro
             assert systemd.recv(100) == b"READY=1"
             assert [systemd.recv(100) for _ in range(3)] == [b"WATCHDOG=1"] * 3
             frozen.set()
-            wait_until(lambda: len(silenced(caplog)) >= 1, 20, "the frozen loop to be noticed")
+            wait_until(lambda: len(silenced(caplog)) >= 1, 60, "the frozen loop to be noticed")
             _drain(systemd)  # beats sent before it was noticed
             seen = len(silenced(caplog))
-            wait_until(lambda: len(silenced(caplog)) >= seen + 3, 20, "three more silent rounds")
+            wait_until(lambda: len(silenced(caplog)) >= seen + 3, 60, "three more silent rounds")
             assert _drain(systemd) == []  # no beat while the loop is frozen
             assert "publisher" in silenced(caplog)[-1].getMessage()
         release.set()
@@ -402,7 +402,7 @@ def test_heartbeat_rows_say_each_loop_came_round_and_when_a_batch_committed(
                 r.loop: r for r in session.exec(select(WorkerHeartbeat)) if r.worker == worker.name
             }
 
-    wait_until(lambda: rows().get("events") and rows()["events"].progress_at, 20, "the batch row")
+    wait_until(lambda: rows().get("events") and rows()["events"].progress_at, 60, "the batch row")
     assert set(rows()) == {"events", "requests", "publisher", "housekeeping", "heartbeat", "broker"}
 
 
