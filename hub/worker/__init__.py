@@ -6,6 +6,7 @@ The modules, each with one reason to change:
 - ``batches``    a batch of kiosk messages taken in, in one transaction: statuses, events, refusals
 - ``events``     kiosk events applied to the records, each exactly once
 - ``inbox``      the event inbox (ids seen) and the dead letters
+- ``acks``       the form each kiosk's acks travel in: one per event, or batched if it asked
 - ``answers``    answers to what a kiosk cannot decide alone (member, tool, balance), and where
 - ``snapshots``  what each kiosk needs to decide alone (allow-list, configuration) and publishing it
 - ``jobs``       the hub's periodic jobs: booking no-shows, maintenance that fell due

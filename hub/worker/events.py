@@ -81,11 +81,15 @@ def apply_events(
 
 
 def _processed(session: Session, event_ids: list[str]) -> dict[str, str | None]:
-    """Return {event id: its recorded reason} for the ids already in the inbox."""
-    query = select(InboxEvent.event_id, InboxEvent.reason).where(
+    """Return {event id: its rejection reason, None if it was applied} for the ids already in
+    the inbox: a ``duplicate`` ack carries the original outcome (broker/PROTOCOL.md, rule 3)."""
+    query = select(InboxEvent.event_id, InboxEvent.outcome, InboxEvent.reason).where(
         InboxEvent.event_id.in_(set(event_ids))
     )
-    return dict(session.exec(query).all())
+    return {
+        event_id: reason if outcome == "rejected" else None
+        for event_id, outcome, reason in session.exec(query).all()
+    }
 
 
 def _apply_new(

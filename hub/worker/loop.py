@@ -31,11 +31,12 @@ from sqlalchemy import Engine
 
 from broker import messages as wire
 from broker.client import make_client
-from broker.inbound import FromKiosk, KioskRequest, Undecodable, from_kiosk
+from broker.inbound import Cleared, FromKiosk, KioskRequest, KioskStatus, Undecodable, from_kiosk
 from broker.topics import HUB_EVENTS_SHARED, HUB_REQUESTS_SHARED, HUB_STATUS_FILTER, Channel
 from hub.infra.db import transaction
 from hub.worker import inbox
-from hub.worker.answers import answer, response_route
+from hub.worker.acks import AckForms
+from hub.worker.answers import answer, refuse_malformed, response_route
 from hub.worker.batches import BatchResult, Ingested, apply_batch, apply_one_by_one
 from hub.worker.jobs import HOUSEKEEPING_INTERVAL_S, run_housekeeping
 from hub.worker.snapshots import SnapshotPublisher
@@ -98,6 +99,7 @@ class IngestWorker:
         # within seconds, as the kiosks are.
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.snapshots = SnapshotPublisher(engine, self.client)
+        self.ack_forms = AckForms()  # which kiosks asked for batched acks (their status says)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
 
@@ -167,6 +169,8 @@ class IngestWorker:
         """Decode the message, the one time it is decoded, and queue it for its loop."""
         decoded = from_kiosk(message.topic, bytes(message.payload))
         properties = getattr(message, "properties", None)
+        if isinstance(decoded, KioskStatus | Cleared):
+            self.ack_forms.note(decoded)
         if isinstance(decoded, KioskRequest) or (
             isinstance(decoded, Undecodable)
             and decoded.where is not None
@@ -200,7 +204,10 @@ class IngestWorker:
         except Exception:  # noqa: BLE001  (a bug in one applier must not stop the worker)
             log.exception("batch of %d failed; applying one by one", len(batch))
             result = apply_one_by_one(self.engine, [delivery.message for delivery in batch])
-        sent = [self.client.publish(topic, wire.encode(ack), qos=1) for topic, ack in result.acks]
+        sent = [
+            self.client.publish(topic, payload, qos=1)
+            for topic, payload in self.ack_forms.payloads(result.acks)
+        ]
         self._awaiting_puback.append((time.monotonic() + ACK_PUBLISH_TIMEOUT_S, sent, batch))
 
     def _puback_confirmed(self, *, wait: bool = False) -> None:
@@ -254,6 +261,10 @@ class IngestWorker:
         request = delivery.message
         if isinstance(request, Undecodable):
             self._dead_letter(request)
+            refusal = refuse_malformed(request)
+            if refusal is not None and request.where is not None:
+                topic, props = response_route(request.where, delivery.properties)
+                self.client.publish(topic, wire.encode(refusal), qos=1, properties=props)
         else:
             response = answer(self.engine, request.request, allowlist=self.allowlist)
             topic, props = response_route(request.where, delivery.properties)
