@@ -15,8 +15,8 @@ from broker import messages as wire
 from broker.inbound import Undecodable
 from broker.topics import Channel, KioskTopic
 from hub.errors import DomainError
-from hub.infra.db import reading
 from hub.infra.clock import as_utc
+from hub.infra.db import reading
 from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.lending import open_loan
 from hub.members.roster import member_for_card
