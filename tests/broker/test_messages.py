@@ -79,6 +79,7 @@ def test_examples_cover_every_message_class():
         *REQUEST_CLASSES,
         Availability,
         EventAck,
+        EventAcks,
         AllowList,
         KioskConfig,
         Response,
@@ -282,7 +283,7 @@ def test_huge_strings_are_refused(field, size):
 
 
 def test_deeply_nested_json_is_refused():
-    payload = wire(EXAMPLES["response_ok"])
+    payload = wire(EXAMPLES["response_balance"])
     raw = json.dumps(payload).encode().replace(b'"6.50"', b"[" * 5000 + b"]" * 5000)
     with pytest.raises(MalformedMessage):
         DECODERS[Channel.RESPONSES](raw)
