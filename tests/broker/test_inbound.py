@@ -113,7 +113,8 @@ def test_what_the_hub_sends_is_decoded_on_the_kiosk():
         snapshot = from_hub(topic(channel), wire.encode(example))
         assert isinstance(snapshot, HubSnapshot) and snapshot.snapshot == example
         assert isinstance(from_hub(topic(channel), b""), Cleared)
-    response = from_hub(topic(Channel.RESPONSES), wire.encode(examples.EXAMPLES["response_balance"]))
+    balance = wire.encode(examples.EXAMPLES["response_balance"])
+    response = from_hub(topic(Channel.RESPONSES), balance)
     assert isinstance(response, HubResponse) and response.response.ok
 
 
