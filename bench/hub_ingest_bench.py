@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import paho.mqtt.client as mqtt  # noqa: E402
 import psycopg  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
@@ -235,6 +236,7 @@ class BatchLog:
     handled_s: list[float] = field(default_factory=list)  # transaction + acks + PUBACKs
     decode_s: float = 0.0  # at the door, on paho's network thread
     decoded: int = 0
+    statements: int = 0  # SQL statements the worker executed (load-independent)
 
 
 class TimedWorker(IngestWorker):
@@ -244,6 +246,10 @@ class TimedWorker(IngestWorker):
         super().__init__(*args, **kwargs)
         self.log = BatchLog()
         self.profiler = cProfile.Profile() if profile else None
+        event.listen(self.engine, "before_cursor_execute", self._count_statement)
+
+    def _count_statement(self, *_args) -> None:
+        self.log.statements += 1
 
     def process_batch(self, batch):
         started = time.perf_counter()
@@ -506,7 +512,7 @@ def describe(log: BatchLog, elapsed: float) -> str:
     decode_us = log.decode_s / max(1, log.decoded) * 1e6
     return (
         f"  {len(sizes)} batches, size median {sizes[len(sizes) // 2]}, max {sizes[-1]}, "
-        f"mean {events / len(sizes):.1f}\n"
+        f"mean {events / len(sizes):.1f}; {log.statements / events:.2f} SQL statements per event\n"
         f"  per event: decode at the door {decode_us:.0f} us (paho's thread), in transaction "
         f"{in_tx / events * 1e6:.0f} us, acks + PUBACKs {(busy - in_tx) / events * 1e6:.0f} us\n"
         f"  events thread: busy {busy:.2f} s, waiting for messages "

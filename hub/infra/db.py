@@ -10,15 +10,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, SQLModel, select
 
 from hub.infra.sync import bump_when_kiosk_data_changes
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+Row = TypeVar("Row", bound=SQLModel)
 
 
 class HubSession(Session):
@@ -27,6 +29,27 @@ class HubSession(Session):
 
 # NOTE: on the hub's session class only, not on every SQLAlchemy session in the process.
 event.listen(HubSession, "before_flush", bump_when_kiosk_data_changes)
+
+
+def _hold(session: Session, instance: object) -> None:
+    """Keep a row the session loaded or wrote for as long as the session lives.
+
+    NOTE: SQLAlchemy's identity map holds rows weakly, so ``session.get`` of a member or tool
+    read a moment ago went back to the database as soon as nobody held it: one query per event
+    for the same few rows in an ingest batch (bench/hub_ingest_bench.py). This is SQLAlchemy's
+    "strong reference" recipe; hub sessions are short (one transaction, one request).
+    """
+    session.info.setdefault("held", {})[id(instance)] = instance
+
+
+def _let_go(session: Session, instance: object) -> None:
+    session.info.get("held", {}).pop(id(instance), None)
+
+
+for _becomes_persistent in ("pending_to_persistent", "loaded_as_persistent"):
+    event.listen(HubSession, _becomes_persistent, _hold)
+for _leaves in ("persistent_to_detached", "persistent_to_deleted", "persistent_to_transient"):
+    event.listen(HubSession, _leaves, _let_go)
 
 
 def make_engine(url: str, **options: Any) -> Engine:
@@ -91,3 +114,38 @@ def reading(engine: Engine) -> Iterator[Session]:
     bound = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
     with HubSession(bound, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def transaction_cache(session: Session, name: str) -> dict[Any, Any]:
+    """Return a dict named ``name`` that lives as long as the session's current transaction
+    (a new transaction, or a new session, starts with an empty one)."""
+    root = session.get_transaction()
+    held = session.info.get(("transaction_cache", name))
+    if held is None or held[0] is not root:
+        held = (root, {})
+        session.info[("transaction_cache", name)] = held
+    cache: dict[Any, Any] = held[1]
+    return cache
+
+
+def find_unique(
+    session: Session, model: type[Row], column: InstrumentedAttribute[Any], value: object
+) -> Row | None:
+    """Return the ``model`` row whose unique ``column`` is ``value``, or None.
+
+    A row found once in a transaction is kept and returned again, with no query, as long as it
+    is in the session and its ``column`` still holds ``value``.
+
+    NOTE: the ingest looks the same few cards and tools up for event after event of a batch;
+    each query cost ~0.3 ms of ORM work on SQLite (bench/hub_ingest_bench.py --profile).
+    """
+    found = transaction_cache(session, "unique_rows")
+    key = (model, column.key, value)
+    # NOTE: the cache holds the row itself: the identity map only keeps rows someone holds.
+    row: Row | None = found.get(key)
+    if row is not None and inspect(row).persistent and getattr(row, column.key) == value:
+        return row
+    row = session.exec(select(model).where(column == value)).first()
+    if row is not None:
+        found[key] = row
+    return row

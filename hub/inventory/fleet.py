@@ -10,6 +10,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from hub.errors import NotFound
 from hub.infra.clock import as_utc, utcnow
+from hub.infra.db import transaction_cache
 
 
 class AlarmKind(StrEnum):
@@ -131,12 +132,7 @@ def _left_open_slots(session: Session, kiosk_id: str) -> set[int]:
     Alarms raised in this transaction are added; one rolled back with a savepoint stays listed,
     which costs only a query that finds nothing.
     """
-    root = session.get_transaction()
-    cached = session.info.get("left_open_slots")
-    if cached is None or cached[0] is not root:
-        cached = (root, {})
-        session.info["left_open_slots"] = cached
-    by_kiosk: dict[str, set[int]] = cached[1]
+    by_kiosk: dict[str, set[int]] = transaction_cache(session, "left_open_slots")
     if kiosk_id not in by_kiosk:
         query = select(KioskAlarm.locker_slot).where(
             KioskAlarm.kiosk_id == kiosk_id,

@@ -13,6 +13,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from broker.uids import canonical_uid
 from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound, TrainingRequired
 from hub.infra.clock import utcnow
+from hub.infra.db import find_unique
 from hub.infra.sync import KioskVisible
 
 NAME_MAX = 120
@@ -252,7 +253,7 @@ def revoke_card(session: Session, uid: str) -> Card:
 def card_by_uid(session: Session, uid: str) -> Card:
     """Return the card with ``uid`` (any UID spelling) or refuse."""
     canonical = parse_uid(uid)
-    card = session.exec(select(Card).where(Card.uid == canonical)).first()
+    card = find_unique(session, Card, Card.uid, canonical)
     if card is None:
         raise NotFound(f"Card {canonical} is not known.", field="uid")
     return card
