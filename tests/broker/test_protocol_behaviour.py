@@ -246,3 +246,14 @@ def test_a_kiosk_whose_status_asks_for_batched_acks_gets_them(kiosk):
 
 def _applied(event_id: str) -> wire.EventAck:
     return wire.EventAck(event_id=event_id, status="applied")
+
+
+def test_an_event_from_a_kiosk_the_hub_has_not_registered_is_rejected(kiosk, mosquitto):
+    """Rule 6: kiosk-b has broker credentials but the hub never registered it."""
+    stranger = mosquitto.connect("kiosk-b")
+    inbox = collect(stranger, mosquitto.topic("kiosk-b", Channel.ACKS))
+    door = EXAMPLES["door_opened"].model_copy(update={"kiosk_id": "kiosk-b"})
+    stranger.publish(mosquitto.topic("kiosk-b", Channel.EVENTS), wire.encode(door), qos=1)
+    ack = wire.decode_ack(bytes(inbox.get(timeout=15).payload))
+    assert (ack.event_id, ack.status) == (door.event_id, "rejected")
+    assert "kiosk 'kiosk-b' is not registered" in (ack.reason or "")
