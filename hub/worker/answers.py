@@ -3,12 +3,14 @@ and say where the answer goes."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from broker import messages as wire
@@ -21,6 +23,8 @@ from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.lending import open_loan
 from hub.members.roster import member_for_card
 from hub.timebank import ledger
+
+log = logging.getLogger("commonshed.ingest")
 
 # What a request is answered with: the response's data, in its documented shape per kind
 # (broker.messages.RESPONSE_DATA).
@@ -41,11 +45,18 @@ def answer(
         )
     except DomainError as refused:
         code = "not_found" if isinstance(refused, LookupError) else "refused"
-        return wire.Response(
-            request_id=request.request_id,
-            ok=False,
-            error=wire.ResponseError(code=code, message=refused.message[:500]),
-        )
+        return _error(request.request_id, code, refused.message)
+    except SQLAlchemyError:  # the database is down or failing: say so, the kiosk asks again
+        log.exception("could not answer %s %s", request.kind, request.request_id)
+        return _error(request.request_id, "internal_error", "The hub could not answer; ask again.")
+
+
+def _error(request_id: str, code: str, message: str) -> wire.Response:
+    return wire.Response(
+        request_id=request_id,
+        ok=False,
+        error=wire.ResponseError(code=code, message=message[: wire.REASON_MAX]),
+    )
 
 
 def refuse_malformed(request: Undecodable) -> wire.Response | None:
@@ -53,11 +64,7 @@ def refuse_malformed(request: Undecodable) -> wire.Response | None:
     (``malformed_request``, the reason naming the field); None if there is no one to tell."""
     if request.request_id is None:
         return None
-    return wire.Response(
-        request_id=request.request_id,
-        ok=False,
-        error=wire.ResponseError(code="malformed_request", message=request.reason[:500]),
-    )
+    return _error(request.request_id, "malformed_request", request.reason)
 
 
 def response_route(where: KioskTopic, asked: Properties | None) -> tuple[str, Properties]:
