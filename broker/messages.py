@@ -338,16 +338,27 @@ def _check_reason(status: str, reason: str | None) -> None:
 
 def encode_acks(acks: Iterable[EventAck], *, batched: bool) -> list[bytes]:
     """Return the payloads that carry ``acks`` to one kiosk: one ``EventAck`` each, or, for
-    a kiosk that asked for ``batched_acks``, ``EventAcks`` of up to 200 (one if 200 or fewer).
+    a kiosk that asked for ``batched_acks``, ``EventAcks`` of up to 200 and 64 KiB each.
     """
     acks = list(acks)
     if not batched:
         return [encode(ack) for ack in acks]
     entries = [AckEntry(event_id=a.event_id, status=a.status, reason=a.reason) for a in acks]
     return [
-        encode(EventAcks(acks=entries[start : start + MAX_ACKS_PER_MESSAGE]))
+        raw
         for start in range(0, len(entries), MAX_ACKS_PER_MESSAGE)
+        for raw in _encode_batch(entries[start : start + MAX_ACKS_PER_MESSAGE])
     ]
+
+
+def _encode_batch(entries: list[AckEntry]) -> list[bytes]:
+    """Encode ``entries`` as one ``EventAcks``, or as halves while it is over 64 KiB (200
+    rejections with long reasons can be)."""
+    raw = EventAcks(acks=entries).model_dump_json().encode("utf-8")
+    if len(raw) <= EventAcks.max_bytes or len(entries) == 1:
+        return [raw]
+    middle = len(entries) // 2
+    return _encode_batch(entries[:middle]) + _encode_batch(entries[middle:])
 
 
 # --- availability --------------------------------------------------------------------------

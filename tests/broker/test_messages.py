@@ -542,3 +542,37 @@ def test_encode_refuses_a_message_too_large_to_decode():
     huge = AllowList.build(version=1, generated_at=NOW, entries=entries)
     with pytest.raises(MalformedMessage, match="the limit is"):
         encode(huge)
+
+
+echoed_ids = st.text(
+    alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=64
+)
+acks = st.builds(
+    lambda event_id, status, reason: EventAck(
+        event_id=event_id,
+        status=status,
+        reason=reason if status == "rejected" else (reason if status == "duplicate" else None),
+    ),
+    echoed_ids,
+    st.sampled_from(["applied", "duplicate", "rejected"]),
+    st.text(
+        alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=500
+    ).filter(lambda text: text.strip()),
+)
+
+
+@given(st.lists(acks, max_size=450), st.booleans())
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=50)
+def test_acks_arrive_as_sent_in_either_form(sent, batched):
+    payloads = encode_acks(sent, batched=batched)
+    assert [ack for raw in payloads for ack in acks_in(raw)] == sent
+    assert all(len(raw) <= MAX_PAYLOAD_BYTES for raw in payloads)
+    if batched and sent:
+        assert len(payloads) >= -(-len(sent) // 200)
+
+
+def test_a_batch_of_long_rejections_is_split_to_stay_within_64_kib():
+    long = [EventAck(event_id=f"e-{n}", status="rejected", reason="r" * 500) for n in range(200)]
+    payloads = encode_acks(long, batched=True)
+    assert len(payloads) > 1 and all(len(raw) <= MAX_PAYLOAD_BYTES for raw in payloads)
+    assert [ack for raw in payloads for ack in acks_in(raw)] == long
