@@ -160,7 +160,7 @@ def measure_raw(broker: LocalBroker, payloads: list[bytes], timeout: float = 120
     """Return the messages/s a bare subscriber on the hub's shared filter receives."""
     counter = Counter(len(payloads))
     hub = broker.connect("hub", client_id="raw-subscriber", on_message=counter.on_message)
-    kiosk = broker.connect(KIOSK, client_id="raw-kiosk")
+    kiosk = broker.connect(KIOSK)
     try:
         subscribe_and_wait(hub, HUB_EVENTS_SHARED)
         topic = broker.topic(KIOSK, Channel.EVENTS)
@@ -186,7 +186,7 @@ def measure_echo(broker: LocalBroker, payloads: list[bytes], timeout: float = 12
         client.publish(acks_topic, message.payload, qos=1)
 
     hub = broker.connect("hub", client_id="echo-responder", on_message=echo)
-    kiosk = broker.connect(KIOSK, client_id="echo-kiosk", on_message=counter.on_message)
+    kiosk = broker.connect(KIOSK, on_message=counter.on_message)
     try:
         subscribe_and_wait(hub, HUB_EVENTS_SHARED)
         subscribe_and_wait(kiosk, acks_topic)
@@ -361,7 +361,7 @@ def measure_hub(
 ) -> HubRun:
     """Return the events/s the hub commits and acknowledges, counted at the publisher."""
     acks = AckCounter()
-    kiosk = broker.connect(KIOSK, client_id="bench-kiosk", on_message=acks.on_message)
+    kiosk = broker.connect(KIOSK, on_message=acks.on_message)
     # The kiosk's retained status, as a v1.1 (or v1.0) kiosk sends it: the worker reads it on
     # subscribing, before any event.
     status = wire.Availability(
