@@ -149,3 +149,18 @@ def find_unique(
     if row is not None:
         found[key] = row
     return row
+
+
+def load_unique(
+    session: Session, model: type[Row], column: InstrumentedAttribute[Any], values: set[Any]
+) -> list[Row]:
+    """Load the ``model`` rows whose unique ``column`` is one of ``values``, in one query, and
+    remember them as ``find_unique`` does (a batch's lookups, asked for at once)."""
+    found = transaction_cache(session, "unique_rows")
+    wanted = {value for value in values if (model, column.key, value) not in found}
+    if not wanted:
+        return []
+    rows = list(session.exec(select(model).where(column.in_(wanted))).all())
+    for row in rows:
+        found[(model, column.key, getattr(row, column.key))] = row
+    return rows

@@ -27,6 +27,7 @@ from hub.maintenance import models, returns, tickets
 from hub.members.roster import Member, card_by_uid, get_member
 from hub.timebank import claims
 from hub.worker.inbox import InboxEvent
+from hub.worker.lookups import read_ahead
 
 # An inbox row as the Core insert takes it: column name -> value.
 InboxRow = dict[str, object]
@@ -68,6 +69,7 @@ def apply_events(
     flush fail with an IntegrityError: the caller retries, and the ids are then seen.
     """
     seen = _processed(session, [event.event_id for event in events])
+    read_ahead(session, [event for event in events if event.event_id not in seen])
     inbox_rows: list[InboxRow] = []
     outcomes = [_apply_new(session, event, seen, isolate, inbox_rows) for event in events]
     if inbox_rows:
