@@ -10,7 +10,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from hub.errors import NotFound
 from hub.infra.clock import as_utc, utcnow
-from hub.infra.db import transaction_cache
+from hub.infra.rows import transaction_cache
 
 
 class AlarmKind(StrEnum):

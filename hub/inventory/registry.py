@@ -11,7 +11,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from hub.errors import Conflict, InvalidInput, NotFound, ToolUnavailable
 from hub.infra.clock import utcnow
-from hub.infra.db import find_unique
+from hub.infra.rows import find_unique
 from hub.infra.sync import KioskVisible
 from hub.members.roster import NAME_MAX, NOTE_MAX, Training, clean_text, training_by_code
 

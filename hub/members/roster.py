@@ -13,7 +13,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from broker.uids import canonical_uid
 from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound, TrainingRequired
 from hub.infra.clock import utcnow
-from hub.infra.db import find_unique
+from hub.infra.rows import find_unique
 from hub.infra.sync import KioskVisible
 
 NAME_MAX = 120

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from sqlmodel import Session, select
 
 from broker import messages as wire
-from hub.infra.db import load_unique
+from hub.infra.rows import load_unique
 from hub.inventory.registry import Tool
 from hub.members.roster import Card, Member
 

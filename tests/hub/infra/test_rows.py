@@ -1,11 +1,12 @@
-"""The hub's sessions: rows found by a unique key once per transaction are not asked for again,
-and rows a session loaded stay in its identity map while it lives."""
+"""Rows looked up once per transaction (hub.infra.rows) are not asked for again, and rows a hub
+session loaded stay in its identity map while it lives (hub.infra.db)."""
 
 from __future__ import annotations
 
 from sqlalchemy import event
 
-from hub.infra.db import find_unique, transaction
+from hub.infra.db import transaction
+from hub.infra.rows import find_unique
 from hub.inventory.registry import Tool
 from hub.members.roster import Member
 from tests.hub.builders import a_kiosk, a_member, a_tool
