@@ -3,9 +3,9 @@
     .venv/bin/python bench/mqtt_roundtrip.py [--count 2000]
 
 A kiosk-a client publishes a request (QoS 1, MQTT v5 response topic + correlation data) and
-waits for the response; a raw paho responder on the hub side answers at once. This is the floor
-the hub's own request handler will be measured against: pass another ``publish_request`` to
-``measure_roundtrip`` (or start the hub's handler instead of ``RawResponder``).
+waits for the response; a bare echo on the hub side sends the request's bytes straight back to
+its response topic (``BareEcho``). This is the floor the hub's own request handler is measured
+against (``bench/hub_roundtrip_bench.py``, with the same lean requester).
 """
 
 from __future__ import annotations
@@ -29,13 +29,10 @@ from broker.local import LocalBroker  # noqa: E402
 from broker.messages import (  # noqa: E402
     BalanceRequest,
     CardParams,
-    Response,
-    decode_request,
-    decode_response,
     encode,
     new_message_id,
 )
-from broker.topics import HUB_REQUESTS_SHARED, Channel, kiosk_topic, parse_topic  # noqa: E402
+from broker.topics import HUB_REQUESTS_SHARED, Channel, kiosk_topic  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -77,28 +74,27 @@ def measure_roundtrip(
     )
 
 
-class RawResponder:
-    """The hub side with no domain behind it: answer every request at once, on paho's thread."""
+class BareEcho:
+    """The hub side with nothing behind it: send every request's bytes straight back to its
+    MQTT v5 response topic, correlation data echoed, on paho's thread (no decoding)."""
 
     def __init__(self, client: mqtt.Client) -> None:
         self.client = client
-        client.on_message = self._answer
+        client.on_message = self._echo
         subscribe_and_wait(client, HUB_REQUESTS_SHARED)
 
-    def _answer(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        request = decode_request(message.payload)
-        origin = parse_topic(message.topic)
-        response = Response(request_id=request.request_id, ok=True, data={"balance_hours": "1"})
+    def _echo(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         client.publish(
-            kiosk_topic(origin.site, origin.kiosk_id, Channel.RESPONSES),
-            encode(response),
+            message.properties.ResponseTopic,
+            message.payload,
             qos=1,
             properties=reply_properties(message),
         )
 
 
 class Requester:
-    """The kiosk side: publish a request, block until the response with its id arrives."""
+    """The kiosk side: publish a request, block until the response with its correlation data
+    arrives (matched on the MQTT v5 property: nothing is decoded while timing)."""
 
     def __init__(self, client: mqtt.Client, site: str, kiosk_id: str, *, timeout: float = 5.0):
         self.client = client
@@ -106,7 +102,7 @@ class Requester:
         self.request_topic = kiosk_topic(site, kiosk_id, Channel.REQUESTS)
         self.response_topic = kiosk_topic(site, kiosk_id, Channel.RESPONSES)
         self._answered = threading.Event()
-        self._waiting_for = ""
+        self._waiting_for = b""
         client.on_message = self._receive
         subscribe_and_wait(client, self.response_topic)
 
@@ -115,7 +111,7 @@ class Requester:
         request = BalanceRequest(
             request_id=new_message_id(), params=CardParams(card_uid="04A1B2C3")
         )
-        self._waiting_for = request.request_id
+        self._waiting_for = request.request_id.encode()
         self._answered.clear()
         self.client.publish(
             self.request_topic,
@@ -127,7 +123,7 @@ class Requester:
             raise TimeoutError(f"no response to {request.request_id} in {self.timeout} s")
 
     def _receive(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        if decode_response(message.payload).request_id == self._waiting_for:
+        if getattr(message.properties, "CorrelationData", None) == self._waiting_for:
             self._answered.set()
 
 
@@ -137,10 +133,10 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir, LocalBroker(data_dir) as broker:
-        RawResponder(broker.connect("hub"))
+        BareEcho(broker.connect("hub"))
         requester = Requester(broker.connect("kiosk-a"), broker.site, "kiosk-a")
         stats = measure_roundtrip(requester.request, count=args.count, warmup=args.warmup)
-    print(f"raw paho request/response via Mosquitto (QoS 1, TCP_NODELAY both sides): {stats}")
+    print(f"bare paho echo via Mosquitto (QoS 1, TCP_NODELAY both sides): {stats}")
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ def latency_svg(
             f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' {FONT}>",
             "<title>Latency distributions of the Commonshed benchmarks</title>",
             "<desc>Empirical cumulative distributions, on a logarithmic milliseconds axis, of (a) "
-            "MQTT request/response round trips answered by a raw paho responder and by the hub's "
+            "MQTT request/response round trips answered by a bare paho echo and by the hub's "
             "member_status handler, and (b) tap-to-unlock latency of the kiosk and of the reader "
             "pulsing the relay directly. The vertical axis is stretched towards the tail (50, 90, "
             "99, 99.9 %); each legend gives the series' median and 99th percentile.</desc>",
@@ -75,10 +75,10 @@ def latency_svg(
 def _roundtrip_panel(samples, x: float, y: float, width: float) -> Panel:
     series = []
     if samples:
-        raw = next(v for k, v in samples.items() if k.startswith("raw paho"))
+        raw = next(v for k, v in samples.items() if k.startswith("bare echo"))
         hub = next(v for k, v in samples.items() if "member_status" in k)
         series = [
-            ("raw paho responder (baseline)", raw, BASELINE_STYLE),
+            ("bare paho echo (baseline)", raw, BASELINE_STYLE),
             ("hub member_status", hub, OURS_STYLE),
         ]
     return Panel(

@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import TypedDict
 
 from broker.messages import (
+    RESPONSE_DATA,
+    AckEntry,
     AllowList,
     AllowListMember,
     Availability,
+    BalanceData,
     BalanceRequest,
     CardParams,
     CardRefused,
@@ -30,12 +33,15 @@ from broker.messages import (
     DoorLeftOpenEvent,
     DoorOpenedEvent,
     EventAck,
+    EventAcks,
     KioskConfig,
     LoanOut,
     LoanOutEvent,
     LockerTool,
     MaintenanceOpened,
     MaintenanceOpenedEvent,
+    MalformedMessage,
+    MemberStatusData,
     MemberStatusRequest,
     Message,
     RepairLogged,
@@ -45,7 +51,9 @@ from broker.messages import (
     ToolParams,
     ToolReturn,
     ToolReturnEvent,
+    ToolStatusData,
     ToolStatusRequest,
+    decode_request,
     encode,
 )
 
@@ -53,9 +61,17 @@ PROTOCOL_PATH = Path(__file__).resolve().parent / "PROTOCOL.md"
 KIOSK = "kiosk-a"
 CARD = "04A1B2C3D4E5F6"
 STEWARD_CARD = "DEADBEEF"
+UNKNOWN_CARD = "0A0B0C0D"  # a card the hub never issued
+# A request of a kind v1 does not have: the hub answers it with ``malformed_request``.
+MALFORMED_REQUEST = (
+    b'{"v": 1, "request_id": "0b7e9f7a-1111-4000-8000-000000000005", '
+    b'"kind": "loan_history", "params": {}}'
+)
 AT = datetime(2025, 5, 17, 9, 30, 0, tzinfo=UTC)
 # A marker line names the example that the ```json block under it shows.
 _BLOCK = re.compile(r"(<!-- example: (?P<name>[a-z_]+) -->\n```json\n)(?P<body>.*?)(```)", re.S)
+# A marker line names the request kind whose response data's JSON Schema the block shows.
+_SCHEMA = re.compile(r"(<!-- schema: (?P<name>[a-z_]+) -->\n```json\n)(?P<body>.*?)(```)", re.S)
 
 
 class Envelope(TypedDict):
@@ -87,6 +103,14 @@ def _member() -> AllowListMember:
         trainings={"drill-press": datetime(2026, 1, 31, tzinfo=UTC), "hand-tools": None},
         loans=["DRL-001"],
     )
+
+
+def _malformed_reason() -> str:
+    try:
+        decode_request(MALFORMED_REQUEST)
+    except MalformedMessage as error:
+        return str(error)
+    raise AssertionError("MALFORMED_REQUEST decoded")
 
 
 def _steward() -> AllowListMember:
@@ -141,15 +165,39 @@ EXAMPLES: dict[str, Message] = {
         **_envelope(10),
         body=CardRefused(card_uid="0A0B0C0D", reason="unknown_card", tool_code=None),
     ),
+    "loan_out_unknown_card": LoanOutEvent(
+        **_envelope(11), body=LoanOut(card_uid=UNKNOWN_CARD, tool_code="DRL-001", locker_slot=3)
+    ),
     "ack_applied": EventAck(event_id=_envelope(1)["event_id"], status="applied"),
     "ack_duplicate": EventAck(event_id=_envelope(1)["event_id"], status="duplicate"),
     "ack_rejected": EventAck(
-        event_id=_envelope(2)["event_id"],
+        event_id=_envelope(11)["event_id"],
         status="rejected",
-        reason="Tool DRL-001 is not on loan to this card.",
+        reason=f"Card {UNKNOWN_CARD} is not known.",
+    ),
+    "ack_duplicate_of_rejected": EventAck(
+        event_id=_envelope(11)["event_id"],
+        status="duplicate",
+        reason=f"Card {UNKNOWN_CARD} is not known.",
+    ),
+    "acks_batch": EventAcks(
+        acks=[
+            AckEntry(event_id=_envelope(6)["event_id"], status="applied"),
+            AckEntry(event_id=_envelope(7)["event_id"], status="applied"),
+            AckEntry(
+                event_id=_envelope(11)["event_id"],
+                status="duplicate",
+                reason=f"Card {UNKNOWN_CARD} is not known.",
+            ),
+        ]
     ),
     "status_online": Availability(
-        state="online", since=AT, allowlist_version=12, config_version=3, outbox_backlog=0
+        state="online",
+        since=AT,
+        allowlist_version=12,
+        config_version=3,
+        outbox_backlog=0,
+        features=["batched_acks"],
     ),
     "status_offline": Availability(state="offline"),
     "allowlist": AllowList.build(
@@ -175,20 +223,50 @@ EXAMPLES: dict[str, Message] = {
         request_id="0b7e9f7a-1111-4000-8000-000000000001", params=CardParams(card_uid=CARD)
     ),
     "request_tool_status": ToolStatusRequest(
-        request_id="0b7e9f7a-1111-4000-8000-000000000002", params=ToolParams(tool_code="DRL-001")
+        request_id="0b7e9f7a-1111-4000-8000-000000000002", params=ToolParams(tool_code="SAW-002")
     ),
     "request_balance": BalanceRequest(
         request_id="0b7e9f7a-1111-4000-8000-000000000003", params=CardParams(card_uid=CARD)
     ),
-    "response_ok": Response(
+    "request_balance_unknown_card": BalanceRequest(
+        request_id="0b7e9f7a-1111-4000-8000-000000000004",
+        params=CardParams(card_uid=UNKNOWN_CARD),
+    ),
+    "response_member_status": Response(
+        request_id="0b7e9f7a-1111-4000-8000-000000000001",
+        ok=True,
+        data=MemberStatusData(
+            number="1042",
+            name="Ada Lovelace",
+            status="active",
+            roles=["member", "volunteer"],
+            allowlist_version=12,
+        ).model_dump(mode="json"),
+    ),
+    "response_tool_status": Response(
+        request_id="0b7e9f7a-1111-4000-8000-000000000002",
+        ok=True,
+        data=ToolStatusData(
+            tool_code="SAW-002",
+            status="out_of_service",
+            reason="ticket 1: Blade guard is cracked.",
+            due_at=None,
+        ).model_dump(mode="json"),
+    ),
+    "response_balance": Response(
         request_id="0b7e9f7a-1111-4000-8000-000000000003",
         ok=True,
-        data={"member_id": 42, "balance_hours": "6.50"},
+        data=BalanceData(number="1042", hours="6.50").model_dump(mode="json"),
     ),
-    "response_error": Response(
-        request_id="0b7e9f7a-1111-4000-8000-000000000001",
+    "response_not_found": Response(
+        request_id="0b7e9f7a-1111-4000-8000-000000000004",
         ok=False,
-        error=ResponseError(code="unknown_card", message="Card 04A1B2C3D4E5F6 is not known."),
+        error=ResponseError(code="not_found", message=f"Card {UNKNOWN_CARD} is not known."),
+    ),
+    "response_malformed_request": Response(
+        request_id="0b7e9f7a-1111-4000-8000-000000000005",
+        ok=False,
+        error=ResponseError(code="malformed_request", message=_malformed_reason()),
     ),
 }
 
@@ -198,8 +276,22 @@ def pretty(message: Message) -> str:
     return json.dumps(json.loads(encode(message)), indent=2, ensure_ascii=False) + "\n"
 
 
+def schema(kind: str) -> str:
+    """Return the JSON Schema of request ``kind``'s response data, as the document shows it
+    (pydantic's, without its titles and docstrings)."""
+    return json.dumps(_bare(RESPONSE_DATA[kind].model_json_schema()), indent=2) + "\n"
+
+
+def _bare(node: object) -> object:
+    if isinstance(node, dict):
+        return {k: _bare(v) for k, v in node.items() if k not in ("title", "description")}
+    if isinstance(node, list):
+        return [_bare(item) for item in node]
+    return node
+
+
 def render_examples(markdown: str) -> str:
-    """Return ``markdown`` with every marked ```json block replaced by its example."""
+    """Return ``markdown`` with every marked ```json block replaced by its example or schema."""
 
     def replace(match: re.Match[str]) -> str:
         name = match["name"]
@@ -207,7 +299,18 @@ def render_examples(markdown: str) -> str:
             raise KeyError(f"PROTOCOL.md names an example {name!r} that broker/examples.py lacks")
         return f"{match[1]}{pretty(EXAMPLES[name])}{match[4]}"
 
-    return _BLOCK.sub(replace, markdown)
+    def replace_schema(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name not in RESPONSE_DATA:
+            raise KeyError(f"PROTOCOL.md shows the schema of {name!r}, which is no request kind")
+        return f"{match[1]}{schema(name)}{match[4]}"
+
+    return _SCHEMA.sub(replace_schema, _BLOCK.sub(replace, markdown))
+
+
+def schemas_shown(markdown: str) -> list[str]:
+    """Return the request kinds whose response schema ``markdown`` shows, in order."""
+    return [match["name"] for match in _SCHEMA.finditer(markdown)]
 
 
 def examples_shown(markdown: str) -> list[str]:

@@ -62,12 +62,12 @@ class KioskRequest:
 
 @dataclass(frozen=True, slots=True)
 class HubAck:
-    """The hub's acknowledgement of one event."""
+    """The hub's acknowledgement of one event, or of several in one message (``EventAcks``)."""
 
     topic: str
     payload: bytes
     where: KioskTopic
-    ack: wire.EventAck
+    acks: tuple[wire.EventAck, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +108,8 @@ class Undecodable:
 
     ``where`` is the topic taken apart, if it could be; ``event_id`` the id read from an event
     payload that did not decode, if one can be (the hub acks it ``rejected``, so the kiosk's
-    outbox does not retry it forever).
+    outbox does not retry it forever); ``request_id`` likewise from a request (the hub answers
+    it with a ``malformed_request`` error).
     """
 
     topic: str
@@ -116,6 +117,7 @@ class Undecodable:
     reason: str
     where: KioskTopic | None = None
     event_id: str | None = None
+    request_id: str | None = None
 
 
 FromKiosk = KioskEvent | KioskStatus | KioskRequest | Cleared | Undecodable
@@ -141,7 +143,8 @@ def from_kiosk(topic: str, payload: bytes) -> FromKiosk:
         return KioskRequest(topic, payload, where, wire.decode_request(payload))
     except wire.MalformedMessage as error:
         event_id = wire.event_id_of(payload) if where.channel is Channel.EVENTS else None
-        return Undecodable(topic, payload, str(error), where, event_id)
+        request_id = wire.request_id_of(payload) if where.channel is Channel.REQUESTS else None
+        return Undecodable(topic, payload, str(error), where, event_id, request_id)
 
 
 def from_hub(topic: str, payload: bytes) -> FromHub:
@@ -156,7 +159,7 @@ def from_hub(topic: str, payload: bytes) -> FromHub:
         return Cleared(topic, payload, where)
     try:
         if where.channel is Channel.ACKS:
-            return HubAck(topic, payload, where, wire.decode_ack(payload))
+            return HubAck(topic, payload, where, tuple(wire.acks_in(payload)))
         if where.channel is Channel.ALLOWLIST:
             return HubSnapshot(topic, payload, where, wire.decode_allowlist(payload))
         if where.channel is Channel.CONFIG:

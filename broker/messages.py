@@ -47,6 +47,14 @@ NOTE_MAX = 500
 NAME_MAX = 120
 REASON_MAX = 500
 MAX_INT64 = 2**63 - 1  # the database's BIGINT: a larger number must not get that far
+# The broker's max_packet_size (broker/mosquitto.conf.template): the id of an event up to this
+# size is read, so that even an oversized event is acked ``rejected`` (rule 7).
+MAX_PACKET_BYTES = 5 * 1024 * 1024
+ECHOED_ID_MAX = 64
+MAX_ACKS_PER_MESSAGE = 200
+FEATURE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+# What a kiosk advertises in its status to get several acks in one message (``EventAcks``).
+BATCHED_ACKS: Final = "batched_acks"
 
 TOOL_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,23}$"
 TRAINING_CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
@@ -93,6 +101,13 @@ SiteId = Annotated[
     str, StringConstraints(pattern=SITE_ID_PATTERN), AfterValidator(validate_site_id)
 ]
 MessageId = Annotated[str, StringConstraints(pattern=UUID_PATTERN)]
+# An id the hub echoes back (acks, responses): whatever id it could read from the message, so
+# that even a message whose id is not a UUID is answered and leaves the kiosk's outbox.
+EchoedId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=ECHOED_ID_MAX),
+    AfterValidator(_printable),
+]
 Sha256Hex = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
 UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 LockerSlot = Annotated[int, Field(ge=1, le=999)]
@@ -134,6 +149,8 @@ class Message(_Model):
 
     v: Literal[1] = SCHEMA_VERSION
     max_bytes: ClassVar[int] = MAX_PAYLOAD_BYTES
+    # Fields added after v1.0, left off the wire while null, so a v1.0 peer still decodes it.
+    added_fields: ClassVar[frozenset[str]] = frozenset()
     channel: ClassVar[Channel]  # the channel whose topic carries this message
 
 
@@ -276,19 +293,85 @@ EVENT_CLASSES: tuple[type[_Event], ...] = (
 EVENT_TYPES: tuple[str, ...] = tuple(c.model_fields["type"].default for c in EVENT_CLASSES)
 
 
-class EventAck(Message):
-    """The hub's answer to one event, sent after the transaction that applied it committed."""
+AckStatus = Literal["applied", "duplicate", "rejected"]
 
-    event_id: MessageId
-    status: Literal["applied", "duplicate", "rejected"]
+
+class EventAck(Message):
+    """The hub's answer to one event, sent after the transaction that applied it committed.
+
+    ``duplicate`` (the id was seen before) carries the original outcome: ``reason`` is null if
+    the event was applied, and the original reason if it was rejected.
+    """
+
+    event_id: EchoedId
+    status: AckStatus
     reason: Reason | None = None
     channel: ClassVar[Channel] = Channel.ACKS
 
     @model_validator(mode="after")
     def _rejection_says_why(self) -> Self:
-        if self.status == "rejected" and self.reason is None:
-            raise ValueError("reason is required when status is 'rejected'")
+        _check_reason(self.status, self.reason)
         return self
+
+    @property
+    def rejected(self) -> bool:
+        """Whether the hub will never apply the event (rejected now, or when first seen)."""
+        return self.status == "rejected" or (self.status == "duplicate" and self.reason is not None)
+
+
+class AckEntry(_Model):
+    """One event's acknowledgement inside ``EventAcks``: the fields of an ``EventAck``."""
+
+    event_id: EchoedId
+    status: AckStatus
+    reason: Reason | None = None
+
+    @model_validator(mode="after")
+    def _rejection_says_why(self) -> Self:
+        _check_reason(self.status, self.reason)
+        return self
+
+
+class EventAcks(Message):
+    """Several events' acknowledgements in one message, for a kiosk that asked for them
+    (its status lists the ``batched_acks`` feature); same topic as ``EventAck``."""
+
+    acks: Annotated[list[AckEntry], Field(min_length=1, max_length=MAX_ACKS_PER_MESSAGE)]
+    channel: ClassVar[Channel] = Channel.ACKS
+
+    def each(self) -> list[EventAck]:
+        """Return the acknowledgements one by one."""
+        return [EventAck(**entry.model_dump()) for entry in self.acks]
+
+
+def _check_reason(status: str, reason: str | None) -> None:
+    if status == "rejected" and reason is None:
+        raise ValueError("reason is required when status is 'rejected'")
+
+
+def encode_acks(acks: Iterable[EventAck], *, batched: bool) -> list[bytes]:
+    """Return the payloads that carry ``acks`` to one kiosk: one ``EventAck`` each, or, for
+    a kiosk that asked for ``batched_acks``, ``EventAcks`` of up to 200 and 64 KiB each.
+    """
+    acks = list(acks)
+    if not batched:
+        return [encode(ack) for ack in acks]
+    entries = [AckEntry(event_id=a.event_id, status=a.status, reason=a.reason) for a in acks]
+    return [
+        raw
+        for start in range(0, len(entries), MAX_ACKS_PER_MESSAGE)
+        for raw in _encode_batch(entries[start : start + MAX_ACKS_PER_MESSAGE])
+    ]
+
+
+def _encode_batch(entries: list[AckEntry]) -> list[bytes]:
+    """Encode ``entries`` as one ``EventAcks``, or as halves while it is over 64 KiB (200
+    rejections with long reasons can be)."""
+    raw = EventAcks(acks=entries).model_dump_json().encode("utf-8")
+    if len(raw) <= EventAcks.max_bytes or len(entries) == 1:
+        return [raw]
+    middle = len(entries) // 2
+    return _encode_batch(entries[:middle]) + _encode_batch(entries[middle:])
 
 
 # --- availability --------------------------------------------------------------------------
@@ -306,7 +389,20 @@ class Availability(Message):
     allowlist_version: Version | None = None
     config_version: Version | None = None
     outbox_backlog: Annotated[int, Field(ge=0, le=MAX_INT64)] | None = None
+    # protocol features the kiosk understands beyond v1 (e.g. ``batched_acks``); unknown ones
+    # are ignored. A v1.0 hub refuses the field: roll the hub out first.
+    features: (
+        Annotated[
+            list[Annotated[str, StringConstraints(pattern=FEATURE_PATTERN)]], Field(max_length=16)
+        ]
+        | None
+    ) = None
     channel: ClassVar[Channel] = Channel.STATUS
+    added_fields: ClassVar[frozenset[str]] = frozenset({"features"})
+
+    def speaks(self, feature: str) -> bool:
+        """Whether the kiosk said it understands ``feature``."""
+        return feature in (self.features or ())
 
 
 # --- allow-list and kiosk configuration ----------------------------------------------------
@@ -492,14 +588,14 @@ REQUEST_CLASSES: tuple[type[_Request], ...] = (
 
 
 class ResponseError(_Model):
-    code: Annotated[str, StringConstraints(pattern=ERROR_CODE_PATTERN)]
+    code: Annotated[str, StringConstraints(pattern=ERROR_CODE_PATTERN)]  # see ERROR_CODES
     message: Reason
 
 
 class Response(Message):
     """The hub's answer to one request: ``ok`` with ``data``, or not ``ok`` with ``error``."""
 
-    request_id: MessageId
+    request_id: EchoedId
     ok: bool
     error: ResponseError | None = None
     data: dict[str, JsonValue] | None = None
@@ -514,13 +610,61 @@ class Response(Message):
         return self
 
 
+# What the hub puts in ``Response.data``, by request kind. ``Response`` keeps ``data`` a plain
+# JSON object (a v1.0 kiosk decodes it as such); these models are its documented shapes, and
+# the hub builds every answer through them.
+
+
+class MemberStatusData(_Model):
+    """The answer to ``member_status``: the card holder as the hub knows them."""
+
+    number: Annotated[str, StringConstraints(pattern=MEMBER_NUMBER_PATTERN)]
+    name: Name
+    status: Literal["active", "suspended"]
+    roles: Annotated[list[Role], Field(max_length=4)]
+    # the allow-list version the answer was read from; null: read from the database
+    allowlist_version: Version | None
+
+
+class ToolStatusData(_Model):
+    """The answer to ``tool_status``: a tool's state and, when on loan, when it is due back."""
+
+    tool_code: ToolCode
+    status: Literal["available", "on_loan", "out_of_service", "retired"]
+    reason: Reason | None  # why it is out of service or retired, if the hub knows
+    due_at: UtcTime | None  # the open loan's due time (the hub's clock), if on loan
+
+
+class BalanceData(_Model):
+    """The answer to ``balance``: the card holder's timebank balance in hours."""
+
+    number: Annotated[str, StringConstraints(pattern=MEMBER_NUMBER_PATTERN)]
+    # a decimal string with two places; negative when the member owes hours
+    hours: Annotated[str, StringConstraints(pattern=r"^-?[0-9]{1,12}\.[0-9]{2}$")]
+
+
+RESPONSE_DATA: dict[str, type[_Model]] = {
+    "member_status": MemberStatusData,
+    "tool_status": ToolStatusData,
+    "balance": BalanceData,
+}
+
+# Every ``ResponseError.code`` the hub sends, and when.
+ERROR_CODES: dict[str, str] = {
+    "not_found": "the card, member or tool the request names is not known to the hub",
+    "refused": "a rule of the hub refuses the question (the message says which)",
+    "malformed_request": "the request did not decode; the message names the field at fault",
+    "internal_error": "the hub failed to answer (a database outage); ask again later",
+}
+
+
 # --- encode and decode ---------------------------------------------------------------------
 
 M = TypeVar("M", bound=Message)
 
 _EVENT = TypeAdapter(Event)
 _REQUEST = TypeAdapter(Request)
-_UUID = re.compile(UUID_PATTERN)
+_ECHOED_ID: TypeAdapter[str] = TypeAdapter(EchoedId)
 
 
 def new_message_id() -> str:
@@ -530,7 +674,8 @@ def new_message_id() -> str:
 
 def encode(message: Message) -> bytes:
     """Return ``message`` as the UTF-8 JSON the wire carries; refuse one too large to decode."""
-    raw = message.model_dump_json().encode("utf-8")
+    unset = {name for name in message.added_fields if getattr(message, name) is None}
+    raw = message.model_dump_json(exclude=unset or None).encode("utf-8")
     if len(raw) > message.max_bytes:
         raise MalformedMessage(
             f"{type(message).__name__} is {len(raw):,} bytes encoded; the limit is "
@@ -557,16 +702,31 @@ def decode_event(raw: bytes, *, kiosk_id: str | None = None) -> Event:
 def event_id_of(raw: bytes) -> str | None:
     """Return the event id of a payload that did not decode, if one can be read, else None.
 
-    The hub acks such an event ``rejected``, so the kiosk's outbox does not retry it forever.
+    The hub acks such an event ``rejected``, so the kiosk's outbox does not retry it forever:
+    any printable string of at most 64 characters counts (a UUID or not), in a payload of up
+    to the broker's packet limit (an event over 64 KiB too).
     """
-    if not isinstance(raw, bytes | bytearray) or len(raw) > MAX_PAYLOAD_BYTES:
+    return _id_of(raw, "event_id")
+
+
+def request_id_of(raw: bytes) -> str | None:
+    """Return the request id of a payload that did not decode, if one can be read, else None
+    (the hub answers with a ``malformed_request`` error carrying it)."""
+    return _id_of(raw, "request_id")
+
+
+def _id_of(raw: bytes, field: str) -> str | None:
+    if not isinstance(raw, bytes | bytearray) or len(raw) > MAX_PACKET_BYTES:
         return None
     try:
         data = json.loads(bytes(raw).decode("utf-8"))
     except (ValueError, RecursionError):
         return None
-    event_id = data.get("event_id") if isinstance(data, dict) else None
-    return event_id if isinstance(event_id, str) and _UUID.fullmatch(event_id) else None
+    value = data.get(field) if isinstance(data, dict) else None
+    try:
+        return _ECHOED_ID.validate_python(value)
+    except ValidationError:
+        return None
 
 
 def decode_request(raw: bytes) -> Request:
@@ -575,8 +735,32 @@ def decode_request(raw: bytes) -> Request:
 
 
 def decode_ack(raw: bytes) -> EventAck:
-    """Return the event acknowledgement in ``raw``."""
+    """Return the single event acknowledgement in ``raw``."""
     return decode(raw, EventAck)
+
+
+def decode_acks(raw: bytes) -> EventAck | EventAcks:
+    """Return what an ``acks`` topic carried: one ``EventAck``, or several (``EventAcks``)."""
+    if _is_batch(raw):
+        return decode(raw, EventAcks)
+    return decode(raw, EventAck)
+
+
+def acks_in(raw: bytes) -> list[EventAck]:
+    """Return the acknowledgements an ``acks`` payload carries, one or many."""
+    message = decode_acks(raw)
+    return message.each() if isinstance(message, EventAcks) else [message]
+
+
+def _is_batch(raw: bytes) -> bool:
+    """Tell a batch by its top-level ``acks`` key (decoding then checks the rest)."""
+    if not isinstance(raw, bytes | bytearray) or b'"acks"' not in raw:
+        return False  # the common, single case costs no second parse
+    try:
+        data = json.loads(bytes(raw).decode("utf-8"))
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and "acks" in data
 
 
 def decode_availability(raw: bytes) -> Availability:
@@ -603,7 +787,7 @@ DECODERS: dict[Channel, Callable[[bytes], Message]] = {
     Channel.EVENTS: decode_event,
     Channel.STATUS: decode_availability,
     Channel.REQUESTS: decode_request,
-    Channel.ACKS: decode_ack,
+    Channel.ACKS: decode_acks,
     Channel.ALLOWLIST: decode_allowlist,
     Channel.CONFIG: decode_config,
     Channel.RESPONSES: decode_response,

@@ -9,7 +9,8 @@ rest with its own connection to the outbox file:
   (re)connect, and whenever the hub says it is online (``HUB_STATUS_TOPIC``: its
   subscriptions are back, e.g. after a broker restart), all of them again from the oldest
   (duplicates are harmless: the hub applies each event id once);
-- it deletes an event when the hub's ``EventAck`` comes (a PUBACK only means the broker has it);
+- it deletes an event when the hub's ``EventAck`` comes (a PUBACK only means the broker has it),
+  or several at once from an ``EventAcks``, which its status asks for (``batched_acks``);
 - it passes each allow-list and config, decoded and hash-checked, to ``on_snapshot``;
 - it keeps the retained status: ``online`` with versions and backlog after every CONNACK, about
   every ``status_interval`` and when the backlog changes notably; ``offline`` as its last will
@@ -87,10 +88,13 @@ class Link:
         max_in_flight: int = 20,
         ack_timeout: float = 30.0,
         status_interval: float = 60.0,
+        batched_acks: bool = True,
     ) -> None:
         self.kiosk_id, self.site, self.outbox_path = kiosk_id, site, outbox_path
         self.max_in_flight, self.ack_timeout = max_in_flight, ack_timeout
         self.status_interval = status_interval
+        # protocol v1.1 features this kiosk advertises in its status (False: speak v1.0 only)
+        self.features = [wire.BATCHED_ACKS] if batched_acks else None
         self.figures = LinkFigures()
         self._on_snapshot, self._versions = on_snapshot, versions
         self._inbox: queue.Queue[Received | str] = queue.Queue()  # or _CONNECTED, _WAKE...
@@ -255,7 +259,7 @@ class Link:
             return
         message = from_hub(received.topic, received.payload)
         if isinstance(message, HubAck):
-            acks.append(message.ack)
+            acks.extend(message.acks)
         elif isinstance(message, HubSnapshot):
             self._on_snapshot(message.where.channel.value, message.payload, message.snapshot)
         elif isinstance(message, Undecodable):
@@ -299,6 +303,7 @@ class Link:
             allowlist_version=versions[0],
             config_version=versions[1],
             outbox_backlog=backlog,
+            features=self.features,
         )
         self.client.publish(self.topic(Channel.STATUS), wire.encode(status), qos=1, retain=True)
         self._last_status = (now, backlog, versions)

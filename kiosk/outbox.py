@@ -3,8 +3,9 @@
 Rules (broker/PROTOCOL.md, "Delivery rules"): each event gets a fresh ``event_id`` and the next
 ``seq`` of this kiosk (from 0, never reused: the counter lives in its own row, so deleting
 acknowledged events cannot bring an old number back). An event leaves the outbox only when the
-hub's ``EventAck`` arrives; a ``rejected`` one is kept, with the hub's reason, in a small
-``rejected`` table for the screen and the logs. Each thread opens its own ``Outbox`` on the
+hub's ``EventAck`` arrives; a ``rejected`` one (or a ``duplicate`` carrying the reason it was
+rejected when first seen) is kept, with the hub's reason, in a small ``rejected`` table for the
+screen and the logs. Each thread opens its own ``Outbox`` on the
 same file (SQLite WAL: one writer at a time, readers never blocked).
 """
 
@@ -173,7 +174,7 @@ def _settle(db: sqlite3.Connection, ack: wire.EventAck) -> int:
     ).fetchone()
     if row is None:
         return 0  # acknowledged before (a duplicate ack), or not ours
-    if ack.status == "rejected":
+    if ack.rejected:  # rejected now, or a duplicate of an event rejected when first seen
         log.warning("the hub rejected event %s (seq %d): %s", ack.event_id, row[0], ack.reason)
         db.execute(
             "INSERT OR REPLACE INTO rejected VALUES (?, ?, ?, ?, ?, ?)",

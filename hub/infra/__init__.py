@@ -1,6 +1,7 @@
 """What every room stands on; nothing here knows the domain.
 
 - ``db``          engines and transactions (SQLite WAL by default, PostgreSQL by URL)
+- ``rows``        rows looked up once per transaction: by a unique key, or a batch at a time
 - ``clock``       time as the hub records it: timezone-aware UTC
 - ``settings``    where the hub keeps its data, from the environment
 - ``migrate``     Alembic migrations (``migrations/``)

@@ -50,6 +50,27 @@ class HubSession(Session):
 event.listen(HubSession, "before_flush", bump_when_kiosk_data_changes)
 
 
+def _hold(session: Session, instance: object) -> None:
+    """Keep a row the session loaded or wrote for as long as the session lives.
+
+    NOTE: SQLAlchemy's identity map holds rows weakly, so ``session.get`` of a member or tool
+    read a moment ago went back to the database as soon as nobody held it: one query per event
+    for the same few rows in an ingest batch (bench/hub_ingest_bench.py). This is SQLAlchemy's
+    "strong reference" recipe; hub sessions are short (one transaction, one request).
+    """
+    session.info.setdefault("held", {})[id(instance)] = instance
+
+
+def _let_go(session: Session, instance: object) -> None:
+    session.info.get("held", {}).pop(id(instance), None)
+
+
+for _becomes_persistent in ("pending_to_persistent", "loaded_as_persistent"):
+    event.listen(HubSession, _becomes_persistent, _hold)
+for _leaves in ("persistent_to_detached", "persistent_to_deleted", "persistent_to_transient"):
+    event.listen(HubSession, _leaves, _let_go)
+
+
 def make_engine(url: str, **options: Any) -> Engine:
     """Create an engine for ``url`` with the pragmas and pool the hub relies on."""
     if make_url(url).get_backend_name() == "sqlite":

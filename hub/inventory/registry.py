@@ -10,6 +10,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from hub.errors import Conflict, InvalidInput, NotFound, ToolUnavailable
 from hub.infra.clock import utcnow
+from hub.infra.rows import find_unique
 from hub.infra.sync import KioskVisible
 from hub.members.roster import NAME_MAX, NOTE_MAX, Training, clean_text, training_by_code
 from hub.wire import (
@@ -176,7 +177,7 @@ def get_tool(session: Session, tool_id: int) -> Tool:
 
 def tool_by_code(session: Session, code: str) -> Tool:
     """Return the tool with asset tag ``code`` or refuse."""
-    tool = session.exec(select(Tool).where(Tool.code == (code or "").strip().upper())).first()
+    tool = find_unique(session, Tool, Tool.code, (code or "").strip().upper())
     if tool is None:
         raise NotFound(f"Tool {code} does not exist.", field="tool_code")
     return tool

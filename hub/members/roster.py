@@ -14,6 +14,7 @@ from broker.messages import NAME_MAX as NAME_MAX
 from broker.messages import NOTE_MAX as NOTE_MAX
 from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound, TrainingRequired
 from hub.infra.clock import utcnow
+from hub.infra.rows import find_unique
 from hub.infra.sync import KioskVisible
 from hub.wire import parse_member_number, parse_name, parse_training_code, parse_uid
 
@@ -217,7 +218,7 @@ def revoke_card(session: Session, uid: str) -> Card:
 def card_by_uid(session: Session, uid: str) -> Card:
     """Return the card with ``uid`` (any UID spelling) or refuse."""
     canonical = parse_uid(uid)
-    card = session.exec(select(Card).where(Card.uid == canonical)).first()
+    card = find_unique(session, Card, Card.uid, canonical)
     if card is None:
         raise NotFound(f"Card {canonical} is not known.", field="uid")
     return card

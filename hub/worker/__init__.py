@@ -10,7 +10,9 @@ The modules, each with one reason to change:
 - ``events``     kiosk events decoded and dispatched to the rooms that own them, each exactly once
 - ``trust``      what a kiosk may not claim: unregistered kiosk, wrong site, steward-only, slots
 - ``sequence``   each kiosk's seq order (loan events held across a gap), epochs, clock offset
+- ``lookups``    the cards, members and tools a batch names, read at once
 - ``inbox``      the event inbox (ids seen) and the dead letters
+- ``acks``       the form each kiosk's acks travel in: one per event, or batched if it asked
 - ``answers``    answers to what a kiosk cannot decide alone (member, tool, balance), and where
 - ``snapshots``  what each kiosk needs to decide alone (allow-list, configuration) and publishing it
 - ``jobs``       the hub's periodic jobs: booking no-shows, maintenance that fell due, held events

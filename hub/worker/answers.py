@@ -3,26 +3,33 @@ and say where the answer goes."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from broker import messages as wire
+from broker.inbound import Undecodable
 from broker.topics import Channel, KioskTopic
 from hub.errors import DomainError, RuleViolation
+from hub.infra.clock import as_utc
 from hub.infra.db import reading
-from hub.inventory.registry import tool_by_code
+from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.records import open_loan
 from hub.members.roster import member_for_card
 from hub.timebank import ledger
 from hub.worker import trust
 
-# What a request is answered with: the response's data, as JSON values.
-Answer = dict[str, object]
+log = logging.getLogger("commonshed.ingest")
+
+# What a request is answered with: the response's data, in its documented shape per kind
+# (broker.messages.RESPONSE_DATA).
+Answer = wire.MemberStatusData | wire.ToolStatusData | wire.BalanceData
 
 
 def answer(
@@ -41,14 +48,31 @@ def answer(
         if data is None:
             with reading(engine) as session:
                 data = ANSWER[request.kind](session, request.params)
-        return wire.Response(request_id=request.request_id, ok=True, data=data)
+        return wire.Response(
+            request_id=request.request_id, ok=True, data=data.model_dump(mode="json")
+        )
     except DomainError as refused:
         code = "not_found" if isinstance(refused, LookupError) else "refused"
-        return wire.Response(
-            request_id=request.request_id,
-            ok=False,
-            error=wire.ResponseError(code=code, message=refused.message[:500]),
-        )
+        return _error(request.request_id, code, refused.message)
+    except SQLAlchemyError:  # the database is down or failing: say so, the kiosk asks again
+        log.exception("could not answer %s %s", request.kind, request.request_id)
+        return _error(request.request_id, "internal_error", "The hub could not answer; ask again.")
+
+
+def _error(request_id: str, code: str, message: str) -> wire.Response:
+    return wire.Response(
+        request_id=request_id,
+        ok=False,
+        error=wire.ResponseError(code=code, message=message[: wire.REASON_MAX]),
+    )
+
+
+def refuse_malformed(request: Undecodable) -> wire.Response | None:
+    """Return the error response to a request that did not decode, if its id can be read
+    (``malformed_request``, the reason naming the field); None if there is no one to tell."""
+    if request.request_id is None:
+        return None
+    return _error(request.request_id, "malformed_request", request.reason)
 
 
 def _require_known_kiosk(engine: Engine, where: KioskTopic) -> None:
@@ -95,29 +119,32 @@ def _member_status(session: Session, params: wire.CardParams) -> Answer:
 def _member_data(
     number: str, name: str, status: str, roles: list[str], version: int | None
 ) -> Answer:
-    return {
-        "number": number,
-        "name": name,
-        "status": status,
-        "roles": list(roles),
-        "allowlist_version": version,
-    }
+    return wire.MemberStatusData.model_validate(
+        {
+            "number": number,
+            "name": name,
+            "status": str(status),
+            "roles": list(roles),
+            "allowlist_version": version,
+        }
+    )
 
 
 def _tool_status(session: Session, params: wire.ToolParams) -> Answer:
     tool = tool_by_code(session, params.tool_code)
     loan = open_loan(session, tool.id)
-    return {
-        "tool_code": tool.code,
-        "status": tool.status,
-        "reason": tool.status_reason,
-        "due_at": loan.due_at.isoformat() if loan else None,
-    }
+    return wire.ToolStatusData(
+        tool_code=tool.code,
+        status=ToolStatus(tool.status).value,
+        reason=tool.status_reason,
+        due_at=as_utc(loan.due_at) if loan else None,
+    )
 
 
 def _balance(session: Session, params: wire.CardParams) -> Answer:
     member = member_for_card(session, params.card_uid)
-    return {"number": member.number, "hours": str(ledger.member_balance(session, member.id))}
+    hours = ledger.member_balance(session, member.id)
+    return wire.BalanceData(number=member.number, hours=f"{hours:.2f}")
 
 
 # Each kind reads its own params model (the wire decoded it by kind): Any stands for that union.

@@ -32,6 +32,7 @@ from hub.members.roster import Member, card_by_uid, get_member
 from hub.timebank import claims
 from hub.worker import trust
 from hub.worker.inbox import InboxEvent
+from hub.worker.lookups import read_ahead
 from hub.worker.sequence import HELD, Held, Sequencer
 
 # An inbox row as the Core insert takes it: column name -> value.
@@ -76,6 +77,7 @@ def apply_events(
     IntegrityError: the caller retries, and the ids are then seen.
     """
     seen = _processed(session, [event.event_id for event in events])
+    read_ahead(session, [event for event in events if event.event_id not in seen])
     batch = _Batch(session, utcnow(), isolate)
     batch.sequencer.prepare([event for event in events if event.event_id not in seen])
     outcomes = [batch.take(event, seen) for event in events]
@@ -96,11 +98,15 @@ def release_held_events(session: Session) -> int:
 
 
 def _processed(session: Session, event_ids: list[str]) -> dict[str, str | None]:
-    """Return {event id: its recorded reason} for the ids already in the inbox."""
-    query = select(InboxEvent.event_id, InboxEvent.reason).where(
+    """Return {event id: its rejection reason, None if it was applied} for the ids already in
+    the inbox: a ``duplicate`` ack carries the original outcome (broker/PROTOCOL.md, rule 3)."""
+    query = select(InboxEvent.event_id, InboxEvent.outcome, InboxEvent.reason).where(
         InboxEvent.event_id.in_(set(event_ids))
     )
-    return dict(session.exec(query).all())
+    return {
+        event_id: reason if outcome == "rejected" else None
+        for event_id, outcome, reason in session.exec(query).all()
+    }
 
 
 class _Batch:
@@ -129,7 +135,9 @@ class _Batch:
             self._row(event, epoch, outcome.status, outcome.reason)
         for held in placed.after:  # the gap this event filled
             self.apply_released(held)
-        seen[event.event_id] = outcome.reason
+        # A later copy in this batch acks ``duplicate`` with the original outcome: a reason
+        # only if it was rejected (a held or conflicting loan was applied).
+        seen[event.event_id] = outcome.reason if outcome.status == "rejected" else None
         return outcome
 
     def apply_released(self, held: Held) -> None:

@@ -37,7 +37,7 @@ from sqlalchemy import Engine
 
 from broker import messages as wire
 from broker.client import ConnectRefused, Will, make_client
-from broker.inbound import FromKiosk, KioskRequest, Undecodable, from_kiosk
+from broker.inbound import Cleared, FromKiosk, KioskRequest, KioskStatus, Undecodable, from_kiosk
 from broker.topics import (
     HUB_EVENTS_SHARED,
     HUB_REQUESTS_SHARED,
@@ -49,7 +49,8 @@ from broker.topics import (
 from hub.infra.clock import utcnow
 from hub.infra.db import DatabaseUnavailable, is_unavailable, transaction
 from hub.worker import heartbeats, inbox
-from hub.worker.answers import answer, response_route
+from hub.worker.acks import AckForms
+from hub.worker.answers import answer, refuse_malformed, response_route
 from hub.worker.batches import BatchResult, Ingested, apply_batch, apply_one_by_one
 from hub.worker.jobs import HOUSEKEEPING_INTERVAL_S, run_housekeeping
 from hub.worker.snapshots import SnapshotPublisher
@@ -138,6 +139,7 @@ class IngestWorker:
         # within seconds, as the kiosks are.
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.snapshots = SnapshotPublisher(engine, self.client)
+        self.ack_forms = AckForms()  # which kiosks asked for batched acks (their status says)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
 
@@ -248,6 +250,8 @@ class IngestWorker:
     def _hand_over(self, message: mqtt.MQTTMessage) -> None:
         decoded = from_kiosk(message.topic, bytes(message.payload))
         properties = getattr(message, "properties", None)
+        if isinstance(decoded, KioskStatus | Cleared):
+            self.ack_forms.note(decoded)
         if isinstance(decoded, KioskRequest) or (
             isinstance(decoded, Undecodable)
             and decoded.where is not None
@@ -296,7 +300,10 @@ class IngestWorker:
                 raise DatabaseUnavailable(f"batch of {len(batch)} kept for later") from error
             log.exception("batch of %d failed; applying one by one", len(batch))
             result = apply_one_by_one(self.engine, [delivery.message for delivery in batch])
-        sent = [self.client.publish(topic, wire.encode(ack), qos=1) for topic, ack in result.acks]
+        sent = [
+            self.client.publish(topic, payload, qos=1)
+            for topic, payload in self.ack_forms.payloads(result.acks)
+        ]
         self._awaiting_puback.append((time.monotonic() + ACK_PUBLISH_TIMEOUT_S, sent, batch))
 
     def _puback_confirmed(self, *, wait: bool = False) -> None:
@@ -360,6 +367,10 @@ class IngestWorker:
         request = delivery.message
         if isinstance(request, Undecodable):
             self._dead_letter(request)
+            refusal = refuse_malformed(request)
+            if refusal is not None and request.where is not None:
+                topic, props = response_route(request.where, delivery.properties)
+                self.client.publish(topic, wire.encode(refusal), qos=1, properties=props)
         else:
             response = answer(
                 self.engine, request.request, allowlist=self.allowlist, where=request.where

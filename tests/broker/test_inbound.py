@@ -101,7 +101,11 @@ def test_a_channel_the_sender_does_not_publish_on_is_undecodable():
 def test_what_the_hub_sends_is_decoded_on_the_kiosk():
     ack = wire.EventAck(event_id=wire.new_message_id(), status="duplicate")
     decoded = from_hub(topic(Channel.ACKS), wire.encode(ack))
-    assert isinstance(decoded, HubAck) and decoded.ack == ack
+    assert isinstance(decoded, HubAck) and decoded.acks == (ack,)
+    batch = wire.encode_acks([ack, ack.model_copy(update={"event_id": "e-2"})], batched=True)[0]
+    several = from_hub(topic(Channel.ACKS), batch)
+    assert isinstance(several, HubAck)
+    assert [a.event_id for a in several.acks] == [ack.event_id, "e-2"]
     for channel, example in (
         (Channel.ALLOWLIST, examples.EXAMPLES["allowlist"]),
         (Channel.CONFIG, examples.EXAMPLES["config"]),
@@ -109,7 +113,8 @@ def test_what_the_hub_sends_is_decoded_on_the_kiosk():
         snapshot = from_hub(topic(channel), wire.encode(example))
         assert isinstance(snapshot, HubSnapshot) and snapshot.snapshot == example
         assert isinstance(from_hub(topic(channel), b""), Cleared)
-    response = from_hub(topic(Channel.RESPONSES), wire.encode(examples.EXAMPLES["response_ok"]))
+    balance = wire.encode(examples.EXAMPLES["response_balance"])
+    response = from_hub(topic(Channel.RESPONSES), balance)
     assert isinstance(response, HubResponse) and response.response.ok
 
 

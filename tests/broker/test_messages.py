@@ -22,6 +22,7 @@ from broker.messages import (
     CardRefused,
     DoorChange,
     EventAck,
+    EventAcks,
     KioskConfig,
     LoanOut,
     LoanOutEvent,
@@ -30,12 +31,16 @@ from broker.messages import (
     RepairLogged,
     Response,
     ToolReturn,
+    acks_in,
     content_hash,
     decode_allowlist,
+    decode_availability,
     decode_event,
     encode,
+    encode_acks,
     event_id_of,
     new_message_id,
+    request_id_of,
 )
 from broker.topics import Channel
 
@@ -74,6 +79,7 @@ def test_examples_cover_every_message_class():
         *REQUEST_CLASSES,
         Availability,
         EventAck,
+        EventAcks,
         AllowList,
         KioskConfig,
         Response,
@@ -277,7 +283,7 @@ def test_huge_strings_are_refused(field, size):
 
 
 def test_deeply_nested_json_is_refused():
-    payload = wire(EXAMPLES["response_ok"])
+    payload = wire(EXAMPLES["response_balance"])
     raw = json.dumps(payload).encode().replace(b'"6.50"', b"[" * 5000 + b"]" * 5000)
     with pytest.raises(MalformedMessage):
         DECODERS[Channel.RESPONSES](raw)
@@ -398,8 +404,45 @@ def test_event_id_of_reads_the_id_of_a_broken_event():
     with pytest.raises(MalformedMessage):
         decode_event(raw)
     assert event_id_of(raw) == payload["event_id"]
-    for junk in [b"\xff", b"[]", b"{", b'{"event_id": 3}', b'{"event_id": "x"}', "text"]:
+    for junk in [b"\xff", b"[]", b"{", b'{"event_id": 3}', b'{"event_id": ""}', "text"]:
         assert event_id_of(junk) is None
+    assert event_id_of(b'{"event_id": "' + b"x" * 65 + b'"}') is None
+
+
+def test_event_id_of_reads_an_id_that_is_not_a_uuid_and_one_from_an_oversized_event():
+    assert event_id_of(b'{"event_id": "evt-7", "seq": "x"}') == "evt-7"
+    oversized = json.dumps(wire(EXAMPLES["loan_out"]) | {"pad": "x" * 70_000}).encode()
+    with pytest.raises(MalformedMessage, match="limit is 65,536"):
+        decode_event(oversized)
+    assert event_id_of(oversized) == EXAMPLES["loan_out"].event_id
+    assert request_id_of(b'{"request_id": "q-1", "kind": "nope"}') == "q-1"
+
+
+def test_a_duplicate_ack_carries_the_original_outcome():
+    first_applied = EventAck(event_id="a", status="duplicate")
+    first_rejected = EventAck(event_id="b", status="duplicate", reason="Card 0A0 is not known.")
+    assert not first_applied.rejected and first_rejected.rejected
+    assert EventAck(event_id="c", status="rejected", reason="no").rejected
+
+
+def test_acks_travel_singly_or_batched_and_decode_either_way():
+    acks = [EventAck(event_id=f"id-{n}", status="applied") for n in range(450)]
+    singles = encode_acks(acks, batched=False)
+    batches = encode_acks(acks, batched=True)
+    assert len(singles) == 450 and len(batches) == 3
+    assert [a for raw in batches for a in acks_in(raw)] == acks
+    assert [a for raw in singles for a in acks_in(raw)] == acks
+    assert isinstance(DECODERS[Channel.ACKS](batches[0]), EventAcks)
+    with pytest.raises(MalformedMessage, match="acks: List should have at least 1 item"):
+        acks_in(b'{"v": 1, "acks": []}')
+
+
+def test_a_status_without_features_is_the_v1_0_wire():
+    offline = Availability(state="offline")
+    assert b"features" not in encode(offline)
+    online = Availability(state="online", features=["batched_acks", "future_thing"])
+    assert decode_availability(encode(online)).speaks("batched_acks")
+    assert not offline.speaks("batched_acks")
 
 
 @pytest.mark.parametrize(
@@ -506,3 +549,37 @@ def test_a_config_for_a_reserved_name_is_refused_as_its_topic_would_be(field, va
     fields = {"site": "main", "kiosk_id": "kiosk-a", field: value}
     with pytest.raises(ValueError, match="is reserved"):
         KioskConfig.build(version=1, generated_at=NOW, name="Shed", lockers={}, **fields)
+
+
+echoed_ids = st.text(
+    alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=64
+)
+acks = st.builds(
+    lambda event_id, status, reason: EventAck(
+        event_id=event_id,
+        status=status,
+        reason=reason if status == "rejected" else (reason if status == "duplicate" else None),
+    ),
+    echoed_ids,
+    st.sampled_from(["applied", "duplicate", "rejected"]),
+    st.text(
+        alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=500
+    ).filter(lambda text: text.strip()),
+)
+
+
+@given(st.lists(acks, max_size=450), st.booleans())
+@settings(suppress_health_check=[HealthCheck.too_slow], max_examples=50)
+def test_acks_arrive_as_sent_in_either_form(sent, batched):
+    payloads = encode_acks(sent, batched=batched)
+    assert [ack for raw in payloads for ack in acks_in(raw)] == sent
+    assert all(len(raw) <= MAX_PAYLOAD_BYTES for raw in payloads)
+    if batched and sent:
+        assert len(payloads) >= -(-len(sent) // 200)
+
+
+def test_a_batch_of_long_rejections_is_split_to_stay_within_64_kib():
+    long = [EventAck(event_id=f"e-{n}", status="rejected", reason="r" * 500) for n in range(200)]
+    payloads = encode_acks(long, batched=True)
+    assert len(payloads) > 1 and all(len(raw) <= MAX_PAYLOAD_BYTES for raw in payloads)
+    assert [ack for raw in payloads for ack in acks_in(raw)] == long

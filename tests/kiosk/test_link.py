@@ -73,3 +73,43 @@ def test_what_does_not_decode_is_logged_and_goes_no_further(link, outbox, caplog
     assert link.snapshots == [] and outbox.backlog() == 1 and outbox.get(sent.event_id)
     assert "ignored a malformed ack: event_id" in caplog.text
     assert "refused a config from the hub: content_hash" in caplog.text
+
+
+def test_a_batch_of_acks_settles_each_event_and_a_duplicate_of_a_rejection_is_a_rejection(
+    link, outbox
+):
+    sent = [outbox.record(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1)) for _ in range(3)]
+    acks = [
+        wire.EventAck(event_id=sent[0].event_id, status="applied"),
+        wire.EventAck(event_id=sent[1].event_id, status="duplicate"),
+        wire.EventAck(event_id=sent[2].event_id, status="duplicate", reason="Slot 1 is gone."),
+    ]
+    (batch,) = wire.encode_acks(acks, batched=True)
+    hand_over(link, Channel.ACKS, batch)
+    assert link._step(outbox)
+    assert outbox.backlog() == 0 and link.figures.acknowledged == 3
+    assert [(r.event_id, r.reason) for r in outbox.rejections()] == [
+        (sent[2].event_id, "Slot 1 is gone.")
+    ]
+
+
+def test_the_link_says_in_its_status_whether_it_wants_batched_acks(tmp_path):
+    def status_of(batched_acks: bool) -> wire.Availability:
+        link = Link(
+            kiosk_id="kiosk-a",
+            site="main",
+            mqtt_settings=MqttSettings(host="127.0.0.1", port=1, username="kiosk-a"),
+            outbox_path=tmp_path / f"{batched_acks}.db",
+            on_snapshot=lambda *_: None,
+            versions=lambda: (None, None),
+            batched_acks=batched_acks,
+        )
+        published: list[bytes] = []
+        link.client.publish = lambda topic, payload, **_: published.append(payload)
+        outbox = Outbox(link.outbox_path, "kiosk-a")
+        link._report(outbox, force=True)
+        outbox.close()
+        return wire.decode_availability(published[-1])
+
+    assert status_of(True).speaks(wire.BATCHED_ACKS)
+    assert status_of(False).features is None

@@ -63,3 +63,24 @@ def test_a_session_that_is_not_the_hubs_does_not_bump(engine):
     with Session(engine) as session, session.begin():
         a_member(session, name="Grace Hopper", uid="04D1E2F3")
     assert version(engine) == before
+
+
+def test_the_version_moves_once_per_transaction_and_a_rolled_back_savepoint_takes_its_move(
+    engine,
+):
+    before = version(engine)
+    with transaction(engine) as session:
+        for n in range(3):
+            a_member(session, f"Member {n}", uid=f"0A0B0C0{n}")
+            session.flush()
+    assert version(engine) == before + 1
+    with transaction(engine) as session:
+        try:
+            with session.begin_nested():
+                a_member(session, "Refused", uid="0A0B0C09")
+                session.flush()  # a move, rolled back with the savepoint
+                raise RuntimeError("refused")
+        except RuntimeError:
+            pass
+        a_member(session, "Kept", uid="0A0B0C08")
+    assert version(engine) == before + 2

@@ -1,12 +1,16 @@
-"""Where the hub answers a kiosk's request: never outside the asking kiosk's own subtree."""
+"""How the hub answers a kiosk's request: never outside the asking kiosk's own subtree, and
+with an error response when it cannot (a malformed request, a failing database)."""
 
 from __future__ import annotations
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from broker import messages as wire
+from broker.inbound import Undecodable, from_kiosk
 from broker.topics import Channel, KioskTopic, kiosk_topic
-from hub.worker.answers import response_route
+from hub.infra.db import make_engine
+from hub.worker.answers import answer, refuse_malformed, response_route
 
 ASKED_BY = KioskTopic("test", "kiosk-a", Channel.REQUESTS)
 OWN = kiosk_topic("test", "kiosk-a", Channel.RESPONSES)
@@ -39,3 +43,28 @@ def test_a_response_topic_of_another_kiosk_is_ignored():
 def test_a_request_without_properties_is_answered_on_its_own_topic():
     topic, props = response_route(ASKED_BY, None)
     assert topic == OWN and not hasattr(props, "CorrelationData")
+
+
+def test_a_database_that_fails_is_answered_internal_error(tmp_path):
+    broken = make_engine(f"sqlite:///{tmp_path / 'no-tables.db'}")  # never migrated
+    try:
+        request = wire.ToolStatusRequest(
+            request_id=wire.new_message_id(), params=wire.ToolParams(tool_code="DRL-001")
+        )
+        response = answer(broken, request)
+    finally:
+        broken.dispose()
+    assert not response.ok and response.error is not None
+    assert response.error.code == "internal_error" and response.request_id == request.request_id
+
+
+def test_a_malformed_request_is_refused_when_its_id_can_be_read():
+    topic = kiosk_topic("test", "kiosk-a", Channel.REQUESTS)
+    unreadable = from_kiosk(topic, b'{"v": 1, "kind": "balance"}')
+    readable = from_kiosk(topic, b'{"v": 1, "request_id": "q-7", "kind": "balance"}')
+    assert isinstance(unreadable, Undecodable) and refuse_malformed(unreadable) is None
+    assert isinstance(readable, Undecodable)
+    refusal = refuse_malformed(readable)
+    assert refusal is not None and refusal.request_id == "q-7"
+    assert refusal.error is not None and refusal.error.code == "malformed_request"
+    assert "balance.params: Field required" in refusal.error.message
