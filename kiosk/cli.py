@@ -16,6 +16,8 @@ from devices.rfid import open_reader
 from kiosk.config import DEFAULT_CONFIG, ConfigError, KioskSettings, load_settings
 from kiosk.simulation import SimulatedHardware
 from kiosk.station import Station
+from kiosk.supervisor import EXIT_GAVE_UP
+from kiosk.watchdog import Heartbeat, Notifier
 
 log = logging.getLogger("commonshed.kiosk")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -127,16 +129,24 @@ def _credentials(broker_data_dir: Path, kiosk_id: str) -> Credentials:
 
 
 def _serve(station: Station) -> None:
-    """Run ``station`` until SIGTERM or Ctrl-C; then stop it, every lock left locked."""
+    """Run ``station`` until SIGTERM or Ctrl-C, or until a loop keeps failing; then stop it,
+    every lock left locked, and in the last case exit non-zero for systemd to restart it."""
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
+    supervisor = station.supervisor
+    heartbeat = Heartbeat(Notifier(), supervisor.making_progress)
     try:
         screen = station.start(serve_screen=True).screen
         if screen is not None:
             click.echo(f"Kiosk {station.settings.kiosk_id}: screen at {screen.url}/", err=True)
-        while not stopping.wait(0.5):
+        heartbeat.start()
+        while not stopping.wait(0.5) and not supervisor.gave_up.is_set():
             pass
     finally:
         log.info("stopping kiosk %s", station.settings.kiosk_id)
+        heartbeat.stop()
         station.stop()
+    if supervisor.gave_up.is_set():
+        click.echo(f"Kiosk {station.settings.kiosk_id} gave up: {supervisor.reason}", err=True)
+        raise SystemExit(EXIT_GAVE_UP)

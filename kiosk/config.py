@@ -70,6 +70,7 @@ class KioskSettings:
     screen_host: str = "127.0.0.1"
     screen_port: int = 8080
     session_timeout_s: float = 30.0
+    max_loop_failures: int = 5  # failures in a row of one loop before the process exits
     reader_backend: str | None = "mfrc522"  # None: $COMMONSHED_CARD_READER, else mfrc522
     reader_options: DeviceTable = field(default_factory=dict)
     feedback: DeviceTable = field(default_factory=dict)
@@ -120,6 +121,7 @@ def settings_from(document: Table, *, base: Path = Path(".")) -> KioskSettings:
         screen_host=_optional(kiosk, "kiosk", "screen_host", str, "127.0.0.1"),
         screen_port=_port(kiosk, "kiosk", "screen_port", 8080),
         session_timeout_s=_number(kiosk, "kiosk", "session_timeout_s", 30),
+        max_loop_failures=_positive_int(kiosk, "kiosk", "max_loop_failures", 5),
         mqtt=_mqtt(_table(document, "mqtt"), kiosk_id, base),
         reader_backend=backend,
         reader_options=_reader_options(backend, reader),
@@ -196,6 +198,13 @@ def _number(table: Table, where: str, key: str, default: float) -> float:
     if value is not default and (not isinstance(value, int | float) or isinstance(value, bool)):
         raise ConfigError(f"[{where}] {key}: {value!r} is not a int | float")
     return float(value)
+
+
+def _positive_int(table: Table, where: str, key: str, default: int) -> int:
+    value = _optional(table, where, key, int, default)
+    if value < 1:
+        raise ConfigError(f"[{where}] {key}: {value} is not a whole number of at least 1")
+    return value
 
 
 def _port(table: Table, where: str, key: str, default: int) -> int:

@@ -38,6 +38,7 @@ from broker.inbound import HubAck, HubSnapshot, Undecodable, from_hub
 from broker.topics import Channel, kiosk_topic
 from kiosk.config import MqttSettings
 from kiosk.outbox import Outbox
+from kiosk.supervisor import Supervisor
 
 log = logging.getLogger("commonshed.kiosk.link")
 
@@ -86,6 +87,7 @@ class Link:
         max_in_flight: int = 20,
         ack_timeout: float = 30.0,
         status_interval: float = 60.0,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.kiosk_id, self.site, self.outbox_path = kiosk_id, site, outbox_path
         self.max_in_flight, self.ack_timeout = max_in_flight, ack_timeout
@@ -97,6 +99,8 @@ class Link:
         self._cursor = -1  # the highest seq sent since the last (re)connect
         self._since: datetime | None = None
         self._last_status: tuple[float, int, tuple[int | None, int | None]] | None = None
+        self._guard = (supervisor or Supervisor()).guard("kiosk-link")
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kiosk-link", daemon=True)
         self.client = self._make_client(mqtt_settings)
 
@@ -118,6 +122,7 @@ class Link:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Say ``offline`` (retained), disconnect, and end the link's thread."""
+        self._stopping.set()  # ends a back-off too
         self._inbox.put(_STOP)
         self._thread.join(timeout)
         if self.figures.connected:
@@ -189,8 +194,7 @@ class Link:
     def _run(self) -> None:
         outbox = Outbox(self.outbox_path, self.kiosk_id)
         try:
-            while self._step(outbox):
-                pass
+            self._guard.run(lambda: self._step(outbox), self._stopping)
         finally:
             outbox.close()
 

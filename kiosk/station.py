@@ -34,6 +34,7 @@ from kiosk.screen.server import ScreenServer
 from kiosk.session import BadEntry, NotNow, ScreenView, Session
 from kiosk.simulation import SimulatedHardware
 from kiosk.storage import open_database
+from kiosk.supervisor import Supervisor
 
 log = logging.getLogger("commonshed.kiosk")
 
@@ -122,8 +123,10 @@ class Station:
         clock: Callable[[], float] = time.monotonic,
         utcnow: Callable[[], datetime] = lambda: datetime.now(UTC),
         link_options: LinkOptions | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.settings, self.reader, self.simulation = settings, reader, simulation
+        self.supervisor = supervisor or Supervisor(max_failures=settings.max_loop_failures)
         self.clock, self.utcnow = clock, utcnow
         self.commands: queue.Queue[Work] = queue.Queue()
         self.board = ScreenBoard()
@@ -160,7 +163,10 @@ class Station:
         self.reader.start()
         if serve_screen:
             self.screen = ScreenServer(
-                create_screen(self), self.settings.screen_host, self.settings.screen_port
+                create_screen(self),
+                self.settings.screen_host,
+                self.settings.screen_port,
+                guard=self.supervisor.guard("kiosk-screen"),
             ).start()
         log.info("kiosk %s is ready", self.settings.kiosk_id)
         return self
@@ -212,8 +218,9 @@ class Station:
         try:
             session = self._make_session(db, outbox)
             self._ready.set()
-            while not self._stopping.is_set():
-                self._step(session, outbox)
+            self.supervisor.guard("kiosk-worker").run(
+                lambda: self._step(session, outbox), self._stopping
+            )
             self._drain(session, outbox)
         finally:
             outbox.close()
@@ -238,16 +245,24 @@ class Station:
         )
 
     def _step(self, session: Session, outbox: Outbox) -> None:
+        """Run one queued command (if any), the session's clock, and the screen.
+
+        A tick or a drawing that raises goes up to the supervisor, which logs it and retries;
+        the command has run by then (a tap opens its locker even if the screen fails), and its
+        waiter is released either way.
+        """
         try:
             command = self.commands.get(timeout=TICK_SECONDS)
         except queue.Empty:
             command = None
-        if command is not None:
-            command.run(session)
-        session.tick()
-        self._show(session, outbox)
-        if command is not None:
-            command.done.set()  # after the screen shows its outcome
+        try:
+            if command is not None:
+                command.run(session)
+            session.tick()
+            self._show(session, outbox)
+        finally:
+            if command is not None:
+                command.done.set()  # after the screen shows its outcome (or failed to)
 
     def _drain(self, session: Session, outbox: Outbox) -> None:
         """Run what is still queued (door events of the last moments must reach the outbox)."""
@@ -300,5 +315,6 @@ class Station:
             outbox_path=self.settings.data_dir / "outbox.db",
             on_snapshot=self._snapshot_arrived,
             versions=lambda: self.versions,
+            supervisor=self.supervisor,
             **options,
         )
