@@ -168,7 +168,7 @@ def test_a_halted_card_wakes_only_for_wupa():
 @pytest.mark.parametrize("floating", [0x00, 0xFF])
 def test_a_disconnected_chip_reads_as_the_floating_bus(powered_chip, floating):
     powered_chip.disconnect(floating)
-    write(powered_chip, TX_CONTROL_REG, 0x80)  # lost
+    powered_chip.transfer([TX_CONTROL_REG << 1, 0x80])  # lost
     assert read(powered_chip, VERSION_REG) == floating
     powered_chip.reconnect()
     assert read(powered_chip, VERSION_REG) == 0x92
