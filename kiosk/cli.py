@@ -40,8 +40,10 @@ def run(config_path: Path) -> None:
     """Run the kiosk on its hardware: MFRC522 reader, gpiozero's default pins."""
     settings = _settings(config_path)
     try:
-        reader = open_reader(settings.reader_backend, **settings.reader_options)
-        station = Station(settings, reader=reader)
+        station = Station(
+            settings,
+            reader=lambda: open_reader(settings.reader_backend, **settings.reader_options),
+        )
     except (ConfigError, DeviceError) as error:
         raise click.ClickException(str(error)) from None
     _serve(station)

@@ -25,6 +25,7 @@ from devices.lockers import LockerBank, LockerEvent
 from devices.rfid import CardReader
 from kiosk.allowlist import AllowListStore, Document
 from kiosk.config import KioskSettings
+from kiosk.health import KioskHealth, LocksSafety, short_error
 from kiosk.link import Link
 from kiosk.lockers import LockerView
 from kiosk.outbox import Outbox
@@ -39,6 +40,7 @@ from kiosk.supervisor import Supervisor
 log = logging.getLogger("commonshed.kiosk")
 
 TICK_SECONDS = 0.1
+READER_PROBLEM = "Card reader not working — please tell a steward"
 Result = TypeVar("Result")
 
 
@@ -66,6 +68,7 @@ class KioskView(OutboxFigures):
     online: bool
     allowlist_version: int | None
     config_version: int | None
+    reader_problem: str | None  # shown on the screen while the card reader does not work
 
 
 class StationView(ScreenView):
@@ -116,7 +119,7 @@ class Station:
         self,
         settings: KioskSettings,
         *,
-        reader: CardReader,
+        reader: CardReader | Callable[[], CardReader],
         pin_factory: Factory | None = None,
         simulation: SimulatedHardware | None = None,
         connect: bool = True,
@@ -124,8 +127,11 @@ class Station:
         utcnow: Callable[[], datetime] = lambda: datetime.now(UTC),
         link_options: LinkOptions | None = None,
         supervisor: Supervisor | None = None,
+        locks_safety: LocksSafety | None = None,
     ) -> None:
-        self.settings, self.reader, self.simulation = settings, reader, simulation
+        """Build the kiosk's parts: the lockers first (every relay driven to locked), then
+        the reader (``reader`` may be a function that opens it), feedback and the link."""
+        self.settings, self.simulation, self.locks_safety = settings, simulation, locks_safety
         self.supervisor = supervisor or Supervisor(max_failures=settings.max_loop_failures)
         self.clock, self.utcnow = clock, utcnow
         self.commands: queue.Queue[Work] = queue.Queue()
@@ -140,6 +146,9 @@ class Station:
             self.bank = stack.enter_context(
                 LockerBank.from_config(settings.lockers, pin_factory=pin_factory)
             )
+            # NOTE: only now the reader: a reader that fails to open must find every relay
+            # already driven to locked, never left undriven.
+            self.reader = stack.enter_context(reader() if callable(reader) else reader)
             self.feedback = stack.enter_context(
                 Feedback(pin_factory=pin_factory, **settings.feedback)
             )
@@ -283,6 +292,16 @@ class Station:
         view: StationView = {**session.screen().as_dict(), "kiosk": self._kiosk_view(session)}
         self.board.show(view)
 
+    def health(self) -> KioskHealth:
+        """Return what the kiosk's status says of its parts (safe from any thread)."""
+        reader = self.reader.health
+        return KioskHealth(
+            reader=reader.state,
+            reader_reinitialised=reader.reinitialised,
+            last_error=short_error(self.supervisor.last_error or reader.error),
+            locks_safety=self.locks_safety,
+        )
+
     def _kiosk_view(self, session: Session) -> KioskView:
         config = session.store.config
         return {
@@ -291,6 +310,7 @@ class Station:
             "online": bool(self.link and self.link.figures.connected),
             "allowlist_version": self.versions[0],
             "config_version": self.versions[1],
+            "reader_problem": None if self.reader.health.ok else READER_PROBLEM,
             **self.figures,
         }
 
@@ -316,5 +336,6 @@ class Station:
             on_snapshot=self._snapshot_arrived,
             versions=lambda: self.versions,
             supervisor=self.supervisor,
+            health=self.health,
             **options,
         )
