@@ -41,9 +41,12 @@ class Notifier:
         if not self.enabled:
             return False
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            # NOTE: never block: a listener that does not read (its queue holds 10 datagrams)
+            # must not freeze the heartbeat, nor the kiosk's stop.
+            sock.setblocking(False)
             try:
                 sock.sendto(message.encode(), self.address)
-            except OSError as error:  # systemd gone or restarting: nothing to tell
+            except OSError as error:  # systemd gone, restarting or not reading
                 log.warning("could not notify systemd (%s): %s", message, error)
                 return False
         return True
@@ -62,7 +65,8 @@ class Heartbeat:
         period = notifier.watchdog_seconds
         self.interval = interval or (period / 2 if period else DEFAULT_INTERVAL_S)
         self.notifier, self.healthy = notifier, healthy
-        self.beats = 0
+        self.beats = 0  # WATCHDOG=1 sent
+        self.checks = 0  # times the loops were looked at
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kiosk-watchdog", daemon=True)
 
@@ -82,6 +86,7 @@ class Heartbeat:
     def _run(self) -> None:
         silent = False
         while not self._stopping.wait(self.interval):
+            self.checks += 1
             if self.healthy():
                 self.beats += self.notifier.notify("WATCHDOG=1")
                 silent = False

@@ -165,9 +165,7 @@ class EmulatedCard:
 class EmulatedRc522:
     """An MFRC522 seen through its registers, with at most one card in its field."""
 
-    def __init__(
-        self, *, transfer_seconds: float = TRANSFER_SECONDS, version: int = 0x92
-    ) -> None:
+    def __init__(self, *, transfer_seconds: float = TRANSFER_SECONDS, version: int = 0x92) -> None:
         self.version = version  # VersionReg: 0x91/0x92 genuine, clones other values
         self._lock = threading.RLock()
         self.card: EmulatedCard | None = None
@@ -186,9 +184,7 @@ class EmulatedRc522:
         self._soft_reset()
         self.resets = 0  # the power-on reset is no fault
 
-    def present(
-        self, card: EmulatedCard | str | bytes, *, at: float | None = None
-    ) -> EmulatedCard:
+    def present(self, card: EmulatedCard | str | bytes, *, at: float | None = None) -> EmulatedCard:
         """Put ``card`` (or a card with that UID) in the field, replacing any other; with
         ``at``, the card enters the field only once ``elapsed`` reaches ``at``."""
         with self._lock:

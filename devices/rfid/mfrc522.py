@@ -151,9 +151,7 @@ class Mfrc522Reader(CardReader):
 
     def _set_missing(self, why: str) -> None:
         if self._health.ok:
-            logger.error(
-                "card reader on spi%d.%d not working: %s", self.bus, self.device, why
-            )
+            logger.error("card reader on spi%d.%d not working: %s", self.bus, self.device, why)
         self._health = replace(self._health, state="missing", error=why)
 
     def _reinitialise(self, version: int) -> None:
