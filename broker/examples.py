@@ -149,7 +149,16 @@ EXAMPLES: dict[str, Message] = {
         reason="Tool DRL-001 is not on loan to this card.",
     ),
     "status_online": Availability(
-        state="online", since=AT, allowlist_version=12, config_version=3, outbox_backlog=0
+        state="online",
+        since=AT,
+        allowlist_version=12,
+        config_version=3,
+        outbox_backlog=2,
+        reader="ok",
+        reader_reinitialised=1,
+        oldest_unacked_s=0.4,
+        last_error=None,
+        locks_safety="verified",
     ),
     "status_offline": Availability(state="offline"),
     "allowlist": AllowList.build(

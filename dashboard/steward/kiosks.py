@@ -33,7 +33,9 @@ def fleet_page() -> str:
             letters=inbox.dead_letters(db, limit=20),
             letter_count=fleet_rows.dead_letter_count(db),
         )
-    return render_template("steward/kiosks.html", now=now, **page)
+    return render_template(
+        "steward/kiosks.html", now=now, unacked_age=fleet_rows.unacked_age, **page
+    )
 
 
 @bp.post("/alarms/<int:alarm_id>/acknowledge")

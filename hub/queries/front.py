@@ -52,7 +52,7 @@ class Needs:
 
     @property
     def troubled_kiosks(self) -> list[KioskHealth]:
-        """Return kiosks that are offline, behind, backed up or alarming."""
+        """Return kiosks that are offline, sick, behind, backed up or alarming."""
         return [k for k in self.kiosks if not k.healthy or (k.status and k.status.outbox_backlog)]
 
     @property
@@ -110,6 +110,8 @@ PANELS: tuple[Panel, ...] = (
                 KioskStatus.state,
                 KioskStatus.allowlist_version,
                 KioskStatus.outbox_backlog,
+                KioskStatus.reader,
+                KioskStatus.locks_safety,
             ).order_by(KioskStatus.kiosk_id),
         ),
         clock=True,

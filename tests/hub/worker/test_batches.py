@@ -132,3 +132,46 @@ def test_one_by_one_a_message_the_hub_cannot_apply_is_dead_lettered_and_rejected
     }
     (letter,) = dead_letters(library)
     assert "the hub could not apply it" in letter.reason and "applier bug" in letter.reason
+
+
+def test_a_kiosks_health_is_recorded_and_a_missing_reader_raises_an_alarm_until_it_is_back(
+    library,
+):
+    def status(reader: str) -> wire.Availability:
+        return wire.Availability(
+            state="online",
+            since=datetime.now(UTC),
+            outbox_backlog=3,
+            reader=reader,
+            reader_reinitialised=2,
+            oldest_unacked_s=42.5,
+            last_error="kiosk-link: OSError: broken pipe",
+            locks_safety="verified",
+        )
+
+    apply_batch(library, [arrived(status("missing"))])
+    apply_batch(library, [arrived(status("missing"))])  # one alarm, however often it is said
+    with reading(library) as session:
+        row = session.get(fleet.KioskStatus, "kiosk-a")
+        assert (row.reader, row.reader_reinitialised, row.oldest_unacked_s) == ("missing", 2, 42.5)
+        assert (row.last_error, row.locks_safety) == (
+            "kiosk-link: OSError: broken pipe",
+            "verified",
+        )
+        alarms = session.exec(select(fleet.KioskAlarm)).all()
+        assert [(a.kind, a.locker_slot, a.cleared_at) for a in alarms] == [
+            ("reader_missing", fleet.WHOLE_KIOSK, None)
+        ]
+    apply_batch(library, [arrived(status("ok"))])
+    with reading(library) as session:
+        (alarm,) = session.exec(select(fleet.KioskAlarm)).all()
+        assert alarm.cleared_at is not None
+
+
+def test_an_old_kiosks_status_without_health_is_still_recorded(library):
+    old = b'{"v": 1, "state": "online", "since": "2026-11-30T12:00:00Z", "outbox_backlog": 1}'
+    apply_batch(library, [from_kiosk(topic("kiosk-a", Channel.STATUS), old)])
+    with reading(library) as session:
+        row = session.get(fleet.KioskStatus, "kiosk-a")
+        assert (row.state, row.outbox_backlog, row.reader) == ("online", 1, None)
+    assert dead_letters(library) == []
