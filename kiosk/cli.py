@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 
 from broker.provision import Credentials, default_data_dir, load_credentials
 from devices.errors import DeviceError
+from devices.lockers import SafetyReport, check_fail_secure
 from devices.rfid import open_reader
 from kiosk.config import DEFAULT_CONFIG, ConfigError, KioskSettings, load_settings
 from kiosk.simulation import SimulatedHardware
@@ -40,9 +43,11 @@ def run(config_path: Path) -> None:
     """Run the kiosk on its hardware: MFRC522 reader, gpiozero's default pins."""
     settings = _settings(config_path)
     try:
+        safety = check_locks_safety(settings)
         station = Station(
             settings,
             reader=lambda: open_reader(settings.reader_backend, **settings.reader_options),
+            locks_safety=safety.state,
         )
     except (ConfigError, DeviceError) as error:
         raise click.ClickException(str(error)) from None
@@ -101,7 +106,11 @@ def simulate(
     hardware = SimulatedHardware(settings.lockers)
     try:
         station = Station(
-            settings, reader=hardware.reader, pin_factory=hardware.factory, simulation=hardware
+            settings,
+            reader=hardware.reader,
+            pin_factory=hardware.factory,
+            simulation=hardware,
+            locks_safety="not_applicable",  # simulated pins: nothing to keep safe
         )
     except (ConfigError, DeviceError) as error:
         hardware.close()
@@ -110,6 +119,23 @@ def simulate(
         _serve(station)
     finally:
         hardware.close()
+
+
+def check_locks_safety(settings: KioskSettings, **paths: Any) -> SafetyReport:
+    """Check the Pi's fail-secure settings before any relay is driven; log what was found.
+
+    Raise UnsafeGpioSettings (a DeviceError) when they do not hold. Pins from gpiozero's
+    MockFactory (``GPIOZERO_PIN_FACTORY=mock``) make the check not applicable.
+    """
+    report = check_fail_secure(
+        settings.relay_pins,
+        relay_active_high=settings.relay_active_high,
+        relay_board_trigger=settings.relay_board_trigger,
+        simulated=os.environ.get("GPIOZERO_PIN_FACTORY") == "mock",
+        **paths,
+    )
+    log.info("lock safety %s: %s", report.state.replace("_", " "), report.detail)
+    return report
 
 
 def _settings(path: Path) -> KioskSettings:

@@ -75,6 +75,8 @@ class KioskSettings:
     reader_options: DeviceTable = field(default_factory=dict)
     feedback: DeviceTable = field(default_factory=dict)
     lockers: DeviceTable = field(default_factory=dict)  # LockerBank.from_config's input
+    # The relay board's trigger jumper ("high" or "low"), as the person who set it recorded it.
+    relay_board_trigger: str | None = None
 
     @property
     def pulse_seconds(self) -> float:
@@ -85,6 +87,16 @@ class KioskSettings:
     def forced_grace_seconds(self) -> float:
         """How long after a pulse an opening door still counts as unlocked by it."""
         return float(self.lockers.get("forced_grace_seconds", 1.0))
+
+    @property
+    def relay_active_high(self) -> bool:
+        """Which pin level energises a relay (every locker's, unless one overrides it)."""
+        return bool(self.lockers.get("relay_active_high", True))
+
+    @property
+    def relay_pins(self) -> tuple[int, ...]:
+        """The GPIO of every locker's relay."""
+        return tuple(int(entry["relay_pin"]) for entry in self.lockers.get("lockers", ()))
 
     @property
     def slots(self) -> tuple[int, ...]:
@@ -131,6 +143,9 @@ def settings_from(document: Table, *, base: Path = Path(".")) -> KioskSettings:
             if key in FEEDBACK_KEYS
         },
         lockers=_lockers(_table(document, "lockers")),
+        relay_board_trigger=_optional(
+            _table(document, "lockers"), "lockers", "relay_board_trigger", str, None
+        ),
     )
 
 
@@ -157,7 +172,8 @@ def _lockers(table: Table) -> DeviceTable:
     slots = table.get("slots")
     if not isinstance(slots, list) or not slots:
         raise ConfigError("[lockers] slots: needs at least one [[lockers.slots]] entry")
-    return {"lockers": slots, **{key: value for key, value in table.items() if key != "slots"}}
+    own = ("slots", "relay_board_trigger")  # the kiosk's, not the locker bank's
+    return {"lockers": slots, **{key: value for key, value in table.items() if key not in own}}
 
 
 def _table(document: Table, name: str) -> Table:
