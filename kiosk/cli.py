@@ -17,6 +17,7 @@ from devices.errors import DeviceError
 from devices.lockers import SafetyReport, check_fail_secure
 from devices.rfid import open_reader
 from kiosk.config import DEFAULT_CONFIG, ConfigError, KioskSettings, load_settings
+from kiosk.selftest import Timeouts, run_selftest
 from kiosk.simulation import SimulatedHardware
 from kiosk.station import Station
 from kiosk.supervisor import EXIT_GAVE_UP
@@ -119,6 +120,31 @@ def simulate(
         _serve(station)
     finally:
         hardware.close()
+
+
+@kiosk.command()
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The kiosk's TOML file.",
+)
+@click.option("--card-timeout", default=30.0, show_default=True, help="Seconds to wait for a tap.")
+@click.option("--door-timeout", default=20.0, show_default=True, help="Seconds per door.")
+def selftest(config_path: Path, card_timeout: float, door_timeout: float) -> None:
+    """Check a kiosk part by part for commissioning (stop the kiosk service first)."""
+    settings = _settings(config_path)
+    report = run_selftest(
+        settings,
+        open_reader=lambda: open_reader(settings.reader_backend, **settings.reader_options),
+        safety=lambda: check_locks_safety(settings).detail,
+        timeouts=Timeouts(card=card_timeout, door=door_timeout),
+        say=click.echo,
+    )
+    click.echo(report.summary())
+    if not report.passed:
+        raise SystemExit(1)
 
 
 def check_locks_safety(settings: KioskSettings, **paths: Any) -> SafetyReport:
