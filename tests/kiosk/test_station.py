@@ -17,6 +17,8 @@ from broker import messages as wire
 from broker.client import make_client
 from broker.topics import Channel, kiosk_topic
 from devices.rfid.mfrc522 import Mfrc522Reader
+from hub.infra.db import reading
+from hub.queries.fleet import fleet_health
 from kiosk.screen import create_screen
 from kiosk.screen.server import ScreenServer
 from kiosk.simulation import SimulatedHardware
@@ -24,6 +26,7 @@ from kiosk.station import READER_PROBLEM, Station
 from kiosk.supervisor import EXIT_GAVE_UP, Supervisor
 from tests.fixtures.waiting import wait_until
 from tests.kiosk.builders import ADA, a_config, an_allowlist, kiosk_settings
+from tests.kiosk.harness import start_hub, stock_library
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -237,3 +240,39 @@ def test_a_loop_failing_n_times_in_a_row_ends_the_process_non_zero(tmp_path):
     assert done.returncode == EXIT_GAVE_UP, done.stderr
     assert "kiosk loop kiosk-worker failed (3 of 3 in a row)" in done.stderr
     assert "gave up: loop kiosk-worker failed 3 times in a row" in done.stderr
+
+
+def test_a_reader_failure_shows_at_the_hub_as_sick_with_an_alarm_and_clears(
+    chip, mosquitto, sqlite_engine, tmp_path, hardware
+):
+    stock_library(sqlite_engine)
+    hub = start_hub(sqlite_engine, mosquitto)
+    settings = kiosk_settings(tmp_path / "kiosk")
+    mqtt = replace(
+        settings.mqtt,
+        host=mosquitto.host,
+        port=mosquitto.port,
+        password=mosquitto.credentials["kiosk-a"].password,
+    )
+    reader = Mfrc522Reader(poll_seconds=0.005, check_seconds=0.01)
+    station = a_station(
+        replace(settings, mqtt=mqtt), hardware, reader=reader, locks_safety="not_applicable"
+    )
+
+    def kiosk_a():
+        with reading(sqlite_engine) as session:
+            return next(k for k in fleet_health(session) if k.kiosk.id == "kiosk-a")
+
+    try:
+        station.start()
+        wait_until(lambda: kiosk_a().online and kiosk_a().status.reader == "ok", 20, "online")
+        chip.disconnect(0xFF)
+        sick = wait_until(lambda: (k := kiosk_a()).sick and k, 10, "the hub seeing it sick")
+        assert sick.problems == ("card reader not working",)
+        assert [a.kind for a in sick.open_alarms] == ["reader_missing"]
+        chip.reconnect()
+        well = wait_until(lambda: (k := kiosk_a()).healthy and k, 10, "the hub seeing it well")
+        assert well.status.reader_reinitialised == 1
+    finally:
+        station.stop()
+        hub.stop()
