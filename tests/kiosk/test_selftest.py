@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import replace
 
@@ -17,22 +18,24 @@ SAFE = "not applicable (simulated pins)"
 
 
 class Maker(threading.Thread):
-    """The person commissioning the kiosk: shuts every door once the switches are wired up,
-    then (if ``opens``) opens each door whose lock clicks, and shuts it again."""
+    """The person commissioning the kiosk: follows the instructions the selftest prints (shuts
+    a door it says is open) and, if ``opens``, opens each door whose lock clicks, then shuts it."""
 
     def __init__(self, factory: MockFactory, *, opens: bool = True) -> None:
         super().__init__(daemon=True)
         self.factory, self.opens = factory, opens
-        self.stopping, self.opened, self.shut = threading.Event(), [], set()
+        self.stopping, self.opened, self.lines = threading.Event(), [], []
+
+    def read(self, line: str) -> None:
+        """Read one line of the selftest's output, and do what it asks."""
+        self.lines.append(line)
+        if asked := re.search(r"Locker (\d+): its door switch reads open; shut the door", line):
+            door = {slot: door for slot, _, door in PINS}[int(asked.group(1))]
+            self.factory.pin(door).drive_low()  # the magnet on its reed switch
 
     def run(self) -> None:
-        while not self.stopping.wait(0.01):
+        while self.opens and not self.stopping.wait(0.01):
             for slot, relay, door in PINS:
-                if slot not in self.shut and self.factory.pin(door).function == "input":
-                    self.factory.pin(door).drive_low()  # the magnet on its reed switch
-                    self.shut.add(slot)
-                if not self.opens:
-                    continue
                 relay_on, door_open = self.factory.pin(relay).state, self.factory.pin(door).state
                 if relay_on and not door_open:
                     self.factory.pin(door).drive_high()
@@ -61,14 +64,14 @@ def settings(mosquitto, tmp_path):
     return replace(settings, mqtt=mqtt)
 
 
-def selftest(settings, factory, lines, **timeouts):
+def selftest(settings, factory, maker, **timeouts):
     return run_selftest(
         settings,
         open_reader=lambda: Mfrc522Reader(poll_seconds=0.005),
         safety=lambda: SAFE,
         pin_factory=factory,
         timeouts=Timeouts(**{"card": 5, "door": 5, "broker": 5, **timeouts}),
-        say=lines.append,
+        say=maker.read,
     )
 
 
@@ -78,10 +81,11 @@ def test_a_well_built_kiosk_passes_every_check(settings, factory, mosquitto, chi
         mosquitto.topic("kiosk-a", "allowlist"), wire.encode(an_allowlist()), qos=1, retain=True
     ).wait_for_publish(5)
     chip.present(ADA)
-    maker, lines = Maker(factory), []
+    maker = Maker(factory)
+    lines = maker.lines
     maker.start()
     try:
-        report = selftest(settings, factory, lines)
+        report = selftest(settings, factory, maker)
     finally:
         maker.stopping.set()
         maker.join()
@@ -100,10 +104,11 @@ def test_a_well_built_kiosk_passes_every_check(settings, factory, mosquitto, chi
 
 def test_a_kiosk_with_faults_fails_each_and_says_what_to_check(settings, factory, chip):
     chip.disconnect(0xFF)  # no reader on the bus; nobody at the doors; no hub publishing
-    lines, maker = [], Maker(factory, opens=False)
+    maker = Maker(factory, opens=False)
+    lines = maker.lines
     maker.start()
     try:
-        report = selftest(settings, factory, lines, door=0.2, broker=0.5)
+        report = selftest(settings, factory, maker, door=0.2, broker=0.5)
     finally:
         maker.stopping.set()
         maker.join()
@@ -119,9 +124,9 @@ def test_a_kiosk_with_faults_fails_each_and_says_what_to_check(settings, factory
 def test_a_wrong_password_fails_the_broker_login(settings, factory, chip):
     settings = replace(settings, mqtt=replace(settings.mqtt, password="not-it"))
     chip.present(ADA)
-    lines = []
-    selftest(settings, factory, lines, door=0.2, broker=2)
-    (login,) = [line for line in lines if "broker login" in line]
+    maker = Maker(factory, opens=False)
+    selftest(settings, factory, maker, door=0.2, broker=2)
+    (login,) = [line for line in maker.lines if "broker login" in line]
     assert login.startswith("FAIL  broker login at 127.0.0.1:") and "refused" in login
 
 
