@@ -90,11 +90,15 @@ class Locker:
         self._relay, self._door, self._led = _open_devices(
             relay_pin, door_pin, led_pin, relay_active_high, pin_factory
         )
-        self._door_was_open = self._door.door_open
-        if self._door_was_open:
-            self._start_alarm()  # found open at start: nobody here unlocked it
+        # NOTE: listen first, then read: an edge between reading the door and listening to it
+        # would be lost, and a door shut in that instant would count as open for good.
+        self._door_was_open = False
         self._door.when_door_opened = self._door_opened
         self._door.when_door_closed = self._door_closed
+        with self._lock:
+            if self._door.door_open and not self._door_was_open:
+                self._door_was_open = True
+                self._start_alarm()  # found open at start: nobody here unlocked it
 
     def __repr__(self) -> str:
         if self._closed:
