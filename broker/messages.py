@@ -397,8 +397,27 @@ class Availability(Message):
         ]
         | None
     ) = None
+    # Health (protocol 1.1, all optional: an older kiosk's status stays valid). The reader:
+    # "ok" or "missing" (its chip does not answer), and how often it was re-initialised.
+    reader: Literal["ok", "missing"] | None = None
+    reader_reinitialised: Annotated[int, Field(ge=0, le=MAX_INT64)] | None = None
+    # How long the oldest event not yet acknowledged by the hub has waited, in seconds.
+    oldest_unacked_s: Annotated[float, Field(ge=0, le=10**9, allow_inf_nan=False)] | None = None
+    last_error: Reason | None = None  # the kiosk's latest failure, cut to REASON_MAX
+    # Whether the kiosk found the GPIO settings that keep its locks fail-secure in place
+    # ("not_applicable": simulated pins, off a Pi).
+    locks_safety: Literal["verified", "not_applicable"] | None = None
     channel: ClassVar[Channel] = Channel.STATUS
-    added_fields: ClassVar[frozenset[str]] = frozenset({"features"})
+    added_fields: ClassVar[frozenset[str]] = frozenset(
+        {
+            "features",
+            "reader",
+            "reader_reinitialised",
+            "oldest_unacked_s",
+            "last_error",
+            "locks_safety",
+        }
+    )
 
     def speaks(self, feature: str) -> bool:
         """Whether the kiosk said it understands ``feature``."""

@@ -9,9 +9,13 @@
     outbox.py      durable events, kept until the hub acknowledges them
     link.py        the MQTT link: sends the outbox, receives acks, allow-lists, configs
     station.py     assemble all of it around one worker thread
+    supervisor.py  keep the loops alive: log, back off, retry; give up after N failures in a row
+    watchdog.py    sd_notify READY and the systemd watchdog heartbeat, only while loops progress
+    health.py      what the kiosk's status says of its reader, errors and lock safety
+    selftest.py    ``commonshed kiosk selftest``: commission a kiosk part by part
     screen/        the kiosk's touch screen (Flask, served by waitress in this process)
     simulation.py  gpiozero MockFactory pins and a simulated reader, for demos and tests
-    cli.py         ``commonshed kiosk run`` and ``commonshed kiosk simulate``
+    cli.py         ``commonshed kiosk run``, ``simulate`` and ``selftest``
 
 The kiosk never imports ``hub``: it knows the hub only through MQTT (``broker``).
 """

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
 from broker.provision import Credentials, default_data_dir, load_credentials
 from devices.errors import DeviceError
+from devices.lockers import SafetyReport, check_fail_secure
 from devices.rfid import open_reader
 from kiosk.config import DEFAULT_CONFIG, ConfigError, KioskSettings, load_settings
+from kiosk.selftest import Timeouts, run_selftest
 from kiosk.simulation import SimulatedHardware
 from kiosk.station import Station
+from kiosk.supervisor import EXIT_GAVE_UP
+from kiosk.watchdog import Heartbeat, Notifier
 
 log = logging.getLogger("commonshed.kiosk")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -39,8 +45,12 @@ def run(config_path: Path) -> None:
     """Run the kiosk on its hardware: MFRC522 reader, gpiozero's default pins."""
     settings = _settings(config_path)
     try:
-        reader = open_reader(settings.reader_backend, **settings.reader_options)
-        station = Station(settings, reader=reader)
+        safety = check_locks_safety(settings)
+        station = Station(
+            settings,
+            reader=lambda: open_reader(settings.reader_backend, **settings.reader_options),
+            locks_safety=safety.state,
+        )
     except (ConfigError, DeviceError) as error:
         raise click.ClickException(str(error)) from None
     _serve(station)
@@ -111,6 +121,7 @@ def simulate(
             pin_factory=hardware.factory,
             simulation=hardware,
             utcnow=lambda: datetime.now(UTC) + timedelta(seconds=clock_skew),
+            locks_safety="not_applicable",  # simulated pins: nothing to keep safe
         )
     except (ConfigError, DeviceError) as error:
         hardware.close()
@@ -119,6 +130,48 @@ def simulate(
         _serve(station)
     finally:
         hardware.close()
+
+
+@kiosk.command()
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The kiosk's TOML file.",
+)
+@click.option("--card-timeout", default=30.0, show_default=True, help="Seconds to wait for a tap.")
+@click.option("--door-timeout", default=20.0, show_default=True, help="Seconds per door.")
+def selftest(config_path: Path, card_timeout: float, door_timeout: float) -> None:
+    """Check a kiosk part by part for commissioning (stop the kiosk service first)."""
+    settings = _settings(config_path)
+    report = run_selftest(
+        settings,
+        open_reader=lambda: open_reader(settings.reader_backend, **settings.reader_options),
+        safety=lambda: check_locks_safety(settings).detail,
+        timeouts=Timeouts(card=card_timeout, door=door_timeout),
+        say=click.echo,
+    )
+    click.echo(report.summary())
+    if not report.passed:
+        raise SystemExit(1)
+
+
+def check_locks_safety(settings: KioskSettings, **paths: Any) -> SafetyReport:
+    """Check the Pi's fail-secure settings before any relay is driven; log what was found.
+
+    Raise UnsafeGpioSettings (a DeviceError) when they do not hold. Pins from gpiozero's
+    MockFactory (``GPIOZERO_PIN_FACTORY=mock``) make the check not applicable.
+    """
+    report = check_fail_secure(
+        settings.relay_pins,
+        relay_active_high=settings.relay_active_high,
+        relay_board_trigger=settings.relay_board_trigger,
+        simulated=os.environ.get("GPIOZERO_PIN_FACTORY") == "mock",
+        **paths,
+    )
+    log.info("lock safety %s: %s", report.state.replace("_", " "), report.detail)
+    return report
 
 
 def _settings(path: Path) -> KioskSettings:
@@ -140,16 +193,24 @@ def _credentials(broker_data_dir: Path, kiosk_id: str) -> Credentials:
 
 
 def _serve(station: Station) -> None:
-    """Run ``station`` until SIGTERM or Ctrl-C; then stop it, every lock left locked."""
+    """Run ``station`` until SIGTERM or Ctrl-C, or until a loop keeps failing; then stop it,
+    every lock left locked, and in the last case exit non-zero for systemd to restart it."""
     stopping = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopping.set())
+    supervisor = station.supervisor
+    heartbeat = Heartbeat(Notifier(), supervisor.making_progress)
     try:
         screen = station.start(serve_screen=True).screen
         if screen is not None:
             click.echo(f"Kiosk {station.settings.kiosk_id}: screen at {screen.url}/", err=True)
-        while not stopping.wait(0.5):
+        heartbeat.start()
+        while not stopping.wait(0.5) and not supervisor.gave_up.is_set():
             pass
     finally:
         log.info("stopping kiosk %s", station.settings.kiosk_id)
+        heartbeat.stop()
         station.stop()
+    if supervisor.gave_up.is_set():
+        click.echo(f"Kiosk {station.settings.kiosk_id} gave up: {supervisor.reason}", err=True)
+        raise SystemExit(EXIT_GAVE_UP)

@@ -70,10 +70,13 @@ class KioskSettings:
     screen_host: str = "127.0.0.1"
     screen_port: int = 8080
     session_timeout_s: float = 30.0
+    max_loop_failures: int = 5  # failures in a row of one loop before the process exits
     reader_backend: str | None = "mfrc522"  # None: $COMMONSHED_CARD_READER, else mfrc522
     reader_options: DeviceTable = field(default_factory=dict)
     feedback: DeviceTable = field(default_factory=dict)
     lockers: DeviceTable = field(default_factory=dict)  # LockerBank.from_config's input
+    # The relay board's trigger jumper ("high" or "low"), as the person who set it recorded it.
+    relay_board_trigger: str | None = None
 
     @property
     def pulse_seconds(self) -> float:
@@ -84,6 +87,16 @@ class KioskSettings:
     def forced_grace_seconds(self) -> float:
         """How long after a pulse an opening door still counts as unlocked by it."""
         return float(self.lockers.get("forced_grace_seconds", 1.0))
+
+    @property
+    def relay_active_high(self) -> bool:
+        """Which pin level energises a relay (every locker's, unless one overrides it)."""
+        return bool(self.lockers.get("relay_active_high", True))
+
+    @property
+    def relay_pins(self) -> tuple[int, ...]:
+        """The GPIO of every locker's relay."""
+        return tuple(int(entry["relay_pin"]) for entry in self.lockers.get("lockers", ()))
 
     @property
     def slots(self) -> tuple[int, ...]:
@@ -120,6 +133,7 @@ def settings_from(document: Table, *, base: Path = Path(".")) -> KioskSettings:
         screen_host=_optional(kiosk, "kiosk", "screen_host", str, "127.0.0.1"),
         screen_port=_port(kiosk, "kiosk", "screen_port", 8080),
         session_timeout_s=_number(kiosk, "kiosk", "session_timeout_s", 30),
+        max_loop_failures=_positive_int(kiosk, "kiosk", "max_loop_failures", 5),
         mqtt=_mqtt(_table(document, "mqtt"), kiosk_id, base),
         reader_backend=backend,
         reader_options=_reader_options(backend, reader),
@@ -129,6 +143,9 @@ def settings_from(document: Table, *, base: Path = Path(".")) -> KioskSettings:
             if key in FEEDBACK_KEYS
         },
         lockers=_lockers(_table(document, "lockers")),
+        relay_board_trigger=_optional(
+            _table(document, "lockers"), "lockers", "relay_board_trigger", str, None
+        ),
     )
 
 
@@ -155,7 +172,8 @@ def _lockers(table: Table) -> DeviceTable:
     slots = table.get("slots")
     if not isinstance(slots, list) or not slots:
         raise ConfigError("[lockers] slots: needs at least one [[lockers.slots]] entry")
-    return {"lockers": slots, **{key: value for key, value in table.items() if key != "slots"}}
+    own = ("slots", "relay_board_trigger")  # the kiosk's, not the locker bank's
+    return {"lockers": slots, **{key: value for key, value in table.items() if key not in own}}
 
 
 def _table(document: Table, name: str) -> Table:
@@ -196,6 +214,13 @@ def _number(table: Table, where: str, key: str, default: float) -> float:
     if value is not default and (not isinstance(value, int | float) or isinstance(value, bool)):
         raise ConfigError(f"[{where}] {key}: {value!r} is not a int | float")
     return float(value)
+
+
+def _positive_int(table: Table, where: str, key: str, default: int) -> int:
+    value = _optional(table, where, key, int, default)
+    if value < 1:
+        raise ConfigError(f"[{where}] {key}: {value} is not a whole number of at least 1")
+    return value
 
 
 def _port(table: Table, where: str, key: str, default: int) -> int:

@@ -12,9 +12,10 @@ rest with its own connection to the outbox file:
 - it deletes an event when the hub's ``EventAck`` comes (a PUBACK only means the broker has it),
   or several at once from an ``EventAcks``, which its status asks for (``batched_acks``);
 - it passes each allow-list and config, decoded and hash-checked, to ``on_snapshot``;
-- it keeps the retained status: ``online`` with versions and backlog after every CONNACK, about
-  every ``status_interval`` and when the backlog changes notably; ``offline`` as its last will
-  and on a clean stop.
+- it keeps the retained status: ``online`` with versions, backlog, the age of the oldest unacked
+  event and the kiosk's health (``health()``: reader, last error, lock safety) after every
+  CONNACK, about every ``status_interval`` and when the backlog or the health changes notably;
+  ``offline`` as its last will and on a clean stop.
 
 Reconnection is paho's (``reconnect_delay_set``); meanwhile the kiosk keeps deciding alone.
 """
@@ -39,7 +40,9 @@ from broker.client import Will, make_client
 from broker.inbound import HubAck, HubSnapshot, Undecodable, from_hub
 from broker.topics import HUB_STATUS_TOPIC, Channel, hub_is_online, kiosk_topic
 from kiosk.config import MqttSettings
+from kiosk.health import KioskHealth
 from kiosk.outbox import Outbox
+from kiosk.supervisor import Supervisor
 
 log = logging.getLogger("commonshed.kiosk.link")
 
@@ -50,6 +53,7 @@ STATUS_MIN_GAP_S = 1.0  # at most one status a second for backlog changes
 _CONNECTED, _DISCONNECTED, _WAKE, _STOP = "connected", "disconnected", "wake", "stop"
 
 Versions = Callable[[], tuple[int | None, int | None]]
+Health = Callable[[], KioskHealth]
 # (kind: "allowlist" or "config", the payload as received, the payload decoded)
 OnSnapshot = Callable[[str, bytes, wire.AllowList | wire.KioskConfig], None]
 
@@ -89,6 +93,8 @@ class Link:
         ack_timeout: float = 30.0,
         status_interval: float = 60.0,
         batched_acks: bool = True,
+        supervisor: Supervisor | None = None,
+        health: Health = KioskHealth,
     ) -> None:
         self.kiosk_id, self.site, self.outbox_path = kiosk_id, site, outbox_path
         self.max_in_flight, self.ack_timeout = max_in_flight, ack_timeout
@@ -96,12 +102,15 @@ class Link:
         # protocol v1.1 features this kiosk advertises in its status (False: speak v1.0 only)
         self.features = [wire.BATCHED_ACKS] if batched_acks else None
         self.figures = LinkFigures()
-        self._on_snapshot, self._versions = on_snapshot, versions
+        self._on_snapshot, self._versions, self._health = on_snapshot, versions, health
         self._inbox: queue.Queue[Received | str] = queue.Queue()  # or _CONNECTED, _WAKE...
         self._in_flight: dict[str, tuple[int, float]] = {}  # event id -> (seq, sent at)
         self._cursor = -1  # the highest seq sent since the last (re)connect
         self._since: datetime | None = None
-        self._last_status: tuple[float, int, tuple[int | None, int | None]] | None = None
+        self._last_status: tuple[float, int, tuple[int | None, int | None], KioskHealth] | None
+        self._last_status = None
+        self._guard = (supervisor or Supervisor()).guard("kiosk-link")
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kiosk-link", daemon=True)
         self.client = self._make_client(mqtt_settings)
 
@@ -123,6 +132,7 @@ class Link:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Say ``offline`` (retained), disconnect, and end the link's thread."""
+        self._stopping.set()  # ends a back-off too
         self._inbox.put(_STOP)
         self._thread.join(timeout)
         if self.figures.connected:
@@ -196,8 +206,7 @@ class Link:
     def _run(self) -> None:
         outbox = Outbox(self.outbox_path, self.kiosk_id)
         try:
-            while self._step(outbox):
-                pass
+            self._guard.run(lambda: self._step(outbox), self._stopping)
         finally:
             outbox.close()
 
@@ -294,8 +303,9 @@ class Link:
     def _report(self, outbox: Outbox, *, force: bool) -> None:
         """Publish the retained ``online`` status if it is due, or changed notably."""
         backlog, versions, now = outbox.backlog(), self._versions(), time.monotonic()
+        health = self._health()
         self.figures.backlog = backlog
-        if not force and not self._status_due(backlog, versions, now):
+        if not force and not self._status_due(backlog, versions, health, now):
             return
         status = wire.Availability(
             state="online",
@@ -304,21 +314,38 @@ class Link:
             config_version=versions[1],
             outbox_backlog=backlog,
             features=self.features,
+            reader=health.reader,
+            reader_reinitialised=health.reader_reinitialised,
+            oldest_unacked_s=_age_seconds(outbox.oldest_written_at()),
+            last_error=health.last_error,
+            locks_safety=health.locks_safety,
         )
         self.client.publish(self.topic(Channel.STATUS), wire.encode(status), qos=1, retain=True)
-        self._last_status = (now, backlog, versions)
+        self._last_status = (now, backlog, versions, health)
 
     def _status_due(
-        self, backlog: int, versions: tuple[int | None, int | None], now: float
+        self,
+        backlog: int,
+        versions: tuple[int | None, int | None],
+        health: KioskHealth,
+        now: float,
     ) -> bool:
         if self._last_status is None:
             return True
-        at, reported, reported_versions = self._last_status
+        at, reported, reported_versions, reported_health = self._last_status
         if now - at >= self.status_interval:
             return True
         return now - at >= STATUS_MIN_GAP_S and (
-            versions != reported_versions or notable_change(reported, backlog)
+            versions != reported_versions
+            or health != reported_health
+            or notable_change(reported, backlog)
         )
+
+
+def _age_seconds(written_at: datetime | None) -> float | None:
+    if written_at is None:
+        return None
+    return round(max(0.0, (datetime.now(UTC) - written_at).total_seconds()), 1)
 
 
 def notable_change(reported: int, backlog: int) -> bool:

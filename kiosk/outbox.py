@@ -143,6 +143,11 @@ class Outbox:
         count: int = self._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
         return count
 
+    def oldest_written_at(self) -> datetime | None:
+        """Return when the oldest event still waiting for the hub was written, if any."""
+        row = self._db.execute("SELECT written_at FROM outbox ORDER BY seq LIMIT 1").fetchone()
+        return None if row is None else datetime.fromisoformat(row[0])
+
     def next_seq(self) -> int:
         """Return the seq the next event will get."""
         row = self._db.execute("SELECT value FROM counter WHERE name = 'seq'").fetchone()

@@ -25,6 +25,7 @@ from devices.lockers import LockerBank, LockerEvent
 from devices.rfid import CardReader
 from kiosk.allowlist import AllowListStore, Document
 from kiosk.config import KioskSettings
+from kiosk.health import KioskHealth, LocksSafety, short_error
 from kiosk.link import Link
 from kiosk.lockers import LockerView
 from kiosk.outbox import Outbox
@@ -34,10 +35,12 @@ from kiosk.screen.server import ScreenServer
 from kiosk.session import BadEntry, NotNow, ScreenView, Session
 from kiosk.simulation import SimulatedHardware
 from kiosk.storage import open_database
+from kiosk.supervisor import Supervisor
 
 log = logging.getLogger("commonshed.kiosk")
 
 TICK_SECONDS = 0.1
+READER_PROBLEM = "Card reader not working — please tell a steward"
 Result = TypeVar("Result")
 
 
@@ -65,6 +68,7 @@ class KioskView(OutboxFigures):
     online: bool
     allowlist_version: int | None
     config_version: int | None
+    reader_problem: str | None  # shown on the screen while the card reader does not work
 
 
 class StationView(ScreenView):
@@ -115,15 +119,20 @@ class Station:
         self,
         settings: KioskSettings,
         *,
-        reader: CardReader,
+        reader: CardReader | Callable[[], CardReader],
         pin_factory: Factory | None = None,
         simulation: SimulatedHardware | None = None,
         connect: bool = True,
         clock: Callable[[], float] = time.monotonic,
         utcnow: Callable[[], datetime] = lambda: datetime.now(UTC),
         link_options: LinkOptions | None = None,
+        supervisor: Supervisor | None = None,
+        locks_safety: LocksSafety | None = None,
     ) -> None:
-        self.settings, self.reader, self.simulation = settings, reader, simulation
+        """Build the kiosk's parts: the lockers first (every relay driven to locked), then
+        the reader (``reader`` may be a function that opens it), feedback and the link."""
+        self.settings, self.simulation, self.locks_safety = settings, simulation, locks_safety
+        self.supervisor = supervisor or Supervisor(max_failures=settings.max_loop_failures)
         self.clock, self.utcnow = clock, utcnow
         self.commands: queue.Queue[Work] = queue.Queue()
         self.board = ScreenBoard()
@@ -137,6 +146,9 @@ class Station:
             self.bank = stack.enter_context(
                 LockerBank.from_config(settings.lockers, pin_factory=pin_factory)
             )
+            # NOTE: only now the reader: a reader that fails to open must find every relay
+            # already driven to locked, never left undriven.
+            self.reader = stack.enter_context(reader() if callable(reader) else reader)
             self.feedback = stack.enter_context(
                 Feedback(pin_factory=pin_factory, **settings.feedback)
             )
@@ -160,7 +172,10 @@ class Station:
         self.reader.start()
         if serve_screen:
             self.screen = ScreenServer(
-                create_screen(self), self.settings.screen_host, self.settings.screen_port
+                create_screen(self),
+                self.settings.screen_host,
+                self.settings.screen_port,
+                guard=self.supervisor.guard("kiosk-screen"),
             ).start()
         log.info("kiosk %s is ready", self.settings.kiosk_id)
         return self
@@ -212,8 +227,9 @@ class Station:
         try:
             session = self._make_session(db, outbox)
             self._ready.set()
-            while not self._stopping.is_set():
-                self._step(session, outbox)
+            self.supervisor.guard("kiosk-worker").run(
+                lambda: self._step(session, outbox), self._stopping
+            )
             self._drain(session, outbox)
         finally:
             outbox.close()
@@ -238,16 +254,24 @@ class Station:
         )
 
     def _step(self, session: Session, outbox: Outbox) -> None:
+        """Run one queued command (if any), the session's clock, and the screen.
+
+        A tick or a drawing that raises goes up to the supervisor, which logs it and retries;
+        the command has run by then (a tap opens its locker even if the screen fails), and its
+        waiter is released either way.
+        """
         try:
             command = self.commands.get(timeout=TICK_SECONDS)
         except queue.Empty:
             command = None
-        if command is not None:
-            command.run(session)
-        session.tick()
-        self._show(session, outbox)
-        if command is not None:
-            command.done.set()  # after the screen shows its outcome
+        try:
+            if command is not None:
+                command.run(session)
+            session.tick()
+            self._show(session, outbox)
+        finally:
+            if command is not None:
+                command.done.set()  # after the screen shows its outcome (or failed to)
 
     def _drain(self, session: Session, outbox: Outbox) -> None:
         """Run what is still queued (door events of the last moments must reach the outbox)."""
@@ -268,6 +292,16 @@ class Station:
         view: StationView = {**session.screen().as_dict(), "kiosk": self._kiosk_view(session)}
         self.board.show(view)
 
+    def health(self) -> KioskHealth:
+        """Return what the kiosk's status says of its parts (safe from any thread)."""
+        reader = self.reader.health
+        return KioskHealth(
+            reader=reader.state,
+            reader_reinitialised=reader.reinitialised,
+            last_error=short_error(self.supervisor.last_error or reader.error),
+            locks_safety=self.locks_safety,
+        )
+
     def _kiosk_view(self, session: Session) -> KioskView:
         config = session.store.config
         return {
@@ -276,6 +310,7 @@ class Station:
             "online": bool(self.link and self.link.figures.connected),
             "allowlist_version": self.versions[0],
             "config_version": self.versions[1],
+            "reader_problem": None if self.reader.health.ok else READER_PROBLEM,
             **self.figures,
         }
 
@@ -300,5 +335,7 @@ class Station:
             outbox_path=self.settings.data_dir / "outbox.db",
             on_snapshot=self._snapshot_arrived,
             versions=lambda: self.versions,
+            supervisor=self.supervisor,
+            health=self.health,
             **options,
         )

@@ -35,7 +35,9 @@ def fleet_page() -> str:
             letter_count=fleet_rows.dead_letter_count(db),
             ingest=ingest_health(db, now=now),
         )
-    return render_template("steward/kiosks.html", now=now, **page)
+    return render_template(
+        "steward/kiosks.html", now=now, unacked_age=fleet_rows.unacked_age, **page
+    )
 
 
 @bp.post("/alarms/<int:alarm_id>/acknowledge")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from typing import Any
@@ -10,7 +11,7 @@ from gpiozero.pins import Factory
 
 from devices.errors import BadLockerConfig, DeviceClosed, UnknownLocker
 from devices.lockers.events import EventCallback
-from devices.lockers.locker import Locker
+from devices.lockers.locker import MAX_PULSE_SECONDS, Clock, Locker
 
 PIN_KEYS = ("relay_pin", "door_pin", "led_pin")
 # Settings a bank applies to every locker, and that one locker's entry may override.
@@ -20,6 +21,7 @@ BANK_SETTINGS = (
     "door_open_alarm_seconds",
     "forced_grace_seconds",
     "relock_on_open",
+    "max_pulse_seconds",
 )
 LOCKER_KEYS = frozenset(("slot", *PIN_KEYS, *BANK_SETTINGS))
 
@@ -42,8 +44,10 @@ class LockerBank:
         door_open_alarm_seconds: float = 60.0,
         forced_grace_seconds: float = 1.0,
         relock_on_open: bool = True,
+        max_pulse_seconds: float = MAX_PULSE_SECONDS,
         pin_factory: Factory | None = None,
         on_event: EventCallback | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
         defaults = {
             "relay_active_high": relay_active_high,
@@ -51,6 +55,7 @@ class LockerBank:
             "door_open_alarm_seconds": door_open_alarm_seconds,
             "forced_grace_seconds": forced_grace_seconds,
             "relock_on_open": relock_on_open,
+            "max_pulse_seconds": max_pulse_seconds,
         }
         entries = _checked_entries(lockers)
         self._closed = False
@@ -62,6 +67,7 @@ class LockerBank:
                         locker_id=entry["slot"],
                         pin_factory=pin_factory,
                         on_event=on_event,
+                        clock=clock,
                         **{**defaults, **_without(entry, "slot")},
                     )
                 )
@@ -76,6 +82,7 @@ class LockerBank:
         *,
         pin_factory: Factory | None = None,
         on_event: EventCallback | None = None,
+        clock: Clock = time.monotonic,
     ) -> LockerBank:
         """Build a bank from ``{"lockers": [...], "pulse_seconds": 5.0, ...}``."""
         unknown = set(config) - {"lockers", *BANK_SETTINGS}
@@ -84,7 +91,9 @@ class LockerBank:
         if "lockers" not in config:
             raise BadLockerConfig("the locker-bank config has no 'lockers' list")
         settings = _without(config, "lockers")
-        return cls(config["lockers"], pin_factory=pin_factory, on_event=on_event, **settings)
+        return cls(
+            config["lockers"], pin_factory=pin_factory, on_event=on_event, clock=clock, **settings
+        )
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"slots {list(self._lockers)}"

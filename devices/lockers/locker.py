@@ -4,7 +4,8 @@ Fail-secure means the lock holds when its coil is unpowered. The relay is theref
 energised by a timed pulse (``unlock()``), and every way out of this class (``lock()``, a pulse
 that ends, ``close()``, a process that exits) leaves the relay released. ``relay_active_high``
 says which pin level energises the relay; pick the pin so that its power-on pull holds the relay
-released (see devices/README.md).
+released (see devices/README.md). No pulse may last longer than ``max_pulse_seconds``: a coil
+driven for minutes overheats, and a door held unlocked that long is no longer a timed pulse.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 
 from gpiozero import LED, DigitalOutputDevice
@@ -24,6 +26,8 @@ from devices.lockers.events import EventCallback, LockerEvent, LockerEventKind
 logger = logging.getLogger(__name__)
 
 Pin = int | str
+Clock = Callable[[], float]
+MAX_PULSE_SECONDS = 30.0  # the longest any coil is driven, whatever is asked
 ALARM_BLINK_SECONDS = 0.25  # the LED's fast blink while a door is left open
 _LOG_LEVELS = {
     LockerEventKind.DOOR_OPENED: logging.INFO,
@@ -56,12 +60,21 @@ class Locker:
         door_open_alarm_seconds: float = 60.0,
         forced_grace_seconds: float = 1.0,
         relock_on_open: bool = True,
+        max_pulse_seconds: float = MAX_PULSE_SECONDS,
         pin_factory: Factory | None = None,
         on_event: EventCallback | None = None,
+        clock: Clock = time.monotonic,
     ) -> None:
         _check_positive(
-            pulse_seconds=pulse_seconds, door_open_alarm_seconds=door_open_alarm_seconds
+            pulse_seconds=pulse_seconds,
+            door_open_alarm_seconds=door_open_alarm_seconds,
+            max_pulse_seconds=max_pulse_seconds,
         )
+        if pulse_seconds > max_pulse_seconds:
+            raise BadLockerConfig(
+                f"pulse_seconds is {pulse_seconds}, above the coil's cap of {max_pulse_seconds} s"
+            )
+        self.max_pulse_seconds, self._clock = max_pulse_seconds, clock
         if forced_grace_seconds < 0:
             raise BadLockerConfig(f"forced_grace_seconds must be >= 0, not {forced_grace_seconds}")
         self.locker_id = relay_pin if locker_id is None else locker_id
@@ -77,11 +90,15 @@ class Locker:
         self._relay, self._door, self._led = _open_devices(
             relay_pin, door_pin, led_pin, relay_active_high, pin_factory
         )
-        self._door_was_open = self._door.door_open
-        if self._door_was_open:
-            self._start_alarm()  # found open at start: nobody here unlocked it
+        # NOTE: listen first, then read: an edge between reading the door and listening to it
+        # would be lost, and a door shut in that instant would count as open for good.
+        self._door_was_open = False
         self._door.when_door_opened = self._door_opened
         self._door.when_door_closed = self._door_closed
+        with self._lock:
+            if self._door.door_open and not self._door_was_open:
+                self._door_was_open = True
+                self._start_alarm()  # found open at start: nobody here unlocked it
 
     def __repr__(self) -> str:
         if self._closed:
@@ -110,13 +127,22 @@ class Locker:
     def unlock(self, seconds: float | None = None) -> None:
         """Energise the relay for ``seconds`` (default ``pulse_seconds``), then release it.
 
-        Unlocking during a pulse restarts the pulse from now, with no gap.
+        Unlocking during a pulse restarts the pulse from now, with no gap. A pulse longer than
+        ``max_pulse_seconds`` is cut to it (and logged).
         """
         seconds = self.pulse_seconds if seconds is None else seconds
         _check_positive(seconds=seconds)
+        if seconds > self.max_pulse_seconds:
+            logger.warning(
+                "locker %s: a %.1f s pulse was asked; the coil's cap is %.1f s",
+                self.locker_id,
+                seconds,
+                self.max_pulse_seconds,
+            )
+            seconds = self.max_pulse_seconds
         with self._lock:
             self._check_open()
-            self._unlocked_until = time.monotonic() + seconds
+            self._unlocked_until = self._clock() + seconds
             self._relay.blink(on_time=seconds, off_time=0, n=1, background=True)
             if self._led is not None:
                 self._led.blink(on_time=seconds, off_time=0, n=1, background=True)
@@ -159,13 +185,13 @@ class Locker:
             raise DeviceClosed(f"locker {self.locker_id!r} is closed")
 
     def _end_pulse(self) -> None:
-        self._unlocked_until = min(self._unlocked_until, time.monotonic())
+        self._unlocked_until = min(self._unlocked_until, self._clock())
         self._relay.off()
         if self._led is not None:
             self._led.off()
 
     def _door_opened(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             if self._closed or self._door_was_open:
                 return  # a bounce or a missed edge: the door was already open
@@ -178,7 +204,7 @@ class Locker:
         self._emit(kind, now)
 
     def _door_closed(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             if self._closed or not self._door_was_open:
                 return
@@ -208,7 +234,7 @@ class Locker:
                 return  # the door closed while this timer was firing
             if self._led is not None:
                 self._led.blink(on_time=ALARM_BLINK_SECONDS, off_time=ALARM_BLINK_SECONDS)
-        self._emit(LockerEventKind.DOOR_LEFT_OPEN, time.monotonic())
+        self._emit(LockerEventKind.DOOR_LEFT_OPEN, self._clock())
 
     def _emit(self, kind: LockerEventKind, at: float) -> None:
         logger.log(_LOG_LEVELS[kind], "locker %s: %s", self.locker_id, kind)

@@ -9,7 +9,7 @@ from devices.errors import BadBackend, DeviceClosed, ReaderError
 from devices.rfid.backends import BACKENDS, open_reader
 from devices.rfid.keyboard_wedge import KeyboardWedgeReader, parse_wedge_line
 from devices.rfid.mfrc522 import Mfrc522Reader
-from devices.rfid.reader import CardCallback, CardDebouncer, CardReader
+from devices.rfid.reader import CardCallback, CardDebouncer, CardReader, ReaderHealth
 from devices.rfid.simulated import SimulatedReader
 from devices.rfid.uid import canonical_uid, uid_from_decimal
 
@@ -23,6 +23,7 @@ __all__ = [
     "KeyboardWedgeReader",
     "Mfrc522Reader",
     "ReaderError",
+    "ReaderHealth",
     "SimulatedReader",
     "canonical_uid",
     "open_reader",

@@ -12,9 +12,17 @@ imported. Tests use it to check the library's real SPI traffic; a demo can use i
 
 Emulated: the SPI register format, the 64-byte FIFO, the Idle, CalcCRC, Transceive and SoftReset
 commands, StartSend, the set/clear semantics of CommIrqReg and DivIrqReg, ControlReg's
-RxLastBits, the antenna switch, and cards that follow the ISO 14443-3 state machine (so a card
-resting on the reader answers every other REQA, as a real one does). Not emulated: timers,
-MIFARE authentication and memory, several cards at once.
+RxLastBits, the antenna switch, the timer that ends a frame nobody answers (TimerIRq), and cards
+that follow the ISO 14443-3 state machine (so a card resting on the reader answers every other
+REQA, as a real one does). Faults: a chip absent from the bus (``disconnect()``: every read
+says 0x00 or 0xFF), a brown-out (``brown_out()``: the chip resets, antenna off, timer
+unset) and SPI errors (``fail_transfers``). Not emulated: MIFARE authentication and memory,
+several cards at once.
+
+Time is the bus's: every SPI transfer advances ``elapsed`` by ``transfer_seconds`` (30 µs, a Pi 4
+through spidev at 1 MHz with Python's overhead), and the timer fires when ``elapsed`` passes its
+period. So a wait loop that spins on CommIrqReg sees the timer after as many transfers as the
+real bus would take; ``advance()`` moves time without a transfer (a reader's pause).
 """
 
 from __future__ import annotations
@@ -42,12 +50,17 @@ from devices.rfid.iso14443 import (
 COMMAND_REG = 0x01
 COMM_IRQ_REG = 0x04
 DIV_IRQ_REG = 0x05
+COMM_IEN_REG = 0x02
 ERROR_REG = 0x06
 FIFO_DATA_REG = 0x09
 FIFO_LEVEL_REG = 0x0A
 CONTROL_REG = 0x0C
 BIT_FRAMING_REG = 0x0D
 TX_CONTROL_REG = 0x14
+T_MODE_REG = 0x2A
+T_PRESCALER_REG = 0x2B
+T_RELOAD_H_REG = 0x2C
+T_RELOAD_L_REG = 0x2D
 CRC_RESULT_MSB_REG = 0x21
 CRC_RESULT_LSB_REG = 0x22
 VERSION_REG = 0x37
@@ -59,11 +72,13 @@ FLUSH_BUFFER = 0x80
 ANTENNA_ON = 0x03  # Tx1RFEn | Tx2RFEn
 CRC_IRQ = 0x04
 ANSWERED_IRQ = 0x30  # RxIRq | IdleIRq: what the library waits for
-# NOTE: real silicon raises TxIRq | TimerIRq (0x41) when no card answers; the library's wait
-# loop ignores TimerIRq and spins 2,000 register reads. 0x31 ends the wait at once (the library
-# then reports MI_NOTAGERR), which keeps emulated polls fast.
-NO_ANSWER_IRQ = 0x31
+TX_IRQ, TIMER_IRQ = 0x40, 0x01
+# NOTE: real silicon raises TxIRq at once and TimerIRq when its timer runs out, if no card
+# answers; the library's wait loop ignores TimerIRq and spins 2,000 register reads.
+T_AUTO = 0x80  # TModeReg: the timer starts by itself at the end of a transmission
+CHIP_CLOCK_HZ = 13_560_000
 FIFO_SIZE = 64
+TRANSFER_SECONDS = 30e-6  # one SPI transfer on a Pi 4 through spidev (an assumption)
 
 RESET_VALUES = {
     COMMAND_REG: 0x20,
@@ -150,22 +165,55 @@ class EmulatedCard:
 class EmulatedRc522:
     """An MFRC522 seen through its registers, with at most one card in its field."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, transfer_seconds: float = TRANSFER_SECONDS, version: int = 0x92) -> None:
+        self.version = version  # VersionReg: 0x91/0x92 genuine, clones other values
         self._lock = threading.RLock()
         self.card: EmulatedCard | None = None
         self.frames: list[bytes] = []  # every frame sent on air, oldest first
         self.spi_devices: list[EmulatedSpiDev] = []
+        self.transfer_seconds = transfer_seconds
+        self.elapsed = 0.0  # the bus's time: transfer_seconds per transfer, plus advance()
+        self.transfers = 0
+        self.resets = 0  # soft resets and brown-outs
+        self.absent_reads: int | None = None  # what every read says while disconnected
+        self._card_from = 0.0  # the card is in the field from this elapsed time on
+        self._timer_ends: float | None = None
         self._faults = 0
         self._registers = bytearray(64)
         self._fifo: deque[int] = deque(maxlen=FIFO_SIZE)
         self._soft_reset()
+        self.resets = 0  # the power-on reset is no fault
 
-    def present(self, card: EmulatedCard | str | bytes) -> EmulatedCard:
-        """Put ``card`` (or a card with that UID) in the field, replacing any other."""
+    def present(self, card: EmulatedCard | str | bytes, *, at: float | None = None) -> EmulatedCard:
+        """Put ``card`` (or a card with that UID) in the field, replacing any other; with
+        ``at``, the card enters the field only once ``elapsed`` reaches ``at``."""
         with self._lock:
             self.card = card if isinstance(card, EmulatedCard) else EmulatedCard(card)
             self.card.power_off()
+            self._card_from = self.elapsed if at is None else at
             return self.card
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of bus time pass without a transfer (the reader pausing)."""
+        with self._lock:
+            self.elapsed += seconds
+
+    def disconnect(self, reads: int = 0xFF) -> None:
+        """Take the chip off the bus: writes are lost, every read says ``reads`` (0xFF: MISO
+        pulled up, 0x00: pulled down or a dead chip)."""
+        with self._lock:
+            self.absent_reads = reads
+
+    def reconnect(self) -> None:
+        """Put the chip back on the bus, as it was powered: freshly reset."""
+        with self._lock:
+            self.absent_reads = None
+            self._soft_reset()
+
+    def brown_out(self) -> None:
+        """Reset the chip as a supply dip does: registers to their defaults, antenna off."""
+        with self._lock:
+            self._soft_reset()
 
     def remove(self) -> None:
         """Take the card out of the field."""
@@ -182,6 +230,10 @@ class EmulatedRc522:
             if self._faults:
                 self._faults -= 1
                 raise OSError(errno.EIO, "emulated SPI fault")
+            self.transfers += 1
+            self.elapsed += self.transfer_seconds
+            if self.absent_reads is not None:
+                return [self.absent_reads] * len(data)
             if data[0] & 0x80:
                 return [0] + [self.read_register((byte >> 1) & 0x3F) for byte in data[:-1]]
             for value in data[1:]:
@@ -194,6 +246,8 @@ class EmulatedRc522:
             return self._fifo.popleft() if self._fifo else 0
         if register == FIFO_LEVEL_REG:
             return len(self._fifo)
+        if register == COMM_IRQ_REG:
+            self._run_timer()
         return self._registers[register]
 
     def write_register(self, register: int, value: int) -> None:
@@ -218,10 +272,31 @@ class EmulatedRc522:
         """Whether the chip drives its antenna (only then can a card answer)."""
         return self._registers[TX_CONTROL_REG] & ANTENNA_ON == ANTENNA_ON
 
+    def timer_period(self) -> float | None:
+        """Return how long the timer runs after a transmission, or None if it does not start.
+
+        The datasheet's formula: (2 * TPrescaler + 1) * (TReload + 1) / 13.56 MHz, TPrescaler
+        being TModeReg's low nibble above TPrescalerReg. The library's settings give 15.5 ms.
+        """
+        mode = self._registers[T_MODE_REG]
+        if not mode & T_AUTO:
+            return None
+        prescaler = (mode & 0x0F) << 8 | self._registers[T_PRESCALER_REG]
+        reload = self._registers[T_RELOAD_H_REG] << 8 | self._registers[T_RELOAD_L_REG]
+        return (2 * prescaler + 1) * (reload + 1) / CHIP_CLOCK_HZ
+
+    def _run_timer(self) -> None:
+        if self._timer_ends is not None and self.elapsed >= self._timer_ends:
+            self._registers[COMM_IRQ_REG] |= TIMER_IRQ
+            self._timer_ends = None
+
     def _soft_reset(self) -> None:
+        self.resets += 1
+        self._timer_ends = None
         self._registers[:] = bytes(64)
         for register, value in RESET_VALUES.items():
             self._registers[register] = value
+        self._registers[VERSION_REG] = self.version
         self._fifo.clear()
         if self.card is not None:
             self.card.power_off()
@@ -265,15 +340,17 @@ class EmulatedRc522:
         self.frames.append(frame)
         answer = self._answer(frame, self._registers[BIT_FRAMING_REG] & 0x07 or 8)
         self._registers[ERROR_REG] = 0
+        self._registers[COMM_IRQ_REG] |= TX_IRQ
         if answer is None:
-            self._registers[COMM_IRQ_REG] |= NO_ANSWER_IRQ
+            period = self.timer_period()
+            self._timer_ends = None if period is None else self.elapsed + period
             return
         self._fifo.extend(answer)
         self._registers[CONTROL_REG] &= ~0x07 & 0xFF  # RxLastBits 0: whole bytes received
         self._registers[COMM_IRQ_REG] |= ANSWERED_IRQ
 
     def _answer(self, frame: bytes, last_bits: int) -> bytes | None:
-        if self.card is None or not self.antenna_on:
+        if self.card is None or not self.antenna_on or self.elapsed < self._card_from:
             return None
         return self.card.answer(frame, last_bits)
 

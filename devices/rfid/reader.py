@@ -12,7 +12,9 @@ import queue as queue_module
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import TracebackType
+from typing import Literal
 
 from devices.errors import DeviceClosed
 
@@ -20,6 +22,22 @@ logger = logging.getLogger(__name__)
 
 CardCallback = Callable[[str], object]
 Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class ReaderHealth:
+    """Whether a reader can see cards: ``ok`` or ``missing`` (the chip does not answer), how
+    many times it was re-initialised after a reset, its chip version and its latest error."""
+
+    state: Literal["ok", "missing"] = "ok"
+    reinitialised: int = 0
+    version: int | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the reader can see cards now."""
+        return self.state == "ok"
 
 
 class CardDebouncer:
@@ -109,6 +127,11 @@ class CardReader:
     def absent_seconds(self) -> float:
         """How long a card must be gone before the same card counts as a new tap."""
         return self._debouncer.absent_seconds
+
+    @property
+    def health(self) -> ReaderHealth:
+        """Whether the reader can see cards (backends that can tell override this)."""
+        return ReaderHealth()
 
     @property
     def running(self) -> bool:

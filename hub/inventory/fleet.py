@@ -1,7 +1,8 @@
-"""The kiosk fleet's records: what each kiosk reports (online, backlog), door alarms, refusals."""
+"""The kiosk fleet's records: what kiosks report (online, backlog, health), alarms, refusals."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -16,6 +17,12 @@ from hub.infra.rows import transaction_cache
 class AlarmKind(StrEnum):
     DOOR_LEFT_OPEN = "door_left_open"
     DOOR_FORCED = "door_forced"
+    READER_MISSING = "reader_missing"  # the kiosk's card reader does not answer
+
+
+# NOTE: an alarm of the kiosk as a whole (its card reader) is filed under slot 0: slots start
+# at 1, and one table keeps every alarm a steward acknowledges in one place.
+WHOLE_KIOSK = 0
 
 
 class KioskStatus(SQLModel, table=True):
@@ -26,6 +33,13 @@ class KioskStatus(SQLModel, table=True):
     allowlist_version: int | None = None
     config_version: int | None = None
     outbox_backlog: int | None = None
+    # Health, as its latest status reported it (None: a kiosk too old to say).
+    reader: str | None = Field(default=None, max_length=8)  # "ok" | "missing"
+    reader_reinitialised: int | None = None
+    oldest_unacked_s: float | None = None  # at health_at
+    last_error: str | None = Field(default=None, max_length=500)
+    locks_safety: str | None = Field(default=None, max_length=16)  # verified | not_applicable
+    health_at: datetime | None = None  # when the hub received that status
 
 
 class KioskAlarm(SQLModel, table=True):
@@ -74,8 +88,10 @@ def record_availability(
     config_version: int | None = None,
     outbox_backlog: int | None = None,
     received_at: datetime | None = None,
+    health: KioskHealthReport | None = None,
 ) -> KioskStatus:
-    """Store what a kiosk's retained status (or its last will) says."""
+    """Store what a kiosk's retained status (or its last will) says; raise or clear its reader
+    alarm as its health says."""
     received_at = received_at or utcnow()
     status = status_of(session, kiosk_id)
     status.state, status.since = state, since or received_at
@@ -83,7 +99,43 @@ def record_availability(
         status.allowlist_version, status.config_version = allowlist_version, config_version
         status.outbox_backlog = outbox_backlog
         note_seen(session, kiosk_id, received_at)
+        _record_health(session, status, health or KioskHealthReport(), received_at)
     return status
+
+
+@dataclass(frozen=True)
+class KioskHealthReport:
+    """The health fields of a kiosk's status (each None when the kiosk does not say)."""
+
+    reader: str | None = None
+    reader_reinitialised: int | None = None
+    oldest_unacked_s: float | None = None
+    last_error: str | None = None
+    locks_safety: str | None = None
+
+
+def _record_health(
+    session: Session, status: KioskStatus, health: KioskHealthReport, at: datetime
+) -> None:
+    status.reader, status.reader_reinitialised = health.reader, health.reader_reinitialised
+    status.oldest_unacked_s, status.last_error = health.oldest_unacked_s, health.last_error
+    status.locks_safety, status.health_at = health.locks_safety, at
+    open_alarm = _open_reader_alarm(session, status.kiosk_id)
+    if health.reader == "missing" and open_alarm is None:
+        raise_alarm(session, status.kiosk_id, WHOLE_KIOSK, AlarmKind.READER_MISSING, at)
+    elif health.reader == "ok" and open_alarm is not None:
+        open_alarm.cleared_at = at
+        session.add(open_alarm)
+
+
+def _open_reader_alarm(session: Session, kiosk_id: str) -> KioskAlarm | None:
+    return session.exec(
+        select(KioskAlarm).where(
+            KioskAlarm.kiosk_id == kiosk_id,
+            KioskAlarm.kind == AlarmKind.READER_MISSING,
+            KioskAlarm.cleared_at.is_(None),
+        )
+    ).first()
 
 
 def raise_alarm(
@@ -94,7 +146,7 @@ def raise_alarm(
     at: datetime,
     event_id: str | None = None,
 ) -> KioskAlarm:
-    """Raise a door alarm for stewards (left open, forced)."""
+    """Raise an alarm for stewards (a door left open or forced, a card reader missing)."""
     alarm = KioskAlarm(
         kiosk_id=kiosk_id, locker_slot=slot, kind=AlarmKind(kind), raised_at=at, event_id=event_id
     )

@@ -20,6 +20,9 @@ from hub.worker.sequence import KioskSequence
 SILENT_AFTER = timedelta(minutes=5)
 # A clock estimate older than this says nothing about the kiosk's clock now.
 CLOCK_FRESH = timedelta(hours=1)
+# An event the hub has not acknowledged for this long means the kiosk's link or the ingest is
+# stuck (an ack takes milliseconds; the link re-sends after 30 s).
+BACKLOG_OLD_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class KioskHealth:
     open_alarms: list[KioskAlarm]
     allowlist_behind: bool
     silent: bool
+    problems: tuple[str, ...] = ()  # why an online kiosk is sick, as a steward reads it
     # How far the kiosk's clock runs ahead of the hub's (negative: behind), from its events.
     clock_offset: timedelta | None = None
     clock_bound: timedelta = timedelta(minutes=5)
@@ -57,12 +61,18 @@ class KioskHealth:
         return bool(self.status and self.status.state == "online" and not self.silent)
 
     @property
+    def sick(self) -> bool:
+        """Whether the kiosk says it is online but cannot do its job properly."""
+        return bool(self.problems)
+
+    @property
     def healthy(self) -> bool:
         return (
             self.online
             and not self.open_alarms
             and not self.allowlist_behind
             and not self.clock_skewed
+            and not self.sick
         )
 
 
@@ -119,7 +129,29 @@ def _health(
     behind = bool(
         status and status.state == "online" and (status.allowlist_version or 0) < current_allowlist
     )
-    return KioskHealth(kiosk, status, alarms, behind, silent=not seen or now - seen > SILENT_AFTER)
+    silent = not seen or now - seen > SILENT_AFTER
+    problems = _problems(status, now) if status and status.state == "online" else ()
+    return KioskHealth(kiosk, status, alarms, behind, silent=silent, problems=problems)
+
+
+def _problems(status: KioskStatus, now: datetime) -> tuple[str, ...]:
+    """Return what the kiosk's own health report says is wrong (nothing for an old kiosk)."""
+    problems = []
+    if status.reader == "missing":
+        problems.append("card reader not working")
+    age = unacked_age(status, now)
+    if age is not None and age > BACKLOG_OLD_AFTER:
+        problems.append(f"oldest event unacknowledged for {int(age.total_seconds() // 60)} min")
+    if status.reader is not None and status.locks_safety is None:
+        problems.append("lock safety settings not verified")
+    return tuple(problems)
+
+
+def unacked_age(status: KioskStatus, now: datetime) -> timedelta | None:
+    """Return how long the kiosk's oldest unacknowledged event has waited by ``now``."""
+    if not status.outbox_backlog or status.oldest_unacked_s is None or status.health_at is None:
+        return None
+    return timedelta(seconds=status.oldest_unacked_s) + (now - as_utc(status.health_at))
 
 
 def recent_refusals(session: Session, *, limit: int = 50) -> list[CardRefusal]:

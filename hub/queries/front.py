@@ -57,7 +57,7 @@ class Needs:
 
     @property
     def troubled_kiosks(self) -> list[KioskHealth]:
-        """Return kiosks that are offline, behind, backed up or alarming (every kiosk, its
+        """Return kiosks that are offline, sick, behind, backed up or alarming (every kiosk, its
         state unknown, while the ingest that records their states is not running)."""
         if self.ingest.kiosk_states_stale:
             return list(self.kiosks)
@@ -121,6 +121,8 @@ PANELS: tuple[Panel, ...] = (
                 KioskStatus.state,
                 KioskStatus.allowlist_version,
                 KioskStatus.outbox_backlog,
+                KioskStatus.reader,
+                KioskStatus.locks_safety,
             ).order_by(KioskStatus.kiosk_id),
         ),
         clock=True,

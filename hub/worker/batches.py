@@ -163,6 +163,13 @@ def _record_status(session: Session, message: KioskStatus) -> None:
         allowlist_version=status.allowlist_version,
         config_version=status.config_version,
         outbox_backlog=status.outbox_backlog,
+        health=fleet.KioskHealthReport(
+            reader=status.reader,
+            reader_reinitialised=status.reader_reinitialised,
+            oldest_unacked_s=status.oldest_unacked_s,
+            last_error=status.last_error,
+            locks_safety=status.locks_safety,
+        ),
     )
 
 

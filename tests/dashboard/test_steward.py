@@ -14,6 +14,7 @@ from broker.provision import provision_kiosk
 from hub.bookings import BookingStatus, get_booking
 from hub.infra import audit
 from hub.infra.db import reading, transaction
+from hub.inventory import fleet
 from hub.inventory.registry import ToolStatus, get_tool
 from hub.maintenance import tickets
 from hub.members.roster import card_by_uid, get_member
@@ -335,6 +336,29 @@ def test_kiosks_page_gives_the_provisioning_command_never_a_password(steward, ap
     assert credentials.password not in page
     assert f'data-alarm="{work.alarm_id}"' in page and "door forced" in page
     assert "behind</span>" in page  # shed-1 holds allow-list v1; the hub is further on
+
+
+def test_a_kiosk_that_reports_its_reader_missing_is_sick_on_both_pages(steward, work, engine):
+    with transaction(engine) as session:
+        fleet.record_availability(
+            session,
+            "shed-1",
+            state="online",
+            since=datetime.now(UTC),
+            allowlist_version=10_000,
+            health=fleet.KioskHealthReport(
+                reader="missing", locks_safety="verified", last_error="reader: VersionReg 0xFF"
+            ),
+        )
+    page = steward.get("/steward/kiosks").get_data(as_text=True)
+    card = page[page.index('id="kiosk-shed-1"') :][:3000]
+    assert 'class="pill out_of_service">sick</span>' in card
+    assert "card reader not working" in card and "reader: VersionReg 0xFF" in card
+    assert "reader missing</span> the kiosk" in card  # the alarm stewards acknowledge
+    front = steward.get("/steward/").get_data(as_text=True)
+    kiosks = front[front.index('id="kiosks"') :][:4000]
+    assert "shed-1" in kiosks and ">sick</span>" in kiosks
+    assert "Card reader not working</span>" in kiosks
 
 
 def test_cancel_a_booking_with_a_reason(post, work, engine):

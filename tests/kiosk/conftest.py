@@ -14,6 +14,7 @@ from kiosk.lockers import LockerView
 from kiosk.outbox import Outbox
 from kiosk.session import Session
 from kiosk.storage import open_database
+from tests.devices.rfid.conftest import chip, gpio  # noqa: F401  (the emulated RC522)
 from tests.kiosk.builders import NOW, a_config, an_allowlist, kiosk_settings
 
 

@@ -51,3 +51,26 @@ def test_errors_name_the_file_and_the_key(tmp_path, change, message):
     with pytest.raises(ConfigError, match=message) as caught:
         load_settings(path)
     assert str(path) in str(caught.value)
+
+
+def test_the_relay_boards_jumper_is_the_kiosks_setting_not_the_locker_banks():
+    settings = load_settings(DEFAULT_CONFIG)
+    assert settings.relay_board_trigger == "high" and settings.relay_active_high
+    assert "relay_board_trigger" not in settings.lockers  # LockerBank would refuse the key
+    assert settings.relay_pins == (17, 27, 22, 23, 24, 12, 16, 20)
+
+
+def test_kiosk_run_refuses_a_pi_whose_boot_settings_do_not_keep_the_locks(tmp_path, monkeypatch):
+    from devices.lockers import UnsafeGpioSettings
+    from kiosk.cli import check_locks_safety
+
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    model, config_txt = tmp_path / "model", tmp_path / "config.txt"
+    model.write_text("Raspberry Pi 5 Model B Rev 1.0")
+    config_txt.write_text("dtparam=strict_gpiod\ngpio=12,16,17,20,22,23,24=op,dl\n")
+    settings = load_settings(DEFAULT_CONFIG)
+    with pytest.raises(UnsafeGpioSettings, match="relay pins GPIO27"):
+        check_locks_safety(settings, model_path=model, config_paths=(config_txt,))
+    config_txt.write_text("dtparam=strict_gpiod\ngpio=12,16,17,20,22,23,24,27=op,dl\n")
+    report = check_locks_safety(settings, model_path=model, config_paths=(config_txt,))
+    assert report.state == "verified"

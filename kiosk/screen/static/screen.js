@@ -69,7 +69,7 @@ function render() {
   screen.dataset.state = view.state;
   $("title").textContent = view.title || "";
   $("message").textContent = view.message || "";
-  problem("");
+  problem(kiosk.reader_problem || "");
   const choices = $("choices");
   choices.replaceChildren(...(RENDER[view.state] || (() => []))());
 }

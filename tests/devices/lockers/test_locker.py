@@ -8,6 +8,7 @@ from gpiozero.pins.mock import MockFactory
 from devices.errors import BadLockerConfig, DeviceClosed
 from devices.lockers.events import LockerEventKind
 from devices.lockers.locker import Locker
+from tests.devices.clock import FakeClock
 from tests.fixtures.waiting import wait_until
 
 RELAY, DOOR, LED = 17, 27, 22
@@ -169,11 +170,16 @@ def test_opening_with_no_pulse_is_door_forced(factory, locker, events):
     assert events.events[0].kind is LockerEventKind.DOOR_FORCED
 
 
-def test_opening_after_the_pulse_and_its_grace_is_door_forced(factory, locker, events):
-    locker.unlock()
-    time.sleep(PULSE + GRACE + 0.05)
-    factory.pin(DOOR).drive_high()
-    assert events.kinds == ["door_forced"]
+def test_opening_after_the_pulse_and_its_grace_is_door_forced(factory, events):
+    clock = FakeClock()
+    with Locker(
+        RELAY, DOOR, pulse_seconds=PULSE, forced_grace_seconds=GRACE, on_event=events, clock=clock
+    ) as locker:
+        factory.pin(DOOR).drive_low()
+        locker.unlock()
+        clock.advance(PULSE + GRACE + 0.05)
+        factory.pin(DOOR).drive_high()
+    assert events.kinds == ["door_closed", "door_forced"]
 
 
 def test_opening_within_the_grace_after_the_pulse_is_door_opened(factory, events):
@@ -261,3 +267,33 @@ def test_a_failed_construction_frees_the_pins_it_took(factory):
         Locker(RELAY, RELAY)
     with Locker(RELAY, DOOR) as locker:
         assert not locker.is_unlocked
+
+
+def test_a_pulse_is_capped_at_the_coils_limit(factory, caplog):
+    with Locker(RELAY, DOOR, pulse_seconds=PULSE, max_pulse_seconds=0.1) as locker:
+        relay = factory.pin(RELAY)
+        relay.clear_states()
+        locker.unlock(60)
+        assert_one_pulse(relay, 0.1)
+    assert "the coil's cap is 0.1 s" in caplog.text
+
+
+def test_a_pulse_longer_than_the_cap_is_a_bad_config(factory):
+    with pytest.raises(BadLockerConfig, match="above the coil's cap of 30.0 s"):
+        Locker(RELAY, DOOR, pulse_seconds=45)
+
+
+def test_the_grace_after_a_pulse_runs_on_the_lockers_clock(factory, events):
+    clock = FakeClock()
+    with Locker(
+        RELAY, DOOR, pulse_seconds=5.0, forced_grace_seconds=1.0, on_event=events, clock=clock
+    ) as locker:
+        factory.pin(DOOR).drive_low()
+        locker.unlock()
+        locker.lock()
+        clock.advance(0.9)
+        factory.pin(DOOR).drive_high()
+        factory.pin(DOOR).drive_low()
+        clock.advance(1.2)  # past the grace: no sleep needed
+        factory.pin(DOOR).drive_high()
+    assert events.kinds == ["door_closed", "door_opened", "door_closed", "door_forced"]

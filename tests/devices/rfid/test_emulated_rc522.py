@@ -37,7 +37,7 @@ def send(chip, frame, last_bits=0):
     write(chip, COMM_IRQ_REG, 0x7F)  # clear every interrupt bit
     write(chip, COMMAND_REG, TRANSCEIVE)
     write(chip, BIT_FRAMING_REG, 0x80 | last_bits)
-    if read(chip, COMM_IRQ_REG) & 0x01:
+    if not read(chip, COMM_IRQ_REG) & 0x30:  # neither RxIRq nor IdleIRq: nobody answered
         return None
     return bytes(read(chip, FIFO_DATA_REG) for _ in range(read(chip, FIFO_LEVEL_REG)))
 
@@ -96,13 +96,13 @@ def test_no_card_answers_while_the_antenna_is_off():
     chip = EmulatedRc522()
     chip.present("DEADBEEF")
     assert send(chip, [REQA], last_bits=7) is None
-    assert read(chip, COMM_IRQ_REG) == 0x31
+    assert read(chip, COMM_IRQ_REG) & 0x71 == 0x40  # sent (TxIRq); no timer set up to end it
 
 
 def test_a_card_answers_reqa_with_its_atqa(powered_chip):
     powered_chip.present("DEADBEEF")
     assert send(powered_chip, [REQA], last_bits=7) == b"\x04\x00"
-    assert read(powered_chip, COMM_IRQ_REG) == 0x30
+    assert read(powered_chip, COMM_IRQ_REG) == 0x70  # TxIRq, RxIRq, IdleIRq
     assert powered_chip.frames == [bytes([REQA])]
 
 
@@ -163,3 +163,36 @@ def test_a_halted_card_wakes_only_for_wupa():
     assert card.answer(b"\x50\x00" + crc_a(b"\x50\x00"), 8) is None
     assert card.answer(bytes([REQA]), 7) is None
     assert card.answer(bytes([WUPA]), 7) == b"\x04\x00"
+
+
+@pytest.mark.parametrize("floating", [0x00, 0xFF])
+def test_a_disconnected_chip_reads_as_the_floating_bus(powered_chip, floating):
+    powered_chip.disconnect(floating)
+    powered_chip.transfer([TX_CONTROL_REG << 1, 0x80])  # lost
+    assert read(powered_chip, VERSION_REG) == floating
+    powered_chip.reconnect()
+    assert read(powered_chip, VERSION_REG) == 0x92
+    assert not powered_chip.antenna_on  # back from power-off: reset
+
+
+def test_a_brown_out_resets_the_chip_with_its_antenna_off(powered_chip):
+    powered_chip.brown_out()
+    assert not powered_chip.antenna_on
+    assert powered_chip.resets == 1
+
+
+def test_the_timer_fires_after_its_period_of_bus_time(powered_chip):
+    for register, value in ((0x2A, 0x8D), (0x2B, 0x3E), (0x2C, 0), (0x2D, 30)):
+        write(powered_chip, register, value)  # the mfrc522 library's timer settings
+    assert powered_chip.timer_period() == pytest.approx(0.0155, abs=1e-4)
+    assert send(powered_chip, [REQA], last_bits=7) is None
+    assert not read(powered_chip, COMM_IRQ_REG) & 0x01
+    powered_chip.advance(0.016)
+    assert read(powered_chip, COMM_IRQ_REG) & 0x41 == 0x41  # TxIRq and TimerIRq
+
+
+def test_a_card_can_enter_the_field_at_a_given_bus_time(powered_chip):
+    powered_chip.present("DEADBEEF", at=powered_chip.elapsed + 1.0)
+    assert send(powered_chip, [REQA], last_bits=7) is None
+    powered_chip.advance(1.0)
+    assert send(powered_chip, [REQA], last_bits=7) == b"\x04\x00"

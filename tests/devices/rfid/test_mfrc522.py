@@ -138,11 +138,12 @@ def test_spi_errors_are_logged_and_polling_goes_on(chip, caplog):
         chip.fail_transfers(30)
         reader.start()
         assert cards.get(timeout=2) == "DEADBEEF"
-    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(warnings) == 1  # the first failure is shouted, its repeats are not
-    assert "emulated SPI fault" in warnings[0].getMessage()
-    assert any("failed again" in r.getMessage() for r in caplog.records)
-    assert any("works again" in r.getMessage() for r in caplog.records)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "emulated SPI fault" in warnings[0]
+    assert len([w for w in warnings if w.startswith("polling")]) == 1  # repeats are quiet
+    assert len([w for w in warnings if "not working" in w]) == 1
+    assert any("re-initialised" in w for w in warnings)
+    assert reader.health.ok
 
 
 def test_close_releases_spi_and_only_the_reset_pin(chip, gpio):
@@ -203,3 +204,77 @@ def test_a_missing_mfrc522_library_is_a_bad_backend(chip, monkeypatch):
     monkeypatch.setitem(sys.modules, "mfrc522", None)
     with pytest.raises(BadBackend, match="needs mfrc522"):
         Mfrc522Reader()
+
+
+# --- the reader checks itself -----------------------------------------------------------------
+
+
+def test_a_chip_absent_at_start_is_missing_and_nothing_is_polled(chip, clock):
+    chip.disconnect(0xFF)
+    with Mfrc522Reader(clock=clock) as reader:
+        assert reader.health.state == "missing"
+        assert "0xFF" in reader.health.error
+        chip.present("DEADBEEF")
+        sent = len(chip.frames)
+        assert reader.poll() is None
+        assert len(chip.frames) == sent  # no frame: a missing chip is no "no card"
+
+
+@pytest.mark.parametrize("floating", [0x00, 0xFF])
+def test_a_chip_that_comes_back_is_re_initialised_and_reads_again(chip, clock, floating):
+    with Mfrc522Reader(clock=clock) as reader:
+        chip.disconnect(floating)
+        assert reader.check().state == "missing"
+        chip.reconnect()  # powered afresh: antenna off, no timer
+        health = reader.check()
+        assert (health.state, health.reinitialised, health.version) == ("ok", 1, 0x92)
+        assert chip.antenna_on
+        chip.present("DEADBEEF")
+        assert reader.read_uid() == "DEADBEEF"
+
+
+def test_a_clone_chip_version_is_accepted(chip, clock):
+    chip.version = 0x12  # a clone's VersionReg
+    chip.brown_out()
+    with Mfrc522Reader(clock=clock) as reader:
+        assert reader.health.ok
+        assert reader.check().version == 0x12
+
+
+def test_a_brown_out_is_noticed_and_the_antenna_switched_on_again(chip, clock):
+    with Mfrc522Reader(clock=clock) as reader:
+        chip.brown_out()
+        assert not chip.antenna_on
+        assert reader.check().reinitialised == 1
+        assert chip.antenna_on
+        assert reader.check().reinitialised == 1  # a healthy chip is left alone
+
+
+def test_the_reader_thread_recovers_from_a_brown_out_by_itself(chip):
+    cards = queue.Queue()
+    with Mfrc522Reader(queue=cards, poll_seconds=0.005, check_seconds=0.01) as reader:
+        reader.start()
+        chip.brown_out()
+        chip.present("DEADBEEF")
+        assert cards.get(timeout=5) == "DEADBEEF"
+        assert reader.health.reinitialised == 1
+
+
+def test_an_empty_poll_stops_on_the_timer_interrupt(chip, clock):
+    with Mfrc522Reader(clock=clock) as reader:
+        before = chip.transfers
+        assert reader.read_uid() is None
+        ours = chip.transfers - before
+        before = chip.transfers
+        status, _ = reader._chip.MFRC522_Request(reader._chip.PICC_REQIDL)  # the library's wait
+        library = chip.transfers - before
+    assert status != 0
+    assert library == 2013  # 2,000 reads of CommIrqReg plus the frame's setup
+    assert 15e-3 <= ours * chip.transfer_seconds <= 17e-3  # the timer's 15.5 ms, and no more
+
+
+def test_a_chip_that_never_interrupts_is_a_reader_error(chip, clock):
+    with Mfrc522Reader(clock=clock) as reader:
+        chip.write_register(0x2A, 0x00)  # the timer no longer starts by itself
+        with pytest.raises(ReaderError, match="no interrupt"):
+            reader.read_uid()

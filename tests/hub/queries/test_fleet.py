@@ -97,3 +97,44 @@ def test_a_kiosk_clock_off_by_more_than_the_bound_is_flagged(engine, skew, says)
     assert health.clock_says == says
     assert health.clock_skewed == (abs(skew) > timedelta(minutes=5))
     assert health.healthy is False  # never seen online here; the clock adds its own flag
+
+
+def online_with(session, kiosk_id: str, at, **health) -> None:
+    a_kiosk(session, kiosk_id, slots=0)
+    fleet.record_availability(
+        session,
+        kiosk_id,
+        state="online",
+        since=at,
+        allowlist_version=10_000,  # never behind: not what these tests are about
+        outbox_backlog=health.pop("outbox_backlog", 0),
+        received_at=at,
+        health=fleet.KioskHealthReport(**health),
+    )
+
+
+def test_a_kiosk_online_but_sick_says_why(engine):
+    now = utcnow()
+    with transaction(engine) as session:
+        online_with(session, "shed-ok", now, reader="ok", locks_safety="verified")
+        online_with(session, "shed-old", now)  # reports no health at all: judged as before
+        online_with(session, "shed-deaf", now, reader="missing", locks_safety="verified")
+        online_with(session, "shed-unsafe", now, reader="ok")
+        online_with(
+            session,
+            "shed-stuck",
+            now - timedelta(minutes=2),
+            reader="ok",
+            locks_safety="not_applicable",
+            outbox_backlog=7,
+            oldest_unacked_s=240.0,
+        )
+    with reading(engine) as session:
+        health = {k.kiosk.id: k for k in fleet_health(session, now=now)}
+    assert health["shed-ok"].healthy and health["shed-old"].healthy
+    assert health["shed-deaf"].problems == ("card reader not working",)
+    assert [a.kind for a in health["shed-deaf"].open_alarms] == ["reader_missing"]
+    assert health["shed-unsafe"].problems == ("lock safety settings not verified",)
+    # 4 min old when reported, 2 min ago: 6 min by now
+    assert health["shed-stuck"].problems == ("oldest event unacknowledged for 6 min",)
+    assert all(health[k].online and not health[k].healthy for k in ("shed-deaf", "shed-stuck"))

@@ -187,3 +187,46 @@ def test_a_dead_letter_that_cannot_be_written_for_another_reason_leaves_the_rest
     door = event(wire.DoorOpenedEvent, wire.DoorChange(locker_slot=1))
     result = apply_one_by_one(library, [garbage, arrived(door)])
     assert [(a.event_id, a.status) for _, a in result.acks] == [(door.event_id, "applied")]
+
+
+def test_a_kiosks_health_is_recorded_and_a_missing_reader_raises_an_alarm_until_it_is_back(
+    library,
+):
+    def status(reader: str) -> wire.Availability:
+        return wire.Availability(
+            state="online",
+            since=datetime.now(UTC),
+            outbox_backlog=3,
+            reader=reader,
+            reader_reinitialised=2,
+            oldest_unacked_s=42.5,
+            last_error="kiosk-link: OSError: broken pipe",
+            locks_safety="verified",
+        )
+
+    apply_batch(library, [arrived(status("missing"))])
+    apply_batch(library, [arrived(status("missing"))])  # one alarm, however often it is said
+    with reading(library) as session:
+        row = session.get(fleet.KioskStatus, "kiosk-a")
+        assert (row.reader, row.reader_reinitialised, row.oldest_unacked_s) == ("missing", 2, 42.5)
+        assert (row.last_error, row.locks_safety) == (
+            "kiosk-link: OSError: broken pipe",
+            "verified",
+        )
+        alarms = session.exec(select(fleet.KioskAlarm)).all()
+        assert [(a.kind, a.locker_slot, a.cleared_at) for a in alarms] == [
+            ("reader_missing", fleet.WHOLE_KIOSK, None)
+        ]
+    apply_batch(library, [arrived(status("ok"))])
+    with reading(library) as session:
+        (alarm,) = session.exec(select(fleet.KioskAlarm)).all()
+        assert alarm.cleared_at is not None
+
+
+def test_an_old_kiosks_status_without_health_is_still_recorded(library):
+    old = b'{"v": 1, "state": "online", "since": "2026-11-30T12:00:00Z", "outbox_backlog": 1}'
+    apply_batch(library, [from_kiosk(topic("kiosk-a", Channel.STATUS), old)])
+    with reading(library) as session:
+        row = session.get(fleet.KioskStatus, "kiosk-a")
+        assert (row.state, row.outbox_backlog, row.reader) == ("online", 1, None)
+    assert dead_letters(library) == []
