@@ -81,7 +81,7 @@ def test_a_chip_powers_on_with_every_pin_an_input():
 
 def test_setup_writes_the_latch_before_it_makes_a_relay_pin_an_output(bus, chip, bank):
     writes = [(register, value) for _, register, value in bus.writes]
-    first_output = next(i for i, (reg, value) in enumerate(writes) if reg == IODIR and value != 0xFF)
+    first_output = next(i for i, (reg, val) in enumerate(writes) if reg == IODIR and val != 0xFF)
     assert (OLAT, 0) in writes[:first_output]
     assert all(value == 0 for reg, value in writes if reg == OLAT)  # nothing ever unlocked
     assert [chip.output(f"GPA{n}") for n in range(8)] == [False] * 8  # driven, released
