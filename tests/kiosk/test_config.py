@@ -51,3 +51,22 @@ def test_errors_name_the_file_and_the_key(tmp_path, change, message):
     with pytest.raises(ConfigError, match=message) as caught:
         load_settings(path)
     assert str(path) in str(caught.value)
+
+
+def test_the_sixteen_locker_example_builds_its_lockers_on_two_expanders():
+    from devices.lockers import LockerBank
+    from devices.lockers.emulated_mcp23017 import EmulatedI2cBus, EmulatedMcp23017
+
+    settings = load_settings(DEFAULT_CONFIG.with_name("sixteen-lockers.toml"))
+    assert settings.slots == tuple(range(1, 17))
+    assert [bank["address"] for bank in settings.lockers["banks"]] == [0x20, 0x21]
+    bus = EmulatedI2cBus()
+    chips = [bus.attach(EmulatedMcp23017(address)) for address in (0x20, 0x21)]
+    with LockerBank.from_config(settings.lockers, open_i2c=lambda number: bus) as bank:
+        assert bank.slots == settings.slots
+        assert all(chip.output("GPA7") is False for chip in chips)  # driven, released
+
+
+def test_an_old_config_with_only_gpio_slots_has_no_banks():
+    settings = load_settings(DEFAULT_CONFIG)
+    assert "banks" not in settings.lockers
