@@ -419,6 +419,11 @@ def check_expanders(config: dict, problems: Problems) -> None:
                 signal = f"locker {slot['slot']} {key.removesuffix('_pin')}"
                 if not EXPANDER_PIN.fullmatch(name):
                     problems.add(f"{where}: {signal} is {slot[key]!r}, not GPA0-GPA7 or GPB0-GPB7")
+                elif key == "door_pin" and name in ("GPA7", "GPB7"):
+                    problems.add(
+                        f"{where}: {signal} is {name}, which is an output only on the MCP23017 "
+                        f"(rev. D: an input there can corrupt SDA)"
+                    )
                 elif name in used:
                     problems.add(
                         f"{where}: {address:#x} {name} is used twice: {used[name]} and {signal}"

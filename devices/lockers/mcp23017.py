@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 ADDRESSES = range(0x20, 0x28)
 IOCON_SETUP = 0x44  # MIRROR (one INT for both ports) | ODR (open-drain INT, shareable)
 DEFAULT_POLL_SECONDS = 0.02
+OUTPUT_ONLY = (7, 15)  # GPA7, GPB7
 Edge = tuple["Mcp23017Pin", float, bool]  # a pin, when, its new level
 
 
@@ -377,6 +378,11 @@ class Mcp23017Pin(Pin):
         if value not in ("input", "output"):
             raise BadLockerConfig(f"an MCP23017 pin is an input or an output, not {value!r}")
         self._check_open()
+        if value == "input" and self._number in OUTPUT_ONLY:
+            raise BadLockerConfig(
+                f"{_name(self._number)} is an output only (MCP23017 rev. D: an input there can "
+                f"corrupt SDA): put door switches on GPA0-GPA6 or GPB0-GPB6"
+            )
         self._function = value
         self._factory.set_direction(self._number, value == "output")
 

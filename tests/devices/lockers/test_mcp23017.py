@@ -15,6 +15,7 @@ from devices.lockers.emulated_mcp23017 import (
     OLAT,
     EmulatedI2cBus,
     EmulatedMcp23017,
+    pin_number,
 )
 from devices.lockers.mcp23017 import IOCON_SETUP, ExpanderBus
 from tests.fixtures.waiting import wait_until
@@ -26,10 +27,32 @@ def wait(condition, what: str = "the emulated chip to get there"):
     return wait_until(condition, 5, what)
 
 
+def relay_and_door(n: int) -> tuple[str, str]:
+    """The pins of a chip's nth locker (0-7) in the documented layout: per port, doors on 0-3
+    and relays on 4-7 (GPA7/GPB7 are outputs only)."""
+    port, k = "AB"[n // 4], n % 4
+    return f"GP{port}{k + 4}", f"GP{port}{k}"
+
+
+def relay(n: int) -> str:
+    """The relay pin of a chip's locker ``n`` (1-8)."""
+    return relay_and_door(n - 1)[0]
+
+
+def door(n: int) -> str:
+    """The door pin of a chip's locker ``n`` (1-8)."""
+    return relay_and_door(n - 1)[1]
+
+
 def expander_bank(address: int, first_slot: int, **extra: object) -> dict[str, object]:
-    """Eight lockers on one chip: relays on GPA0-7, door switches on GPB0-7."""
+    """Eight lockers on one chip, as hardware/wiring-16.md wires them."""
     slots = [
-        {"slot": first_slot + n, "relay_pin": f"GPA{n}", "door_pin": f"GPB{n}"} for n in range(8)
+        {
+            "slot": first_slot + n,
+            "relay_pin": relay_and_door(n)[0],
+            "door_pin": relay_and_door(n)[1],
+        }
+        for n in range(8)
     ]
     return {"backend": "mcp23017", "i2c_bus": 1, "address": address, "slots": slots, **extra}
 
@@ -39,7 +62,7 @@ def chips_on(bus: EmulatedI2cBus, count: int) -> list[EmulatedMcp23017]:
     chips = [bus.attach(EmulatedMcp23017(FIRST + n)) for n in range(count)]
     for chip in chips:
         for n in range(8):
-            chip.set_input(f"GPB{n}", low=True)
+            chip.set_input(relay_and_door(n)[1], low=True)
     return chips
 
 
@@ -84,15 +107,15 @@ def test_setup_writes_the_latch_before_it_makes_a_relay_pin_an_output(bus, chip,
     first_output = next(i for i, (reg, val) in enumerate(writes) if reg == IODIR and val != 0xFF)
     assert (OLAT, 0) in writes[:first_output]
     assert all(value == 0 for reg, value in writes if reg == OLAT)  # nothing ever unlocked
-    assert [chip.output(f"GPA{n}") for n in range(8)] == [False] * 8  # driven, released
-    assert [chip.output(f"GPB{n}") for n in range(8)] == [None] * 8  # doors stay inputs
-    assert chip.registers[GPPU + 1] == 0xFF  # the doors' pull-ups
+    assert [chip.output(relay(n)) for n in range(1, 9)] == [False] * 8  # driven, released
+    assert [chip.output(door(n)) for n in range(1, 9)] == [None] * 8  # doors stay inputs
+    assert chip.registers[GPPU] == chip.registers[GPPU + 1] == 0x0F  # the doors' pull-ups
     assert chip.registers[IOCON] == IOCON_SETUP
 
 
 def test_the_doors_are_read_at_start(bus, events):
     chip = chips_on(bus, 1)[0]
-    chip.set_input("GPB2", low=False)  # locker 3 stands open
+    chip.set_input(door(3), low=False)  # locker 3 stands open
     with build(bus, 1, events, door_open_alarm_seconds=60) as bank:
         assert bank[3].door_open and not bank[2].door_open
 
@@ -102,39 +125,39 @@ def test_the_doors_are_read_at_start(bus, events):
 
 def test_unlock_pulses_only_that_lockers_relay(chip, bank):
     bank.unlock(3, 5.0)
-    wait(lambda: chip.output("GPA2") is True, "GPA2 energised")
-    assert [chip.output(f"GPA{n}") for n in (0, 1, 3, 4, 5, 6, 7)] == [False] * 7
+    wait(lambda: chip.output(relay(3)) is True, "relay 3 energised")
+    assert [chip.output(relay(n)) for n in (1, 2, 4, 5, 6, 7, 8)] == [False] * 7
     bank[3].lock()
-    assert chip.output("GPA2") is False
+    assert chip.output(relay(3)) is False
 
 
 def test_a_pulse_ends_by_itself(chip, bank):
     bank.unlock(1)
-    wait(lambda: chip.output("GPA0") is True, "GPA0 energised")
-    wait(lambda: chip.output("GPA0") is False)
+    wait(lambda: chip.output(relay(1)) is True, "relay 1 energised")
+    wait(lambda: chip.output(relay(1)) is False)
     assert not bank[1].is_unlocked
 
 
 def test_a_door_opened_during_a_pulse_is_opened_and_relocks(chip, bank, events):
     bank.unlock(1, 5.0)
-    chip.set_input("GPB0", low=False)
+    chip.set_input(door(1), low=False)
     assert events.wait_for("door_opened").locker_id == 1
-    assert chip.output("GPA0") is False  # relock_on_open
-    chip.set_input("GPB0", low=True)
+    assert chip.output(relay(1)) is False  # relock_on_open
+    chip.set_input(door(1), low=True)
     assert events.wait_for("door_closed").locker_id == 1
 
 
 def test_a_door_opened_without_a_pulse_is_forced(chip, bank, events):
-    chip.set_input("GPB5", low=False)
+    chip.set_input(door(6), low=False)
     assert events.wait_for("door_forced").locker_id == 6
     assert events.kinds == ["door_forced"]
 
 
 def test_close_releases_a_running_pulse_and_closes_the_bus(bus, chip, bank):
     bank.unlock(2, 30.0)
-    wait(lambda: chip.output("GPA1") is True, "GPA1 energised")
+    wait(lambda: chip.output(relay(2)) is True, "relay 2 energised")
     bank.close()
-    assert chip.output("GPA1") is False
+    assert chip.output(relay(2)) is False
     assert chip.registers[OLAT] == 0
     assert bus.closed
     bank.close()  # twice is fine
@@ -147,11 +170,11 @@ def test_a_lost_chip_releases_every_relay_that_answers_and_its_doors_alarm(bus, 
     first, second = chips_on(bus, 2)
     with build(bus, 2, events) as bank:
         bank.unlock(1, 30.0)  # NOTE: a pulse running on the lost chip would say door_opened
-        wait(lambda: first.output("GPA0") is True, "GPA0 energised")
+        wait(lambda: first.output(relay(1)) is True, "relay 1 energised")
         second.silent = True
         for slot in range(9, 17):  # every locker of the lost chip: the existing alarm
             wait(lambda slot=slot: (slot, "door_forced") in kinds_by_slot(events))
-        assert first.output("GPA0") is False  # the chip that answers is locked too
+        assert first.output(relay(1)) is False  # the chip that answers is locked too
         assert not any(slot < 9 for slot, _ in kinds_by_slot(events))
         assert expander(bank).faults >= 1
 
@@ -165,9 +188,9 @@ def test_a_chip_that_answers_again_is_set_up_and_its_doors_close(bus, events):
         second.silent = False
         for slot in range(9, 17):
             wait(lambda slot=slot: (slot, "door_closed") in kinds_by_slot(events))
-        assert second.output("GPA0") is False and second.registers[IOCON] == IOCON_SETUP
+        assert second.output(relay(1)) is False and second.registers[IOCON] == IOCON_SETUP
         bank.unlock(12, 30.0)
-        wait(lambda: second.output("GPA3") is True, "GPA3 energised")
+        wait(lambda: second.output(relay(4)) is True, "relay 4 energised")
 
 
 def test_a_broken_bus_locks_and_alarms_every_locker(bus, events, caplog):
@@ -192,18 +215,18 @@ def test_an_error_on_a_relay_write_locks_and_does_not_raise(bus, chip, bank, eve
     wait(lambda: len(events.events) == 8)
     chip.silent = False
     wait(lambda: len(events.events) == 16)
-    assert chip.output("GPA3") is False
+    assert chip.output(relay(4)) is False
 
 
 def test_a_chip_reset_mid_pulse_is_set_up_again_locked(chip, bank, events):
     bank.unlock(1, 30.0)
-    wait(lambda: chip.output("GPA0") is True, "GPA0 energised")
+    wait(lambda: chip.output(relay(1)) is True, "relay 1 energised")
     chip.reset()
-    assert chip.output("GPA0") is None  # an input: only the pull-down holds the relay off
+    assert chip.output(relay(1)) is None  # an input: only the pull-down holds the relay off
     wait(lambda: expander(bank).resets == 1)
-    assert chip.output("GPA0") is False  # driven again, released: the pulse stays cut
+    assert chip.output(relay(1)) is False  # driven again, released: the pulse stays cut
     assert not bank[1].is_unlocked
-    chip.set_input("GPB1", low=False)
+    chip.set_input(door(2), low=False)
     assert events.wait_for("door_forced").locker_id == 2  # the doors are watched again
 
 
@@ -218,12 +241,12 @@ def test_every_locker_of_a_wall_has_its_own_relay_and_door(bus, events, chips):
         for slot in bank.slots:
             chip, n = emulated[(slot - 1) // 8], (slot - 1) % 8
             bank.unlock(slot, 30.0)
-            wait(lambda chip=chip, n=n: chip.output(n) is True, "the relay energised")
-            unlocked = [(c.address, p) for c in emulated for p in range(8) if c.output(p)]
-            assert unlocked == [(chip.address, n)]
-            chip.set_input(f"GPB{n}", low=False)
+            wait(lambda chip=chip, n=n: chip.output(relay(n + 1)) is True, "the relay energised")
+            unlocked = [(c.address, p) for c in emulated for p in range(16) if c.output(p)]
+            assert unlocked == [(chip.address, pin_number(relay(n + 1)))]
+            chip.set_input(door(n + 1), low=False)
             wait(lambda slot=slot: (slot, "door_opened") in kinds_by_slot(events))
-            chip.set_input(f"GPB{n}", low=True)
+            chip.set_input(door(n + 1), low=True)
             wait(lambda slot=slot: (slot, "door_closed") in kinds_by_slot(events))
         assert "door_forced" not in events.kinds
         assert len(bank.expanders.buses) == 1  # one bus, one poll thread for every chip
@@ -240,7 +263,7 @@ def test_a_gpio_bank_and_an_expander_bank_together(bus, factory, events):
         bank.unlock(1, 30.0)
         bank.unlock(2, 30.0)
         wait(lambda: factory.pin(17).state is True, "the GPIO relay energised")
-        wait(lambda: chip.output("GPA0") is True, "GPA0 energised")
+        wait(lambda: chip.output(relay(1)) is True, "relay 1 energised")
         assert bank.slots == tuple(range(1, 10))
 
 
@@ -284,6 +307,14 @@ def test_a_slot_on_two_banks_is_named(bus):
     banks = [expander_bank(FIRST, 1), expander_bank(FIRST + 1, 8)]
     with pytest.raises(BadLockerConfig, match="slot 8 appears twice"):
         LockerBank.from_config({"banks": banks}, open_i2c=lambda n: bus)
+
+
+def test_a_door_on_an_output_only_pin_is_refused(bus, chip):
+    bank = expander_bank(FIRST, 1)
+    bank["slots"] = [{"slot": 1, "relay_pin": "GPA0", "door_pin": "GPB7"}]
+    with pytest.raises(BadLockerConfig, match="GPB7 is an output only"):
+        LockerBank.from_config({"banks": [bank]}, open_i2c=lambda n: bus)
+    assert chip.output("GPA0") is False  # the relay built before it: closed, released
 
 
 def test_a_pin_that_is_not_on_the_chip_is_named(bus, chip):
