@@ -116,6 +116,9 @@ def expected_pins(config: dict) -> dict[str, int]:
     for bus in sorted({int(bank.get("i2c_bus", 1)) for bank in expander_banks(config)}):
         if bus in I2C_BUS_PINS:
             pins["I2C SDA"], pins["I2C SCL"] = I2C_BUS_PINS[bus]
+    for bank in expander_banks(config):
+        if bank.get("reset_pin") is not None:
+            pins["expanders RESET"] = int(bank["reset_pin"])
     return pins
 
 
@@ -162,6 +165,8 @@ def signal_key(text: str) -> str | None:
         return {"SDA": "RC522 SDA/CS", "CS": "RC522 SDA/CS", "SCLK": "RC522 SCK"}.get(
             part, f"RC522 {part}"
         )
+    if re.match(r"(?i)expanders?\s+reset\b", text):
+        return "expanders RESET"
     if match := re.match(r"(?i)i2c\s+(sda|scl)\b", text):
         return f"I2C {match.group(1).upper()}"
     for name in ("green LED", "red LED", "buzzer"):
@@ -568,7 +573,10 @@ def _check_gpio_boot_lines(config: dict, lines: list[tuple[str, str]], problems:
     lockers = config.get("lockers", {})
     relays = {int(slot["relay_pin"]) for slot in gpio_slots(config)}
     level = "dl" if lockers.get("relay_active_high", True) else "dh"
-    used = set(expected_pins(config).values())
+    pins_in_use = expected_pins(config)
+    # a RESET line driven low holds the expanders in reset: as safe as a relay driven low
+    used = {g for signal, g in pins_in_use.items() if signal != "expanders RESET"}
+    relays_or_resets = relays | {g for s, g in pins_in_use.items() if s == "expanders RESET"}
     for key, value in lines:
         if key != "gpio":
             continue
@@ -580,8 +588,8 @@ def _check_gpio_boot_lines(config: dict, lines: list[tuple[str, str]], problems:
             problems.add(f"{where}: cannot read the pin list")
             continue
         if not relays and not pins & used:
-            continue  # no relay on the Pi's pins: the line drives unused pins low, harmless
-        if pins != relays:
+            continue  # no relay on the Pi's pins: the line drives unused pins (or RESET) low
+        if pins not in (relays, relays_or_resets):
             missing = ", ".join(f"GPIO{g}" for g in sorted(relays - pins))
             extra = ", ".join(f"GPIO{g}" for g in sorted(pins - relays))
             problems.add(

@@ -64,7 +64,7 @@ class LockerBank:
         self._closed = False
         self._on_event = on_event
         with ExitStack() as stack:  # a locker that fails to build closes those built before it
-            self._expanders = stack.enter_context(ExpanderBanks(open_i2c))
+            self._expanders = stack.enter_context(ExpanderBanks(open_i2c, pin_factory))
             groups = [(_checked_entries(lockers), pin_factory)]
             groups += self._expanders.build(banks, relay_active_high, _checked_entries)
             _check_unique_slots(entry for entries, _ in groups for entry in entries)

@@ -3,7 +3,13 @@
 A bank in the config::
 
     {"backend": "mcp23017", "i2c_bus": 1, "address": 0x20, "poll_seconds": 0.02,
-     "slots": [{"slot": 9, "relay_pin": "GPA0", "door_pin": "GPB0"}, ...]}
+     "reset_pin": 17, "slots": [{"slot": 9, "relay_pin": "GPA4", "door_pin": "GPA0"}, ...]}
+
+``reset_pin`` (optional, a Pi GPIO) drives the chips' RESET line: held high while the kiosk
+runs, low when it closes. With a 10 kOhm pull-down on that line, a kiosk process that dies in
+any way (even SIGKILL, with ``dtparam=strict_gpiod``) lets RESET fall: the chip resets, its
+pins become inputs, and the relays' pull-downs lock every locker. Without it a chip keeps its
+output latch, and a pulse running when the process died would stay on.
 
 ``backend = "gpio"`` is also accepted, for a bank of lockers on the Pi's own pins (the same as
 the top-level ``lockers`` list). Banks on one ``i2c_bus`` share one ``ExpanderBus`` (one lock,
@@ -16,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from typing import Any
 
+from gpiozero import DigitalOutputDevice
 from gpiozero.pins import Factory
 
 from devices.errors import BadLockerConfig
@@ -24,7 +31,7 @@ from devices.lockers.mcp23017 import DEFAULT_POLL_SECONDS, ExpanderBus, SMBusLik
 BACKENDS = ("gpio", "mcp23017")
 BANK_KEYS = {
     "gpio": frozenset(("backend", "slots")),
-    "mcp23017": frozenset(("backend", "slots", "i2c_bus", "address", "poll_seconds")),
+    "mcp23017": frozenset(("backend", "slots", "i2c_bus", "address", "poll_seconds", "reset_pin")),
 }
 Entries = list[Mapping[str, Any]]
 CheckEntries = Callable[[Iterable[Mapping[str, Any]]], Entries]
@@ -33,9 +40,13 @@ CheckEntries = Callable[[Iterable[Mapping[str, Any]]], Entries]
 class ExpanderBanks:
     """The I2C buses opened for a locker bank's expander banks; ``close()`` closes them all."""
 
-    def __init__(self, open_i2c: Callable[[int], SMBusLike]) -> None:
+    def __init__(
+        self, open_i2c: Callable[[int], SMBusLike], pin_factory: Factory | None = None
+    ) -> None:
         self._open_i2c = open_i2c
+        self._pin_factory = pin_factory  # for the RESET lines, on the Pi's own pins
         self.buses: dict[int, ExpanderBus] = {}
+        self.resets: dict[object, DigitalOutputDevice] = {}
         self._stack = ExitStack()
 
     def __enter__(self) -> ExpanderBanks:
@@ -63,12 +74,23 @@ class ExpanderBanks:
             bus_number, address = bank.get("i2c_bus", 1), bank.get("address")
             address = _check_expander(where, bus_number, address, addresses)
             _check_active_high(where, entries, relay_active_high)
+            if bank.get("reset_pin") is not None:
+                self._hold_out_of_reset(bank["reset_pin"])
             groups.append((entries, self._bus(bus_number, bank).chip(address)))
         return groups
 
     def close(self) -> None:
         """Stop every poll, release every relay that answers, close the buses; safe twice."""
         self._stack.close()
+
+    def _hold_out_of_reset(self, pin: object) -> None:
+        """Drive the chips' RESET line high (running) until close() lets it fall."""
+        if pin in self.resets:
+            return  # several chips share one RESET line
+        line = DigitalOutputDevice(pin, initial_value=True, pin_factory=self._pin_factory)
+        self._stack.callback(line.close)
+        self._stack.callback(line.off)  # first: reset the chips, every relay released
+        self.resets[pin] = line
 
     def _bus(self, number: int, bank: Mapping[str, Any]) -> ExpanderBus:
         if number not in self.buses:

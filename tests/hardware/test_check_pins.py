@@ -279,7 +279,7 @@ def copy16(tmp_path: Path) -> dict[str, Path]:
 def test_the_sixteen_locker_files_agree():
     result = run(FILES_16)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "10 pins (and 32 expander pins) agree" in result.stdout
+    assert "11 pins (and 32 expander pins) agree" in result.stdout
 
 
 def test_the_expander_tables_name_every_locker_once():
@@ -329,6 +329,12 @@ PLANTED_16 = [
         "locker 9 relay is 0x21 GPA5 here but 0x21 GPA4",
     ),
     ("wiring", "dtparam=i2c_arm=on\n", "", "dtparam=i2c_arm=on is not documented"),
+    (
+        "wiring",
+        "| expanders RESET | GPIO17 | 11 |",
+        "| expanders RESET | GPIO27 | 13 |",
+        "expanders RESET is GPIO27 here but GPIO17 in the kiosk config",
+    ),
     (
         "wiring",
         "| I2C SDA | GPIO2 | 3 |",

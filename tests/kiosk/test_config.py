@@ -54,6 +54,8 @@ def test_errors_name_the_file_and_the_key(tmp_path, change, message):
 
 
 def test_the_sixteen_locker_example_builds_its_lockers_on_two_expanders():
+    from gpiozero.pins.mock import MockFactory
+
     from devices.lockers import LockerBank
     from devices.lockers.emulated_mcp23017 import EmulatedI2cBus, EmulatedMcp23017
 
@@ -62,9 +64,14 @@ def test_the_sixteen_locker_example_builds_its_lockers_on_two_expanders():
     assert [bank["address"] for bank in settings.lockers["banks"]] == [0x20, 0x21]
     bus = EmulatedI2cBus()
     chips = [bus.attach(EmulatedMcp23017(address)) for address in (0x20, 0x21)]
-    with LockerBank.from_config(settings.lockers, open_i2c=lambda number: bus) as bank:
+    pins = MockFactory()
+    with LockerBank.from_config(
+        settings.lockers, open_i2c=lambda number: bus, pin_factory=pins
+    ) as bank:
         assert bank.slots == settings.slots
         assert all(chip.output("GPA7") is False for chip in chips)  # driven, released
+        assert pins.pin(17).state is True  # the expanders' RESET line, held high
+    pins.close()
 
 
 def test_an_old_config_with_only_gpio_slots_has_no_banks():

@@ -333,3 +333,14 @@ def kinds_by_slot(events) -> list[tuple[int, str]]:
 
 def expander_faults(caplog) -> int:
     return sum("I2C error" in record.message for record in caplog.records)
+
+
+def test_the_reset_line_is_high_while_the_kiosk_runs_and_falls_at_close(bus, factory):
+    chips_on(bus, 2)
+    banks = [expander_bank(FIRST + n, 1 + 8 * n, reset_pin=17) for n in range(2)]
+    with LockerBank.from_config(
+        {"banks": banks}, open_i2c=lambda n: bus, pin_factory=factory
+    ) as bank:
+        assert factory.pin(17).state is True  # one line for both chips
+        assert list(bank.expanders.resets) == [17]
+    assert factory.pin(17).state is False  # RESET low: the chips reset, every relay released
