@@ -223,6 +223,7 @@ class Mcp23017Factory(Factory):
             self.levels = self._read_levels()
             self.answering = True
         except OSError as error:
+            logger.error("MCP23017 %#x does not answer at start: its doors read open", self.address)
             self.bus.fault(error, self)
 
     def poll(self) -> list[Edge]:

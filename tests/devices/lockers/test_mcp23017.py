@@ -344,3 +344,14 @@ def test_the_reset_line_is_high_while_the_kiosk_runs_and_falls_at_close(bus, fac
         assert factory.pin(17).state is True  # one line for both chips
         assert list(bank.expanders.resets) == [17]
     assert factory.pin(17).state is False  # RESET low: the chips reset, every relay released
+
+
+def test_a_chip_missing_at_start_is_logged_and_set_up_when_it_answers(bus, events, caplog):
+    chip = chips_on(bus, 1)[0]
+    chip.silent = True
+    with caplog.at_level(logging.ERROR), build(bus, 1, events) as bank:
+        assert "MCP23017 0x20 does not answer at start" in caplog.text
+        assert all(locker.door_open for locker in bank)  # unknown reads as open, never as shut
+        chip.silent = False
+        wait(lambda: not any(locker.door_open for locker in bank), "the doors read shut")
+        assert sorted(kinds_by_slot(events)) == [(slot, "door_closed") for slot in range(1, 9)]
