@@ -218,13 +218,15 @@ def test_an_error_on_a_relay_write_locks_and_does_not_raise(bus, chip, bank, eve
     assert chip.output(relay(4)) is False
 
 
-def test_a_chip_reset_mid_pulse_is_set_up_again_locked(chip, bank, events):
+def test_a_chip_reset_mid_pulse_is_set_up_again_locked(bus, chip, bank, events):
     bank.unlock(1, 30.0)
     wait(lambda: chip.output(relay(1)) is True, "relay 1 energised")
-    chip.reset()
-    assert chip.output(relay(1)) is None  # an input: only the pull-down holds the relay off
+    before = len(bus.writes)
+    chip.reset()  # every pin an input: only the pull-downs hold the relays off
     wait(lambda: expander(bank).resets == 1)
     assert chip.output(relay(1)) is False  # driven again, released: the pulse stays cut
+    again = [(register, value) for _, register, value in bus.writes[before:]]
+    assert again.index((OLAT, 0)) < next(i for i, (reg, _) in enumerate(again) if reg == IODIR)
     assert not bank[1].is_unlocked
     chip.set_input(door(2), low=False)
     assert events.wait_for("door_forced").locker_id == 2  # the doors are watched again
