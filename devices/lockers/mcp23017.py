@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 from gpiozero.pins import Factory, Pin, PinInfo
 
-from devices.errors import BadLockerConfig, DeviceClosed
+from devices.errors import BadLockerConfig, DeviceClosed, LockerError
 from devices.lockers.emulated_mcp23017 import GPIO, GPPU, IOCON, IODIR, OLAT, pin_number
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,13 @@ def open_smbus(number: int) -> SMBusLike:
     """Open /dev/i2c-``number`` with smbus2 (imported here: only a Pi needs it)."""
     from smbus2 import SMBus
 
-    bus: SMBusLike = SMBus(number)
+    try:
+        bus: SMBusLike = SMBus(number)
+    except OSError as error:
+        raise LockerError(
+            f"cannot open /dev/i2c-{number} for the MCP23017 lockers: {error.strerror} (is "
+            f"dtparam=i2c_arm=on in config.txt, and the kiosk's user in the i2c group?)"
+        ) from None
     return bus
 
 

@@ -357,3 +357,11 @@ def test_a_chip_missing_at_start_is_logged_and_set_up_when_it_answers(bus, event
         chip.silent = False
         wait(lambda: not any(locker.door_open for locker in bank), "the doors read shut")
         assert sorted(kinds_by_slot(events)) == [(slot, "door_closed") for slot in range(1, 9)]
+
+
+def test_a_missing_i2c_bus_is_a_locker_error_that_says_what_to_check():
+    from devices.errors import LockerError
+    from devices.lockers.mcp23017 import open_smbus
+
+    with pytest.raises(LockerError, match=r"cannot open /dev/i2c-99 .*dtparam=i2c_arm=on"):
+        open_smbus(99)
