@@ -24,8 +24,15 @@ What is checked:
    when ``relay_active_high`` is true, GPIO0-8 (pulled up) when it is false;
 5. the documented config.txt matches the pins in use: SPI on for the RC522, ``spi0-1cs`` when
    CE1 (GPIO7) is taken by something else, the UART and serial console off when GPIO14/15 are
-   used, I2C off when GPIO2/3 are used, ``strict_gpiod`` set, and a ``gpio=`` boot line, if
-   any, naming exactly the relay pins at their "locked" level.
+   used, I2C off when GPIO2/3 are used by anything but I2C and on when there are expanders,
+   ``strict_gpiod`` set, and a ``gpio=`` boot line, if any, naming exactly the relay pins (and
+   the expanders' RESET line) at their "locked" level;
+6. no door switch on an SPI or UART pin;
+7. lockers on MCP23017 expanders (``[[lockers.banks]]`` with ``backend = "mcp23017"``): I2C bus
+   1, addresses 0x20-0x27 and none twice, pins GPA0-7/GPB0-7 and none twice on a chip, no door
+   on the output-only GPA7/GPB7, active-high relays; and every expander pin in the wiring
+   doc's ``| signal | chip | expander pin | notes |`` tables and in the drawing's
+   ``data-chip`` / ``data-xpin`` labels, both ways.
 
 Standard library only, so it runs anywhere with Python 3.11.
 """
