@@ -47,3 +47,16 @@ def test_the_sixteen_locker_example_polls_as_documented():
     settings = load_settings(DEFAULT_CONFIG.with_name("sixteen-lockers.toml"))
     assert {bank["poll_seconds"] for bank in settings.lockers["banks"]} == {DEFAULT_POLL_SECONDS}
     assert {bank["i2c_bus"] for bank in settings.lockers["banks"]} == {1}
+
+
+def test_the_pi_extra_installs_rpi_lgpio_and_never_rpi_gpio():
+    import tomllib
+
+    project = tomllib.loads((HARDWARE.parent / "pyproject.toml").read_text())["project"]
+    names = [
+        req.split(">")[0].split(";")[0].strip().lower()
+        for req in project["optional-dependencies"]["pi"]
+    ]
+    assert "rpi-lgpio" in names
+    assert "rpi.gpio" not in names and "rpi-gpio" not in names  # both would install `RPi`
+    assert "smbus2" in [r.split(">")[0].lower() for r in project["optional-dependencies"]["kiosk"]]
