@@ -87,6 +87,7 @@ class ExpanderBus:
         self.polls = 0
         self._chips: dict[int, Mcp23017Factory] = {}
         self._lock = threading.RLock()
+        self.lock = self._lock  # for the chips' pin tables
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -189,10 +190,11 @@ class Mcp23017Factory(Factory):
 
     def pin(self, name: Any) -> Mcp23017Pin:
         number = _pin(name)
-        pin = self._pins.get(number)
-        if pin is None or pin.closed:
-            pin = self._pins[number] = Mcp23017Pin(self, number)
-        return pin
+        with self.bus.lock:  # the poll thread may be reading the pins of this chip
+            pin = self._pins.get(number)
+            if pin is None or pin.closed:
+                pin = self._pins[number] = Mcp23017Pin(self, number)
+            return pin
 
     def reserve_pins(self, requester: Any, *names: Any) -> None:
         for name in names:
@@ -316,7 +318,7 @@ class Mcp23017Factory(Factory):
         ticks = self.ticks()
         return [
             (pin, ticks, bool(levels >> number & 1))
-            for number, pin in self._pins.items()
+            for number, pin in list(self._pins.items())
             if changed >> number & 1
         ]
 
