@@ -24,8 +24,15 @@ What is checked:
    when ``relay_active_high`` is true, GPIO0-8 (pulled up) when it is false;
 5. the documented config.txt matches the pins in use: SPI on for the RC522, ``spi0-1cs`` when
    CE1 (GPIO7) is taken by something else, the UART and serial console off when GPIO14/15 are
-   used, I2C off when GPIO2/3 are used, ``strict_gpiod`` set, and a ``gpio=`` boot line, if
-   any, naming exactly the relay pins at their "locked" level.
+   used, I2C off when GPIO2/3 are used by anything but I2C and on when there are expanders,
+   ``strict_gpiod`` set, and a ``gpio=`` boot line, if any, naming exactly the relay pins (and
+   the expanders' RESET line) at their "locked" level;
+6. no door switch on an SPI or UART pin;
+7. lockers on MCP23017 expanders (``[[lockers.banks]]`` with ``backend = "mcp23017"``): I2C bus
+   1, addresses 0x20-0x27 and none twice, pins GPA0-7/GPB0-7 and none twice on a chip, no door
+   on the output-only GPA7/GPB7, active-high relays; and every expander pin in the wiring
+   doc's ``| signal | chip | expander pin | notes |`` tables and in the drawing's
+   ``data-chip`` / ``data-xpin`` labels, both ways.
 
 Standard library only, so it runs anywhere with Python 3.11.
 """
@@ -61,6 +68,10 @@ PULLED_UP_AT_POWER_ON = range(0, 9)  # BCM2835..BCM2711 reset state: GPIO0-8 up,
 PULLED_DOWN_AT_POWER_ON = range(9, 28)
 
 TABLE_HEADER = ("signal", "bcm gpio", "physical pin", "notes")
+EXPANDER_HEADER = ("signal", "chip", "expander pin", "notes")
+EXPANDER_ADDRESSES = range(0x20, 0x28)  # MCP23017: 0x20 + A2 A1 A0
+EXPANDER_PIN = re.compile(r"(?i)GP([AB])([0-7])")
+I2C_BUS_PINS = {1: (2, 3)}  # /dev/i2c-1 on the header: SDA GPIO2, SCL GPIO3
 CONFIG_TXT_LINE = re.compile(r"^\s*(dtparam|dtoverlay|enable_uart|gpio)\s*=\s*(\S+)")
 
 
@@ -104,12 +115,50 @@ def expected_pins(config: dict) -> dict[str, int]:
     ):
         if feedback.get(key) is not None:
             pins[signal] = int(feedback[key])
-    for slot in config.get("lockers", {}).get("slots", []):
+    for slot in gpio_slots(config):
         pins[f"locker {slot['slot']} relay"] = int(slot["relay_pin"])
         pins[f"locker {slot['slot']} door"] = int(slot["door_pin"])
         if slot.get("led_pin") is not None:
             pins[f"locker {slot['slot']} LED"] = int(slot["led_pin"])
+    for bus in sorted({int(bank.get("i2c_bus", 1)) for bank in expander_banks(config)}):
+        if bus in I2C_BUS_PINS:
+            pins["I2C SDA"], pins["I2C SCL"] = I2C_BUS_PINS[bus]
+    for bank in expander_banks(config):
+        if bank.get("reset_pin") is not None:
+            pins["expanders RESET"] = int(bank["reset_pin"])
     return pins
+
+
+def gpio_slots(config: dict) -> list[dict]:
+    """Return the locker entries on the Pi's own pins: [[lockers.slots]] and gpio banks."""
+    lockers = config.get("lockers", {})
+    banks = [bank for bank in lockers.get("banks", []) if bank.get("backend") == "gpio"]
+    return [*lockers.get("slots", []), *(slot for bank in banks for slot in bank["slots"])]
+
+
+def expander_banks(config: dict) -> list[dict]:
+    """Return the [[lockers.banks]] on MCP23017 expanders."""
+    return [b for b in config.get("lockers", {}).get("banks", []) if b.get("backend") == "mcp23017"]
+
+
+def expected_expander_pins(config: dict) -> dict[str, tuple[int, str]]:
+    """Return {signal name: (chip address, "GPA0")} for every locker pin on an expander."""
+    pins: dict[str, tuple[int, str]] = {}
+    for bank in expander_banks(config):
+        for slot in bank.get("slots", []):
+            for key, kind in (("relay_pin", "relay"), ("door_pin", "door"), ("led_pin", "LED")):
+                if slot.get(key) is not None:
+                    pins[f"locker {slot['slot']} {kind}"] = (
+                        int(bank.get("address", -1)),
+                        _expander_pin_name(slot[key]),
+                    )
+    return pins
+
+
+def _expander_pin_name(pin: object) -> str:
+    if isinstance(pin, int) and 0 <= pin <= 15:
+        return f"GP{'AB'[pin // 8]}{pin % 8}"
+    return str(pin).upper()
 
 
 def signal_key(text: str) -> str | None:
@@ -123,6 +172,10 @@ def signal_key(text: str) -> str | None:
         return {"SDA": "RC522 SDA/CS", "CS": "RC522 SDA/CS", "SCLK": "RC522 SCK"}.get(
             part, f"RC522 {part}"
         )
+    if re.match(r"(?i)expanders?\s+reset\b", text):
+        return "expanders RESET"
+    if match := re.match(r"(?i)i2c\s+(sda|scl)\b", text):
+        return f"I2C {match.group(1).upper()}"
     for name in ("green LED", "red LED", "buzzer"):
         if text.lower().startswith(name.lower()):
             return name
@@ -307,7 +360,8 @@ def check_config(config: dict, expected: dict[str, int], problems: Problems) -> 
         owners.setdefault(gpio, signal)
     lockers = config.get("lockers", {})
     active_high = lockers.get("relay_active_high", True)
-    for slot in lockers.get("slots", []):
+    _check_doors_off_bus_pins(config, expected, problems)
+    for slot in gpio_slots(config):
         gpio = int(slot["relay_pin"])
         signal = f"locker {slot['slot']} relay"
         if active_high and gpio not in PULLED_DOWN_AT_POWER_ON:
@@ -322,6 +376,145 @@ def check_config(config: dict, expected: dict[str, int], problems: Problems) -> 
                 f"be one of GPIO0-8, pulled up at power-on (GPIO9-27 are pulled down: the relay "
                 f"would energise and unlock while the Pi boots)"
             )
+
+
+def _check_doors_off_bus_pins(config: dict, expected: dict[str, int], problems: Problems):
+    """A door switch on an SPI or UART pin works only while nothing claims the pin for its bus
+    (raspi-config's SPI or serial toggle takes it back): keep doors off them."""
+    reader = config.get("reader", {})
+    reader_on = reader.get("backend", "mfrc522") == "mfrc522"
+    buses = {0} | ({int(reader.get("spi_bus", 0))} if reader_on else set())
+    spi = {pin for bus in buses for pin in _spi_pins(bus)}
+    for signal, gpio in expected.items():
+        if not signal.endswith(" door"):
+            continue
+        if gpio in spi:
+            problems.add(
+                f"kiosk config: {signal} is GPIO{gpio}, an SPI pin; a door switch there reads "
+                f"nonsense once SPI claims it: use a free GPIO or an expander pin"
+            )
+        if gpio in UART_PINS:
+            problems.add(
+                f"kiosk config: {signal} is GPIO{gpio}, a UART pin; a door switch there reads "
+                f"the serial line once the UART is on: use a free GPIO or an expander pin"
+            )
+
+
+def _spi_pins(bus: int) -> set[int]:
+    sclk, mosi, miso, selects = SPI_BUSES[bus]
+    return {sclk, mosi, miso, *selects}
+
+
+def check_expanders(config: dict, problems: Problems) -> None:
+    """The expander banks: bus, addresses, pins, and relays that power on released."""
+    lockers = config.get("lockers", {})
+    taken: dict[tuple[int, int], int] = {}
+    for index, bank in enumerate(expander_banks(config)):
+        where = f"kiosk config: lockers bank {index}"
+        bus, address = bank.get("i2c_bus", 1), bank.get("address")
+        if bus not in I2C_BUS_PINS:
+            problems.add(f"{where}: i2c_bus {bus!r}; the documented wiring is I2C bus 1 (GPIO2/3)")
+        if not isinstance(address, int) or address not in EXPANDER_ADDRESSES:
+            problems.add(f"{where}: address {address!r} is not an MCP23017 address (0x20-0x27)")
+            continue
+        if (bus, address) in taken:
+            problems.add(
+                f"{where}: address {address:#x} on I2C bus {bus} is also bank {taken[bus, address]}"
+            )
+        taken.setdefault((bus, address), index)
+        used: dict[str, str] = {}
+        for slot in bank.get("slots", []):
+            for key in ("relay_pin", "door_pin", "led_pin"):
+                if slot.get(key) is None:
+                    continue
+                name = _expander_pin_name(slot[key])
+                signal = f"locker {slot['slot']} {key.removesuffix('_pin')}"
+                if not EXPANDER_PIN.fullmatch(name):
+                    problems.add(f"{where}: {signal} is {slot[key]!r}, not GPA0-GPA7 or GPB0-GPB7")
+                elif key == "door_pin" and name in ("GPA7", "GPB7"):
+                    problems.add(
+                        f"{where}: {signal} is {name}, which is an output only on the MCP23017 "
+                        f"(rev. D: an input there can corrupt SDA)"
+                    )
+                elif name in used:
+                    problems.add(
+                        f"{where}: {address:#x} {name} is used twice: {used[name]} and {signal}"
+                    )
+                used.setdefault(name, signal)
+            if not slot.get("relay_active_high", lockers.get("relay_active_high", True)):
+                problems.add(
+                    f"{where}: locker {slot['slot']} relay must be active-high on an expander "
+                    f"(its pins are inputs at power-on; only the pull-down holds the relay off)"
+                )
+
+
+def expander_rows(path: Path, problems: Problems) -> list[tuple[str, int, str, str]]:
+    """Read the expander tables (| signal | chip | expander pin | notes |): (signal, address,
+    pin, where)."""
+    rows: list[tuple[str, int, str, str]] = []
+    in_table = False
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        cells = _cells(line) if line.lstrip().startswith("|") else []
+        if tuple(cell.lower() for cell in cells) == EXPANDER_HEADER:
+            in_table = True
+            continue
+        if not cells:
+            in_table = False
+        if not in_table or set("".join(cells)) <= set("-: "):
+            continue
+        where = f"{path.name} line {number}"
+        chip, pin = cells[1].replace("`", "").strip(), cells[2].replace("`", "").strip().upper()
+        if not re.fullmatch(r"0x2[0-7]", chip) or not EXPANDER_PIN.fullmatch(pin):
+            problems.add(f"{where}: cannot read chip {cells[1]!r} / expander pin {cells[2]!r}")
+            continue
+        rows.append((cells[0], int(chip, 16), pin, where))
+    return rows
+
+
+def svg_expander_rows(path: Path) -> list[tuple[str, int, str, str]]:
+    """Read the diagram's elements with data-signal, data-chip and data-xpin."""
+    try:
+        tree = ET.parse(path)
+    except ET.ParseError:
+        return []  # svg_rows has said so
+    rows = []
+    for element in tree.iter():
+        signal, chip, pin = (element.get(k) for k in ("data-signal", "data-chip", "data-xpin"))
+        if signal is None or chip is None or pin is None:
+            continue
+        rows.append((signal, int(chip, 16), pin.upper(), f'{path.name} data-signal="{signal}"'))
+    return rows
+
+
+def check_expander_document(
+    name: str,
+    rows: list[tuple[str, int, str, str]],
+    expected: dict[str, tuple[int, str]],
+    problems: Problems,
+) -> None:
+    """A document's expander pins against the config, both ways."""
+    seen: set[str] = set()
+    places: dict[tuple[int, str], str] = {}
+    for signal, address, pin, where in rows:
+        key = signal_key(signal)
+        if (address, pin) in places and places[address, pin] != key:
+            problems.add(
+                f"{where}: {address:#x} {pin} is used twice: {places[address, pin]} and {key}"
+            )
+        places.setdefault((address, pin), str(key))
+        if key is None or key not in expected:
+            problems.add(f"{where}: {signal!r} ({address:#x} {pin}) is not in the kiosk config")
+            continue
+        if expected[key] != (address, pin):
+            want_address, want_pin = expected[key]
+            problems.add(
+                f"{where}: {key} is {address:#x} {pin} here but {want_address:#x} {want_pin} in "
+                f"the kiosk config"
+            )
+        seen.add(key)
+    for key, (address, pin) in expected.items():
+        if key not in seen:
+            problems.add(f"{name}: {key} ({address:#x} {pin}) is missing")
 
 
 def check_boot_config(
@@ -367,8 +560,14 @@ def check_boot_config(
                 "pi-setup.md: GPIO14/15 are in use but removing console=serial0 from "
                 "cmdline.txt is not documented"
             )
-    if used & set(I2C_PINS) and any(s.startswith("dtparam=i2c_arm=on") for s in settings):
+    i2c_on = any(s.startswith("dtparam=i2c_arm=on") for s in settings)
+    others_on_i2c = {g for s, g in expected.items() if not s.startswith("I2C ")} & set(I2C_PINS)
+    if others_on_i2c and i2c_on:
         problems.add(f"{where}: GPIO2/3 are in use but dtparam=i2c_arm=on claims them for I2C")
+    if expander_banks(config) and not i2c_on:
+        problems.add(
+            f"{where}: the lockers are on I2C expanders but dtparam=i2c_arm=on is not documented"
+        )
     if not any(s.startswith("dtparam=strict_gpiod") for s in settings):
         problems.add(
             f"{where}: dtparam=strict_gpiod is not documented (without it an output stays "
@@ -379,8 +578,12 @@ def check_boot_config(
 
 def _check_gpio_boot_lines(config: dict, lines: list[tuple[str, str]], problems: Problems):
     lockers = config.get("lockers", {})
-    relays = {int(slot["relay_pin"]) for slot in lockers.get("slots", [])}
+    relays = {int(slot["relay_pin"]) for slot in gpio_slots(config)}
     level = "dl" if lockers.get("relay_active_high", True) else "dh"
+    pins_in_use = expected_pins(config)
+    # a RESET line driven low holds the expanders in reset: as safe as a relay driven low
+    used = {g for signal, g in pins_in_use.items() if signal != "expanders RESET"}
+    relays_or_resets = relays | {g for s, g in pins_in_use.items() if s == "expanders RESET"}
     for key, value in lines:
         if key != "gpio":
             continue
@@ -391,7 +594,9 @@ def _check_gpio_boot_lines(config: dict, lines: list[tuple[str, str]], problems:
         if pins is None:
             problems.add(f"{where}: cannot read the pin list")
             continue
-        if pins != relays:
+        if not relays and not pins & used:
+            continue  # no relay on the Pi's pins: the line drives unused pins (or RESET) low
+        if pins not in (relays, relays_or_resets):
             missing = ", ".join(f"GPIO{g}" for g in sorted(relays - pins))
             extra = ", ".join(f"GPIO{g}" for g in sorted(pins - relays))
             problems.add(
@@ -432,8 +637,13 @@ def check(config_path: Path, wiring: Path, svg: Path, setup: Path) -> list[str]:
         config = tomllib.load(file)
     expected = expected_pins(config)
     check_config(config, expected, problems)
+    check_expanders(config, problems)
     check_document(wiring.name, wiring_rows(wiring, problems), expected, problems)
     check_document(svg.name, svg_rows(svg, problems), expected, problems)
+    expected_x = expected_expander_pins(config)
+    if expected_x or expander_rows(wiring, Problems()):
+        check_expander_document(wiring.name, expander_rows(wiring, problems), expected_x, problems)
+        check_expander_document(svg.name, svg_expander_rows(svg), expected_x, problems)
     lines, text = config_txt([setup, wiring])
     check_boot_config(config, expected, lines, text, problems)
     return list(dict.fromkeys(problems))
@@ -457,9 +667,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"check_pins: {len(problems)} disagreement(s) with {args.config}")
         return 1
     with args.config.open("rb") as file:
-        count = len(expected_pins(tomllib.load(file)))
+        config = tomllib.load(file)
+    count, on_expanders = len(expected_pins(config)), len(expected_expander_pins(config))
     names = ", ".join(path.name for path in (args.config, args.wiring, args.svg, args.setup))
-    print(f"check_pins: {count} pins agree across {names}")
+    extra = f" (and {on_expanders} expander pins)" if on_expanders else ""
+    print(f"check_pins: {count} pins{extra} agree across {names}")
     return 0
 
 

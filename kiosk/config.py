@@ -101,7 +101,9 @@ class KioskSettings:
     @property
     def slots(self) -> tuple[int, ...]:
         """The locker slots wired to this kiosk."""
-        return tuple(entry["slot"] for entry in self.lockers.get("lockers", ()))
+        banks = [bank.get("slots", ()) for bank in self.lockers.get("banks", ())]
+        entries = [*self.lockers.get("lockers", ()), *(entry for bank in banks for entry in bank)]
+        return tuple(entry["slot"] for entry in entries)
 
 
 def load_settings(path: Path | str = DEFAULT_CONFIG) -> KioskSettings:
@@ -168,10 +170,14 @@ def _reader_options(backend: str | None, table: Table) -> DeviceTable:
 
 
 def _lockers(table: Table) -> DeviceTable:
-    """Turn ``[lockers]`` with its ``[[lockers.slots]]`` into LockerBank.from_config's input."""
-    slots = table.get("slots")
-    if not isinstance(slots, list) or not slots:
-        raise ConfigError("[lockers] slots: needs at least one [[lockers.slots]] entry")
+    """Turn ``[lockers]`` with its ``[[lockers.slots]]`` (lockers on the Pi's GPIO) and its
+    ``[[lockers.banks]]`` (e.g. on MCP23017 expanders) into LockerBank.from_config's input."""
+    slots = table.get("slots", [])
+    banks = table.get("banks", [])
+    if not isinstance(slots, list) or not isinstance(banks, list) or not (slots or banks):
+        raise ConfigError(
+            "[lockers] slots: needs at least one [[lockers.slots]] or [[lockers.banks]] entry"
+        )
     own = ("slots", "relay_board_trigger")  # the kiosk's, not the locker bank's
     return {"lockers": slots, **{key: value for key, value in table.items() if key not in own}}
 

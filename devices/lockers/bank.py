@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from typing import Any
 
@@ -11,7 +11,9 @@ from gpiozero.pins import Factory
 
 from devices.errors import BadLockerConfig, DeviceClosed, UnknownLocker
 from devices.lockers.events import EventCallback
+from devices.lockers.expanders import ExpanderBanks
 from devices.lockers.locker import MAX_PULSE_SECONDS, Clock, Locker
+from devices.lockers.mcp23017 import SMBusLike, open_smbus
 
 PIN_KEYS = ("relay_pin", "door_pin", "led_pin")
 # Settings a bank applies to every locker, and that one locker's entry may override.
@@ -33,6 +35,11 @@ class LockerBank:
     ``{"slot": 1, "relay_pin": 17, "door_pin": 27, "led_pin": None}``; an entry may also set any
     of the bank-wide keywords for itself. Every event carries the slot as its ``locker_id``.
     ``close()`` releases every relay (all locked) and is safe to call twice.
+
+    ``banks`` adds lockers on other pins than the Pi's own: each bank is
+    ``{"backend": "mcp23017", "i2c_bus": 1, "address": 0x20, "slots": [...]}`` (or
+    ``"backend": "gpio"`` with ``slots``, like ``lockers``); see devices/lockers/expanders.py.
+    ``open_i2c`` opens an I2C bus by number (smbus2 on a Pi; tests pass an emulated bus).
     """
 
     def __init__(
@@ -48,6 +55,8 @@ class LockerBank:
         pin_factory: Factory | None = None,
         on_event: EventCallback | None = None,
         clock: Clock = time.monotonic,
+        banks: Iterable[Mapping[str, Any]] = (),
+        open_i2c: Callable[[int], SMBusLike] = open_smbus,
     ) -> None:
         defaults = {
             "relay_active_high": relay_active_high,
@@ -57,20 +66,24 @@ class LockerBank:
             "relock_on_open": relock_on_open,
             "max_pulse_seconds": max_pulse_seconds,
         }
-        entries = _checked_entries(lockers)
         self._closed = False
         self._on_event = on_event
         with ExitStack() as stack:  # a locker that fails to build closes those built before it
+            self._expanders = stack.enter_context(ExpanderBanks(open_i2c, pin_factory))
+            groups = [(_checked_entries(lockers), pin_factory)]
+            groups += self._expanders.build(banks, relay_active_high, _checked_entries)
+            _check_unique_slots(entry for entries, _ in groups for entry in entries)
             self._lockers = {
                 entry["slot"]: stack.enter_context(
                     Locker(
                         locker_id=entry["slot"],
-                        pin_factory=pin_factory,
+                        pin_factory=factory,
                         on_event=on_event,
                         clock=clock,
                         **{**defaults, **_without(entry, "slot")},
                     )
                 )
+                for entries, factory in groups
                 for entry in entries
             }
             stack.pop_all()
@@ -83,16 +96,23 @@ class LockerBank:
         pin_factory: Factory | None = None,
         on_event: EventCallback | None = None,
         clock: Clock = time.monotonic,
+        open_i2c: Callable[[int], SMBusLike] = open_smbus,
     ) -> LockerBank:
-        """Build a bank from ``{"lockers": [...], "pulse_seconds": 5.0, ...}``."""
-        unknown = set(config) - {"lockers", *BANK_SETTINGS}
+        """Build a bank from ``{"lockers": [...], "banks": [...], "pulse_seconds": 5.0, ...}``."""
+        unknown = set(config) - {"lockers", "banks", *BANK_SETTINGS}
         if unknown:
             raise BadLockerConfig(f"unknown locker-bank settings: {', '.join(sorted(unknown))}")
-        if "lockers" not in config:
-            raise BadLockerConfig("the locker-bank config has no 'lockers' list")
-        settings = _without(config, "lockers")
+        if "lockers" not in config and "banks" not in config:
+            raise BadLockerConfig("the locker-bank config has no 'lockers' list and no 'banks'")
+        settings = {k: v for k, v in config.items() if k not in ("lockers", "banks")}
         return cls(
-            config["lockers"], pin_factory=pin_factory, on_event=on_event, clock=clock, **settings
+            config.get("lockers", ()),
+            banks=config.get("banks", ()),
+            pin_factory=pin_factory,
+            on_event=on_event,
+            open_i2c=open_i2c,
+            clock=clock,
+            **settings,
         )
 
     def __repr__(self) -> str:
@@ -147,8 +167,14 @@ class LockerBank:
             return
         self._closed = True
         with ExitStack() as stack:  # one failing locker must not leave the others unclosed
+            stack.callback(self._expanders.close)  # last: the lockers release their relays first
             for locker in self._lockers.values():
                 stack.callback(locker.close)
+
+    @property
+    def expanders(self) -> ExpanderBanks:
+        """The I2C expander buses of this bank (none for a bank on the Pi's GPIO alone)."""
+        return self._expanders
 
     def __enter__(self) -> LockerBank:
         self._check_open()
@@ -165,15 +191,20 @@ class LockerBank:
 def _checked_entries(lockers: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Return the config's locker entries, or raise BadLockerConfig naming what is wrong."""
     entries = list(lockers)
-    slots: set[int] = set()
     pins: dict[object, str] = {}
     for index, entry in enumerate(entries):
         _check_entry(index, entry)
+        _claim_pins(entry, pins)
+    _check_unique_slots(entries)
+    return entries
+
+
+def _check_unique_slots(entries: Iterable[Mapping[str, Any]]) -> None:
+    slots: set[int] = set()
+    for entry in entries:
         if entry["slot"] in slots:
             raise BadLockerConfig(f"slot {entry['slot']} appears twice in the locker config")
         slots.add(entry["slot"])
-        _claim_pins(entry, pins)
-    return entries
 
 
 def _check_entry(index: int, entry: Mapping[str, Any]) -> None:

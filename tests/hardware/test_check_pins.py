@@ -158,10 +158,28 @@ def test_a_gpio_used_twice_in_the_config_is_named(copy):
     failed(run(copy), "kiosk config: GPIO5 is used twice: locker 1 door and locker 2 door")
 
 
-def test_gpio7_as_a_door_needs_spi0_1cs(copy):
+def test_gpio7_as_an_output_needs_spi0_1cs(copy):
+    edit(copy["config"], "green_led_pin = 18", "green_led_pin = 7")
     for name in ("setup", "wiring"):
         edit(copy[name], "dtoverlay=spi0-1cs\n", "", count=10)
-    failed(run(copy), "GPIO7 (SPI0 CE1) is locker 8 door but dtoverlay=spi0-1cs is not documented")
+    failed(run(copy), "GPIO7 (SPI0 CE1) is green LED but dtoverlay=spi0-1cs is not documented")
+
+
+def test_no_door_switch_sits_on_an_spi_pin(copy):
+    edit(copy["config"], "door_pin = 2 ", "door_pin = 7 ")
+    failed(run(copy), "kiosk config: locker 8 door is GPIO7, an SPI pin")
+
+
+def test_no_door_switch_sits_on_a_uart_pin(copy):
+    edit(copy["config"], "door_pin = 5", "door_pin = 15")
+    failed(run(copy), "kiosk config: locker 1 door is GPIO15, a UART pin")
+
+
+def test_no_default_door_is_on_an_spi_or_uart_pin():
+    expected = check_pins.expected_pins(check_pins.tomllib.loads(FILES["config"].read_text()))
+    doors = {gpio for signal, gpio in expected.items() if signal.endswith("door")}
+    assert len(doors) == 8
+    assert not doors & {7, 8, 9, 10, 11, 14, 15}
 
 
 def test_uart_pins_need_the_uart_and_console_off(copy):
@@ -244,3 +262,98 @@ def test_the_ingest_unit_is_watched_by_systemd():
     assert unit["Type"] == ["notify"] and unit["NotifyAccess"] == ["main"]
     # half of it is the beat; it must outlast the supervisor's stall limit (45 s)
     assert int(unit["WatchdogSec"][0]) >= 60
+
+
+# --- the 16-locker layout on MCP23017 expanders -----------------------------------------------
+
+FILES_16 = {
+    "config": ROOT / "kiosk" / "sixteen-lockers.toml",
+    "wiring": ROOT / "hardware" / "wiring-16.md",
+    "svg": ROOT / "hardware" / "wiring-16.svg",
+    "setup": ROOT / "hardware" / "pi-setup.md",
+}
+
+
+@pytest.fixture
+def copy16(tmp_path: Path) -> dict[str, Path]:
+    paths = {}
+    for name, source in FILES_16.items():
+        paths[name] = tmp_path / source.name
+        shutil.copyfile(source, paths[name])
+    return paths
+
+
+def test_the_sixteen_locker_files_agree():
+    result = run(FILES_16)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "11 pins (and 32 expander pins) agree" in result.stdout
+
+
+def test_the_expander_tables_name_every_locker_once():
+    config = check_pins.tomllib.loads(FILES_16["config"].read_text())
+    expected = check_pins.expected_expander_pins(config)
+    rows = check_pins.expander_rows(FILES_16["wiring"], check_pins.Problems())
+    assert len(expected) == len(rows) == 32
+    assert {check_pins.signal_key(signal) for signal, *_ in rows} == set(expected)
+    assert {address for address, _ in expected.values()} == {0x20, 0x21}
+
+
+PLANTED_16 = [
+    ("config", "address = 0x21", "address = 0x20", "address 0x20 on I2C bus 1 is also bank 0"),
+    ("config", "address = 0x21", "address = 0x28", "address 40 is not an MCP23017 address"),
+    ("config", 'relay_pin = "GPA7"', 'relay_pin = "GPC3"', "locker 4 relay is 'GPC3', not GPA0"),
+    ("config", 'door_pin = "GPB2"', 'door_pin = "GPA5"', "0x20 GPA5 is used twice"),
+    (
+        "config",
+        'door_pin = "GPB3"',
+        'door_pin = "GPB7"',
+        "locker 8 door is GPB7, which is an output",
+    ),
+    ("config", "relay_active_high = true", "relay_active_high = false", "must be active-high"),
+    ("config", "i2c_bus = 1", "i2c_bus = 3", "i2c_bus 3; the documented wiring is I2C bus 1"),
+    (
+        "wiring",
+        "| locker 5 door | 0x20 | GPB0 |",
+        "| locker 5 door | 0x20 | GPB1 |",
+        "locker 5 door is 0x20 GPB1 here but 0x20 GPB0 in the kiosk config",
+    ),
+    (
+        "wiring",
+        "| locker 12 relay | 0x21 | GPA7 |",
+        "| locker 12 relay | 0x22 | GPA7 |",
+        "locker 12 relay is 0x22 GPA7 here but 0x21 GPA7",
+    ),
+    (
+        "wiring",
+        "| locker 16 door | 0x21 | GPB3 |",
+        "| (door 16 removed) | 0x21 | GPB3 |",
+        "wiring-16.md: locker 16 door (0x21 GPB3) is missing",
+    ),
+    (
+        "svg",
+        'data-chip="0x21" data-xpin="GPA4"',
+        'data-chip="0x21" data-xpin="GPA5"',
+        "locker 9 relay is 0x21 GPA5 here but 0x21 GPA4",
+    ),
+    ("wiring", "dtparam=i2c_arm=on\n", "", "dtparam=i2c_arm=on is not documented"),
+    (
+        "wiring",
+        "| expanders RESET | GPIO17 | 11 |",
+        "| expanders RESET | GPIO27 | 13 |",
+        "expanders RESET is GPIO27 here but GPIO17 in the kiosk config",
+    ),
+    (
+        "wiring",
+        "| I2C SDA | GPIO2 | 3 |",
+        "| I2C SDA | GPIO4 | 7 |",
+        "I2C SDA is GPIO4 here but GPIO2 in the kiosk config",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "message"), PLANTED_16, ids=[p[3][:40] for p in PLANTED_16]
+)
+def test_a_planted_error_in_the_sixteen_locker_files_is_named(copy16, name, old, new, message):
+    edit(copy16[name], old, new)
+    failed(run(copy16), message)

@@ -74,3 +74,29 @@ def test_kiosk_run_refuses_a_pi_whose_boot_settings_do_not_keep_the_locks(tmp_pa
     config_txt.write_text("dtparam=strict_gpiod\ngpio=12,16,17,20,22,23,24,27=op,dl\n")
     report = check_locks_safety(settings, model_path=model, config_paths=(config_txt,))
     assert report.state == "verified"
+
+
+def test_the_sixteen_locker_example_builds_its_lockers_on_two_expanders():
+    from gpiozero.pins.mock import MockFactory
+
+    from devices.lockers import LockerBank
+    from devices.lockers.emulated_mcp23017 import EmulatedI2cBus, EmulatedMcp23017
+
+    settings = load_settings(DEFAULT_CONFIG.with_name("sixteen-lockers.toml"))
+    assert settings.slots == tuple(range(1, 17))
+    assert [bank["address"] for bank in settings.lockers["banks"]] == [0x20, 0x21]
+    bus = EmulatedI2cBus()
+    chips = [bus.attach(EmulatedMcp23017(address)) for address in (0x20, 0x21)]
+    pins = MockFactory()
+    with LockerBank.from_config(
+        settings.lockers, open_i2c=lambda number: bus, pin_factory=pins
+    ) as bank:
+        assert bank.slots == settings.slots
+        assert all(chip.output("GPA7") is False for chip in chips)  # driven, released
+        assert pins.pin(17).state is True  # the expanders' RESET line, held high
+    pins.close()
+
+
+def test_an_old_config_with_only_gpio_slots_has_no_banks():
+    settings = load_settings(DEFAULT_CONFIG)
+    assert "banks" not in settings.lockers
