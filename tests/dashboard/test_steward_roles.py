@@ -31,7 +31,7 @@ def steward_routes(app) -> list[tuple[str, str, str]]:
                 continue
             method = "POST" if "POST" in rule.methods else "GET"
             # A member ranked below every steward: acting on oneself or a peer is the hub's
-            # refusal (tests/dashboard/test_security_outranking.py), not this module's.
+            # refusal (tests/dashboard/security/test_outranking.py), not this module's.
             ids = {arg: PLAIN_MEMBER_ID if arg == "member_id" else 1 for arg in rule.arguments}
             url = url_for(rule.endpoint, **ids)
             routes.append((rule.endpoint, method, url))
