@@ -165,8 +165,11 @@ def _bearer_token() -> str | None:
 
 
 def _member_from_token() -> Member | None:
-    with transaction() as db:
+    with reading() as db:  # NOTE: a read; the last use is written only every few minutes
         use = tokens.member_for_token(db, _bearer_token() or "")
+    if use.use_stale:
+        with transaction() as db:
+            tokens.note_use(db, use.token_id)
     g.token_scope = use.scope
     return use.member
 

@@ -26,6 +26,9 @@ from hub.members.roster import NAME_MAX, Member, Role, clean_text, get_member
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 366
+# How stale a token's "last used" may get before a request writes it again (a write per
+# API call would queue every call behind any writer on SQLite).
+USE_NOTED_EVERY = timedelta(minutes=5)
 
 
 class TokenScope(StrEnum):
@@ -57,6 +60,8 @@ class TokenUse:
     member: Member
     scope: TokenScope
     token_id: int
+    # Whether the token's last use is older than USE_NOTED_EVERY: only then is it written.
+    use_stale: bool = False
 
 
 def parse_scope(value: str | None) -> TokenScope:
@@ -101,7 +106,11 @@ def issue_token(
 
 
 def member_for_token(session: Session, token: str, *, now: datetime | None = None) -> TokenUse:
-    """Return who the live ``token`` speaks for, and its scope, or refuse; note its use."""
+    """Return who the live ``token`` speaks for, and its scope, or refuse; write nothing.
+
+    ``use_stale`` says the use is worth noting (``note_use``): a read must not take SQLite's
+    write lock on every API call, so the last use is kept to within USE_NOTED_EVERY.
+    """
     now = now or utcnow()
     row = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
     if row is None or row.revoked_at is not None:
@@ -113,9 +122,17 @@ def member_for_token(session: Session, token: str, *, now: datetime | None = Non
     member, scope = get_member(session, row.member_id), TokenScope(row.scope)
     if not member.is_active or (scope != TokenScope.MEMBER and not member.has_role(Role.STEWARD)):
         raise SignInRefused(f"Member {member.number} may no longer use the API.")
-    row.last_used_at = now
-    session.add(row)
-    return TokenUse(member=member, scope=scope, token_id=row.id or 0)
+    last = as_utc(row.last_used_at) if row.last_used_at else None
+    stale = last is None or now - last >= USE_NOTED_EVERY
+    return TokenUse(member=member, scope=scope, token_id=row.id or 0, use_stale=stale)
+
+
+def note_use(session: Session, token_id: int, *, now: datetime | None = None) -> None:
+    """Record that token ``token_id`` was used now (shown to stewards as its last use)."""
+    row = session.get(ApiToken, token_id)
+    if row is not None:
+        row.last_used_at = now or utcnow()
+        session.add(row)
 
 
 def list_tokens(session: Session, member_id: int | None = None) -> list[ApiToken]:

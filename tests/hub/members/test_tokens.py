@@ -20,6 +20,7 @@ from hub.members.tokens import (
     issue_token,
     list_tokens,
     member_for_token,
+    note_use,
     parse_scope,
     revoke_token,
 )
@@ -37,8 +38,11 @@ def test_a_token_identifies_its_holder_until_revoked(engine, steward):
     with transaction(engine) as session:
         use = member_for_token(session, token)
         assert (use.member.id, use.scope) == (steward.id, TokenScope.STEWARD)
+        assert use.use_stale  # never used: worth noting
+        note_use(session, use.token_id)
         (row,) = list_tokens(session, steward.id)
         assert row.last_used_at is not None and row.token_hash != token
+        assert not member_for_token(session, token).use_stale  # noted a moment ago
         revoke_token(session, OPERATOR, row.id)
     with pytest.raises(SignInRefused, match="unknown or revoked"), transaction(engine) as session:
         member_for_token(session, token)
