@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -108,13 +109,15 @@ def selftest_on_expanders(
     factory: MockFactory,
     bus: EmulatedI2cBus,
     maker: ExpanderMaker,
+    *,
+    safety: Callable[[], str] = lambda: SAFE,
     **timeouts: float,
 ) -> Report:
     """Run the selftest on the emulated kiosk; the maker reads (and acts on) what it prints."""
     report = run_selftest(
         settings,
         open_reader=lambda: Mfrc522Reader(poll_seconds=0.005),
-        safety=lambda: SAFE,
+        safety=safety,
         pin_factory=factory,
         open_i2c=lambda number: bus,
         timeouts=Timeouts(**{"card": 5, "door": 5, "broker": 5, **timeouts}),
