@@ -73,7 +73,10 @@ class Bench:
         doors = expanders_for(settings, bus)
         for address in silent:
             bus.chips[address].silent = True
-        self.rc522.present(ADA) if card else self.rc522.remove()
+        if card:
+            self.rc522.present(ADA)
+        else:
+            self.rc522.remove()
         timeouts = {"card": 0.5, "door": 0.5, "broker": 1} if quick else {"card": 5}
         try:
             with ExpanderMaker(doors, **faults) as maker:
@@ -126,7 +129,7 @@ def test_every_selftest_line_the_doc_quotes_is_one_it_prints(printed):
     assert [line for line in quoted if line not in printed] == []
 
 
-def test_the_doc_quotes_each_check(printed):
+def test_the_doc_quotes_each_check():
     quoted = "\n".join(quoted_lines(COMMISSIONING.read_text()))
     for check in (
         "PASS  lock safety",
