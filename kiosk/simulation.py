@@ -60,6 +60,9 @@ class SimulatedHardware:
         for entry in bank["slots"]:
             self._entries[entry["slot"]] = entry
             self._chips[entry["slot"]] = chip
+            # NOTE: shut before the lockers are built: the driver polls its doors, and a door
+            # shut by start() only after the chip's first read would be a "closed" edge to come.
+            chip.set_input(entry["door_pin"], low=True)
 
     def relay_pin(self, slot: int) -> MockPin:
         """Return the mock pin of locker ``slot``'s relay (its ``states`` are its history); a
