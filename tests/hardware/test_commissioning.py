@@ -125,7 +125,7 @@ def printed(mosquitto, chip, tmp_path) -> list[str]:
 
 def test_every_selftest_line_the_doc_quotes_is_one_it_prints(printed):
     quoted = quoted_lines(COMMISSIONING.read_text())
-    print("\n".join(printed))
+    print("\n".join(printed))  # shown when it fails: the lines there are to quote
     assert [line for line in quoted if line not in printed] == []
 
 
