@@ -97,7 +97,10 @@ def simulate(
     data_dir: Path | None,
     clock_skew: float,
 ) -> None:
-    """Run a kiosk with simulated pins and reader; its screen has a panel to drive them."""
+    """Run a kiosk with simulated pins and reader; its screen has a panel to drive them.
+
+    Lockers on MCP23017 expanders run on emulated chips (kiosk/sixteen-lockers.toml works).
+    """
     settings = _settings(config_path)
     kiosk_id = kiosk_id or settings.kiosk_id
     mqtt = replace(settings.mqtt, host=mqtt_host, port=mqtt_port, username=kiosk_id)

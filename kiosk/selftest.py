@@ -2,11 +2,12 @@
 
 Run with the kiosk service stopped (it needs the same pins and reader). In order: the lock
 safety settings, the lockers (built first: every relay driven to locked before anything
-else), the card reader (found, its chip version), a card read (tap one), each locker's relay
-(unlocked in turn: open its door, the door switch must say so, then shut it), the buzzer and
-LEDs (driven: look and listen), and the broker (the kiosk's login, then its allow-list, which the
-hub keeps retained). Each line says PASS or FAIL and what to look at; the exit status is 0 only
-if everything passed. See hardware/selftest.md.
+else), each MCP23017 expander (answering at its I2C address, or not), the card reader (found,
+its chip version), a card read (tap one), each locker's relay (unlocked in turn: open its
+door, the door switch must say so, then shut it), the buzzer and LEDs (driven: look and
+listen), and the broker (the kiosk's login, then its allow-list, which the hub keeps
+retained). Each line says PASS or FAIL and what to look at; the exit status is 0 only if
+everything passed. See hardware/selftest.md and hardware/commissioning.md.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from broker.inbound import HubSnapshot, from_hub
 from broker.topics import Channel, kiosk_topic
 from devices.feedback import Feedback
 from devices.lockers import LockerBank, LockerEventKind
+from devices.lockers.mcp23017 import SMBusLike, open_smbus
 from devices.rfid import CardReader
 from kiosk.config import ConfigError, KioskSettings
 
@@ -74,10 +76,14 @@ def run_selftest(
     open_reader: Callable[[], CardReader],
     safety: SafetyCheck,
     pin_factory: Factory | None = None,
+    open_i2c: Callable[[int], SMBusLike] = open_smbus,
     timeouts: Timeouts = Timeouts(),
     say: Say = print,
 ) -> Report:
-    """Run every check on the kiosk described by ``settings``; return the report."""
+    """Run every check on the kiosk described by ``settings``; return the report.
+
+    ``open_i2c`` opens the I2C bus of MCP23017 locker banks (tests pass an emulated bus).
+    """
     report = Report(say)
     try:
         report.check(True, f"lock safety: {safety()}")
@@ -86,22 +92,67 @@ def run_selftest(
         return report
     with ExitStack() as stack:
         bank = stack.enter_context(
-            LockerBank.from_config(settings.lockers, pin_factory=pin_factory)
+            LockerBank.from_config(settings.lockers, pin_factory=pin_factory, open_i2c=open_i2c)
         )
-        report.check(True, f"lockers: {len(bank)} relays driven locked ({_pins(settings)})")
+        report.check(True, f"lockers: {len(bank)} relays driven locked ({_relays(settings)})")
+        silent = _check_expanders(report, bank, settings)
         reader = _open_reader(report, open_reader)
         if reader is not None:
             stack.enter_context(reader)
             _check_card(report, reader, timeouts.card)
         for slot in bank.slots:
+            if slot in silent:
+                report.check(False, f"locker {slot}: not tried: {silent[slot]}")
+                continue
             _check_locker(report, bank, slot, timeouts.door)
         _check_feedback(report, settings, pin_factory)
     _check_broker(report, settings, timeouts.broker)
     return report
 
 
-def _pins(settings: KioskSettings) -> str:
-    return ", ".join(f"GPIO{pin}" for pin in settings.relay_pins)
+def _relays(settings: KioskSettings) -> str:
+    """Say where the relays are: the Pi's GPIO numbers, and how many on each expander."""
+    where = [f"GPIO{pin}" for pin in settings.relay_pins]
+    for bank in settings.lockers.get("banks", ()):
+        if bank.get("backend") == "mcp23017":
+            where.append(f"{len(bank['slots'])} on MCP23017 {bank['address']:#04x}")
+        else:
+            where += [f"GPIO{entry['relay_pin']}" for entry in bank["slots"]]
+    return ", ".join(where)
+
+
+def _check_expanders(report: Report, bank: LockerBank, settings: KioskSettings) -> dict[int, str]:
+    """Report each MCP23017 as answering at its address or not; return the slots not worth
+    trying, with why: while a chip does not answer, the driver releases every relay on its
+    I2C bus at each poll (fail-secure), so no locker on that bus can open."""
+    expanders = [bank for bank in settings.lockers.get("banks", ()) if bank["backend"] != "gpio"]
+    silent_buses: dict[int, int] = {}
+    for config in expanders:
+        number, address = config.get("i2c_bus", 1), config["address"]
+        slots = [entry["slot"] for entry in config["slots"]]
+        where = f"MCP23017 at {address:#04x} on I2C bus {number}"
+        if bank.expanders.buses[number].chip(address).answering:
+            report.check(True, f"expander: {where} answers (lockers {_span(slots)})")
+            continue
+        report.check(
+            False,
+            f"expander: {where} does not answer (its 3.3 V, GND, SDA/SCL wires, "
+            f"A2-A0 address jumpers? `i2cdetect -y {number}` lists the chips found)",
+        )
+        silent_buses.setdefault(number, address)
+    return {
+        entry["slot"]: f"the MCP23017 at {silent_buses[number]:#04x} on its I2C bus does not "
+        f"answer, and every relay on that bus stays locked until it does"
+        for config in expanders
+        if (number := config.get("i2c_bus", 1)) in silent_buses
+        for entry in config["slots"]
+    }
+
+
+def _span(slots: list[int]) -> str:
+    if slots == list(range(slots[0], slots[0] + len(slots))) and len(slots) > 1:
+        return f"{slots[0]}-{slots[-1]}"
+    return ", ".join(str(slot) for slot in slots)
 
 
 def _open_reader(report: Report, open_reader: Callable[[], CardReader]) -> CardReader | None:

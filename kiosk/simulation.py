@@ -1,7 +1,9 @@
 """A kiosk with no hardware: gpiozero's MockFactory pins and a SimulatedReader.
 
 The same session, lockers and outbox run as on a Pi; only the pins and the reader are
-pretend. The screen's simulation panel (and tests) tap cards and open or shut doors here.
+pretend. Lockers on MCP23017 expanders (``[[lockers.banks]]``) run on the register-level
+emulation of the chips (devices/lockers/emulated_mcp23017.py), through the real driver. The
+screen's simulation panel (and tests) tap cards and open or shut doors here.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import TypedDict
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
+from devices.lockers.emulated_mcp23017 import EmulatedI2cBus, EmulatedMcp23017, pin_number
 from devices.rfid import SimulatedReader
 from kiosk.config import DeviceTable
 
@@ -23,7 +26,8 @@ class SimulatedLocker(TypedDict):
 
 
 class SimulatedHardware:
-    """Mock pins for every locker, feedback device and door, and a reader to tap cards on."""
+    """Mock pins for every locker, feedback device and door, emulated MCP23017s for the
+    lockers on expanders, and a reader to tap cards on."""
 
     def __init__(self, lockers_config: DeviceTable) -> None:
         self.factory = MockFactory()
@@ -31,20 +35,42 @@ class SimulatedHardware:
         # demo may tap the same card twice in a row.
         self.reader = SimulatedReader(absent_seconds=0.0)
         self._entries: dict[int, DeviceTable] = {
-            entry["slot"]: entry for entry in lockers_config["lockers"]
+            entry["slot"]: entry for entry in lockers_config.get("lockers", ())
         }
         self._active_high = lockers_config.get("relay_active_high", True)
+        self.i2c_buses: dict[int, EmulatedI2cBus] = {}
+        self._chips: dict[int, EmulatedMcp23017] = {}  # by slot, for the lockers on one
+        for bank in lockers_config.get("banks", ()):
+            self._add_bank(bank)
 
     @property
     def slots(self) -> tuple[int, ...]:
         return tuple(self._entries)
 
+    def open_i2c(self, number: int) -> EmulatedI2cBus:
+        """Open I2C bus ``number`` as LockerBank does: the emulated one with the chips on it."""
+        return self.i2c_buses.setdefault(number, EmulatedI2cBus())
+
+    def _add_bank(self, bank: DeviceTable) -> None:
+        if bank.get("backend") != "mcp23017":
+            self._entries.update({entry["slot"]: entry for entry in bank.get("slots", ())})
+            return
+        bus = self.open_i2c(bank.get("i2c_bus", 1))
+        chip = bus.attach(EmulatedMcp23017(bank["address"]))
+        for entry in bank["slots"]:
+            self._entries[entry["slot"]] = entry
+            self._chips[entry["slot"]] = chip
+            # NOTE: shut before the lockers are built: the driver polls its doors, and a door
+            # shut by start() only after the chip's first read would be a "closed" edge to come.
+            chip.set_input(entry["door_pin"], low=True)
+
     def relay_pin(self, slot: int) -> MockPin:
-        """Return the mock pin of locker ``slot``'s relay (its ``states`` are its history)."""
+        """Return the mock pin of locker ``slot``'s relay (its ``states`` are its history); a
+        locker on the Pi's pins only."""
         return self.factory.pin(self._entries[slot]["relay_pin"])
 
     def door_pin(self, slot: int) -> MockPin:
-        """Return the mock pin of locker ``slot``'s door switch."""
+        """Return the mock pin of locker ``slot``'s door switch (on the Pi's pins only)."""
         return self.factory.pin(self._entries[slot]["door_pin"])
 
     def tap(self, uid: str) -> bool:
@@ -55,6 +81,9 @@ class SimulatedHardware:
 
     def set_door(self, slot: int, open_: bool) -> None:
         """Open or shut the door of locker ``slot`` (its reed switch reads high when open)."""
+        if slot in self._chips:
+            self._chips[slot].set_input(self._entries[slot]["door_pin"], low=not open_)
+            return
         pin = self.door_pin(slot)
         pin.drive_high() if open_ else pin.drive_low()
 
@@ -68,7 +97,7 @@ class SimulatedHardware:
         return [
             {
                 "slot": slot,
-                "door_open": bool(self.door_pin(slot).state),
+                "door_open": self._door_open(slot),
                 "unlocked": self._relay_active(slot),
             }
             for slot in self._entries
@@ -80,7 +109,15 @@ class SimulatedHardware:
         self.factory.reset()
         self.factory.close()
 
+    def _door_open(self, slot: int) -> bool:
+        if slot in self._chips:
+            door = pin_number(self._entries[slot]["door_pin"])
+            return bool(self._chips[slot].levels() >> door & 1)
+        return bool(self.door_pin(slot).state)
+
     def _relay_active(self, slot: int) -> bool:
         entry = self._entries[slot]
+        if slot in self._chips:  # expander relays are active-high (LockerBank checks)
+            return self._chips[slot].output(entry["relay_pin"]) is True
         active_high: object = entry.get("relay_active_high", self._active_high)
         return bool(self.relay_pin(slot).state) == active_high

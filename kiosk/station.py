@@ -22,6 +22,7 @@ from gpiozero.pins import Factory
 
 from devices.feedback import Feedback
 from devices.lockers import LockerBank, LockerEvent
+from devices.lockers.mcp23017 import open_smbus
 from devices.rfid import CardReader
 from kiosk.allowlist import AllowListStore, Document
 from kiosk.config import KioskSettings
@@ -144,7 +145,11 @@ class Station:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         with ExitStack() as stack:  # a part that fails to build closes those built before it
             self.bank = stack.enter_context(
-                LockerBank.from_config(settings.lockers, pin_factory=pin_factory)
+                LockerBank.from_config(
+                    settings.lockers,
+                    pin_factory=pin_factory,
+                    open_i2c=open_smbus if simulation is None else simulation.open_i2c,
+                )
             )
             # NOTE: only now the reader: a reader that fails to open must find every relay
             # already driven to locked, never left undriven.

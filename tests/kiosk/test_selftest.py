@@ -10,9 +10,16 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from broker import messages as wire
+from devices.lockers.emulated_mcp23017 import EmulatedI2cBus
 from devices.rfid.mfrc522 import Mfrc522Reader
 from kiosk.selftest import Timeouts, run_selftest
 from tests.kiosk.builders import ADA, PINS, an_allowlist, kiosk_settings
+from tests.kiosk.expander_kiosk import (
+    ExpanderMaker,
+    expanders_for,
+    selftest_on_expanders,
+    sixteen_locker_settings,
+)
 
 SAFE = "not applicable (simulated pins)"
 
@@ -141,3 +148,84 @@ def test_unsafe_gpio_settings_stop_the_selftest_before_any_relay_is_driven(setti
     assert lines == ["FAIL  lock safety: config.txt lacks dtparam=strict_gpiod"]
     assert not report.passed
     assert all(factory.pin(relay).function == "input" for _, relay, _ in PINS)
+
+
+# --- lockers on MCP23017 expanders (kiosk/sixteen-lockers.toml) ---------------------------------
+
+
+@pytest.fixture
+def i2c():
+    return EmulatedI2cBus()
+
+
+@pytest.fixture
+def sixteen(mosquitto, tmp_path):
+    return sixteen_locker_settings(mosquitto, tmp_path / "kiosk")
+
+
+def test_a_sixteen_locker_kiosk_finds_each_expander_and_tries_each_locker(
+    sixteen, factory, i2c, mosquitto, chip
+):
+    hub = mosquitto.connect("hub")
+    hub.publish(
+        mosquitto.topic("kiosk-a", "allowlist"), wire.encode(an_allowlist()), qos=1, retain=True
+    ).wait_for_publish(5)
+    chip.present(ADA)
+    doors = expanders_for(sixteen, i2c)
+    with ExpanderMaker(doors) as maker:
+        report = selftest_on_expanders(sixteen, factory, i2c, maker)
+    lines = maker.lines
+    assert report.passed, "\n".join(lines)
+    relays = "PASS  lockers: 16 relays driven locked (8 on MCP23017 0x20, 8 on MCP23017 0x21)"
+    assert relays in lines
+    assert [line for line in lines if "expander" in line] == [
+        "PASS  expander: MCP23017 at 0x20 on I2C bus 1 answers (lockers 1-8)",
+        "PASS  expander: MCP23017 at 0x21 on I2C bus 1 answers (lockers 9-16)",
+    ]
+    assert [line for line in lines if "door opened and shut" in line] == [
+        f"PASS  locker {slot}: relay clicked, door opened and shut" for slot in range(1, 17)
+    ]
+    assert sorted(maker.opened) == list(range(1, 17))  # each relay clicked, in turn
+    assert all(door.chip.output(door.relay) is not True for door in doors.values())
+
+
+def test_a_chip_not_answering_fails_by_address_and_no_locker_on_its_bus_is_tried(
+    sixteen, factory, i2c, chip
+):
+    chip.present(ADA)
+    doors = expanders_for(sixteen, i2c)
+    i2c.chips[0x21].silent = True  # unpowered, or its SDA/SCL wire cut
+    with ExpanderMaker(doors) as maker:
+        report = selftest_on_expanders(sixteen, factory, i2c, maker, door=0.5, broker=0.5)
+    fails = [line for line in maker.lines if line.startswith("FAIL")]
+    assert not report.passed
+    assert "PASS  expander: MCP23017 at 0x20 on I2C bus 1 answers (lockers 1-8)" in maker.lines
+    assert fails[0] == (
+        "FAIL  expander: MCP23017 at 0x21 on I2C bus 1 does not answer (its 3.3 V, GND, SDA/SCL "
+        "wires, A2-A0 address jumpers? `i2cdetect -y 1` lists the chips found)"
+    )
+    assert fails[1:17] == [
+        f"FAIL  locker {slot}: not tried: the MCP23017 at 0x21 on its I2C bus does not answer, "
+        f"and every relay on that bus stays locked until it does"
+        for slot in range(1, 17)
+    ]
+    assert maker.opened == []  # no relay was driven
+    assert i2c.chips[0x20].output("GPA4") is not True
+
+
+def test_a_door_switch_that_never_confirms_fails_its_locker_alone(sixteen, factory, i2c, chip):
+    chip.present(ADA)
+    doors = expanders_for(sixteen, i2c)
+    with ExpanderMaker(doors, stuck_shut=frozenset({3}), left_open=frozenset({12})) as maker:
+        report = selftest_on_expanders(sixteen, factory, i2c, maker, door=0.5, broker=0.5)
+    lockers = [line for line in maker.lines if re.match(r"(PASS|FAIL)  locker ", line)]
+    assert not report.passed
+    assert lockers == [
+        "FAIL  locker 3: the door switch never read open (relay, lock, reed?)"
+        if slot == 3
+        else "FAIL  locker 12: the door opened but its switch never read shut again"
+        if slot == 12
+        else f"PASS  locker {slot}: relay clicked, door opened and shut"
+        for slot in range(1, 17)
+    ]
+    assert all(door.chip.output(door.relay) is not True for door in doors.values())
