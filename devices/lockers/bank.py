@@ -14,6 +14,7 @@ from devices.lockers.events import EventCallback
 from devices.lockers.expanders import ExpanderBanks
 from devices.lockers.locker import MAX_PULSE_SECONDS, Clock, Locker
 from devices.lockers.mcp23017 import SMBusLike, open_smbus
+from devices.lockers.supervised import SupervisedLoops
 
 PIN_KEYS = ("relay_pin", "door_pin", "led_pin")
 # Settings a bank applies to every locker, and that one locker's entry may override.
@@ -25,7 +26,7 @@ BANK_SETTINGS = (
     "relock_on_open",
     "max_pulse_seconds",
 )
-LOCKER_KEYS = frozenset(("slot", *PIN_KEYS, *BANK_SETTINGS))
+LOCKER_KEYS = frozenset(("slot", "door", *PIN_KEYS, *BANK_SETTINGS))
 
 
 class LockerBank:
@@ -40,6 +41,9 @@ class LockerBank:
     ``{"backend": "mcp23017", "i2c_bus": 1, "address": 0x20, "slots": [...]}`` (or
     ``"backend": "gpio"`` with ``slots``, like ``lockers``); see devices/lockers/expanders.py.
     ``open_i2c`` opens an I2C bus by number (smbus2 on a Pi; tests pass an emulated bus).
+
+    An entry may have a supervised door loop instead of a ``door_pin``:
+    ``"door": {"adc": 0x48, "channel": 0}`` (an ADS1115 input; see devices/lockers/supervised.py).
     """
 
     def __init__(
@@ -73,6 +77,9 @@ class LockerBank:
             groups = [(_checked_entries(lockers), pin_factory)]
             groups += self._expanders.build(banks, relay_active_high, _checked_entries)
             _check_unique_slots(entry for entries, _ in groups for entry in entries)
+            # NOTE: entered after the expanders, so closed before them: a bus both share in a
+            # test's emulation stays open until the expanders have released their relays.
+            self._loops = stack.enter_context(SupervisedLoops(open_i2c))  # type: ignore[arg-type]
             self._lockers = {
                 entry["slot"]: stack.enter_context(
                     Locker(
@@ -80,12 +87,13 @@ class LockerBank:
                         pin_factory=factory,
                         on_event=on_event,
                         clock=clock,
-                        **{**defaults, **_without(entry, "slot")},
+                        **{**defaults, **self._door(entry)},
                     )
                 )
                 for entries, factory in groups
                 for entry in entries
             }
+            self._loops.start()
             stack.pop_all()
 
     @classmethod
@@ -168,8 +176,21 @@ class LockerBank:
         self._closed = True
         with ExitStack() as stack:  # one failing locker must not leave the others unclosed
             stack.callback(self._expanders.close)  # last: the lockers release their relays first
+            stack.callback(self._loops.close)
             for locker in self._lockers.values():
                 stack.callback(locker.close)
+
+    @property
+    def loops(self) -> SupervisedLoops:
+        """The supervised door loops of this bank (none when every door is a plain switch)."""
+        return self._loops
+
+    def _door(self, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """Return the entry's Locker keywords, its door table turned into a SupervisedDoor."""
+        keywords = _without(entry, "slot")
+        if "door" in keywords:
+            keywords["door"] = self._loops.door(f"slot {entry['slot']}", keywords["door"])
+        return keywords
 
     @property
     def expanders(self) -> ExpanderBanks:
@@ -210,7 +231,8 @@ def _check_unique_slots(entries: Iterable[Mapping[str, Any]]) -> None:
 def _check_entry(index: int, entry: Mapping[str, Any]) -> None:
     if not isinstance(entry, Mapping):
         raise BadLockerConfig(f"locker entry {index} is not a mapping: {entry!r}")
-    missing = [key for key in ("slot", "relay_pin", "door_pin") if key not in entry]
+    needed = ("slot", "relay_pin") if "door" in entry else ("slot", "relay_pin", "door_pin")
+    missing = [key for key in needed if key not in entry]
     if missing:
         raise BadLockerConfig(f"locker entry {index} lacks {', '.join(missing)}")
     unknown = set(entry) - LOCKER_KEYS

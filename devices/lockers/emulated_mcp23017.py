@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import errno
 import threading
+from typing import Protocol, TypeVar
 
 REGISTER_COUNT = 0x16
 IODIR, IPOL, GPINTEN, DEFVAL, INTCON, IOCON, GPPU, INTF, INTCAP, GPIO, OLAT = (
@@ -140,18 +141,32 @@ class EmulatedMcp23017:
             raise OSError(errno.EIO, f"register {register:#x} does not exist")
 
 
+class EmulatedChip(Protocol):
+    """A chip the emulated bus can carry: an MCP23017 or an ADS1115 (emulated_ads1115.py)."""
+
+    address: int
+    silent: bool
+
+    def read(self, register: int) -> int: ...
+
+    def write(self, register: int, value: int) -> None: ...
+
+
+Chip = TypeVar("Chip", bound=EmulatedChip)
+
+
 class EmulatedI2cBus:
     """An smbus2.SMBus look-alike with emulated chips on it, and a switch to break it."""
 
     def __init__(self) -> None:
-        self.chips: dict[int, EmulatedMcp23017] = {}
+        self.chips: dict[int, EmulatedChip] = {}
         self.broken = False  # every transfer fails, as with a cut SDA/SCL wire
         self.transfers = 0
         self.writes: list[tuple[int, int, int]] = []  # (address, register, value), in order
         self.closed = False
         self._lock = threading.Lock()
 
-    def attach(self, chip: EmulatedMcp23017) -> EmulatedMcp23017:
+    def attach(self, chip: Chip) -> Chip:
         """Put ``chip`` on the bus at its address and return it."""
         if chip.address in self.chips:
             raise ValueError(f"two chips answer at {chip.address:#x}")
@@ -169,11 +184,29 @@ class EmulatedI2cBus:
             self._chip(i2c_addr).write(register, value)
             self.writes.append((i2c_addr, register, value))
 
+    def read_i2c_block_data(self, i2c_addr: int, register: int, length: int) -> list[int]:
+        """Read ``length`` bytes from ``register`` (chips with block transfers: the ADS1115)."""
+        with self._lock:
+            read_block = getattr(self._chip(i2c_addr), "read_block", None)
+            if read_block is None:
+                raise OSError(errno.EIO, f"block reads are not emulated at {i2c_addr:#x}")
+            data: list[int] = list(read_block(register, length))
+            return data
+
+    def write_i2c_block_data(self, i2c_addr: int, register: int, data: list[int]) -> None:
+        """Write ``data`` to ``register`` (chips with block transfers: the ADS1115)."""
+        with self._lock:
+            write_block = getattr(self._chip(i2c_addr), "write_block", None)
+            if write_block is None:
+                raise OSError(errno.EIO, f"block writes are not emulated at {i2c_addr:#x}")
+            write_block(register, list(data))
+            self.writes.append((i2c_addr, register, int.from_bytes(bytes(data), "big")))
+
     def close(self) -> None:
         """Close the bus, as smbus2 closes its /dev/i2c-N file."""
         self.closed = True
 
-    def _chip(self, address: int) -> EmulatedMcp23017:
+    def _chip(self, address: int) -> EmulatedChip:
         self.transfers += 1
         if self.closed:
             raise OSError(errno.EBADF, "the I2C bus is closed")

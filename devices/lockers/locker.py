@@ -22,6 +22,7 @@ from gpiozero.pins import Factory
 from devices.errors import BadLockerConfig, DeviceClosed
 from devices.lockers.door import DoorSwitch
 from devices.lockers.events import EventCallback, LockerEvent, LockerEventKind
+from devices.lockers.supervised import LoopState, SupervisedDoor
 
 logger = logging.getLogger(__name__)
 
@@ -44,15 +45,19 @@ class Locker:
     relay pin): ``door_opened`` when the door opens during an unlock pulse or within
     ``forced_grace_seconds`` after it, ``door_forced`` when it opens at any other time,
     ``door_closed``, and ``door_left_open`` once it has stood open for
-    ``door_open_alarm_seconds``. The callback runs on a gpiozero or timer thread: hand the event
+    ``door_open_alarm_seconds``. A supervised door loop (``door=SupervisedDoor``, instead of
+    ``door_pin``) reads shut and open as a switch does; when it reads cut or shorted, or its
+    converter does not answer, the locker locks and reports ``door_forced`` whatever the
+    pulse, once per tamper. The callback runs on a gpiozero or timer thread: hand the event
     to a queue rather than block there; if it raises, the error is logged.
     """
 
     def __init__(
         self,
         relay_pin: Pin,
-        door_pin: Pin,
+        door_pin: Pin | None = None,
         *,
+        door: SupervisedDoor | None = None,
         locker_id: int | str | None = None,
         led_pin: Pin | None = None,
         relay_active_high: bool = True,
@@ -87,18 +92,27 @@ class Locker:
         self._closed = False
         self._unlocked_until = float("-inf")
         self._alarm: threading.Timer | None = None
+        if (door_pin is None) == (door is None):
+            raise BadLockerConfig(
+                f"locker {self.locker_id!r} needs either a door_pin or a supervised door, not "
+                f"{'both' if door is not None else 'neither'}"
+            )
         self._relay, self._door, self._led = _open_devices(
-            relay_pin, door_pin, led_pin, relay_active_high, pin_factory
+            relay_pin, door_pin if door is None else door, led_pin, relay_active_high, pin_factory
         )
         # NOTE: listen first, then read: an edge between reading the door and listening to it
         # would be lost, and a door shut in that instant would count as open for good.
         self._door_was_open = False
         self._door.when_door_opened = self._door_opened
         self._door.when_door_closed = self._door_closed
+        if isinstance(self._door, SupervisedDoor):
+            self._door.when_tampered = self._door_tampered
         with self._lock:
             if self._door.door_open and not self._door_was_open:
                 self._door_was_open = True
                 self._start_alarm()  # found open at start: nobody here unlocked it
+        if isinstance(self._door, SupervisedDoor) and self._door.tampered:
+            self._door_tampered(self._door.state)
 
     def __repr__(self) -> str:
         if self._closed:
@@ -203,6 +217,19 @@ class Locker:
         kind = LockerEventKind.DOOR_OPENED if expected else LockerEventKind.DOOR_FORCED
         self._emit(kind, now)
 
+    def _door_tampered(self, state: LoopState) -> None:
+        """A supervised loop reads cut or shorted, or its converter is lost: lock and alarm."""
+        now = self._clock()
+        with self._lock:
+            if self._closed:
+                return
+            self._end_pulse()  # whoever is at the door, it stays locked until the loop is sound
+            if not self._door_was_open:
+                self._door_was_open = True
+                self._start_alarm()
+        logger.warning("locker %s: door loop reads %s (tamper)", self.locker_id, state)
+        self._emit(LockerEventKind.DOOR_FORCED, now)
+
     def _door_closed(self) -> None:
         now = self._clock()
         with self._lock:
@@ -249,11 +276,11 @@ class Locker:
 
 def _open_devices(
     relay_pin: Pin,
-    door_pin: Pin,
+    door: Pin | SupervisedDoor | None,
     led_pin: Pin | None,
     relay_active_high: bool,
     pin_factory: Factory | None,
-) -> tuple[DigitalOutputDevice, DoorSwitch, LED | None]:
+) -> tuple[DigitalOutputDevice, DoorSwitch | SupervisedDoor, LED | None]:
     """Build the locker's gpiozero devices; if one fails, close those already built."""
     with ExitStack() as stack:
         relay = stack.enter_context(
@@ -264,12 +291,16 @@ def _open_devices(
                 pin_factory=pin_factory,
             )
         )
-        door = stack.enter_context(DoorSwitch(door_pin, pin_factory=pin_factory))
+        door_input = (
+            door
+            if isinstance(door, SupervisedDoor)
+            else stack.enter_context(DoorSwitch(door, pin_factory=pin_factory))
+        )
         led = (
             None if led_pin is None else stack.enter_context(LED(led_pin, pin_factory=pin_factory))
         )
         stack.pop_all()
-    return relay, door, led
+    return relay, door_input, led
 
 
 def _check_positive(**values: float) -> None:
