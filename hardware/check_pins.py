@@ -32,7 +32,10 @@ What is checked:
    1, addresses 0x20-0x27 and none twice, pins GPA0-7/GPB0-7 and none twice on a chip, no door
    on the output-only GPA7/GPB7, active-high relays; and every expander pin in the wiring
    doc's ``| signal | chip | expander pin | notes |`` tables and in the drawing's
-   ``data-chip`` / ``data-xpin`` labels, both ways.
+   ``data-chip`` / ``data-xpin`` labels, both ways;
+8. supervised door loops (a slot's ``door = {adc = 0x48, channel = 0}`` instead of its
+   ``door_pin``): ADS1115 addresses 0x48-0x4B, inputs 0-3 and none twice, I2C bus 1, not both a
+   loop and a door pin; they take GPIO2/3 for I2C like the expanders do.
 
 Standard library only, so it runs anywhere with Python 3.11.
 """
@@ -71,6 +74,7 @@ TABLE_HEADER = ("signal", "bcm gpio", "physical pin", "notes")
 EXPANDER_HEADER = ("signal", "chip", "expander pin", "notes")
 EXPANDER_ADDRESSES = range(0x20, 0x28)  # MCP23017: 0x20 + A2 A1 A0
 EXPANDER_PIN = re.compile(r"(?i)GP([AB])([0-7])")
+ADC_ADDRESSES = range(0x48, 0x4C)  # ADS1115: ADDR to GND, VDD, SDA, SCL
 I2C_BUS_PINS = {1: (2, 3)}  # /dev/i2c-1 on the header: SDA GPIO2, SCL GPIO3
 CONFIG_TXT_LINE = re.compile(r"^\s*(dtparam|dtoverlay|enable_uart|gpio)\s*=\s*(\S+)")
 
@@ -117,10 +121,13 @@ def expected_pins(config: dict) -> dict[str, int]:
             pins[signal] = int(feedback[key])
     for slot in gpio_slots(config):
         pins[f"locker {slot['slot']} relay"] = int(slot["relay_pin"])
-        pins[f"locker {slot['slot']} door"] = int(slot["door_pin"])
+        if slot.get("door_pin") is not None:  # else a supervised loop, on I2C
+            pins[f"locker {slot['slot']} door"] = int(slot["door_pin"])
         if slot.get("led_pin") is not None:
             pins[f"locker {slot['slot']} LED"] = int(slot["led_pin"])
-    for bus in sorted({int(bank.get("i2c_bus", 1)) for bank in expander_banks(config)}):
+    buses = {int(bank.get("i2c_bus", 1)) for bank in expander_banks(config)}
+    buses |= {int(door.get("i2c_bus", 1)) for _, door in door_loops(config)}
+    for bus in sorted(buses):
         if bus in I2C_BUS_PINS:
             pins["I2C SDA"], pins["I2C SCL"] = I2C_BUS_PINS[bus]
     for bank in expander_banks(config):
@@ -139,6 +146,38 @@ def gpio_slots(config: dict) -> list[dict]:
 def expander_banks(config: dict) -> list[dict]:
     """Return the [[lockers.banks]] on MCP23017 expanders."""
     return [b for b in config.get("lockers", {}).get("banks", []) if b.get("backend") == "mcp23017"]
+
+
+def door_loops(config: dict) -> list[tuple[dict, dict]]:
+    """Return (locker entry, its door table) for every supervised door loop, in any bank."""
+    lockers = config.get("lockers", {})
+    banks = [bank.get("slots", []) for bank in lockers.get("banks", [])]
+    entries = [*lockers.get("slots", []), *(slot for bank in banks for slot in bank)]
+    return [(slot, slot["door"]) for slot in entries if isinstance(slot.get("door"), dict)]
+
+
+def check_door_loops(config: dict, problems: Problems) -> None:
+    """The supervised door loops: ADS1115 address, input, bus, and no input used twice."""
+    taken: dict[tuple[object, int, object], str] = {}
+    for slot, door in door_loops(config):
+        where = f"kiosk config: locker {slot.get('slot')} door loop"
+        address, channel, bus = door.get("adc"), door.get("channel"), door.get("i2c_bus", 1)
+        if isinstance(address, str) and re.fullmatch(r"0[xX][0-9a-fA-F]+|[0-9]+", address):
+            address = int(address, 0)
+        if slot.get("door_pin") is not None:
+            problems.add(f"{where}: has a door_pin too; a door is a switch or a loop, not both")
+        if not isinstance(address, int) or address not in ADC_ADDRESSES:
+            problems.add(f"{where}: adc {door.get('adc')!r} is not an ADS1115 address (0x48-0x4B)")
+            continue
+        if channel not in range(4) or isinstance(channel, bool):
+            problems.add(f"{where}: channel {channel!r} is not an ADS1115 input (0-3)")
+        if bus not in I2C_BUS_PINS:
+            problems.add(f"{where}: i2c_bus {bus!r}; the documented wiring is I2C bus 1 (GPIO2/3)")
+        signal = f"locker {slot.get('slot')}"
+        other = taken.get((bus, address, channel))
+        if other is not None:
+            problems.add(f"{where}: ADS1115 {address:#x} AIN{channel} is also {other}'s")
+        taken.setdefault((bus, address, channel), signal)
 
 
 def expected_expander_pins(config: dict) -> dict[str, tuple[int, str]]:
@@ -568,6 +607,11 @@ def check_boot_config(
         problems.add(
             f"{where}: the lockers are on I2C expanders but dtparam=i2c_arm=on is not documented"
         )
+    elif door_loops(config) and not i2c_on:
+        problems.add(
+            f"{where}: the door loops are on I2C converters but dtparam=i2c_arm=on is not "
+            f"documented"
+        )
     if not any(s.startswith("dtparam=strict_gpiod") for s in settings):
         problems.add(
             f"{where}: dtparam=strict_gpiod is not documented (without it an output stays "
@@ -638,6 +682,7 @@ def check(config_path: Path, wiring: Path, svg: Path, setup: Path) -> list[str]:
     expected = expected_pins(config)
     check_config(config, expected, problems)
     check_expanders(config, problems)
+    check_door_loops(config, problems)
     check_document(wiring.name, wiring_rows(wiring, problems), expected, problems)
     check_document(svg.name, svg_rows(svg, problems), expected, problems)
     expected_x = expected_expander_pins(config)

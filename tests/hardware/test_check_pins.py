@@ -357,3 +357,49 @@ PLANTED_16 = [
 def test_a_planted_error_in_the_sixteen_locker_files_is_named(copy16, name, old, new, message):
     edit(copy16[name], old, new)
     failed(run(copy16), message)
+
+
+# --- supervised door loops (ADS1115) -----------------------------------------------------------
+
+
+def loop_config(*doors: dict, **slot_extra: object) -> dict:
+    slots = [
+        {"slot": n, "relay_pin": 16 + n, "door": door, **slot_extra}
+        for n, door in enumerate(doors, start=1)
+    ]
+    return {"reader": {"backend": "keyboard"}, "lockers": {"slots": slots}}
+
+
+def test_a_supervised_loop_takes_i2c_instead_of_a_door_gpio():
+    config = loop_config({"adc": "0x48", "channel": 0}, {"adc": 0x48, "channel": 1})
+    problems = check_pins.Problems()
+    check_pins.check_door_loops(config, problems)
+    assert list(problems) == []
+    pins = check_pins.expected_pins(config)
+    assert "locker 1 door" not in pins and pins["locker 1 relay"] == 17
+    assert (pins["I2C SDA"], pins["I2C SCL"]) == (2, 3)
+
+
+def test_the_boot_config_must_turn_i2c_on_for_door_loops():
+    config = loop_config({"adc": 0x48, "channel": 0})
+    problems = check_pins.Problems()
+    check_pins.check_boot_config(
+        config, check_pins.expected_pins(config), [("dtparam=strict_gpiod", "")], "", problems
+    )
+    assert any("door loops are on I2C converters" in p for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("doors", "extra", "message"),
+    [
+        ([{"adc": 0x20, "channel": 0}], {}, "adc 32 is not an ADS1115 address"),
+        ([{"adc": 0x48, "channel": 4}], {}, "channel 4 is not an ADS1115 input"),
+        ([{"adc": 0x48, "channel": 0, "i2c_bus": 3}], {}, "i2c_bus 3"),
+        ([{"adc": 0x49, "channel": 2}] * 2, {}, "locker 2 door loop: ADS1115 0x49 AIN2 is also"),
+        ([{"adc": 0x48, "channel": 0}], {"door_pin": 5}, "not both"),
+    ],
+)
+def test_a_planted_error_in_a_door_loop_is_named(doors, extra, message):
+    problems = check_pins.Problems()
+    check_pins.check_door_loops(loop_config(*doors, **extra), problems)
+    assert any(message in p for p in problems), list(problems)

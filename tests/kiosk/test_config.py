@@ -100,3 +100,27 @@ def test_the_sixteen_locker_example_builds_its_lockers_on_two_expanders():
 def test_an_old_config_with_only_gpio_slots_has_no_banks():
     settings = load_settings(DEFAULT_CONFIG)
     assert "banks" not in settings.lockers
+
+
+def test_a_slot_with_a_supervised_door_loop_builds_on_the_adc(tmp_path):
+    from gpiozero.pins.mock import MockFactory
+
+    from devices.lockers import LockerBank
+    from devices.lockers.emulated_ads1115 import EmulatedAds1115
+    from devices.lockers.emulated_mcp23017 import EmulatedI2cBus
+
+    text = DEFAULT_CONFIG.read_text().replace(
+        "door_pin = 5\n", 'door = {adc = "0x48", channel = 0}\n', 1
+    )
+    settings = load_settings(write(tmp_path, text))
+    assert settings.lockers["lockers"][0]["door"] == {"adc": "0x48", "channel": 0}
+    bus = EmulatedI2cBus()
+    bus.attach(EmulatedAds1115(0x48)).set_voltage(0, 1.65)  # shut
+    pins = MockFactory()
+    with LockerBank.from_config(
+        settings.lockers, open_i2c=lambda number: bus, pin_factory=pins
+    ) as bank:
+        assert [door.state for door in bank.loops.doors] == ["closed"]
+        assert not bank[1].door_open
+        assert bank[2].door_open  # a plain switch, pulled up, no magnet: as before
+    pins.close()
