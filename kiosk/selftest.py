@@ -4,10 +4,12 @@ Run with the kiosk service stopped (it needs the same pins and reader). In order
 safety settings, the lockers (built first: every relay driven to locked before anything
 else), each MCP23017 expander (answering at its I2C address, or not), the card reader (found,
 its chip version), a card read (tap one), each locker's relay (unlocked in turn: open its
-door, the door switch must say so, then shut it), the buzzer and LEDs (driven: look and
-listen), and the broker (the kiosk's login, then its allow-list, which the hub keeps
-retained). Each line says PASS or FAIL and what to look at; the exit status is 0 only if
-everything passed. See hardware/selftest.md and hardware/commissioning.md.
+door, the door switch must say so, then shut it; a supervised door loop is read first, and
+after the door the maker shorts it and cuts it, each of which must read as tamper), the
+buzzer and LEDs (driven: look and listen), and the broker (the kiosk's login, then its
+allow-list, which the hub keeps retained). Each line says PASS or FAIL and what to look at;
+the exit status is 0 only if everything passed. See hardware/selftest.md and
+hardware/commissioning.md.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from gpiozero.pins import Factory
 
@@ -28,6 +31,7 @@ from broker.topics import Channel, kiosk_topic
 from devices.feedback import Feedback
 from devices.lockers import LockerBank, LockerEventKind
 from devices.lockers.mcp23017 import SMBusLike, open_smbus
+from devices.lockers.supervised import LoopState, SupervisedDoor
 from devices.rfid import CardReader
 from kiosk.config import ConfigError, KioskSettings
 
@@ -104,7 +108,9 @@ def run_selftest(
             if slot in silent:
                 report.check(False, f"locker {slot}: not tried: {silent[slot]}")
                 continue
-            _check_locker(report, bank, slot, timeouts.door)
+            if _check_loop(report, bank, slot):
+                _check_locker(report, bank, slot, timeouts.door)
+                _check_tamper(report, bank, slot, timeouts.door)
         _check_feedback(report, settings, pin_factory)
     _check_broker(report, settings, timeouts.broker)
     return report
@@ -209,6 +215,51 @@ def _check_locker(report: Report, bank: LockerBank, slot: int, timeout: float) -
         if shut
         else f"locker {slot}: the door opened but its switch never read shut again",
     )
+
+
+LOOP_HINTS = {
+    LoopState.SHORTED: "the two loop wires touch, or R1 is missing or bridged",
+    LoopState.CUT: "a loop wire is off or broken, or R2 is missing with the door open",
+    LoopState.NO_ADC: "the ADS1115 does not answer (3.3 V, GND, SDA/SCL, ADDR?)",
+}
+TAMPER_STEPS = (
+    (LoopState.SHORTED, "join the door loop's two wires at the switch (a short)"),
+    (LoopState.CUT, "take one door loop wire off its terminal (a cut)"),
+)
+
+
+def _check_loop(report: Report, bank: LockerBank, slot: int) -> bool:
+    """Report a supervised door loop's reading; return False if it reads tampered (the door
+    check would wait for a shut door that the loop cannot show). True for a plain switch."""
+    loop = bank[slot].door_loop
+    if loop is None:
+        return True
+    volts = "no reading" if loop.volts is None else f"{loop.volts:.2f} V"
+    if loop.tampered:
+        hint = LOOP_HINTS[loop.state]
+        return report.check(False, f"door loop: locker {slot} reads {loop.state} ({volts}): {hint}")
+    return report.check(True, f"door loop: locker {slot} reads {loop.state} ({volts})")
+
+
+def _check_tamper(report: Report, bank: LockerBank, slot: int, timeout: float) -> None:
+    """Have the maker short and then cut the loop; each must read as tamper, then shut again."""
+    loop = bank[slot].door_loop
+    if loop is None:
+        return
+    for state, ask in TAMPER_STEPS:
+        loop.last_tamper = None
+        report.say(f"      Locker {slot}: {ask}, then put it back...")
+        if not _wait(partial(_tampered_as, loop, state), timeout):
+            report.check(False, f"locker {slot}: the door loop never read {state} (R1, R2, Rp?)")
+            return
+        if not _wait(lambda: loop.state == LoopState.CLOSED, timeout):
+            report.check(False, f"locker {slot}: the door loop never read closed again")
+            return
+    report.check(True, f"locker {slot}: door loop tamper seen: shorted and cut")
+
+
+def _tampered_as(loop: SupervisedDoor, state: LoopState) -> bool:
+    return loop.last_tamper == state
 
 
 def _next_event(

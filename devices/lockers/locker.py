@@ -133,6 +133,11 @@ class Locker:
         return bool(self._relay.is_active)
 
     @property
+    def door_loop(self) -> SupervisedDoor | None:
+        """The supervised door loop, or None for a plain door switch."""
+        return self._door if isinstance(self._door, SupervisedDoor) else None
+
+    @property
     def door_open(self) -> bool:
         """Whether the door switch reads open."""
         self._check_open()

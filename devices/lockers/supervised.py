@@ -100,6 +100,7 @@ class SupervisedDoor:
         self.when_door_closed: DoorCallback | None = None
         self.when_tampered: TamperCallback | None = None
         self.volts: float | None = None  # the latest reading
+        self.last_tamper: LoopState | None = None  # the latest tamper state entered (selftest)
         self._lock = threading.Lock()
         self._candidate: LoopState | None = None
         self._seen = 0
@@ -160,6 +161,7 @@ class SupervisedDoor:
 
     def _fire(self, before: LoopState, after: LoopState) -> None:
         if after in TAMPER:
+            self.last_tamper = after
             logger.warning(
                 "door loop at ADS1115 %#x AIN%d: %s (was %s)",
                 self.adc.address,

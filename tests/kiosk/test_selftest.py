@@ -10,6 +10,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from broker import messages as wire
+from devices.lockers.emulated_ads1115 import EmulatedAds1115
 from devices.lockers.emulated_mcp23017 import EmulatedI2cBus
 from devices.rfid.mfrc522 import Mfrc522Reader
 from kiosk.selftest import Timeouts, run_selftest
@@ -20,6 +21,7 @@ from tests.kiosk.expander_kiosk import (
     selftest_on_expanders,
     sixteen_locker_settings,
 )
+from tests.kiosk.loop_kiosk import LOOP_VOLTS, LoopMaker, loop_selftest
 
 SAFE = "not applicable (simulated pins)"
 
@@ -229,3 +231,38 @@ def test_a_door_switch_that_never_confirms_fails_its_locker_alone(sixteen, facto
         for slot in range(1, 17)
     ]
     assert all(door.chip.output(door.relay) is not True for door in doors.values())
+
+
+# --- a supervised door loop (ADS1115) ----------------------------------------------------------
+
+
+def test_a_supervised_loop_reads_shut_opens_and_shows_a_short_and_a_cut(
+    settings, factory, i2c, chip
+):
+    adc = i2c.attach(EmulatedAds1115(0x48))
+    adc.set_voltage(0, LOOP_VOLTS["closed"])
+    maker = LoopMaker(factory, adc)
+    loop_selftest(settings, factory, maker, i2c)
+    lines = maker.lines
+    assert "PASS  door loop: locker 1 reads closed (1.65 V)" in lines, "\n".join(lines)
+    assert "PASS  locker 1: relay clicked, door opened and shut" in lines
+    assert "PASS  locker 1: door loop tamper seen: shorted and cut" in lines
+    assert factory.pin(17).state is False
+
+
+def test_a_loop_that_never_shows_tamper_fails_and_a_cut_loop_is_named(settings, factory, i2c, chip):
+    adc = i2c.attach(EmulatedAds1115(0x48))
+    adc.set_voltage(0, LOOP_VOLTS["closed"])
+    maker = LoopMaker(factory, adc, tampers=False)
+    loop_selftest(settings, factory, maker, i2c, door=0.5)
+    assert "FAIL  locker 1: the door loop never read shorted (R1, R2, Rp?)" in maker.lines
+
+    adc.set_voltage(0, LOOP_VOLTS["cut"])
+    maker, again = LoopMaker(factory, adc, tampers=False), EmulatedI2cBus()  # the first closed
+    again.attach(adc)
+    loop_selftest(settings, factory, maker, again)
+    assert (
+        "FAIL  door loop: locker 1 reads cut (3.30 V): a loop wire is off or broken, or R2 is "
+        "missing with the door open" in maker.lines
+    )
+    assert not any("relay clicked" in line for line in maker.lines)  # not tried
