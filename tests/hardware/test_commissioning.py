@@ -20,6 +20,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from broker import messages as wire
+from devices.lockers.emulated_ads1115 import EmulatedAds1115
 from devices.lockers.emulated_mcp23017 import EmulatedI2cBus
 from kiosk.cli import check_locks_safety
 from kiosk.config import KioskSettings
@@ -31,6 +32,7 @@ from tests.kiosk.expander_kiosk import (
     selftest_on_expanders,
     sixteen_locker_settings,
 )
+from tests.kiosk.loop_kiosk import LOOP_VOLTS, LoopMaker, loop_selftest
 
 HARDWARE = Path(__file__).resolve().parents[2] / "hardware"
 COMMISSIONING = HARDWARE / "commissioning.md"
@@ -120,7 +122,25 @@ def printed(mosquitto, chip, tmp_path) -> list[str]:
     assert bench.run(quick=False), "\n".join(bench.lines)
     chip.disconnect(0xFF)
     bench.run()
-    return bench.lines
+    return bench.lines + loop_lines(settings)
+
+
+def loop_lines(settings: KioskSettings) -> list[str]:
+    """The lines of a kiosk whose locker 1 is on a supervised door loop: a sound loop with the
+    maker shorting and cutting it when asked, one where nothing reads tamper, and a cut one."""
+    lines: list[str] = []
+    for state, tampers in (("closed", True), ("closed", False), ("cut", False)):
+        factory, bus = MockFactory(), EmulatedI2cBus()
+        adc = bus.attach(EmulatedAds1115(0x48))
+        adc.set_voltage(0, LOOP_VOLTS[state])
+        maker = LoopMaker(factory, adc, tampers=tampers)
+        try:
+            loop_selftest(settings, factory, maker, bus, door=5 if tampers else 0.5)
+        finally:
+            factory.reset()
+            factory.close()
+        lines += maker.lines
+    return lines
 
 
 def test_every_selftest_line_the_doc_quotes_is_one_it_prints(printed):
@@ -143,6 +163,10 @@ def test_the_doc_quotes_each_check():
         "FAIL  locker 3: ",
         "FAIL  locker 12: ",
         "PASS  buzzer and LEDs",
+        "PASS  door loop: locker 1 reads closed",
+        "PASS  locker 1: door loop tamper seen",
+        "FAIL  door loop: locker 1 reads cut",
+        "FAIL  locker 1: the door loop never read shorted",
         "PASS  broker login",
         "FAIL  broker login",
         "PASS  allow-list",
