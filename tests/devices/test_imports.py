@@ -10,6 +10,7 @@ def test_importing_devices_imports_no_hardware_library():
     code = (
         "import sys, devices, devices.rfid, devices.lockers, devices.feedback\n"
         "import devices.lockers.mcp23017, devices.lockers.expanders\n"
+        "import devices.lockers.ads1115, devices.lockers.supervised\n"
         f"print(sorted(set({HARDWARE_LIBRARIES!r}) & set(sys.modules)))"
     )
     result = subprocess.run(
