@@ -2,7 +2,8 @@
 
 The same session, lockers and outbox run as on a Pi; only the pins and the reader are
 pretend. Lockers on MCP23017 expanders (``[[lockers.banks]]``) run on the register-level
-emulation of the chips (devices/lockers/emulated_mcp23017.py), through the real driver. The
+emulation of the chips (devices/lockers/emulated_mcp23017.py), through the real driver, and
+supervised door loops (a slot's ``door`` table) on emulated ADS1115s at their loop voltages. The
 screen's simulation panel (and tests) tap cards and open or shut doors here.
 """
 
@@ -12,9 +13,13 @@ from typing import TypedDict
 
 from gpiozero.pins.mock import MockFactory, MockPin
 
+from devices.lockers.emulated_ads1115 import EmulatedAds1115
 from devices.lockers.emulated_mcp23017 import EmulatedI2cBus, EmulatedMcp23017, pin_number
 from devices.rfid import SimulatedReader
 from kiosk.config import DeviceTable
+
+
+LOOP_VOLTS = {False: 1.65, True: 2.2}  # a supervised loop shut, open (hardware/build.md)
 
 
 class SimulatedLocker(TypedDict):
@@ -40,8 +45,12 @@ class SimulatedHardware:
         self._active_high = lockers_config.get("relay_active_high", True)
         self.i2c_buses: dict[int, EmulatedI2cBus] = {}
         self._chips: dict[int, EmulatedMcp23017] = {}  # by slot, for the lockers on one
+        self._loops: dict[int, tuple[EmulatedAds1115, int]] = {}  # by slot: converter, input
         for bank in lockers_config.get("banks", ()):
             self._add_bank(bank)
+        for slot, entry in self._entries.items():
+            if isinstance(entry.get("door"), dict):
+                self._add_loop(slot, entry["door"])
 
     @property
     def slots(self) -> tuple[int, ...]:
@@ -64,6 +73,17 @@ class SimulatedHardware:
             # shut by start() only after the chip's first read would be a "closed" edge to come.
             chip.set_input(entry["door_pin"], low=True)
 
+    def _add_loop(self, slot: int, door: DeviceTable) -> None:
+        """Put the slot's loop on an emulated ADS1115, shut (before the lockers read it)."""
+        given = door["adc"]
+        address = int(given, 0) if isinstance(given, str) else int(given)
+        bus = self.open_i2c(door.get("i2c_bus", 1))
+        adc = bus.chips.get(address)
+        if not isinstance(adc, EmulatedAds1115):
+            adc = bus.attach(EmulatedAds1115(address))
+        self._loops[slot] = adc, door["channel"]
+        adc.set_voltage(door["channel"], LOOP_VOLTS[False])
+
     def relay_pin(self, slot: int) -> MockPin:
         """Return the mock pin of locker ``slot``'s relay (its ``states`` are its history); a
         locker on the Pi's pins only."""
@@ -81,6 +101,10 @@ class SimulatedHardware:
 
     def set_door(self, slot: int, open_: bool) -> None:
         """Open or shut the door of locker ``slot`` (its reed switch reads high when open)."""
+        if slot in self._loops:
+            adc, channel = self._loops[slot]
+            adc.set_voltage(channel, LOOP_VOLTS[open_])
+            return
         if slot in self._chips:
             self._chips[slot].set_input(self._entries[slot]["door_pin"], low=not open_)
             return
@@ -110,6 +134,9 @@ class SimulatedHardware:
         self.factory.close()
 
     def _door_open(self, slot: int) -> bool:
+        if slot in self._loops:
+            adc, channel = self._loops[slot]
+            return adc.voltages[channel] > LOOP_VOLTS[False]
         if slot in self._chips:
             door = pin_number(self._entries[slot]["door_pin"])
             return bool(self._chips[slot].levels() >> door & 1)

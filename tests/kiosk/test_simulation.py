@@ -69,3 +69,44 @@ def test_kiosk_simulate_runs_the_sixteen_locker_config(mosquitto, tmp_path):
     assert [locker["slot"] for locker in lockers] == list(range(1, 17))
     assert [locker["slot"] for locker in lockers if locker["door_open"]] == [16]
     assert "LockerError" not in (tmp_path / "kiosk.log").read_text()
+
+
+def test_a_supervised_loop_runs_on_the_emulated_adc_and_its_tamper_reaches_the_outbox(tmp_path):
+    from kiosk.config import DEFAULT_CONFIG
+    from kiosk.outbox import Outbox
+
+    settings = load_settings(DEFAULT_CONFIG)
+    entries = [dict(entry) for entry in settings.lockers["lockers"]]
+    del entries[0]["door_pin"]
+    entries[0]["door"] = {"adc": "0x48", "channel": 0}
+    lockers = {**settings.lockers, "lockers": entries}
+    settings = replace(settings, data_dir=tmp_path / "kiosk", lockers=lockers)
+    hardware = SimulatedHardware(lockers)
+    station = Station(
+        settings,
+        reader=hardware.reader,
+        pin_factory=hardware.factory,
+        simulation=hardware,
+        connect=False,
+        locks_safety="not_applicable",
+    )
+    try:
+        station.start()
+        loop = station.bank[1].door_loop
+        station.bank.unlock(1, 5.0)
+        hardware.set_door(1, True)
+        wait_until(lambda: loop.state == "open", 5, "door 1 read open")
+        assert [locker["slot"] for locker in hardware.lockers() if locker["door_open"]] == [1]
+        hardware.set_door(1, False)
+        wait_until(lambda: loop.state == "closed", 5, "door 1 read shut")
+        hardware.i2c_buses[1].chips[0x48].set_voltage(0, 0.0)  # the loop shorted
+        wait_until(lambda: loop.state == "shorted", 5, "the short read")
+    finally:
+        station.stop()
+        hardware.close()
+    outbox = Outbox(settings.data_dir / "outbox.db", settings.kiosk_id)
+    try:
+        types = [json.loads(pending.payload)["type"] for pending in outbox.pending()]
+    finally:
+        outbox.close()
+    assert types == ["door_opened", "door_closed", "door_forced"]
