@@ -18,7 +18,6 @@ from devices.lockers.emulated_mcp23017 import EmulatedI2cBus, EmulatedMcp23017, 
 from devices.rfid import SimulatedReader
 from kiosk.config import DeviceTable
 
-
 LOOP_VOLTS = {False: 1.65, True: 2.2}  # a supervised loop shut, open (hardware/build.md)
 
 
