@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import UniqueConstraint, inspect
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from hub.errors import Conflict, InvalidInput, NotFound, ToolUnavailable
 from hub.infra.clock import utcnow
-from hub.infra.rows import find_unique
+from hub.infra.rows import find_unique, transaction_cache
 from hub.infra.sync import KioskVisible
 from hub.members.roster import NAME_MAX, NOTE_MAX, Training, clean_text, training_by_code
 from hub.wire import (
@@ -107,10 +107,34 @@ def add_locker(session: Session, kiosk_id: str, slot: int, *, label: str | None 
 
 
 def find_locker(session: Session, kiosk_id: str, slot: int) -> Locker | None:
-    """Return locker ``slot`` of a kiosk, or None."""
-    return session.exec(
+    """Return locker ``slot`` of a kiosk, or None.
+
+    A locker found once in a transaction (or read ahead by ``load_lockers``) is returned again
+    with no query while it is in the session; a slot not found is asked for every time.
+
+    NOTE: the ingest checks the locker of nearly every event (a door, a loan, a return), a
+    query each (bench/hub_ingest_bench.py --in-process).
+    """
+    found = transaction_cache(session, "lockers")
+    locker: Locker | None = found.get((kiosk_id, slot))
+    if locker is not None and inspect(locker).persistent:
+        return locker
+    locker = session.exec(
         select(Locker).where(Locker.kiosk_id == kiosk_id, Locker.slot == slot)
     ).first()
+    if locker is not None:
+        found[(kiosk_id, slot)] = locker
+    return locker
+
+
+def load_lockers(session: Session, wanted: set[tuple[str, int]]) -> None:
+    """Read the lockers ``wanted`` ((kiosk id, slot) pairs) in one query, for ``find_locker``."""
+    found = transaction_cache(session, "lockers")
+    kiosks = {kiosk_id for kiosk_id, _slot in wanted}
+    slots = {slot for _kiosk_id, slot in wanted}
+    query = select(Locker).where(col(Locker.kiosk_id).in_(kiosks), col(Locker.slot).in_(slots))
+    for locker in session.exec(query):
+        found[(locker.kiosk_id, locker.slot)] = locker
 
 
 def lockers_of(session: Session, kiosk_id: str) -> list[Locker]:

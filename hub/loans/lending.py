@@ -74,9 +74,16 @@ def add_standing_loan(session: Session, tool: Tool, loan: Loan) -> None:
     """Store ``loan`` as the tool's one standing loan, in a savepoint so a lost race (the
     database's unique index) leaves the session usable; raises IntegrityError then."""
     with session.begin_nested():
-        if tool.status == ToolStatus.AVAILABLE:
-            tool.status = ToolStatus.ON_LOAN
-        session.add_all([loan, tool])
+        place_standing_loan(session, tool, loan)
+
+
+def place_standing_loan(session: Session, tool: Tool, loan: Loan) -> None:
+    """Add ``loan`` as the tool's one standing loan and mark the tool on loan, with no
+    savepoint: a lost race fails the caller's next flush (IntegrityError), transaction and all.
+    """
+    if tool.status == ToolStatus.AVAILABLE:
+        tool.status = ToolStatus.ON_LOAN
+    session.add_all([loan, tool])
 
 
 def require_lendable(session: Session, tool: Tool) -> None:

@@ -31,9 +31,12 @@ class Returned:
     event_id: str | None = None
 
 
-def close_loan(session: Session, loan: Loan, returned: Returned) -> Loan:
+def close_loan(
+    session: Session, loan: Loan, returned: Returned, *, others_open: list[Loan] | None = None
+) -> Loan:
     """End ``loan`` with ``returned``, clamped so it never ends before it began; free its tool
-    once no other loan holds it."""
+    once no other loan holds it (``others_open``: the tool's other open loans, if the caller
+    has just read them, so they are not read again)."""
     if loan.returned_at is not None:
         raise Conflict(f"Loan {loan.id} is already closed.", field="loan_id")
     out_at, at = as_utc(loan.out_at), as_utc(returned.at)
@@ -48,14 +51,19 @@ def close_loan(session: Session, loan: Loan, returned: Returned) -> Loan:
     loan.return_event_id = returned.event_id
     session.add(loan)
     session.flush()
-    free_tool_if_idle(session, loan.tool_id)
+    free_tool_if_idle(session, loan.tool_id, others_open)
     return loan
 
 
-def free_tool_if_idle(session: Session, tool_id: int) -> None:
-    """Mark an on-loan tool available once none of its loans is open."""
+def free_tool_if_idle(session: Session, tool_id: int, open_loans: list[Loan] | None = None) -> None:
+    """Mark an on-loan tool available once none of its loans is open (``open_loans``: its open
+    loans as the caller has them; by default they are read)."""
     tool = get_tool(session, tool_id)
-    if tool.status == ToolStatus.ON_LOAN and not open_loans_of_tool(session, tool_id):
+    if tool.status != ToolStatus.ON_LOAN:
+        return
+    if open_loans is None:
+        open_loans = open_loans_of_tool(session, tool_id)
+    if not any(other.returned_at is None for other in open_loans):
         tool.status = ToolStatus.AVAILABLE
         session.add(tool)
 

@@ -155,6 +155,7 @@ class _Batch:
             )
 
     def finish(self) -> None:
+        self.sequencer.save()
         if self.rows:
             # NOTE: one Core executemany: building an ORM object per row cost ~40% of the
             # ingest time (bench/hub_ingest_bench.py --profile).

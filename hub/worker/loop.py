@@ -139,6 +139,12 @@ class IngestWorker:
         # within seconds, as the kiosks are.
         self.client.reconnect_delay_set(min_delay=1, max_delay=10)
         self.snapshots = SnapshotPublisher(engine, self.client)
+        # NOTE: a kiosk takes an allow-list that reaches it after an event's ack as showing
+        # that event (kiosk.lockers settles its marks so). An allow-list built before a commit
+        # and published after its acks broke that: a kiosk refused a tool it had just seen
+        # returned. Acks and allow-lists are published in turn: either the acks go first and
+        # the allow-list is built after the commit, or the stale allow-list goes first.
+        self._publishing = threading.Lock()
         self.ack_forms = AckForms()  # which kiosks asked for batched acks (their status says)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -300,10 +306,11 @@ class IngestWorker:
                 raise DatabaseUnavailable(f"batch of {len(batch)} kept for later") from error
             log.exception("batch of %d failed; applying one by one", len(batch))
             result = apply_one_by_one(self.engine, [delivery.message for delivery in batch])
-        sent = [
-            self.client.publish(topic, payload, qos=1)
-            for topic, payload in self.ack_forms.payloads(result.acks)
-        ]
+        with self._publishing:
+            sent = [
+                self.client.publish(topic, payload, qos=1)
+                for topic, payload in self.ack_forms.payloads(result.acks)
+            ]
         self._awaiting_puback.append((time.monotonic() + ACK_PUBLISH_TIMEOUT_S, sent, batch))
 
     def _puback_confirmed(self, *, wait: bool = False) -> None:
@@ -392,7 +399,8 @@ class IngestWorker:
     # --- allow-lists and configs, periodic jobs, heartbeats -------------------------------
 
     def _publisher_step(self) -> None:
-        self.snapshots.publish_if_stale()
+        with self._publishing:
+            self.snapshots.publish_if_stale()
         self.supervisor.progressed("publisher")
 
     def _housekeeping_step(self) -> None:

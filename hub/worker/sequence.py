@@ -79,9 +79,19 @@ class Placed:
 
 @dataclass
 class _Kiosk:
-    """One kiosk's sequence during a batch: the stored row and the seqs beyond its gap."""
+    """One kiosk's sequence during a batch: the stored row, where the sequence stands now, and
+    the seqs beyond its gap.
+
+    NOTE: ``epoch``, ``next_seq`` and ``gap_since`` move here and reach the row once, in
+    ``Sequencer.save``: kept on the row, they were written by the autoflush before nearly every
+    query, an UPDATE per event (bench/hub_ingest_bench.py --in-process). The row stays locked
+    (``_kiosk``) until the batch commits, so no other worker reads it in between.
+    """
 
     row: KioskSequence
+    epoch: int
+    next_seq: int
+    gap_since: datetime | None
     ahead: dict[int, tuple[str, bytes | None, datetime]] = field(default_factory=dict)
     placed: set[int] = field(default_factory=set)  # seqs of this epoch taken in this batch
     # Seqs below next_seq that this batch carries and the inbox already holds (read at once).
@@ -104,17 +114,16 @@ class Sequencer:
         self.note_clocks(events)
         late: dict[str, set[int]] = {}
         for event in events:
-            row = self._kiosk(event.kiosk_id).row
-            if 0 <= event.seq < row.next_seq:
+            if 0 <= event.seq < self._kiosk(event.kiosk_id).next_seq:
                 late.setdefault(event.kiosk_id, set()).add(event.seq)
         for kiosk_id, seqs in late.items():
             kiosk = self.kiosks[kiosk_id]
-            kiosk.prepared_epoch = kiosk.row.epoch
+            kiosk.prepared_epoch = kiosk.epoch
             kiosk.taken_before = set(
                 self.session.exec(
                     select(InboxEvent.seq).where(
                         InboxEvent.kiosk_id == kiosk_id,
-                        InboxEvent.epoch == kiosk.row.epoch,
+                        InboxEvent.epoch == kiosk.epoch,
                         col(InboxEvent.seq).in_(seqs),
                     )
                 ).all()
@@ -141,28 +150,28 @@ class Sequencer:
     # --- sequence -------------------------------------------------------------------------
 
     def epoch(self, kiosk_id: str) -> int:
-        return self._kiosk(kiosk_id).row.epoch
+        return self._kiosk(kiosk_id).epoch
 
     def place(self, event: wire.Event) -> Placed:
         """Place a new event in its kiosk's sequence: whether to hold it, and the held events
         to apply before it (a restart, or the end of a wait, lets them go) and after it (the
         gap it filled)."""
         kiosk = self._kiosk(event.kiosk_id)
-        if kiosk.row.next_seq < 0:
+        if kiosk.next_seq < 0:
             # The first event the hub hears from this kiosk: its sequence starts here (the
             # hub cannot know whether earlier ones are on their way, so it does not wait).
-            kiosk.row.next_seq = event.seq
+            kiosk.next_seq = event.seq
         before = self._release_if_waited_too_long(kiosk)
         if self._restarted(kiosk, event):
             before += self._release_all(kiosk)
-            kiosk.row.epoch += 1
-            kiosk.row.next_seq, kiosk.placed = event.seq, set()
+            kiosk.epoch += 1
+            kiosk.next_seq, kiosk.placed = event.seq, set()
         kiosk.placed.add(event.seq)
         placed = Placed(hold=False, before=before)
-        if event.seq == kiosk.row.next_seq:
-            kiosk.row.next_seq += 1
+        if event.seq == kiosk.next_seq:
+            kiosk.next_seq += 1
             placed.after = self._advance(kiosk)
-        elif event.seq > kiosk.row.next_seq:
+        elif event.seq > kiosk.next_seq:
             placed.hold = event.type in PAIRED_IN_ORDER
             payload = wire.encode(event) if placed.hold else None
             kiosk.ahead[event.seq] = (event.event_id, payload, self.now)
@@ -181,12 +190,12 @@ class Sequencer:
         return released
 
     def _release_if_waited_too_long(self, kiosk: _Kiosk) -> list[Held]:
-        gap_since = kiosk.row.gap_since
+        gap_since = kiosk.gap_since
         if gap_since is None or self.now - as_utc(gap_since) <= seq_hold():
             return []
         missing = [
             seq
-            for seq in range(kiosk.row.next_seq, max(kiosk.ahead, default=kiosk.row.next_seq))
+            for seq in range(kiosk.next_seq, max(kiosk.ahead, default=kiosk.next_seq))
             if seq not in kiosk.ahead
         ]
         log.warning(
@@ -203,7 +212,7 @@ class Sequencer:
             self._held(seq, kiosk) for seq in sorted(kiosk.ahead) if kiosk.ahead[seq][1] is not None
         ]
         if kiosk.ahead:
-            kiosk.row.next_seq = max(kiosk.ahead) + 1
+            kiosk.next_seq = max(kiosk.ahead) + 1
         kiosk.ahead.clear()
         self._note_gap(kiosk)
         return released
@@ -211,33 +220,32 @@ class Sequencer:
     def _advance(self, kiosk: _Kiosk) -> list[Held]:
         """Move past every seq now contiguous, releasing the held ones among them."""
         released = []
-        while kiosk.row.next_seq in kiosk.ahead:
-            if kiosk.ahead[kiosk.row.next_seq][1] is not None:
-                released.append(self._held(kiosk.row.next_seq, kiosk))
-            del kiosk.ahead[kiosk.row.next_seq]
-            kiosk.row.next_seq += 1
+        while kiosk.next_seq in kiosk.ahead:
+            if kiosk.ahead[kiosk.next_seq][1] is not None:
+                released.append(self._held(kiosk.next_seq, kiosk))
+            del kiosk.ahead[kiosk.next_seq]
+            kiosk.next_seq += 1
         return released
 
     def _held(self, seq: int, kiosk: _Kiosk) -> Held:
         _event_id, payload, received_at = kiosk.ahead[seq]
         assert payload is not None
-        return Held(wire.decode_event(payload), received_at, kiosk.row.epoch)
+        return Held(wire.decode_event(payload), received_at, kiosk.epoch)
 
     def _restarted(self, kiosk: _Kiosk, event: wire.Event) -> bool:
         """Tell whether ``event`` starts its kiosk's sequence again (a fresh outbox)."""
-        row = kiosk.row
         if event.seq in kiosk.ahead or event.seq in kiosk.placed:
             return True
-        if event.seq >= row.next_seq:
+        if event.seq >= kiosk.next_seq:
             return False
         if kiosk.taken_before is not None and event.seq in kiosk.taken_before:
             return True
-        if kiosk.taken_before is not None and row.epoch == kiosk.prepared_epoch:
+        if kiosk.taken_before is not None and kiosk.epoch == kiosk.prepared_epoch:
             return False
         taken = self.session.exec(
             select(InboxEvent.event_id).where(
                 InboxEvent.kiosk_id == event.kiosk_id,
-                InboxEvent.epoch == row.epoch,
+                InboxEvent.epoch == kiosk.epoch,
                 InboxEvent.seq == event.seq,
             )
         ).first()
@@ -245,10 +253,16 @@ class Sequencer:
 
     def _note_gap(self, kiosk: _Kiosk) -> None:
         if not kiosk.ahead:
-            kiosk.row.gap_since = None
-        elif kiosk.row.gap_since is None:
-            kiosk.row.gap_since = self.now
-        self.session.add(kiosk.row)
+            kiosk.gap_since = None
+        elif kiosk.gap_since is None:
+            kiosk.gap_since = self.now
+
+    def save(self) -> None:
+        """Write where each kiosk's sequence now stands to its row (once per batch)."""
+        for kiosk in self.kiosks.values():
+            row = kiosk.row
+            row.epoch, row.next_seq, row.gap_since = kiosk.epoch, kiosk.next_seq, kiosk.gap_since
+            self.session.add(row)
 
     def _kiosk(self, kiosk_id: str) -> _Kiosk:
         """Return the kiosk's sequence for this batch, loading its row and, if a gap is open,
@@ -260,7 +274,8 @@ class Sequencer:
             row = self.session.get(KioskSequence, kiosk_id, with_for_update=True)
             if row is None:
                 row = KioskSequence(kiosk_id=kiosk_id, next_seq=NOT_STARTED)
-            kiosk = self.kiosks[kiosk_id] = _Kiosk(row)
+            kiosk = _Kiosk(row, row.epoch, row.next_seq, row.gap_since)
+            self.kiosks[kiosk_id] = kiosk
             if row.gap_since is not None:
                 kiosk.ahead = self._stored_ahead(row)
         return kiosk

@@ -9,12 +9,12 @@ its rule; nothing but the inbox row (or dead letter) is written for it.
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from broker import messages as wire
 from broker.topics import KioskTopic
 from hub.errors import RuleViolation
-from hub.inventory.registry import Kiosk, Locker
+from hub.inventory.registry import Kiosk, find_locker
 from hub.members.roster import Role, card_by_uid, get_member
 
 # The events only a steward may cause (the wire has no steward-mode open yet).
@@ -62,10 +62,7 @@ def _require_steward_card(session: Session, kind: str, card_uid: str) -> None:
 
 
 def _require_slot(session: Session, kiosk_id: str, slot: int, kind: str) -> None:
-    found = session.exec(
-        select(Locker.id).where(Locker.kiosk_id == kiosk_id, Locker.slot == slot)
-    ).first()
-    if found is None:
+    if find_locker(session, kiosk_id, slot) is None:
         raise RuleViolation(
             f"{kind} names locker slot {slot}, which kiosk {kiosk_id!r} does not have",
             field="locker_slot",

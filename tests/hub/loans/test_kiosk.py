@@ -97,3 +97,85 @@ def test_a_loan_at_a_skewed_kiosk_returned_at_another_never_ends_before_it_began
         assert as_utc(closed.returned_at) == back_at > as_utc(closed.out_at)
         assert closed.clock_note is None
         assert as_utc(closed.due_at) == now + timedelta(days=7)  # from the hub's receive time
+
+
+# --- one transaction, as an ingest batch applies them: what it remembers stays true ---------
+
+
+def in_one_transaction(engine, ids, steps):
+    """Apply ``steps`` ((record_loan_out or record_return, who, stamp)) in one transaction, as
+    one ingest batch does; return what each recorded."""
+    recorded = []
+    with transaction(engine) as session:
+        tool = get_tool(session, ids["drill"])
+        for step, who, at in steps:
+            member = get_member(session, ids[who])
+            if step is record_loan_out:
+                recorded.append(record_loan_out(session, at, member, tool))
+            else:
+                recorded.append(record_return(session, at, member, tool, ReturnCondition.OK, None))
+    return recorded
+
+
+def test_a_return_kept_in_a_batch_closes_its_loan_arriving_later_in_that_batch(shed):
+    """The batch has already asked which tools have a return waiting (none): the return it
+    keeps must still be found by its loan."""
+    engine, ids = shed
+    recorded = in_one_transaction(
+        engine,
+        ids,
+        [
+            (record_loan_out, "ada", stamp("shed-1", 1, T0)),
+            (record_return, "ada", stamp("shed-1", 2, T0 + timedelta(minutes=5))),
+            (record_return, "ada", stamp("shed-1", 5, T0 + timedelta(hours=2))),
+            (record_loan_out, "ada", stamp("shed-1", 4, T0 + timedelta(hours=1))),
+        ],
+    )
+    assert recorded[2].loan is None  # kept: its loan had not arrived
+    late_loan = recorded[3].loan
+    with reading(engine) as session:
+        closed = session.get(Loan, late_loan.id)
+        assert as_utc(closed.returned_at) == T0 + timedelta(hours=2)
+        assert session.exec(select(UnmatchedReturn)).all() == []
+        assert get_tool(session, ids["drill"]).status == "available"
+
+
+def test_a_conflict_recorded_in_a_batch_settles_by_a_return_later_in_that_batch(shed):
+    """The batch has already asked which loans are in conflict (none): the conflict it records
+    must still be settled when the facts show the two loans never overlapped."""
+    engine, ids = shed
+    recorded = in_one_transaction(
+        engine,
+        ids,
+        [
+            (record_loan_out, "ada", stamp("shed-1", 1, T0)),
+            (record_return, "ada", stamp("shed-1", 2, T0 + timedelta(minutes=5))),
+            (record_loan_out, "ada", stamp("shed-1", 3, T0 + timedelta(hours=1))),
+            # Bea's loan at the other kiosk overtook Ada's return on the way to the hub.
+            (record_loan_out, "bea", stamp("shed-2", 1, T0 + timedelta(hours=3))),
+            (record_return, "ada", stamp("shed-1", 4, T0 + timedelta(hours=2))),
+        ],
+    )
+    assert recorded[3].note.startswith("conflict:")
+    with reading(engine) as session:
+        beas = session.get(Loan, recorded[3].loan.id)
+        assert not beas.in_conflict and beas.returned_at is None
+        assert beas.conflict_resolution.startswith("Settled by the returns")
+        assert get_tool(session, ids["drill"]).status == "on_loan"
+
+
+def test_a_return_of_one_of_two_open_loans_leaves_the_tool_on_loan(shed):
+    engine, ids = shed
+    in_one_transaction(
+        engine,
+        ids,
+        [
+            (record_loan_out, "ada", stamp("shed-1", 1, T0)),
+            (record_loan_out, "bea", stamp("shed-2", 1, T0 + timedelta(minutes=1))),
+            (record_return, "bea", stamp("shed-2", 2, T0 + timedelta(minutes=2))),
+        ],
+    )
+    with reading(engine) as session:
+        assert get_tool(session, ids["drill"]).status == "on_loan"
+        open_loans = session.exec(select(Loan).where(Loan.returned_at.is_(None))).all()
+        assert [loan.member_id for loan in open_loans] == [ids["ada"]]

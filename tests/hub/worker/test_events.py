@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlmodel import select
 
 from broker import messages as wire
@@ -81,3 +82,74 @@ def test_a_batch_with_the_same_event_twice_applies_it_once(library):
 
 def test_every_event_type_on_the_wire_has_an_applier():
     assert set(APPLY) == set(wire.EVENT_TYPES)
+
+
+# --- what a batch costs the database: reads once per batch, per event only what it writes ----
+
+SHELF = 10  # tools in lockers 1..10 of kiosk-a
+
+
+@pytest.fixture
+def shelf(engine):
+    with transaction(engine) as session:
+        a_kiosk(session, "kiosk-a", slots=SHELF, site="test")
+        a_member(session, "Ada", uid=CARD)
+        for slot in range(1, SHELF + 1):
+            a_tool(session, f"TOOL-{slot}", kiosk_id="kiosk-a", slot=slot)
+    return engine
+
+
+def taps(first_seq: int, slots: range, *, returning: bool) -> list[wire.Event]:
+    """Per slot, as a kiosk sends a tap: the door opens, the tool goes out (or back), it shuts."""
+    events: list[wire.Event] = []
+    seq = first_seq
+    for slot in slots:
+        code = f"TOOL-{slot}"
+        if returning:
+            body = wire.ToolReturn(card_uid=CARD, tool_code=code, locker_slot=slot, condition="ok")
+            middle = event(wire.ToolReturnEvent, body, seq=seq + 1)
+        else:
+            lent = wire.LoanOut(card_uid=CARD, tool_code=code, locker_slot=slot)
+            middle = event(wire.LoanOutEvent, lent, seq=seq + 1)
+        door = wire.DoorChange(locker_slot=slot)
+        events += [
+            event(wire.DoorOpenedEvent, door, seq=seq),
+            middle,
+            event(wire.DoorClosedEvent, door, seq=seq + 2),
+        ]
+        seq += 3
+    return events
+
+
+def statements_for(engine, events: list[wire.Event]) -> int:
+    """Apply ``events`` as one batch (no savepoints, as the ingest first tries); return how
+    many SQL statements that executed."""
+    executed: list[str] = []
+
+    def count(*args) -> None:
+        executed.append(args[2])
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        with transaction(engine) as session:
+            outcomes = apply_events(session, events, isolate=False)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    assert {outcome.status for outcome in outcomes} == {"applied"}
+    return len(executed)
+
+
+def test_a_tap_costs_only_its_loan_writes_and_one_read(shelf):
+    """Doors, lockers, cards, tools, the sequence and waiting returns are read once a batch:
+    each tap adds at most one read of the tool's loans and its two writes (the loan, the tool).
+    (At most: a batch writes its kiosk's clock offset only when it moved.)"""
+    statements_for(shelf, taps(0, range(1, 2), returning=False))  # the kiosk's first batch
+    two = statements_for(shelf, taps(3, range(2, 4), returning=False))
+    seven = statements_for(shelf, taps(9, range(4, 11), returning=False))
+    assert seven - two <= 5 * 3
+    two = statements_for(shelf, taps(30, range(1, 3), returning=True))
+    seven = statements_for(shelf, taps(36, range(3, 10), returning=True))
+    assert seven - two <= 5 * 3
+    with reading(shelf) as session:
+        out = session.exec(select(Loan).where(Loan.returned_at.is_(None))).all()
+        assert [loan.tool_id for loan in out] == [tool_by_code(session, "TOOL-10").id]
