@@ -3,13 +3,10 @@ the real kiosk link and outbox, through a real Mosquitto to a real ingest worker
 
 from __future__ import annotations
 
-import pytest
-
 from broker import messages as wire
 from broker.inbound import Cleared, KioskStatus, from_kiosk
 from broker.topics import Channel
 from hub.worker.acks import AckForms
-from hub.worker.loop import IngestWorker
 from kiosk.config import MqttSettings
 from kiosk.link import Link
 from kiosk.outbox import Outbox
@@ -17,21 +14,6 @@ from tests.fixtures.mosquitto import SITE, collect
 from tests.fixtures.waiting import wait_until
 
 EVENTS_EACH = 60
-
-
-@pytest.fixture
-def worker(library, mosquitto):
-    hub = mosquitto.credentials["hub"]
-    running = IngestWorker(
-        library,
-        host=mosquitto.host,
-        port=mosquitto.port,
-        username=hub.username,
-        password=hub.password,
-        publish_interval=0.05,
-    ).start()
-    yield running
-    running.stop()
 
 
 def a_link(mosquitto, tmp_path, kiosk_id: str, *, batched_acks: bool) -> Link:

@@ -28,25 +28,9 @@ from hub.members.standing import suspend_member
 from hub.queries.tools import tool_board
 from hub.timebank.claims import CreditClaim
 from hub.worker.inbox import DeadLetter, InboxEvent
-from hub.worker.loop import IngestWorker
 from tests.fixtures.mosquitto import allow_any_site, collect
 from tests.fixtures.waiting import wait_until
 from tests.hub.worker.world import CARD, event
-
-
-@pytest.fixture
-def worker(library, mosquitto):
-    hub = mosquitto.credentials["hub"]
-    running = IngestWorker(
-        library,
-        host=mosquitto.host,
-        port=mosquitto.port,
-        username=hub.username,
-        password=hub.password,
-        publish_interval=0.05,
-    ).start()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

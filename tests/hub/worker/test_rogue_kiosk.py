@@ -15,28 +15,12 @@ import pytest
 from broker import messages as wire
 from broker.client import ConnectRefused, request_properties, subscribe_and_wait
 from broker.topics import HUB_EVENTS_SHARED, HUB_REQUESTS_SHARED, Channel, shared_filter
-from hub.worker.loop import IngestWorker
 from tests.fixtures.mosquitto import collect
 from tests.fixtures.waiting import wait_until
 from tests.hub.worker.world import CARD, event
 
 NOT_AUTHORIZED = 135
 ROUNDS = 20
-
-
-@pytest.fixture
-def worker(library, mosquitto):
-    hub = mosquitto.credentials["hub"]
-    running = IngestWorker(
-        library,
-        host=mosquitto.host,
-        port=mosquitto.port,
-        username=hub.username,
-        password=hub.password,
-        publish_interval=0.05,
-    ).start()
-    yield running
-    running.stop()
 
 
 def rogue_filters(mosquitto) -> list[str]:
