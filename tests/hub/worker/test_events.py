@@ -139,6 +139,11 @@ def statements_for(engine, events: list[wire.Event]) -> int:
     return len(executed)
 
 
+# One batch may write its kiosk's clock offset and the other not: the estimate moves with the
+# real time between the two batches (a CI run on PostgreSQL saw 16 against 15).
+CLOCK_OFFSET_WRITE = 1
+
+
 def test_a_tap_costs_only_its_loan_writes_and_one_read(shelf):
     """Doors, lockers, cards, tools, the sequence and waiting returns are read once a batch:
     each tap adds at most one read of the tool's loans and its two writes (the loan, the tool).
@@ -146,10 +151,10 @@ def test_a_tap_costs_only_its_loan_writes_and_one_read(shelf):
     statements_for(shelf, taps(0, range(1, 2), returning=False))  # the kiosk's first batch
     two = statements_for(shelf, taps(3, range(2, 4), returning=False))
     seven = statements_for(shelf, taps(9, range(4, 11), returning=False))
-    assert seven - two <= 5 * 3
+    assert seven - two <= 5 * 3 + CLOCK_OFFSET_WRITE
     two = statements_for(shelf, taps(30, range(1, 3), returning=True))
     seven = statements_for(shelf, taps(36, range(3, 10), returning=True))
-    assert seven - two <= 5 * 3
+    assert seven - two <= 5 * 3 + CLOCK_OFFSET_WRITE
     with reading(shelf) as session:
         out = session.exec(select(Loan).where(Loan.returned_at.is_(None))).all()
         assert [loan.tool_id for loan in out] == [tool_by_code(session, "TOOL-10").id]
