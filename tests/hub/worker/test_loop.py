@@ -30,7 +30,7 @@ from hub.timebank.claims import CreditClaim
 from hub.worker.inbox import DeadLetter, InboxEvent
 from tests.fixtures.mosquitto import allow_any_site, collect
 from tests.fixtures.waiting import wait_until
-from tests.hub.worker.world import CARD, event
+from tests.hub.worker.world import CARD, event, next_ack
 
 
 @pytest.fixture
@@ -45,18 +45,6 @@ def kiosk(mosquitto):
         mosquitto.topic("kiosk-a", Channel.RESPONSES),
     )
     return client, inbox
-
-
-def next_ack(inbox, event_id: str, timeout: float = 10.0) -> wire.EventAck:
-    """Return the hub's ack of ``event_id``, skipping allow-lists and other acks."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = inbox.get(timeout=deadline - time.monotonic())
-        if message.topic.endswith("/acks"):
-            ack = wire.decode_ack(message.payload)
-            if ack.event_id == event_id:
-                return ack
-    raise AssertionError(f"no ack for {event_id}")
 
 
 def send(mosquitto, client, message) -> None:

@@ -25,7 +25,7 @@ try:  # a dynamic-security broker confines a kiosk to its own site unless grante
 except ImportError:  # the password-file ACL let any kiosk write under any site ('+')
     allow_any_site = None
 from tests.hub.builders import a_member
-from tests.hub.worker.world import CARD, event
+from tests.hub.worker.world import CARD, event, next_ack
 
 STEWARD_CARD = "5AFE0001"
 
@@ -76,17 +76,6 @@ def connected(broker, kiosk_id: str, site: str = SITE):
     return client, inbox
 
 
-def ack_of(inbox, event_id: str, timeout: float = 10.0) -> wire.EventAck:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = inbox.get(timeout=deadline - time.monotonic())
-        if message.topic.endswith("/acks"):
-            ack = wire.decode_ack(message.payload)
-            if ack.event_id == event_id:
-                return ack
-    raise AssertionError(f"no ack for {event_id}")
-
-
 def response_to(inbox, request_id: str, timeout: float = 10.0) -> wire.Response:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -112,7 +101,7 @@ def test_maintenance_opened_with_a_plain_members_card_is_rejected(worker, broker
     body = wire.MaintenanceOpened(card_uid=CARD, tool_code="DRILL-1", note="chuck loose")
     opened = event(wire.MaintenanceOpenedEvent, body)
     publish_event(client, opened)
-    ack = ack_of(inbox, opened.event_id)
+    ack = next_ack(inbox, opened.event_id)
     assert ack.status == "rejected"
     assert "maintenance_opened needs a steward's card" in ack.reason
     assert count(library, Ticket) == 0
@@ -126,7 +115,7 @@ def test_maintenance_opened_with_a_stewards_card_is_applied(worker, broker, libr
     body = wire.MaintenanceOpened(card_uid=STEWARD_CARD, tool_code="DRILL-1", note="chuck loose")
     opened = event(wire.MaintenanceOpenedEvent, body)
     publish_event(client, opened)
-    assert ack_of(inbox, opened.event_id).status == "applied"
+    assert next_ack(inbox, opened.event_id).status == "applied"
     with reading(library) as session:
         assert tool_by_code(session, "DRILL-1").status == ToolStatus.OUT_OF_SERVICE
 
@@ -142,7 +131,7 @@ def test_a_locker_slot_the_kiosk_does_not_have_is_rejected(worker, broker, libra
     client, inbox = connected(broker, "kiosk-a")
     claim = event(kind, body)
     publish_event(client, claim)
-    ack = ack_of(inbox, claim.event_id)
+    ack = next_ack(inbox, claim.event_id)
     assert ack.status == "rejected"
     assert "locker slot 99, which kiosk 'kiosk-a' does not have" in ack.reason
     assert count(library, KioskAlarm) == 0
@@ -154,7 +143,7 @@ def test_events_of_a_kiosk_the_hub_never_registered_are_refused(worker, broker, 
     client, inbox = connected(broker, "kiosk-x")
     door = event(wire.DoorForcedEvent, wire.DoorChange(locker_slot=1), kiosk_id="kiosk-x")
     publish_event(client, door, kiosk_id="kiosk-x")
-    ack = ack_of(inbox, door.event_id)
+    ack = next_ack(inbox, door.event_id)
     assert ack.status == "rejected" and "'kiosk-x' is not registered at the hub" in ack.reason
     assert count(library, InboxEvent) == 0 and count(library, KioskAlarm) == 0
     assert count(library, DeadLetter) == 1

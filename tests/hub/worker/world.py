@@ -1,7 +1,9 @@
-"""What the worker tests share: the member's card and events as a kiosk sends them."""
+"""What the worker tests share: the member's card, events as a kiosk sends them, and the wait
+for the hub's ack of one."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,3 +29,16 @@ def event(
         kiosk_time=at or datetime.now(UTC),
         body=body,
     )
+
+
+def next_ack(inbox, event_id: str, timeout: float = 10.0) -> wire.EventAck:
+    """Return the hub's ack of ``event_id`` from a ``collect`` inbox, skipping allow-lists,
+    responses and other acks."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = inbox.get(timeout=deadline - time.monotonic())
+        if message.topic.endswith("/acks"):
+            ack = wire.decode_ack(message.payload)
+            if ack.event_id == event_id:
+                return ack
+    raise AssertionError(f"no ack for {event_id}")
