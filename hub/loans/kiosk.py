@@ -78,8 +78,8 @@ def record_loan_out(session: Session, stamp: Stamp, member: Member, tool: Tool) 
     )
     loan.seq, loan.seq_epoch = stamp.seq, stamp.epoch
     if (back := _waiting_return_for(session, loan)) is not None:
-        session.add(loan)
-        session.flush()
+        # NOTE: written already closed: inserted open first, it would break the one-standing-
+        # loan index whenever a later loan of the tool stands (a broker restart's reordering).
         _close_with(session, loan, back)
         return Recorded(loan)
     standing = open_loan(session, tool.id)

@@ -179,3 +179,19 @@ def test_a_return_of_one_of_two_open_loans_leaves_the_tool_on_loan(shed):
         assert get_tool(session, ids["drill"]).status == "on_loan"
         open_loans = session.exec(select(Loan).where(Loan.returned_at.is_(None))).all()
         assert [loan.member_id for loan in open_loans] == [ids["ada"]]
+
+
+def test_a_late_loan_closed_by_its_waiting_return_leaves_the_next_loan_standing(shed):
+    """The order the CI run met after a broker restart: Ada's return (seq 4) and Bea's later
+    loan (seq 7) reach the hub before Ada's loan (seq 1). Ada's loan is closed at once by its
+    waiting return; it never stands, so Bea's standing loan is no obstacle to it."""
+    engine, ids = shed
+    give_back(engine, ids, "ada", stamp("shed-1", 4, T0 + timedelta(minutes=4)))
+    bea = lend(engine, ids, "bea", stamp("shed-1", 7, T0 + timedelta(minutes=7)))
+    ada = lend(engine, ids, "ada", stamp("shed-1", 1, T0 + timedelta(minutes=1)))
+    with reading(engine) as session:
+        assert as_utc(session.get(Loan, ada.id).returned_at) == T0 + timedelta(minutes=4)
+        standing = session.get(Loan, bea.id)
+        assert standing.returned_at is None and not standing.in_conflict
+        assert get_tool(session, ids["drill"]).status == "on_loan"
+        assert session.exec(select(UnmatchedReturn)).all() == []
