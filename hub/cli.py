@@ -680,3 +680,13 @@ def ingest(
         pass
     except IngestGaveUp as gave_up:
         raise click.ClickException(f"ingest worker {worker} gave up: {gave_up}") from None
+
+
+def _add_area_commands() -> None:
+    """Add the commands of ``hub.commands`` (imported here: they import this module)."""
+    from hub import commands
+
+    commands.register(hub)
+
+
+_add_area_commands()

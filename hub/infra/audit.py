@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from sqlalchemy import inspect
 from sqlmodel import Field, Session, SQLModel, select
 
 from hub.infra.clock import utcnow
@@ -19,6 +23,56 @@ class AuditEntry(SQLModel, table=True):
     target: str = Field(max_length=120, index=True)
     before: str | None = None
     after: str | None = None
+
+
+class Acting(Protocol):
+    """Whoever acts: a member (their id) or the operator at the hub's shell (id None)."""
+
+    @property
+    def id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Action:
+    """A kind of audited change: its name in the log and the fields of its record it shows.
+
+    Defined once, beside the model it changes, so every door (page, API, CLI) records the
+    same action alike: ``TOOL_RETIRE = audit.Action("tool.retire", ("status", "retired_at"))``.
+    """
+
+    name: str
+    fields: tuple[str, ...]
+
+
+@contextmanager
+def audited(
+    session: Session, actor: Acting, action: Action, row: SQLModel, target: str
+) -> Iterator[dict[str, Any]]:
+    """Record ``action`` by ``actor`` on ``row``: its fields before and after the block, in the
+    caller's transaction, so the entry stands or falls with the change.
+
+    The block may add notes the row has no column for (a reason, a count) to the yielded dict;
+    they are kept with the after-image. A row created in the block has no before-image: pass a
+    new row (no primary key yet) and it is recorded as created.
+    """
+    created = _is_new(row)
+    before = None if created else snapshot(row, *action.fields)
+    notes: dict[str, Any] = {}
+    yield notes
+    session.flush()  # the new row's id, and defaults, for the after-image
+    record(
+        session,
+        actor_member_id=actor.id,
+        action=action.name,
+        target=target,
+        before=before,
+        after=snapshot(row, *action.fields) | notes,
+    )
+
+
+def _is_new(row: SQLModel) -> bool:
+    state = inspect(row)
+    return bool(state.transient or state.pending)
 
 
 def record(

@@ -124,3 +124,20 @@ def _is_admin(member: Member) -> bool:
 
 def _top_role(member: Member) -> str:
     return max(member.role_set, key=RANK.__getitem__).value
+
+
+class NotSteward(RuleViolation, PermissionError):
+    """The actor does not hold the role the action needs."""
+
+
+def require_role(actor: Actor, role: Role, doing: str) -> None:
+    """Refuse ``actor`` ``doing`` something unless active and holding ``role`` or a higher one
+    (the operator at the shell always may). Services call this, so every door is checked alike."""
+    if isinstance(actor, Operator):
+        return
+    if actor.is_active and rank_of(actor) >= RANK[role]:
+        return
+    raise NotSteward(
+        f"Member {actor.number} may not {doing}: it needs an active {role.value}.",
+        field="actor",
+    )

@@ -77,3 +77,21 @@ def test_the_last_active_admin_remains(engine):
         session.add(second)
         session.flush()
         require_admin_remains(session, admin, "demoted")
+
+
+def test_only_an_active_holder_of_the_role_or_the_operator_may_act(engine):
+    from hub.members.ranks import OPERATOR, NotSteward, require_role
+    from hub.members.roster import MemberStatus
+    from tests.hub.builders import a_member
+
+    with transaction(engine) as session:
+        steward = a_member(session, "Sam", roles="steward")
+        admin = a_member(session, "Ida", roles="admin")
+        volunteer = a_member(session, "Val", roles="volunteer")
+    for allowed in (steward, admin, OPERATOR):
+        require_role(allowed, Role.STEWARD, "add a tool")
+    with pytest.raises(NotSteward, match="Member 1003 may not add a tool"):
+        require_role(volunteer, Role.STEWARD, "add a tool")
+    steward.status = MemberStatus.SUSPENDED
+    with pytest.raises(NotSteward):
+        require_role(steward, Role.STEWARD, "add a tool")
