@@ -16,7 +16,8 @@ The rules, one set for every path:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -53,6 +54,10 @@ class Stamp:
     epoch: int
     at: datetime
     received_at: datetime
+    # Whether every seq of this kiosk's epoch strictly between two has reached the hub (the
+    # ingest's sequencer answers); a loan and a return with an unknown event between them
+    # are not paired yet: that event may be the loan's own return, or the return's own loan.
+    arrived: Callable[[int, int], bool] = field(default=lambda _after, _before: True, compare=False)
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ def record_loan_out(session: Session, stamp: Stamp, member: Member, tool: Tool) 
         due_from=stamp.received_at,
     )
     loan.seq, loan.seq_epoch = stamp.seq, stamp.epoch
-    if (back := _waiting_return_for(session, loan)) is not None:
+    if (back := _waiting_return_for(session, loan, stamp)) is not None:
         # NOTE: written already closed: inserted open first, it would break the one-standing-
         # loan index whenever a later loan of the tool stands (a broker restart's reordering).
         _close_with(session, loan, back)
@@ -111,7 +116,7 @@ def record_return(
     returned = Returned(stamp.at, condition, note, stamp.kiosk_id, stamp.event_id)
     assert tool.id is not None
     open_loans = open_loans_of_tool(session, tool.id)
-    loan = _loan_returned_by(open_loans, stamp, member)
+    loan = _loan_returned_by(open_loans, stamp, member.id)
     if loan is not None:
         others = [other for other in open_loans if other is not loan]
         close_loan(session, loan, returned, others_open=others)
@@ -188,7 +193,7 @@ def cross_kiosk_slack() -> timedelta:
     return clock_skew_bound()
 
 
-def _loan_returned_by(open_loans: list[Loan], stamp: Stamp, member: Member) -> Loan | None:
+def _loan_returned_by(open_loans: list[Loan], stamp: Stamp, member_id: int | None) -> Loan | None:
     """Return the open loan (of the tool's ``open_loans``) this return ends, or None if none
     is certain."""
     before = [
@@ -196,15 +201,51 @@ def _loan_returned_by(open_loans: list[Loan], stamp: Stamp, member: Member) -> L
         for loan in open_loans
         if _precedes(loan.kiosk_id, loan.seq_epoch, loan.seq, loan.out_at, stamp)
     ]
-    own = [loan for loan in before if loan.member_id == member.id]
+    own = [loan for loan in before if loan.member_id == member_id]
     if own:
-        return max(own, key=lambda loan: (as_utc(loan.out_at), loan.id or 0))
-    return before[0] if len(before) == 1 else None
+        chosen: Loan | None = max(own, key=lambda loan: (as_utc(loan.out_at), loan.id or 0))
+    else:
+        chosen = before[0] if len(before) == 1 else None
+    if chosen is not None and not _nothing_unknown_between(chosen, stamp):
+        return None  # wait: an event not yet arrived may be this loan's own return
+    return chosen
 
 
-def _waiting_return_for(session: Session, loan: Loan) -> UnmatchedReturn | None:
+def _nothing_unknown_between(loan: Loan, stamp: Stamp) -> bool:
+    """Tell whether no event of the kiosk lies unknown between ``loan`` and ``stamp``'s event
+    (always true across kiosks, which no seq orders)."""
+    if loan.kiosk_id != stamp.kiosk_id or loan.seq_epoch != stamp.epoch or loan.seq is None:
+        return True
+    low, high = sorted((loan.seq, stamp.seq))
+    return stamp.arrived(low, high)
+
+
+def retry_waiting_returns(
+    session: Session, kiosk_id: str, stamp_of: Callable[[UnmatchedReturn], Stamp]
+) -> int:
+    """Pair the returns waiting at ``kiosk_id`` that the events just arrived make certain
+    (an unknown event between a return and its loan kept it waiting); return how many."""
+    if not _tools_with_waiting_returns(session):
+        return 0  # the common case: nothing waits
+    waiting = session.exec(
+        select(UnmatchedReturn).where(UnmatchedReturn.kiosk_id == kiosk_id)
+    ).all()
+    paired = 0
+    for back in sorted(waiting, key=lambda b: (b.seq or 0, as_utc(b.returned_at))):
+        loan = _loan_returned_by(
+            open_loans_of_tool(session, back.tool_id), stamp_of(back), back.member_id
+        )
+        if loan is not None:
+            session.delete(back)
+            _close_with(session, loan, back)
+            paired += 1
+    return paired
+
+
+def _waiting_return_for(session: Session, loan: Loan, stamp: Stamp) -> UnmatchedReturn | None:
     """Remove and return the borrower's earliest waiting return of the tool made after
-    ``loan`` (it overtook the loan on the way to the hub)."""
+    ``loan`` (it overtook the loan on the way to the hub), if no unknown event of the kiosk
+    lies between them."""
     if loan.tool_id not in _tools_with_waiting_returns(session):
         return None  # the common case: no return of this tool is waiting
     waiting = session.exec(
@@ -216,6 +257,9 @@ def _waiting_return_for(session: Session, loan: Loan) -> UnmatchedReturn | None:
     if not later:
         return None
     first = min(later, key=lambda back: (as_utc(back.returned_at), back.seq or 0))
+    if first.kiosk_id == loan.kiosk_id and first.seq_epoch == loan.seq_epoch and first.seq:
+        if not stamp.arrived(stamp.seq, first.seq):
+            return None  # an event between them may be this loan's own return
     session.delete(first)
     return first
 

@@ -27,6 +27,7 @@ from hub.inventory import fleet
 from hub.inventory.registry import rehome_tool, tool_by_code
 from hub.loans import kiosk as kiosk_loans
 from hub.loans.kiosk import Stamp
+from hub.loans.records import UnmatchedReturn
 from hub.maintenance import models, returns, tickets
 from hub.members.roster import Member, card_by_uid, get_member
 from hub.timebank import claims
@@ -155,6 +156,9 @@ class _Batch:
             )
 
     def finish(self) -> None:
+        for kiosk_id in sorted(self.sequencer.kiosks):
+            # The events just placed may be the ones a waiting return was waiting for.
+            kiosk_loans.retry_waiting_returns(self.session, kiosk_id, self._waiting_stamp)
         self.sequencer.save()
         if self.rows:
             # NOTE: one Core executemany: building an ORM object per row cost ~40% of the
@@ -172,6 +176,7 @@ class _Batch:
             epoch=epoch,
             at=self.sequencer.hub_time(event, received_at),
             received_at=received_at,
+            arrived=self._arrived(event.kiosk_id, epoch),
         )
         try:
             if self.isolate:
@@ -184,6 +189,24 @@ class _Batch:
                 raise NeedsIsolation(event.event_id) from refused
             return Outcome(event.event_id, "rejected", refused.message[: wire.REASON_MAX])
         return Outcome(event.event_id, "applied", note[: wire.REASON_MAX] if note else None)
+
+    def _arrived(self, kiosk_id: str, epoch: int) -> Callable[[int, int], bool]:
+        def arrived(after: int, before: int) -> bool:
+            return self.sequencer.all_arrived(kiosk_id, epoch, after, before)
+
+        return arrived
+
+    def _waiting_stamp(self, back: UnmatchedReturn) -> Stamp:
+        """Return where a waiting return stands, to try pairing it again."""
+        return Stamp(
+            kiosk_id=back.kiosk_id,
+            event_id=back.event_id or "",
+            seq=back.seq if back.seq is not None else -1,
+            epoch=back.seq_epoch if back.seq_epoch is not None else -1,
+            at=as_utc(back.returned_at),
+            received_at=self.now,
+            arrived=self._arrived(back.kiosk_id, back.seq_epoch or 0),
+        )
 
     def _row(
         self,

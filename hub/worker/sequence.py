@@ -53,6 +53,9 @@ class KioskSequence(SQLModel, table=True):
     kiosk_id: str = Field(primary_key=True, foreign_key="kiosk.id", max_length=32)
     epoch: int = 0
     next_seq: int = 0  # the lowest seq of this epoch not received yet
+    # Where the hub began hearing this epoch: every seq from here to next_seq has arrived
+    # (earlier ones may still come, late); None for a sequence begun before this was kept.
+    first_seq: int | None = None
     gap_since: datetime | None = None  # since when a later event waits for a missing one
     clock_offset_s: float | None = None
     clock_offset_at: datetime | None = None
@@ -92,6 +95,7 @@ class _Kiosk:
     epoch: int
     next_seq: int
     gap_since: datetime | None
+    first_seq: int | None
     ahead: dict[int, tuple[str, bytes | None, datetime]] = field(default_factory=dict)
     placed: set[int] = field(default_factory=set)  # seqs of this epoch taken in this batch
     # Seqs below next_seq that this batch carries and the inbox already holds (read at once).
@@ -160,12 +164,13 @@ class Sequencer:
         if kiosk.next_seq < 0:
             # The first event the hub hears from this kiosk: its sequence starts here (the
             # hub cannot know whether earlier ones are on their way, so it does not wait).
-            kiosk.next_seq = event.seq
+            kiosk.next_seq = kiosk.first_seq = event.seq
         before = self._release_if_waited_too_long(kiosk)
         if self._restarted(kiosk, event):
             before += self._release_all(kiosk)
             kiosk.epoch += 1
             kiosk.next_seq, kiosk.placed = event.seq, set()
+            kiosk.first_seq = event.seq
         kiosk.placed.add(event.seq)
         placed = Placed(hold=False, before=before)
         if event.seq == kiosk.next_seq:
@@ -177,6 +182,37 @@ class Sequencer:
             kiosk.ahead[event.seq] = (event.event_id, payload, self.now)
         self._note_gap(kiosk)
         return placed
+
+    def all_arrived(self, kiosk_id: str, epoch: int, after: int, before: int) -> bool:
+        """Tell whether every seq strictly between ``after`` and ``before`` of the kiosk's
+        ``epoch`` has reached the hub, so nothing unknown lies between two of its events.
+
+        Within what the hub has heard contiguously (``first_seq`` to ``next_seq``) no query is
+        needed; a range reaching before where the hub began hearing asks the inbox.
+        """
+        if before - after <= 1:
+            return True
+        kiosk = self._kiosk(kiosk_id)
+        if epoch != kiosk.epoch:
+            return True  # an older run of the sequence: what it missed is not coming
+        heard_from = kiosk.next_seq if kiosk.first_seq is None else kiosk.first_seq
+        wanted = {
+            seq
+            for seq in range(after + 1, before)
+            if not heard_from <= seq < kiosk.next_seq
+            and seq not in kiosk.ahead
+            and seq not in kiosk.placed
+        }
+        if not wanted:
+            return True
+        found = self.session.exec(
+            select(InboxEvent.seq).where(
+                InboxEvent.kiosk_id == kiosk_id,
+                InboxEvent.epoch == epoch,
+                col(InboxEvent.seq).in_(wanted),
+            )
+        ).all()
+        return wanted <= set(found)
 
     def release_waited_too_long(self) -> list[Held]:
         """Release the held events of every kiosk whose gap has waited past the hold."""
@@ -262,6 +298,7 @@ class Sequencer:
         for kiosk in self.kiosks.values():
             row = kiosk.row
             row.epoch, row.next_seq, row.gap_since = kiosk.epoch, kiosk.next_seq, kiosk.gap_since
+            row.first_seq = kiosk.first_seq
             self.session.add(row)
 
     def _kiosk(self, kiosk_id: str) -> _Kiosk:
@@ -274,7 +311,7 @@ class Sequencer:
             row = self.session.get(KioskSequence, kiosk_id, with_for_update=True)
             if row is None:
                 row = KioskSequence(kiosk_id=kiosk_id, next_seq=NOT_STARTED)
-            kiosk = _Kiosk(row, row.epoch, row.next_seq, row.gap_since)
+            kiosk = _Kiosk(row, row.epoch, row.next_seq, row.gap_since, row.first_seq)
             self.kiosks[kiosk_id] = kiosk
             if row.gap_since is not None:
                 kiosk.ahead = self._stored_ahead(row)
