@@ -30,7 +30,7 @@ from hub.inventory.registry import Tool
 from hub.loans.records import Loan
 from hub.mail import smtp
 from hub.mail.choices import MailKind
-from hub.mail.outbox import OutboxMail, due_mail, mark_failed, mark_sent, queue_mail
+from hub.mail.outbox import OutboxMail, due_mail, mail_by_key, mark_failed, mark_sent, queue_mail
 from hub.maintenance.models import RepairLog
 from hub.members.roster import Member
 from hub.timebank.claims import ClaimStatus, CreditClaim
@@ -47,13 +47,27 @@ NEWS_KEPT = timedelta(days=7)  # a decision or a pause older than this is not ne
 def queue_reminders(session: Session, *, now: datetime | None = None) -> int:
     """Queue every reminder now due (each at most once); return how many were queued."""
     now = as_utc(now or utcnow())
-    queued = 0
-    for finder in (_loan_reminders, _booking_reminders, _claim_news, _pause_news):
-        queued += sum(1 for _ in finder(session, now))
-    return queued
+    finders = (_loan_reminders, _booking_reminders, _claim_news, _pause_news)
+    return sum(sum(finder(session, now)) for finder in finders)
 
 
-def _loan_reminders(session: Session, now: datetime) -> list[OutboxMail]:
+def _tell(
+    session: Session,
+    member: Member,
+    kind: MailKind,
+    subject: str,
+    text: str,
+    *,
+    key: str,
+    now: datetime,
+) -> bool:
+    """Queue a mail under ``key`` unless one is queued already; return whether it is new."""
+    if mail_by_key(session, key) is not None:
+        return False
+    return queue_mail(session, member, kind, subject, text, key=key, now=now) is not None
+
+
+def _loan_reminders(session: Session, now: datetime) -> list[bool]:
     rows = session.exec(
         select(Loan, Tool, Member)
         .join(Tool, col(Tool.id) == Loan.tool_id)
@@ -63,19 +77,14 @@ def _loan_reminders(session: Session, now: datetime) -> list[OutboxMail]:
     queued = []
     for loan, tool, member in rows:
         due = as_utc(loan.due_at)
-        mail = None
         if now < due <= now + AHEAD:
-            mail = _due_tomorrow(session, loan, tool, member, now)
+            queued.append(_due_tomorrow(session, loan, tool, member, now))
         elif due <= now:
-            mail = _overdue(session, loan, tool, member, now)
-        if mail is not None:
-            queued.append(mail)
+            queued.append(_overdue(session, loan, tool, member, now))
     return queued
 
 
-def _due_tomorrow(
-    session: Session, loan: Loan, tool: Tool, member: Member, now: datetime
-) -> OutboxMail | None:
+def _due_tomorrow(session: Session, loan: Loan, tool: Tool, member: Member, now: datetime) -> bool:
     due = as_utc(loan.due_at)
     text = (
         f"Hello {member.name},\n\n"
@@ -85,12 +94,10 @@ def _due_tomorrow(
     )
     key = f"due_tomorrow:loan:{loan.id}:{due:%Y%m%d%H%M}"
     subject = f"{tool.name} is due back tomorrow"
-    return queue_mail(session, member, MailKind.DUE_TOMORROW, subject, text, key=key, now=now)
+    return _tell(session, member, MailKind.DUE_TOMORROW, subject, text, key=key, now=now)
 
 
-def _overdue(
-    session: Session, loan: Loan, tool: Tool, member: Member, now: datetime
-) -> OutboxMail | None:
+def _overdue(session: Session, loan: Loan, tool: Tool, member: Member, now: datetime) -> bool:
     due = as_utc(loan.due_at)
     week = (now - due) // OVERDUE_EVERY
     days = (now - due).days
@@ -103,10 +110,10 @@ def _overdue(
     )
     key = f"overdue:loan:{loan.id}:{due:%Y%m%d%H%M}:week:{week}"
     subject = f"{tool.name} is overdue"
-    return queue_mail(session, member, MailKind.OVERDUE, subject, text, key=key, now=now)
+    return _tell(session, member, MailKind.OVERDUE, subject, text, key=key, now=now)
 
 
-def _booking_reminders(session: Session, now: datetime) -> list[OutboxMail]:
+def _booking_reminders(session: Session, now: datetime) -> list[bool]:
     rows = session.exec(
         select(Booking, Resource, Member)
         .join(Resource, col(Resource.id) == Booking.resource_id)
@@ -129,14 +136,13 @@ def _booking_reminders(session: Session, now: datetime) -> list[OutboxMail]:
         )
         key = f"booking_tomorrow:booking:{booking.id}:{starts:%Y%m%d%H%M}"
         subject = f"Your {resource.name} booking tomorrow"
-        mail = queue_mail(
-            session, member, MailKind.BOOKING_TOMORROW, subject, text, key=key, now=now
+        queued.append(
+            _tell(session, member, MailKind.BOOKING_TOMORROW, subject, text, key=key, now=now)
         )
-        queued += [mail] if mail else []
     return queued
 
 
-def _claim_news(session: Session, now: datetime) -> list[OutboxMail]:
+def _claim_news(session: Session, now: datetime) -> list[bool]:
     rows = session.exec(
         select(CreditClaim, RepairLog, Tool, Member)
         .join(RepairLog, col(RepairLog.id) == CreditClaim.repair_id)
@@ -160,12 +166,13 @@ def _claim_news(session: Session, now: datetime) -> list[OutboxMail]:
         )
         subject = f"Your repair claim was {claim.status}"
         key = f"claim:{claim.id}:{claim.status}"
-        mail = queue_mail(session, member, MailKind.CLAIM_DECIDED, subject, text, key=key, now=now)
-        queued += [mail] if mail else []
+        queued.append(
+            _tell(session, member, MailKind.CLAIM_DECIDED, subject, text, key=key, now=now)
+        )
     return queued
 
 
-def _pause_news(session: Session, now: datetime) -> list[OutboxMail]:
+def _pause_news(session: Session, now: datetime) -> list[bool]:
     rows = session.exec(
         select(BookingPause, Member)
         .join(Member, col(Member.id) == BookingPause.member_id)
@@ -181,8 +188,9 @@ def _pause_news(session: Session, now: datetime) -> list[OutboxMail]:
         )
         key = f"booking_paused:pause:{pause.id}"
         subject = "Your booking rights are paused"
-        mail = queue_mail(session, member, MailKind.BOOKING_PAUSED, subject, text, key=key, now=now)
-        queued += [mail] if mail else []
+        queued.append(
+            _tell(session, member, MailKind.BOOKING_PAUSED, subject, text, key=key, now=now)
+        )
     return queued
 
 
