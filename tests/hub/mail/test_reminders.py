@@ -135,7 +135,13 @@ def test_bookings_tomorrow_claim_decisions_and_pauses_are_told(borrower, inbox, 
             )
         )
         claim = log_repair(
-            session, member_id=ada, tool_id=1, hours="1.5", note="New chuck", source="dashboard", now=NOW
+            session,
+            member_id=ada,
+            tool_id=1,
+            hours="1.5",
+            note="Chuck",
+            source="dashboard",
+            now=NOW,
         )
         decline_claim(session, claim.id, steward_id=steward.id, reason="Not our drill", now=NOW)
         pause_booking_rights(
