@@ -35,6 +35,7 @@ from .me_schemas import (
     PastLoanOut,
     ReminderOut,
     RemindersIn,
+    RenewIn,
 )
 from .schemas import StatementLineOut
 
@@ -87,20 +88,22 @@ def list_my_history() -> MyHistory:
 @api.operation(
     "POST",
     f"/me/loans/{ID}/renew",
+    body=RenewIn,
     response=MyLoanOut,
     refusals=(404, 422),
     tag="me",
     guard=member_api_required,
 )
-def renew_my_loan(loan_id: int) -> MyLoanOut:
+def renew_my_loan(loan_id: int, body: RenewIn) -> MyLoanOut:
     """Renew one of my loans: it is due a loan length from now.
 
     Refused (422, naming the rule): a loan overdue by more than the policy allows, one
     renewed the most times a loan may be; another member's loan is unknown (404); a suspended
-    member may not renew (403). Audited.
+    member may not renew (403). Send ``seen_due`` (the due date you saw) to make a repeat of
+    the request harmless. Audited.
     """
     with transaction() as db:
-        loan = renewals.renew_loan(db, me(), loan_id, now=now())
+        loan = renewals.renew_loan(db, me(), loan_id, seen_due=body.seen_due, now=now())
         row = next(r for r in mine.my_loans(db, me(), now=now()) if r.loan.id == loan.id)
     return _loan_out(row)
 

@@ -11,7 +11,7 @@ from hub.mail.choices import MailKind
 from hub.timebank.gifts import GIFT_KEY
 from hub.timebank.ledger import DESCRIPTION_MAX, MAX_TRANSFER_HOURS
 
-from .schemas import NO_NUL, Body, Stamp, StatementLineOut
+from .schemas import NO_NUL, Body, Moment, Stamp, StatementLineOut
 
 # More than 0, at most two decimals: as text (the way to send hours) or as a JSON number.
 POSITIVE_HOURS = r"^(0*[1-9][0-9]{0,3}(\.[0-9]{1,2})?|0*\.(0[1-9]|[1-9][0-9]?))$"
@@ -40,6 +40,16 @@ GiftNote = Annotated[
     ),
 ]
 GiftKey = Annotated[str, StringConstraints(pattern=GIFT_KEY.pattern)]
+
+
+class RenewIn(Body):
+    """Renew a loan; with the due date last seen, a repeat of the same request renews once."""
+
+    seen_due: Moment | None = Field(
+        None,
+        description="The loan's due date as you saw it: if it is due later already, it was "
+        "renewed by an earlier request and is answered as it stands.",
+    )
 
 
 class MeOut(BaseModel):

@@ -21,6 +21,7 @@ from hub.errors import (
     Throttled,
     ToolUnavailable,
 )
+from hub.loans import renewals
 from hub.members import credentials, ranks
 from hub.members.credentials import SignInRefused
 
@@ -44,10 +45,12 @@ PINNED_STATUS = {
     ranks.Outranked: 403,
     ranks.SelfSuspension: 403,
     ranks.LastAdmin: 409,
+    ranks.NotSteward: 403,
     errors.Throttled: 429,
     pins.WrongPin: 422,
     tablets.PinNotRecognised: 401,
     tablets.NotEnrolled: 403,
+    renewals.RenewalRefused: 422,
 }
 REFUSAL_MODULES = (errors, refusals, credentials, ranks)
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

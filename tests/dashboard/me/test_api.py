@@ -101,8 +101,11 @@ def test_a_gift_needs_a_key_and_none_goes_to_a_suspended_member(client, member_t
 
 def test_renew_and_reminders(client, member_token):
     [loan] = client.get("/api/v1/me/loans", headers=member_token).get_json()["loans"]
-    renewed = client.post(f"/api/v1/me/loans/{loan['id']}/renew", headers=member_token)
-    assert renewed.status_code == 200 and renewed.get_json()["renewals"] == 1
+    path, seen = f"/api/v1/me/loans/{loan['id']}/renew", {"seen_due": loan["due_at"]}
+    renewed = client.post(path, json=seen, headers=member_token)
+    again = client.post(path, json=seen, headers=member_token)  # the same request, repeated
+    assert renewed.status_code == again.status_code == 200
+    assert again.get_json()["renewals"] == 1
     assert renewed.get_json()["due_at"] > loan["due_at"]
     chosen = client.put("/api/v1/me/reminders", json={"on": ["overdue"]}, headers=member_token)
     on = {r["kind"]: r["on"] for r in chosen.get_json()["reminders"]}
@@ -120,7 +123,8 @@ def test_another_members_loan_is_unknown_and_no_token_is_refused(client, member_
                 Loan.member_id != member_by_number(session, FIXER).id, Loan.returned_at.is_(None)
             )
         ).first()
-    assert client.post(f"/api/v1/me/loans/{theirs}/renew", headers=member_token).status_code == 404
+    path = f"/api/v1/me/loans/{theirs}/renew"
+    assert client.post(path, json={}, headers=member_token).status_code == 404
     assert client.get("/api/v1/me/loans").status_code == 401
 
 
