@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, select
 
-from hub.errors import InvalidInput, MemberSuspended, NotFound, RuleViolation
+from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound, RuleViolation
 from hub.members.roster import Member
 from hub.timebank.ledger import (
     CENT,
@@ -62,16 +62,23 @@ def give_hours(
         raise InvalidInput(f"The note is longer than {DESCRIPTION_MAX} characters.", field="note")
     if done is None:
         _require_enough(session, giver, amount)
-    return exchange_hours(
-        session,
-        key=ledger_key,
-        payer_id=giver.id or 0,
-        payee_id=recipient.id or 0,
-        hours=amount,
-        description=note,
-        category=GIFT_CATEGORY,
-        now=now,
-    )
+    try:
+        return exchange_hours(
+            session,
+            key=ledger_key,
+            payer_id=giver.id or 0,
+            payee_id=recipient.id or 0,
+            hours=amount,
+            description=note,
+            category=GIFT_CATEGORY,
+            now=now,
+        )
+    except Conflict:
+        raise Conflict(
+            "This gift was already made with other hours, member or note; open Give hours "
+            "again to make another.",
+            field="key",
+        ) from None
 
 
 def available_to_give(session: Session, member: Member) -> Decimal | None:

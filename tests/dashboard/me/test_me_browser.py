@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from dashboard import create_app, database
 from hub.bulk.demo import DEMO_PIN
-from tests.dashboard.me.conftest import BORROWER
+from tests.dashboard.me.conftest import BORROWER, LATE
 from tests.fixtures.browser import new_page, screenshot
 
 PHONE = {"width": 360, "height": 740}
@@ -88,3 +88,25 @@ def test_a_member_signs_in_sees_loans_and_gives_hours_on_a_phone(browser, sqlite
         expect(page.locator("article.line").first).to_contain_text("Sharpened my saw")
         fits_the_phone(page)
         screenshot(page, "me-hours-360.png", full_page=True)
+
+        page.click("text=Reminder emails")
+        page.uncheck("input[value=due_tomorrow]")
+        page.click("button:has-text('Save')")
+        expect(page.locator(".flash")).to_have_text("Saved your reminder choices.")
+        expect(page.locator("input[value=due_tomorrow]")).not_to_be_checked()
+        fits_the_phone(page)
+        screenshot(page, "me-reminders-360.png", full_page=True)
+
+
+def test_an_overdue_loan_is_marked_on_the_phone(browser, sqlite_engine, tmp_path):
+    with (
+        serving(sqlite_engine, tmp_path) as url,
+        new_page(browser, f"{url}/me/signin", viewport=PHONE, has_touch=True) as page,
+    ):
+        page.fill("#number", LATE)
+        page.fill("#pin", DEMO_PIN)
+        page.click("text=Sign in")
+        expect(page.locator("article.loan.late .pill")).to_have_text("Overdue")
+        expect(page.locator("article.loan.late")).to_contain_text("Cannot renew")
+        fits_the_phone(page)
+        screenshot(page, "me-overdue-360.png", full_page=True)
