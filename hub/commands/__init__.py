@@ -3,6 +3,8 @@
 Each module here has ``register(hub_group)``, which adds its commands (or its subgroup) to the
 ``commonshed hub`` group of ``hub.cli``; the modules may import ``hub.cli`` for ``pass_hub`` and
 the existing subgroups. Listed by name so adding an area is one line.
+
+- ``mail``  send the reminders due now; the local mail sink ``commonshed up`` runs
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import importlib
 
 import click
 
-AREAS: tuple[str, ...] = ()
+AREAS: tuple[str, ...] = ("mail",)
 
 
 def register(hub_group: click.Group) -> None:

@@ -5,4 +5,5 @@
 - ``returning``    close a loan with its condition; never before it began (the clamp rule)
 - ``kiosk``        loans and returns kiosks report: paired by seq, conflicts, never rewritten
 - ``corrections``  a steward ends a loan or resolves a conflict, with a reason, audited
+- ``renewals``     a member renews their own loan when the rules allow (``may_renew``), audited
 """

@@ -3,4 +3,5 @@
 - ``ledger``      accounts, transfers and their two entries; balances; credit limits
 - ``claims``      repair claims, their approval or refusal, trusted fixers
 - ``statements``  the ledger read for people: statements, CSV, the open ledger view
+- ``gifts``       a member gives hours to another, idempotent by a key the door chooses
 """

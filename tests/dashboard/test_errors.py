@@ -21,6 +21,7 @@ from hub.errors import (
     Throttled,
     ToolUnavailable,
 )
+from hub.loans import renewals
 from hub.members import credentials, ranks
 from hub.members.credentials import SignInRefused
 
@@ -49,6 +50,7 @@ PINNED_STATUS = {
     pins.WrongPin: 422,
     tablets.PinNotRecognised: 401,
     tablets.NotEnrolled: 403,
+    renewals.RenewalRefused: 422,
 }
 REFUSAL_MODULES = (errors, refusals, credentials, ranks)
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
