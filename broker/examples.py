@@ -215,7 +215,9 @@ EXAMPLES: dict[str, Message] = {
         tools_out_of_service=["SAW-002"],
         tool_trainings={"DRL-001": "drill-press"},
         reservations={
-            "SND-004": Reservation(member_number="7", until=datetime(2025, 5, 17, 17, 0, tzinfo=UTC))
+            "SND-004": Reservation(
+                member_number="7", until=datetime(2025, 5, 17, 17, 0, tzinfo=UTC)
+            )
         },
         limits=BorrowingLimits(max_loans=3, overdue_grace_days=7),
     ),

@@ -65,3 +65,12 @@ def _seconds(name: str, default: float) -> float:
     if not 0 <= value <= 86_400:
         raise ValueError(f"{name} must be between 0 and 86400 seconds, not {raw!r}")
     return value
+
+
+SITE_TIMEZONE_ENV = "COMMONSHED_SITE_TIMEZONE"
+
+
+def site_timezone() -> str | None:
+    """Return the site's IANA time zone for kiosk screens ($COMMONSHED_SITE_TIMEZONE), or None:
+    kiosks then show their own local time (v1.1 kiosks refuse a config that names one)."""
+    return os.environ.get(SITE_TIMEZONE_ENV) or None
