@@ -120,17 +120,21 @@ def _policy_problem(
             one = len(late) == 1
             return Refusal(
                 "borrowing_paused",
-                f"You have {'1 tool' if one else f'{len(late)} tools'} out past "
+                f"You have {_tools(len(late))} out past "
                 f"{'its' if one else 'their'} due date. Please bring "
                 f"{'it' if one else 'them'} back before borrowing more.",
             )
     if limits.max_loans is not None and len(member.loans) >= limits.max_loans:
         return Refusal(
             "loan_limit",
-            f"You have {len(member.loans)} tools out; the limit is {limits.max_loans} at once. "
-            "Please return one first.",
+            f"You have {_tools(len(member.loans))} out; the limit is {limits.max_loans} at "
+            "once. Please return one first.",
         )
     return None
+
+
+def _tools(count: int) -> str:
+    return "1 tool" if count == 1 else f"{count} tools"
 
 
 def site_zone(name: str | None) -> tzinfo | None:
