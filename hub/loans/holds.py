@@ -23,7 +23,7 @@ from sqlalchemy import Index, func, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from broker import messages as wire
-from hub.errors import Conflict, NotFound, RuleViolation, ToolUnavailable
+from hub.errors import Conflict, MemberSuspended, NotFound, RuleViolation, ToolUnavailable
 from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.rows import transaction_cache
@@ -32,7 +32,7 @@ from hub.inventory.registry import Tool, ToolStatus, get_tool, tool_by_code
 from hub.loans.policy import current_policy
 from hub.loans.records import REASON_MAX, Loan
 from hub.members.ranks import Actor, Operator, require_role
-from hub.members.roster import Member, Role, get_member, require_active
+from hub.members.roster import Member, Role, get_member
 
 log = logging.getLogger("commonshed.hub.holds")
 
@@ -363,7 +363,10 @@ def _require_self_or_steward(actor: Actor, member: Member, doing: str) -> None:
 
 
 def _require_holdable(session: Session, member: Member, tool: Tool) -> None:
-    require_active(member)
+    if not member.is_active:
+        raise MemberSuspended(
+            f"Member {member.number} is suspended and may not place holds.", field="member_id"
+        )
     if tool.status == ToolStatus.RETIRED:
         raise ToolUnavailable(f"Tool {tool.code} is retired: it cannot be held.", field="tool_code")
     live = holds_of_member(session, member.id or 0)
