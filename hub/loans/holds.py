@@ -16,6 +16,7 @@ to the front of its queue for when the tool returns.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -125,6 +126,44 @@ def holds_of_member(session: Session, member_id: int) -> list[Hold]:
 def place_in_queue(session: Session, hold: Hold) -> int:
     """Return where ``hold`` stands in its tool's queue (1: next, or it is ready)."""
     return next(i for i, h in enumerate(queue_of(session, hold.tool_id), 1) if h.id == hold.id)
+
+
+@dataclass(frozen=True)
+class HoldView:
+    """A live or ended hold as pages and the API show it."""
+
+    hold: Hold
+    tool_code: str
+    tool_name: str
+    member_number: str
+    member_name: str
+    place: int | None  # in the queue (1: next, or kept now); None once ended
+
+
+def views_of(session: Session, rows: list[Hold]) -> list[HoldView]:
+    """Return ``rows`` with their tool, member and place in the queue."""
+    places: dict[int, dict[int | None, int]] = {}
+    views = []
+    for hold in rows:
+        tool, member = get_tool(session, hold.tool_id), get_member(session, hold.member_id)
+        if hold.tool_id not in places:
+            queue = queue_of(session, hold.tool_id)
+            places[hold.tool_id] = {h.id: i for i, h in enumerate(queue, 1)}
+        place = places[hold.tool_id].get(hold.id)
+        views.append(HoldView(hold, tool.code, tool.name, member.number, member.name, place))
+    return views
+
+
+def queues(session: Session, tool_code: str | None = None) -> list[HoldView]:
+    """Return every live hold (or those of ``tool_code``), by tool code and queue order."""
+    query = select(Hold.tool_id).where(col(Hold.status).in_(LIVE)).distinct()
+    if tool_code is not None:
+        query = query.where(Hold.tool_id == tool_by_code(session, tool_code).id)
+    tools = sorted(
+        (get_tool(session, tool_id) for tool_id in session.exec(query).all()),
+        key=lambda tool: tool.code,
+    )
+    return views_of(session, [hold for tool in tools for hold in queue_of(session, tool.id or 0)])
 
 
 def has_waiting_hold(session: Session, tool_id: int) -> bool:

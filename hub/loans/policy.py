@@ -100,10 +100,14 @@ def loan_days_for(session: Session, tool: Tool) -> int:
     return days
 
 
-def loan_lengths(session: Session) -> list[LoanLength]:
-    """Return every loan-length rule: the categories', then the tools'."""
-    query = select(LoanLength).order_by(col(LoanLength.category), col(LoanLength.tool_id))
-    return list(session.exec(query))
+def loan_lengths_with_codes(session: Session) -> list[tuple[LoanLength, str | None]]:
+    """Return every loan-length rule with its tool's code (None for a category's rule)."""
+    query = (
+        select(LoanLength, Tool.code)
+        .join(Tool, LoanLength.tool_id == Tool.id, isouter=True)
+        .order_by(col(LoanLength.category), Tool.code)
+    )
+    return [(rule, code) for rule, code in session.exec(query)]
 
 
 def limits_for_kiosk(session: Session) -> wire.BorrowingLimits:
