@@ -21,6 +21,7 @@ from hub.errors import (
     Throttled,
     ToolUnavailable,
 )
+from hub.loans import policy
 from hub.members import credentials, ranks
 from hub.members.credentials import SignInRefused
 
@@ -48,6 +49,9 @@ PINNED_STATUS = {
     pins.WrongPin: 422,
     tablets.PinNotRecognised: 401,
     tablets.NotEnrolled: 403,
+    ranks.NotSteward: 403,
+    policy.LoanLimitReached: 403,
+    policy.BorrowingPaused: 403,
 }
 REFUSAL_MODULES = (errors, refusals, credentials, ranks)
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
