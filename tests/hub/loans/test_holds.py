@@ -227,3 +227,18 @@ def test_placing_and_cancelling_are_audited(shed):
     assert ("hold.place", f"hold:DRILL-1:{number}") in actions
     assert ("hold.cancel", f"hold:DRILL-1:{number}") in actions
     assert "DRILL-1" in tools
+
+
+def test_a_stewards_return_keeps_the_tool_unless_it_needs_repair(shed):
+    from hub.maintenance.returns import return_with_condition
+
+    engine, ids = shed
+    lend(engine, ids, "ada")
+    lend(engine, ids, "ada", "saw")
+    drill, saw = place(engine, ids, "bea"), place(engine, ids, "bea", "SAW-1")
+    with transaction(engine) as session:
+        return_with_condition(session, tool_id=ids["drill"], condition="ok", now=T0)
+        return_with_condition(
+            session, tool_id=ids["saw"], condition="needs_repair", note="Blade bent", now=T0
+        )
+    assert (status(engine, drill), status(engine, saw)) == ("ready", "waiting")
