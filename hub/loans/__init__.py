@@ -5,4 +5,6 @@
 - ``returning``    close a loan with its condition; never before it began (the clamp rule)
 - ``kiosk``        loans and returns kiosks report: paired by seq, conflicts, never rewritten
 - ``corrections``  a steward ends a loan or resolves a conflict, with a reason, audited
+- ``holds``        members queue for a tool; the first in line gets it kept when it is back
+- ``policy``       the borrowing policy stewards set: loans at once, overdue pause, lengths
 """
