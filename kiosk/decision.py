@@ -62,9 +62,11 @@ def may_borrow(
     locker: LockerState,
     now: datetime,
     zone: tzinfo | None = None,
+    taken_here: frozenset[str] = frozenset(),
 ) -> Refusal | None:
     """Return why ``member`` may not take the tool of ``locker`` now, or None if they may
-    (``zone``: the site's time zone, for the times the refusal names)."""
+    (``zone``: the site's time zone, for the times the refusal names; ``taken_here``: tools
+    this kiosk saw the member take that the allow-list may not list yet)."""
     tool = locker.tool_code
     if tool is None:
         return Refusal("locker_empty", f"Locker {locker.slot} is empty.")
@@ -79,7 +81,7 @@ def may_borrow(
     return (
         require_active(member)
         or _reserved_for_another(allowlist, member, tool, now, zone)
-        or _policy_problem(allowlist, member, now)
+        or _policy_problem(allowlist, member, now, taken_here)
         or _training_problem(allowlist, member, tool, now)
     )
 
@@ -109,7 +111,10 @@ def _reserved_for_another(
 
 
 def _policy_problem(
-    allowlist: wire.AllowList, member: wire.AllowListMember, now: datetime
+    allowlist: wire.AllowList,
+    member: wire.AllowListMember,
+    now: datetime,
+    taken_here: frozenset[str],
 ) -> Refusal | None:
     limits = allowlist.limits
     if limits is None:
@@ -124,10 +129,11 @@ def _policy_problem(
                 f"{'its' if one else 'their'} due date. Please bring "
                 f"{'it' if one else 'them'} back before borrowing more.",
             )
-    if limits.max_loans is not None and len(member.loans) >= limits.max_loans:
+    out = len(set(member.loans) | taken_here)
+    if limits.max_loans is not None and out >= limits.max_loans:
         return Refusal(
             "loan_limit",
-            f"You have {_tools(len(member.loans))} out; the limit is {limits.max_loans} at "
+            f"You have {_tools(out)} out; the limit is {limits.max_loans} at "
             "once. Please return one first.",
         )
     return None

@@ -204,7 +204,12 @@ class Session:
         member, card = self._current_member()
         locker = self.lockers.state(self._known_slot(slot))
         refusal = decision.may_borrow(
-            self.store.allowlist, member, locker, self.utcnow(), self._zone()
+            self.store.allowlist,
+            member,
+            locker,
+            self.utcnow(),
+            self._zone(),
+            self.lockers.taken_with(card),
         )
         if refusal is not None:
             return self._refuse(card, refusal)
@@ -385,12 +390,13 @@ class Session:
     def _choices(self, member: wire.AllowListMember) -> Choices:
         active = member.status == "active"
         now = self.utcnow()
-        zone = self._zone()
+        zone, mine = self._zone(), self.lockers.taken_with(self._card or "")
         choices: Choices = {
             "borrow": self._tools(
                 lambda s: (
                     active
-                    and decision.may_borrow(self.store.allowlist, member, s, now, zone) is None
+                    and decision.may_borrow(self.store.allowlist, member, s, now, zone, mine)
+                    is None
                 )
             ),
             "return": self._returns(member),
