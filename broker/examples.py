@@ -24,6 +24,7 @@ from broker.messages import (
     Availability,
     BalanceData,
     BalanceRequest,
+    BorrowingLimits,
     CardParams,
     CardRefused,
     CardRefusedEvent,
@@ -46,6 +47,7 @@ from broker.messages import (
     Message,
     RepairLogged,
     RepairLoggedEvent,
+    Reservation,
     Response,
     ResponseError,
     ToolParams,
@@ -102,6 +104,7 @@ def _member() -> AllowListMember:
         roles=["member", "volunteer"],
         trainings={"drill-press": datetime(2026, 1, 31, tzinfo=UTC), "hand-tools": None},
         loans=["DRL-001"],
+        loans_due={"DRL-001": datetime(2025, 5, 24, 9, 31, tzinfo=UTC)},
     )
 
 
@@ -211,6 +214,12 @@ EXAMPLES: dict[str, Message] = {
         entries={CARD: _member(), STEWARD_CARD: _steward()},
         tools_out_of_service=["SAW-002"],
         tool_trainings={"DRL-001": "drill-press"},
+        reservations={
+            "SND-004": Reservation(
+                member_number="7", until=datetime(2025, 5, 17, 17, 0, tzinfo=UTC)
+            )
+        },
+        limits=BorrowingLimits(max_loans=3, overdue_grace_days=7),
     ),
     "config": KioskConfig.build(
         version=3,
@@ -222,7 +231,9 @@ EXAMPLES: dict[str, Message] = {
             3: LockerTool(tool_code="DRL-001", loan_days=7),
             4: None,
             5: LockerTool(tool_code="SAW-002", loan_days=3),
+            6: LockerTool(tool_code="SND-004", loan_days=7),
         },
+        timezone="Europe/London",
     ),
     "request_member_status": MemberStatusRequest(
         request_id="0b7e9f7a-1111-4000-8000-000000000001", params=CardParams(card_uid=CARD)

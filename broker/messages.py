@@ -40,6 +40,10 @@ from broker.topics import (
 from broker.uids import CANONICAL_UID_PATTERN
 
 SCHEMA_VERSION: Final = 1
+# The protocol's version as PROTOCOL.md states it: the wire is ``"v": 1``; the minor version
+# counts the optional fields added since (1.2: reservations, borrowing limits, loans' due times,
+# the site's time zone).
+PROTOCOL_VERSION: Final = "1.2"
 MAX_PAYLOAD_BYTES = 64 * 1024
 # An allow-list carries every member of the network; 4 MiB holds some 15,000 members.
 MAX_ALLOWLIST_BYTES = 4 * 1024 * 1024
@@ -124,6 +128,8 @@ Name = Annotated[
 Reason = Annotated[
     str, StringConstraints(min_length=1, max_length=REASON_MAX), AfterValidator(_printable)
 ]
+# An IANA time zone name ("Europe/London"); the kiosk falls back to UTC for one it lacks.
+TimeZoneName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_+/-]{0,63}$")]
 Hours = Annotated[Decimal, Field(gt=0, le=24, decimal_places=2, allow_inf_nan=False)]
 Role = Literal["member", "volunteer", "steward", "admin"]
 RefusalReason = Literal[
@@ -135,6 +141,10 @@ RefusalReason = Literal[
     "steward_required",
     "locker_empty",
     "allowlist_missing",
+    # protocol 1.2: a tool kept for another member, and the borrowing policy
+    "tool_reserved",
+    "loan_limit",
+    "borrowing_paused",
 ]
 
 
@@ -152,6 +162,11 @@ class Message(_Model):
     # Fields added after v1.0, left off the wire while null, so a v1.0 peer still decodes it.
     added_fields: ClassVar[frozenset[str]] = frozenset()
     channel: ClassVar[Channel]  # the channel whose topic carries this message
+
+    def unset_additions(self) -> dict[str, Any]:
+        """Return the pydantic ``exclude`` of the added fields that are null here: they stay
+        off the wire and out of the content hash, so a v1.0 peer still decodes the message."""
+        return {name: True for name in self.added_fields if getattr(self, name) is None}
 
 
 # --- kiosk events --------------------------------------------------------------------------
@@ -439,6 +454,30 @@ class AllowListMember(_Model):
     trainings: Annotated[dict[TrainingCode, UtcTime | None], Field(max_length=200)] = {}
     # tools on loan to this member, so any kiosk can take one back (into an empty locker)
     loans: Annotated[list[ToolCode], Field(max_length=100)] = []
+    # protocol 1.2: when each of those loans is due back (the hub's time), so the kiosk can
+    # pause borrowing for a member whose tools are overdue by more than the limits allow
+    loans_due: Annotated[dict[ToolCode, UtcTime], Field(max_length=100)] | None = None
+    added_fields: ClassVar[frozenset[str]] = frozenset({"loans_due"})  # see unset_additions
+
+    def overdue(self, now: datetime, grace_days: int = 0) -> list[str]:
+        """Return the codes of this member's tools due back more than ``grace_days`` ago."""
+        late = now - timedelta(days=grace_days)
+        return sorted(code for code, due in (self.loans_due or {}).items() if due < late)
+
+
+class Reservation(_Model):
+    """A tool kept in its locker for the member first in its hold queue, until a time."""
+
+    member_number: MemberNumber
+    until: UtcTime
+
+
+class BorrowingLimits(_Model):
+    """The stewards' borrowing policy, as far as a kiosk enforces it (null: no limit)."""
+
+    max_loans: Annotated[int, Field(ge=1, le=100)] | None = None  # tools out at once
+    # borrowing pauses while a tool is out more than this many days past its due date
+    overdue_grace_days: Annotated[int, Field(ge=0, le=365)] | None = None
 
 
 _UNSEALED: dict[str, bool] = {"unsealed": True}  # a draft whose hash is yet to be computed
@@ -478,11 +517,23 @@ class AllowList(_Snapshot):
     tools_out_of_service: Annotated[list[ToolCode], Field(max_length=10_000)] = []
     # tool code -> the training its borrower needs
     tool_trainings: Annotated[dict[ToolCode, TrainingCode], Field(max_length=10_000)] = {}
+    # protocol 1.2: tool code -> the member it is kept for, and until when
+    reservations: Annotated[dict[ToolCode, Reservation], Field(max_length=10_000)] | None = None
+    limits: BorrowingLimits | None = None  # protocol 1.2
     content_fields: ClassVar[frozenset[str]] = frozenset(
-        {"entries", "tools_out_of_service", "tool_trainings"}
+        {"entries", "tools_out_of_service", "tool_trainings", "reservations", "limits"}
     )
+    added_fields: ClassVar[frozenset[str]] = frozenset({"reservations", "limits"})
     max_bytes: ClassVar[int] = MAX_ALLOWLIST_BYTES
     channel: ClassVar[Channel] = Channel.ALLOWLIST
+
+    def unset_additions(self) -> dict[str, Any]:
+        """Leave off, besides the document's own, each entry's ``loans_due`` that is null."""
+        unset = super().unset_additions()
+        bare = {uid: {"loans_due": True} for uid, e in self.entries.items() if e.loans_due is None}
+        if bare:
+            unset["entries"] = bare
+        return unset
 
     @classmethod
     def build(
@@ -493,12 +544,19 @@ class AllowList(_Snapshot):
         entries: Mapping[str, AllowListMember],
         tools_out_of_service: Iterable[str] = (),
         tool_trainings: Mapping[str, str] | None = None,
+        reservations: Mapping[str, Reservation] | None = None,
+        limits: BorrowingLimits | None = None,
     ) -> Self:
-        """Return an allow-list with its content hash filled in (lists sorted, for the hash)."""
+        """Return an allow-list with its content hash filled in (lists sorted, for the hash).
+
+        No reservations and no limits are left off the wire, so a v1.1 kiosk decodes it.
+        """
         content = {
             "entries": dict(sorted(entries.items())),
             "tools_out_of_service": sorted(set(tools_out_of_service)),
             "tool_trainings": dict(sorted((tool_trainings or {}).items())),
+            "reservations": dict(sorted(reservations.items())) if reservations else None,
+            "limits": limits if limits and limits != BorrowingLimits() else None,
         }
         return cls._seal(version=version, generated_at=generated_at, content=content)
 
@@ -520,9 +578,20 @@ class KioskConfig(_Snapshot):
     lockers: Annotated[dict[LockerSlot, LockerTool | None], Field(max_length=999)]
     door_left_open_after_s: Annotated[int, Field(ge=5, le=3600)] = 60
     session_timeout_s: Annotated[int, Field(ge=5, le=600)] = 30
+    # protocol 1.2: the site's time zone (IANA), for times the screen shows ("until 18:00")
+    timezone: TimeZoneName | None = None
     content_fields: ClassVar[frozenset[str]] = frozenset(
-        {"site", "kiosk_id", "name", "lockers", "door_left_open_after_s", "session_timeout_s"}
+        {
+            "site",
+            "kiosk_id",
+            "name",
+            "lockers",
+            "door_left_open_after_s",
+            "session_timeout_s",
+            "timezone",
+        }
     )
+    added_fields: ClassVar[frozenset[str]] = frozenset({"timezone"})
     channel: ClassVar[Channel] = Channel.CONFIG
 
     @classmethod
@@ -537,6 +606,7 @@ class KioskConfig(_Snapshot):
         lockers: Mapping[int, LockerTool | None],
         door_left_open_after_s: int = 60,
         session_timeout_s: int = 30,
+        timezone: str | None = None,
     ) -> Self:
         """Return a kiosk configuration with its content hash filled in."""
         content = {
@@ -546,6 +616,7 @@ class KioskConfig(_Snapshot):
             "lockers": dict(sorted(lockers.items())),
             "door_left_open_after_s": door_left_open_after_s,
             "session_timeout_s": session_timeout_s,
+            "timezone": timezone,
         }
         return cls._seal(version=version, generated_at=generated_at, content=content)
 
@@ -559,7 +630,9 @@ def canonical_json(data: Any) -> bytes:
 
 def content_hash(snapshot: _Snapshot) -> str:
     """Return the sha256 (hex) of the canonical JSON of ``snapshot``'s content fields."""
-    content = snapshot.model_dump(mode="json", include=set(snapshot.content_fields))
+    content = snapshot.model_dump(
+        mode="json", include=set(snapshot.content_fields), exclude=snapshot.unset_additions()
+    )
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
@@ -693,8 +766,7 @@ def new_message_id() -> str:
 
 def encode(message: Message) -> bytes:
     """Return ``message`` as the UTF-8 JSON the wire carries; refuse one too large to decode."""
-    unset = {name for name in message.added_fields if getattr(message, name) is None}
-    raw = message.model_dump_json(exclude=unset or None).encode("utf-8")
+    raw = message.model_dump_json(exclude=message.unset_additions() or None).encode("utf-8")
     if len(raw) > message.max_bytes:
         raise MalformedMessage(
             f"{type(message).__name__} is {len(raw):,} bytes encoded; the limit is "

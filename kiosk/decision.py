@@ -7,7 +7,8 @@ a ``card_refused`` event) and a sentence for the person at the screen.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from broker import messages as wire
 from kiosk.lockers import LockerState
@@ -60,8 +61,12 @@ def may_borrow(
     member: wire.AllowListMember,
     locker: LockerState,
     now: datetime,
+    zone: tzinfo | None = None,
+    taken_here: frozenset[str] = frozenset(),
 ) -> Refusal | None:
-    """Return why ``member`` may not take the tool of ``locker`` now, or None if they may."""
+    """Return why ``member`` may not take the tool of ``locker`` now, or None if they may
+    (``zone``: the site's time zone, for the times the refusal names; ``taken_here``: tools
+    this kiosk saw the member take that the allow-list may not list yet)."""
     tool = locker.tool_code
     if tool is None:
         return Refusal("locker_empty", f"Locker {locker.slot} is empty.")
@@ -73,7 +78,88 @@ def may_borrow(
         return Refusal("tool_out_of_service", f"{tool} is out of service for repair.", tool)
     if allowlist is None:  # NOTE: no member is known without one; refuse all the same
         return NO_ALLOWLIST
-    return require_active(member) or _training_problem(allowlist, member, tool, now)
+    return (
+        require_active(member)
+        or _reserved_for_another(allowlist, member, tool, now, zone)
+        or _policy_problem(allowlist, member, now, taken_here)
+        or _training_problem(allowlist, member, tool, now)
+    )
+
+
+def reservation_for(
+    allowlist: wire.AllowList | None, tool: str, now: datetime
+) -> wire.Reservation | None:
+    """Return the reservation that keeps ``tool`` for a member now, if one does (one whose
+    time has run out by this kiosk's clock no longer binds: the hub moves it on)."""
+    kept = (allowlist.reservations or {}).get(tool) if allowlist else None
+    return kept if kept is not None and kept.until > now else None
+
+
+def _reserved_for_another(
+    allowlist: wire.AllowList,
+    member: wire.AllowListMember,
+    tool: str,
+    now: datetime,
+    zone: tzinfo | None,
+) -> Refusal | None:
+    kept = reservation_for(allowlist, tool, now)
+    if kept is None or kept.member_number == member.number:
+        return None
+    return Refusal(
+        "tool_reserved", f"Reserved for a member until {local_time(kept.until, now, zone)}.", tool
+    )
+
+
+def _policy_problem(
+    allowlist: wire.AllowList,
+    member: wire.AllowListMember,
+    now: datetime,
+    taken_here: frozenset[str],
+) -> Refusal | None:
+    limits = allowlist.limits
+    if limits is None:
+        return None
+    if limits.overdue_grace_days is not None:
+        late = member.overdue(now, limits.overdue_grace_days)
+        if late:
+            one = len(late) == 1
+            return Refusal(
+                "borrowing_paused",
+                f"You have {_tools(len(late))} out past "
+                f"{'its' if one else 'their'} due date. Please bring "
+                f"{'it' if one else 'them'} back before borrowing more.",
+            )
+    out = len(set(member.loans) | taken_here)
+    if limits.max_loans is not None and out >= limits.max_loans:
+        return Refusal(
+            "loan_limit",
+            f"You have {_tools(out)} out; the limit is {limits.max_loans} at "
+            "once. Please return one first.",
+        )
+    return None
+
+
+def _tools(count: int) -> str:
+    return "1 tool" if count == 1 else f"{count} tools"
+
+
+def site_zone(name: str | None) -> tzinfo | None:
+    """Return the time zone called ``name`` (the hub's config), or None for the kiosk's own
+    local time (no name, or one this kiosk does not know)."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def local_time(moment: datetime, now: datetime, zone: tzinfo | None) -> str:
+    """Return ``moment`` as the screen says it: "18:00" today, "Tue 1 Dec 18:00" another day."""
+    there, today = moment.astimezone(zone), now.astimezone(zone)
+    if there.date() == today.date():
+        return f"{there:%H:%M}"
+    return f"{there:%a} {there.day} {there:%b %H:%M}"
 
 
 def _training_problem(

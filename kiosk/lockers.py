@@ -153,6 +153,12 @@ class LockerView:
         lent_by_hub = tool in self._store.on_loan and ("returned", tool) not in self._marks
         return self._taken.get(slot) == tool or lent_by_hub
 
+    def taken_with(self, card_uid: str) -> frozenset[str]:
+        """Return the tools seen leaving this kiosk with ``card_uid`` and not back yet (the
+        hub may not list them as that member's loans yet: offline, or a moment after)."""
+        rows = self._db.execute("SELECT tool_code FROM taken WHERE card_uid = ?", (card_uid,))
+        return frozenset(tool for (tool,) in rows)
+
     def is_out_of_service(self, tool_code: str | None) -> bool:
         """Whether the hub's allow-list or a report at this kiosk says the tool is unusable."""
         return tool_code is not None and (

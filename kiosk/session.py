@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Literal, NotRequired, Protocol, TypedDict, TypeVar
 
@@ -203,7 +203,14 @@ class Session:
         """Open locker ``slot`` for the member to take its tool, if they may."""
         member, card = self._current_member()
         locker = self.lockers.state(self._known_slot(slot))
-        refusal = decision.may_borrow(self.store.allowlist, member, locker, self.utcnow())
+        refusal = decision.may_borrow(
+            self.store.allowlist,
+            member,
+            locker,
+            self.utcnow(),
+            self._zone(),
+            self.lockers.taken_with(card),
+        )
         if refusal is not None:
             return self._refuse(card, refusal)
         tool = locker.tool_code
@@ -383,10 +390,13 @@ class Session:
     def _choices(self, member: wire.AllowListMember) -> Choices:
         active = member.status == "active"
         now = self.utcnow()
+        zone, mine = self._zone(), self.lockers.taken_with(self._card or "")
         choices: Choices = {
             "borrow": self._tools(
                 lambda s: (
-                    active and decision.may_borrow(self.store.allowlist, member, s, now) is None
+                    active
+                    and decision.may_borrow(self.store.allowlist, member, s, now, zone, mine)
+                    is None
                 )
             ),
             "return": self._returns(member),
@@ -415,7 +425,21 @@ class Session:
     def _member_hint(self, member: wire.AllowListMember) -> str:
         if member.status != "active":
             return "Your membership is paused: you can return tools."
-        return "What would you like to do?"
+        return self._kept_for(member) or "What would you like to do?"
+
+    def _kept_for(self, member: wire.AllowListMember) -> str | None:
+        """Say which tool of this kiosk is kept for ``member``'s hold, if one is."""
+        now, allowlist = self.utcnow(), self.store.allowlist
+        for state in self.lockers.states():
+            kept = state.tool_code and decision.reservation_for(allowlist, state.tool_code, now)
+            if kept and kept.member_number == member.number and state.holds_tool:
+                until = decision.local_time(kept.until, now, self._zone())
+                return f"{state.tool_code} in locker {state.slot} is kept for you until {until}."
+        return None
+
+    def _zone(self) -> tzinfo | None:
+        config = self.store.config
+        return decision.site_zone(config.timezone if config else None)
 
     def _tools(self, keep: Callable[[LockerState], bool]) -> list[LockerChoice]:
         return [_locker_view(s) for s in self.lockers.states() if s.tool_code and keep(s)]

@@ -9,6 +9,7 @@ app, and the nav is read from what it registered, in that order.
 - ``maintenance``  repair claims to decide, live tickets and maintenance due
 - ``members``      find members; suspend and reinstate them; their cards and trainings
 - ``loans``        every open loan, the overdue ones first
+- ``holds``        every tool's hold queue (reorder, cancel) and the borrowing policy
 - ``kiosks``       the kiosk fleet's health, door alarms, refused cards and dead letters
 - ``bookings``     the machines' bookings, which a steward may cancel with a reason
 - ``ledger``       the balance sheet and a member's statement as CSV
@@ -27,6 +28,7 @@ from dashboard.steward import (
     audit,
     bookings,
     front,
+    holds,
     kiosks,
     ledger,
     loans,
@@ -44,6 +46,7 @@ FEATURES = (
     maintenance,
     members,
     loans,
+    holds,
     kiosks,
     bookings,
     ledger,

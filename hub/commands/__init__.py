@@ -5,6 +5,7 @@ Each module here has ``register(hub_group)``, which adds its commands (or its su
 the existing subgroups. Listed by name so adding an area is one line.
 
 - ``mail``  send the reminders due now; the local mail sink ``commonshed up`` runs
+- ``holds``  ``hold`` queues and the borrowing ``policy``
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import importlib
 
 import click
 
-AREAS: tuple[str, ...] = ("mail",)
+AREAS: tuple[str, ...] = ("mail", "holds")
 
 
 def register(hub_group: click.Group) -> None:

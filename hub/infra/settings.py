@@ -121,3 +121,12 @@ def smtp_settings() -> SmtpSettings | None:
         password=os.environ.get(SMTP_PASSWORD_ENV) or None,
         sender=os.environ.get(MAIL_FROM_ENV) or SmtpSettings.sender,
     )
+
+
+SITE_TIMEZONE_ENV = "COMMONSHED_SITE_TIMEZONE"
+
+
+def site_timezone() -> str | None:
+    """Return the site's IANA time zone for kiosk screens ($COMMONSHED_SITE_TIMEZONE), or None:
+    kiosks then show their own local time (v1.1 kiosks refuse a config that names one)."""
+    return os.environ.get(SITE_TIMEZONE_ENV) or None

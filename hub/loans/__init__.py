@@ -6,4 +6,6 @@
 - ``kiosk``        loans and returns kiosks report: paired by seq, conflicts, never rewritten
 - ``corrections``  a steward ends a loan or resolves a conflict, with a reason, audited
 - ``renewals``     a member renews their own loan when the rules allow (``may_renew``), audited
+- ``holds``        members queue for a tool; the first in line gets it kept when it is back
+- ``policy``       the borrowing policy stewards set: loans at once, overdue pause, lengths
 """

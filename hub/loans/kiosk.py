@@ -26,6 +26,7 @@ from hub.infra.clock import as_utc
 from hub.infra.rows import transaction_cache
 from hub.infra.settings import clock_skew_bound
 from hub.inventory.registry import Tool, ToolStatus
+from hub.loans import holds, policy
 from hub.loans.lending import new_loan, place_standing_loan
 from hub.loans.records import (
     REASON_MAX,
@@ -71,7 +72,16 @@ class Recorded:
 
 def record_loan_out(session: Session, stamp: Stamp, member: Member, tool: Tool) -> Recorded:
     """Record the loan a kiosk made: closed at once by a return that overtook it, else the
-    tool's standing loan, else a conflict with the loan already standing."""
+    tool's standing loan, else a conflict with the loan already standing; then settle the
+    tool's holds (a loan of a tool kept for another member is noted for stewards)."""
+    recorded = _record_loan_out(session, stamp, member, tool)
+    assert recorded.loan is not None
+    kept = holds.loan_made(session, recorded.loan, at=stamp.received_at)
+    notes = "; ".join(note for note in (kept, recorded.note) if note)
+    return Recorded(recorded.loan, notes or None)
+
+
+def _record_loan_out(session: Session, stamp: Stamp, member: Member, tool: Tool) -> Recorded:
     assert member.id is not None
     loan = new_loan(
         tool,
@@ -80,6 +90,7 @@ def record_loan_out(session: Session, stamp: Stamp, member: Member, tool: Tool) 
         kiosk_id=stamp.kiosk_id,
         event_id=stamp.event_id,
         due_from=stamp.received_at,
+        loan_days=policy.loan_days_for(session, tool),
     )
     loan.seq, loan.seq_epoch = stamp.seq, stamp.epoch
     if (back := _waiting_return_for(session, loan, stamp)) is not None:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from hub.errors import ToolUnavailable
 from hub.infra.clock import utcnow
 from hub.inventory.registry import Tool, ToolStatus, get_tool
+from hub.loans import holds, policy
 from hub.loans.records import Loan as Loan
 from hub.loans.records import ReturnCondition as ReturnCondition
 from hub.loans.records import UnmatchedReturn as UnmatchedReturn
@@ -32,20 +33,45 @@ def lend_tool(
     event_id: str | None = None,
     now: datetime | None = None,
 ) -> Loan:
-    """Lend a tool to a member, checking every rule of the commons first."""
+    """Lend a tool to a member, checking every rule of the commons first (the borrowing
+    policy, and a tool kept for another member's hold, included); the member's own hold on
+    it is collected."""
     now = now or utcnow()
     member, tool = get_member(session, member_id), get_tool(session, tool_id)
     require_active(member)
     require_lendable(session, tool)
     require_service_not_overdue(session, tool, now=now)
     require_training(session, member, tool.training_id, now=now)
-    loan = new_loan(tool, member.id, out_at=now, kiosk_id=kiosk_id, event_id=event_id)
+    policy.require_may_borrow(session, member, now)
+    require_not_kept_for_another(session, tool, member, now)
+    loan = new_loan(
+        tool,
+        member.id,
+        out_at=now,
+        kiosk_id=kiosk_id,
+        event_id=event_id,
+        loan_days=policy.loan_days_for(session, tool),
+    )
     try:
         add_standing_loan(session, tool, loan)
     except IntegrityError:
         # Another transaction lent it between our check and our insert.
         raise ToolUnavailable(f"Tool {tool.code} was just lent to someone else.") from None
+    holds.loan_made(session, loan, at=now)
     return loan
+
+
+def require_not_kept_for_another(
+    session: Session, tool: Tool, member: Member, now: datetime
+) -> None:
+    """Refuse a tool kept for another member's hold, saying until when."""
+    kept = holds.reservations(session, now).get(tool.code)
+    if kept is not None and kept.member_number != member.number:
+        raise ToolUnavailable(
+            f"Tool {tool.code} is reserved for member {kept.member_number} until "
+            f"{kept.until:%Y-%m-%d %H:%M}Z.",
+            field="tool_id",
+        )
 
 
 def new_loan(
@@ -56,16 +82,18 @@ def new_loan(
     kiosk_id: str | None = None,
     event_id: str | None = None,
     due_from: datetime | None = None,
+    loan_days: int | None = None,
 ) -> Loan:
-    """Return a loan of ``tool`` (not yet stored), due ``loan_days`` after ``due_from`` (the
-    hub's time of the loan; by default ``out_at``)."""
+    """Return a loan of ``tool`` (not yet stored), due ``loan_days`` (the policy's length; by
+    default the tool's own) after ``due_from`` (the hub's time of the loan; by default
+    ``out_at``)."""
     assert tool.id is not None
     return Loan(
         tool_id=tool.id,
         member_id=member_id,
         kiosk_id=kiosk_id,
         out_at=out_at,
-        due_at=(due_from or out_at) + timedelta(days=tool.loan_days),
+        due_at=(due_from or out_at) + timedelta(days=loan_days or tool.loan_days),
         event_id=event_id,
     )
 

@@ -11,7 +11,9 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from hub.inventory.registry import Tool
+from hub.infra.clock import utcnow
+from hub.inventory.registry import Tool, get_tool
+from hub.loans import holds
 from hub.loans import kiosk as kiosk_loans
 from hub.loans.records import Loan, ReturnCondition
 from hub.loans.returning import clean_note, parse_condition, return_tool
@@ -57,6 +59,7 @@ def return_with_condition(
         member_id or loan.member_id,
         loan.return_note,
     )
+    holds.advance_queue(session, get_tool(session, loan.tool_id), now or utcnow())
     return ReturnOutcome(loan, ticket)
 
 

@@ -25,6 +25,7 @@ from hub.errors import DomainError
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory import fleet
 from hub.inventory.registry import rehome_tool, tool_by_code
+from hub.loans import holds
 from hub.loans import kiosk as kiosk_loans
 from hub.loans.kiosk import Stamp
 from hub.loans.records import UnmatchedReturn
@@ -258,6 +259,7 @@ def _tool_return(session: Session, event: wire.ToolReturnEvent, stamp: Stamp) ->
     )
     # Returned at another kiosk: the empty locker it went into is its home now.
     rehome_tool(session, tool.id, event.kiosk_id, body.locker_slot)
+    holds.advance_queue(session, tool, utcnow())  # back and OK: kept for the first in line
     return outcome.note
 
 

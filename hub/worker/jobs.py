@@ -1,5 +1,6 @@
 """The hub's periodic jobs: release booking no-shows, open maintenance tickets that fell due,
-pair the kiosk events held past their wait for a gap in their kiosk's sequence, queue the
+pair the kiosk events held past their wait for a gap in their kiosk's sequence, move hold
+queues on (a reservation not collected in time lapses to the next in line), queue the
 reminders due and send the mail outbox.
 
 They have nothing to do with MQTT; the worker runs them on a timer of their own
@@ -26,6 +27,7 @@ from hub.bookings import sweep_bookings
 from hub.infra import security_log, throttles
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.db import is_sqlite, reading, transaction
+from hub.loans.holds import advance_holds
 from hub.mail.reminders import queue_reminders, send_queued_mail
 from hub.maintenance.plans import open_due_tickets
 from hub.worker import heartbeats
@@ -79,6 +81,7 @@ def _jobs() -> tuple[tuple[str, Callable[[Session], object]], ...]:
         ("booking no-shows", sweep_bookings),
         ("maintenance due", open_due_tickets),
         ("held kiosk events", release_held_events),
+        ("holds", advance_holds),
         ("old security records", prune_security_records),
         ("reminders due", queue_reminders),
         ("mail outbox", send_queued_mail),

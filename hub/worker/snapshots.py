@@ -16,10 +16,12 @@ from sqlmodel import Session, select
 
 from broker.messages import AllowList, AllowListMember, KioskConfig, LockerTool, encode
 from broker.topics import kiosk_topic
-from hub.infra.clock import utcnow
+from hub.infra.clock import as_utc, utcnow
 from hub.infra.db import reading
+from hub.infra.settings import site_timezone
 from hub.infra.sync import current_version
 from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, list_kiosks
+from hub.loans import holds, policy
 from hub.loans.records import Loan
 from hub.members.roster import Card, Member, MemberTraining, Role, Training
 
@@ -28,10 +30,16 @@ NAME_ON_KIOSK = 60  # the kiosk greets by name; the wire allows less than the hu
 
 
 def build_allowlist(session: Session, *, now: datetime | None = None) -> AllowList:
-    """Return the allow-list of every live card, at the current sync version."""
+    """Return the allow-list of every live card, at the current sync version, with the tools
+    kept for a member's hold and the borrowing limits kiosks enforce."""
+    now = now or utcnow()
     trainings, loans = _trainings_by_member(session), _loans_by_member(session)
+    limits = policy.limits_for_kiosk(session)
+    # NOTE: due times only when a kiosk needs them (an overdue pause is set): a v1.1 kiosk
+    # refuses an allow-list that carries them (broker/PROTOCOL.md, "Rolling out v1.2").
+    with_due = limits.overdue_grace_days is not None
     entries = {
-        card_uid: _entry(member, trainings.get(member.id, {}), loans.get(member.id, []))
+        card_uid: _entry(member, trainings.get(member.id, {}), loans.get(member.id, {}), with_due)
         for card_uid, member in session.exec(
             select(Card.uid, Member)
             .join(Member, Card.member_id == Member.id)
@@ -40,7 +48,7 @@ def build_allowlist(session: Session, *, now: datetime | None = None) -> AllowLi
     }
     return AllowList.build(
         version=max(current_version(session), 1),
-        generated_at=now or utcnow(),
+        generated_at=now,
         entries=entries,
         tools_out_of_service=session.exec(
             select(Tool.code).where(Tool.status == ToolStatus.OUT_OF_SERVICE)
@@ -50,11 +58,16 @@ def build_allowlist(session: Session, *, now: datetime | None = None) -> AllowLi
                 select(Tool.code, Training.code).join(Training, Tool.training_id == Training.id)
             ).all()
         ),
+        reservations=holds.reservations(session, now),
+        limits=limits,
     )
 
 
 def _entry(
-    member: Member, trainings: dict[str, datetime | None], loans: list[str]
+    member: Member,
+    trainings: dict[str, datetime | None],
+    loans: dict[str, datetime],
+    with_due: bool,
 ) -> AllowListMember:
     roles = [role.value for role in Role if role in member.role_set]
     return AllowListMember(
@@ -65,19 +78,21 @@ def _entry(
         roles=roles,
         trainings=trainings,
         loans=sorted(loans),
+        loans_due=loans if with_due and loans else None,
     )
 
 
-def _loans_by_member(session: Session) -> dict[int, list[str]]:
-    """Return the codes of the tools each member has out, so any kiosk can take them back."""
-    out: dict[int, list[str]] = {}
+def _loans_by_member(session: Session) -> dict[int, dict[str, datetime]]:
+    """Return the tools each member has out and when each is due back, so any kiosk can take
+    them back and pause borrowing for overdue ones."""
+    out: dict[int, dict[str, datetime]] = {}
     query = (
-        select(Loan.member_id, Tool.code)
+        select(Loan.member_id, Tool.code, Loan.due_at)
         .join(Tool, Loan.tool_id == Tool.id)
         .where(Loan.returned_at.is_(None))
     )
-    for member_id, code in session.exec(query):
-        out.setdefault(member_id, []).append(code)
+    for member_id, code, due_at in session.exec(query):
+        out.setdefault(member_id, {})[code] = as_utc(due_at)
     return out
 
 
@@ -95,12 +110,16 @@ def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None)
     """Return kiosk ``kiosk``'s configuration: which tool lives in which locker."""
     lockers: dict[int, LockerTool | None] = {}
     query = (
-        select(Locker.slot, Tool.code, Tool.loan_days)
+        select(Locker.slot, Tool)
         .join(Tool, Tool.locker_id == Locker.id, isouter=True)
         .where(Locker.kiosk_id == kiosk.id)
     )
-    for slot, code, loan_days in session.exec(query):
-        lockers[slot] = LockerTool(tool_code=code, loan_days=loan_days) if code else None
+    for slot, tool in session.exec(query):
+        lockers[slot] = (
+            LockerTool(tool_code=tool.code, loan_days=policy.loan_days_for(session, tool))
+            if tool
+            else None
+        )
     return KioskConfig.build(
         version=max(current_version(session), 1),
         generated_at=now or utcnow(),
@@ -108,6 +127,7 @@ def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None)
         kiosk_id=kiosk.id,
         name=kiosk.name[:NAME_ON_KIOSK],
         lockers=lockers,
+        timezone=site_timezone(),
     )
 
 

@@ -583,3 +583,42 @@ def test_a_batch_of_long_rejections_is_split_to_stay_within_64_kib():
     payloads = encode_acks(long, batched=True)
     assert len(payloads) > 1 and all(len(raw) <= MAX_PAYLOAD_BYTES for raw in payloads)
     assert [ack for raw in payloads for ack in acks_in(raw)] == long
+
+
+# --- protocol 1.2: holds and the borrowing policy, off the wire while unused ---------------
+
+
+def test_an_allow_list_without_holds_or_limits_is_the_v1_1_wire_and_hash():
+    import hashlib
+
+    from broker.messages import AllowList, AllowListMember, canonical_json, decode_allowlist
+
+    member = AllowListMember(
+        member_id=1, number="1", name="Ada", status="active", roles=["member"], loans=["DRL-1"]
+    )
+    allowlist = AllowList.build(
+        version=3, generated_at=datetime(2026, 1, 1, tzinfo=UTC), entries={"DEADBEEF": member}
+    )
+    wire = json.loads(encode(allowlist))
+    assert not {"reservations", "limits"} & set(wire)
+    assert "loans_due" not in wire["entries"]["DEADBEEF"]
+    v1_1 = {key: wire[key] for key in ("entries", "tools_out_of_service", "tool_trainings")}
+    assert allowlist.content_hash == hashlib.sha256(canonical_json(v1_1)).hexdigest()
+    assert decode_allowlist(encode(allowlist)) == allowlist
+
+
+def test_reservations_limits_and_due_times_travel_and_are_hashed():
+    from broker.messages import BorrowingLimits, Reservation, decode_allowlist
+
+    allowlist = EXAMPLES["allowlist"]
+    assert allowlist.reservations["SND-004"] == Reservation(
+        member_number="7", until=datetime(2025, 5, 17, 17, 0, tzinfo=UTC)
+    )
+    assert allowlist.limits == BorrowingLimits(max_loans=3, overdue_grace_days=7)
+    tampered = json.loads(encode(allowlist))
+    tampered["reservations"]["SND-004"]["member_number"] = "8"
+    with pytest.raises(MalformedMessage, match="content_hash does not match"):
+        decode_allowlist(json.dumps(tampered).encode())
+    with pytest.raises(MalformedMessage, match="limits.max_loans"):
+        tampered["limits"]["max_loans"] = 0
+        decode_allowlist(json.dumps(tampered).encode())

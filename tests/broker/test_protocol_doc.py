@@ -65,3 +65,9 @@ def test_the_document_names_every_channel_and_its_decoder():
         assert f"`{channel.value}`" in DOC
     for decoder in DECODERS.values():
         assert decoder.__name__ in DOC
+
+
+def test_the_document_states_the_protocol_version_of_the_code():
+    from broker.messages import PROTOCOL_VERSION
+
+    assert DOC.startswith(f"# Commonshed MQTT protocol, v{PROTOCOL_VERSION}\n")

@@ -21,7 +21,7 @@ from hub.errors import (
     Throttled,
     ToolUnavailable,
 )
-from hub.loans import renewals
+from hub.loans import policy, renewals
 from hub.members import credentials, ranks
 from hub.members.credentials import SignInRefused
 
@@ -51,6 +51,8 @@ PINNED_STATUS = {
     tablets.PinNotRecognised: 401,
     tablets.NotEnrolled: 403,
     renewals.RenewalRefused: 422,
+    policy.LoanLimitReached: 403,
+    policy.BorrowingPaused: 403,
 }
 REFUSAL_MODULES = (errors, refusals, credentials, ranks)
 MONDAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

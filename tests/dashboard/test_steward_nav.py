@@ -38,6 +38,7 @@ def test_the_nav_is_every_features_pages_in_the_order_registered(bare_app):
         "Maintenance",
         "Members",
         "Loans",
+        "Holds",
         "Kiosks",
         "Bookings",
         "Ledger",

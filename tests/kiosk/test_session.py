@@ -212,3 +212,27 @@ def test_the_hub_config_placing_a_dropped_tool_elsewhere_wins(parts):
         "config", wire.encode(a_config(3, lockers={1: "TENT-1", 2: "SAW-2", 3: None}))
     )
     assert parts.lockers.home_tool(3) is None and parts.lockers.home_tool(1) == "TENT-1"
+
+
+def test_the_loan_limit_counts_tools_taken_here_before_the_hub_lists_them(parts):
+    held = an_allowlist(2)
+    limited = wire.AllowList.build(
+        version=2,
+        generated_at=held.generated_at,
+        entries=held.entries,
+        tools_out_of_service=held.tools_out_of_service,
+        tool_trainings=held.tool_trainings,
+        limits=wire.BorrowingLimits(max_loans=1),
+    )
+    assert parts.store.offer("allowlist", wire.encode(limited))
+    parts.session.card_presented(ADA)
+    parts.session.borrow(1)
+    parts.door(1, True)
+    parts.door(1, False)  # DRILL-1 is out; the hub has not said so yet (offline, say)
+    parts.session.card_presented(ADA)
+    assert parts.session.screen().choices["borrow"] == []
+    parts.session.borrow(3)
+    screen = parts.session.screen()
+    assert screen.state == "refused"
+    assert screen.message.startswith("You have 1 tool out; the limit is 1 at once.")
+    assert parts.events()[-1].body.reason == "loan_limit"

@@ -24,6 +24,9 @@ KIOSK_VISIBLE = {
     "locker",
     "kiosk",
     "loan",
+    "hold",  # a ready hold is a reservation in the allow-list
+    "borrowing_policy",  # the limits in the allow-list
+    "loan_length",  # each locker's loan length in the config
 }
 
 
