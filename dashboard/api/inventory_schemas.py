@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from broker.topics import KIOSK_ID_PATTERN, SITE_ID_PATTERN
+from broker.topics import KIOSK_ID_PATTERN, RESERVED_KIOSK_IDS, RESERVED_SITE_IDS, SITE_ID_PATTERN
 from hub.inventory.registry import CATEGORY_MAX
 from hub.members.roster import NAME_MAX, NOTE_MAX
 
@@ -44,9 +44,19 @@ Reason = Annotated[str, StringConstraints(max_length=NOTE_MAX, pattern=NON_BLANK
 KioskId = Annotated[
     str,
     StringConstraints(pattern=KIOSK_ID_PATTERN),
-    Field(description="Lowercase letters, digits and '-'; not 'hub'."),
+    Field(
+        description="Lowercase letters, digits and '-'; not a reserved name ('hub').",
+        json_schema_extra={"not": {"enum": sorted(RESERVED_KIOSK_IDS)}},
+    ),
 ]
-SiteId = Annotated[str, StringConstraints(pattern=SITE_ID_PATTERN), Field(description="Not 'hub'.")]
+SiteId = Annotated[
+    str,
+    StringConstraints(pattern=SITE_ID_PATTERN),
+    Field(
+        description="Lowercase letters, digits and '-'; not a reserved name ('hub').",
+        json_schema_extra={"not": {"enum": sorted(RESERVED_SITE_IDS)}},
+    ),
+]
 KioskName = Annotated[str, StringConstraints(max_length=NAME_MAX, pattern=PRINTABLE)]
 Slot = Annotated[int, Field(ge=1, le=999)]
 LoanDays = Annotated[int, Field(ge=1, le=365)]
@@ -97,7 +107,7 @@ class ToolRecord(BaseModel):
 
 
 class NewKiosk(Body):
-    id: KioskId
+    kiosk_id: KioskId
     site: SiteId
     name: KioskName
     slots: int = Field(0, ge=0, le=999, description="Add lockers 1..slots at once.")

@@ -48,7 +48,7 @@ def register_kiosk(body: NewKiosk) -> KioskRecord:
     """
     with transaction() as db:
         kiosk = kiosk_doors.register_kiosk(
-            db, acting_member(), body.id, site=body.site, name=body.name, slots=body.slots
+            db, acting_member(), body.kiosk_id, site=body.site, name=body.name, slots=body.slots
         )
         return kiosk_record(db, kiosk)
 
