@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from broker.topics import KIOSK_ID_PATTERN, RESERVED_KIOSK_IDS, RESERVED_SITE_IDS, SITE_ID_PATTERN
 from hub.inventory.registry import CATEGORY_MAX
@@ -76,10 +77,12 @@ class NewTool(Body):
 class ToolChanges(Body):
     """Only the fields sent change; ``training`` or ``notes`` null (or notes '') clears them."""
 
-    name: ToolName | None = None
-    category: Category | None = None
+    # NOTE: absent means "unchanged"; null is no name, category or loan days, so the schema
+    # does not offer it (and the hub refuses it, naming the field).
+    name: ToolName | SkipJsonSchema[None] = None
+    category: Category | SkipJsonSchema[None] = None
     training: TrainingCode | None = None
-    loan_days: LoanDays | None = None
+    loan_days: LoanDays | SkipJsonSchema[None] = None
     notes: Notes | None = None
 
 

@@ -1,4 +1,8 @@
-"""Kiosks, their lockers, and the tools that live in them."""
+"""Kiosks, their lockers, and the tools that live in them.
+
+The functions here check and add records without an actor (the demo, CSV imports, the ingest and
+tests use them); a steward's doors, which check the role and audit, are ``tools`` and ``kiosks``.
+"""
 
 from __future__ import annotations
 
@@ -90,7 +94,7 @@ CATEGORY_RENAME = audit.Action("category.rename", ("category",))
 
 
 def register_kiosk(session: Session, kiosk_id: str, *, site: str, name: str) -> Kiosk:
-    """Register a kiosk at a site; its MQTT credentials come from ``commonshed broker``.
+    """Register a kiosk at a site; its broker login comes from ``kiosks.provision_kiosk``.
 
     The kiosk id, site and name follow the wire's rules (``hub.wire``): ``hub`` and every other
     reserved name are refused here, at every door.
