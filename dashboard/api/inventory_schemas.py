@@ -109,6 +109,16 @@ class ToolRecord(BaseModel):
     notes: str | None
 
 
+class CategoryRename(Body):
+    category: Category
+    new_name: Category = Field(description="An existing category merges the two.")
+
+
+class CategoryRenamed(BaseModel):
+    category: str = Field(description="Its name now.")
+    tools: int = Field(description="How many tools moved to it.")
+
+
 class NewKiosk(Body):
     kiosk_id: KioskId
     site: SiteId

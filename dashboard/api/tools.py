@@ -19,7 +19,15 @@ from hub.members.roster import Member
 from hub.queries import loans, tools
 
 from .blueprint import api
-from .inventory_schemas import NewTool, ToolChanges, ToolMove, ToolRecord, ToolRetirement
+from .inventory_schemas import (
+    CategoryRename,
+    CategoryRenamed,
+    NewTool,
+    ToolChanges,
+    ToolMove,
+    ToolRecord,
+    ToolRetirement,
+)
 from .schemas import (
     ConflictResolution,
     HistoryLine,
@@ -129,6 +137,24 @@ def retire_tool(tool_id: int, body: ToolRetirement) -> ToolRecord:
     with transaction() as db:
         tool = tool_doors.retire_tool(db, acting_member(), tool_id, body.reason)
         return tool_record(db, tool)
+
+
+@api.operation(
+    "POST",
+    "/categories/rename",
+    body=CategoryRename,
+    response=CategoryRenamed,
+    refusals=(404,),
+    tag="tools",
+)
+def rename_category(body: CategoryRename) -> CategoryRenamed:
+    """Move every tool of a category to another name (merging into it if it is in use).
+
+    A category no tool is in is 404. Stewards only; audited.
+    """
+    with transaction() as db:
+        count = tool_doors.rename_category(db, acting_member(), body.category, body.new_name)
+    return CategoryRenamed(category=body.new_name.strip().lower(), tools=count)
 
 
 def tool_record(db: Session, tool: Tool) -> ToolRecord:

@@ -35,9 +35,14 @@ TICKET_FIELDS = ("status", "blocking", "resolution_note", "resolved_by")
 @steward_required
 def board() -> str:
     """Show every tool by kiosk and locker, with its status and why."""
+    return _board_page()
+
+
+def _board_page(**refused: Any) -> str:
     with reading() as db:
         rows = tools.tool_board(db)
-    return render_template("steward/tools.html", rows=rows)
+        categories = tool_doors.categories(db)
+    return render_template("steward/tools.html", rows=rows, categories=categories, **refused)
 
 
 @bp.get("/tools/<int:tool_id>")
@@ -224,6 +229,21 @@ def _edited_fields() -> dict[str, Any]:
     if form_text("loan_days"):
         fields["loan_days"] = _number("loan_days")
     return fields
+
+
+@bp.post("/categories/rename")
+@steward_required
+def rename_category() -> ResponseReturnValue:
+    """Move every tool of a category to another name."""
+    try:
+        with transaction() as db:
+            count = tool_doors.rename_category(
+                db, acting_member(), form_text("category"), form_text("new_name")
+            )
+    except DomainError as error:
+        return _board_page(form=request.form, error=error), 422
+    flash(f"{count} tool(s) moved to category {form_text('new_name').lower()}.")
+    return redirect(url_for("steward_tools.board"))
 
 
 def _refused(tool_id: int, form_name: str, error: DomainError) -> ResponseReturnValue:

@@ -219,3 +219,17 @@ def test_a_kiosk_provisioned_by_the_api_logs_in_until_revoked(
     assert all(login["password"] not in (after or "") for _, after in actions)
     with reading(engine) as session:
         assert session.get(Kiosk, "shed-9").revoked_at is not None
+
+
+def test_rename_a_category_audited_and_an_unknown_one_is_404(client, engine, bearer, api_world):
+    url = "/api/v1/categories/rename"
+    answer = client.post(url, json={"category": "Garden", "new_name": "Outdoors"}, headers=bearer)
+    assert answer.status_code == 200, answer.get_json()
+    moved = answer.get_json()
+    assert moved["category"] == "outdoors" and moved["tools"] >= 2  # the pruner and the mower
+    with reading(engine) as session:
+        assert tool_by_code(session, "MOWER-1").category == "outdoors"
+        (entry,) = session.exec(select(AuditEntry).where(AuditEntry.action == "category.rename"))
+    assert entry.actor_member_id == api_world.steward_id
+    missing = client.post(url, json={"category": "garden", "new_name": "x"}, headers=bearer)
+    refused(missing, 404, "category")

@@ -152,3 +152,14 @@ def test_a_volunteer_cannot_reach_the_tool_doors(client, engine):
     assert answer.status_code == 403
     with reading(engine) as session:
         assert session.exec(select(Tool).where(Tool.code == "X-1")).first() is None
+
+
+def test_rename_a_category_from_the_board(post, steward, engine):
+    assert 'id="categories"' in steward.get("/steward/tools").get_data(as_text=True)
+    assert post("/steward/categories/rename", category="garden", new_name="Yard").status_code == 302
+    blank = post("/steward/categories/rename", category="yard", new_name=" ")
+    assert blank.status_code == 422 and marked_wrong(blank.get_data(as_text=True), "new_name")
+    with reading(engine) as session:
+        assert tool_by_code(session, "PRUNE-1").category == "yard"
+        (entry,) = session.exec(select(AuditEntry).where(AuditEntry.action == "category.rename"))
+    assert entry.actor_member_id == steward_id(engine)
