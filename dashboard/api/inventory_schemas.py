@@ -135,6 +135,12 @@ class NewLockers(Body):
     label: Annotated[str, StringConstraints(max_length=NAME_MAX, pattern=NON_BLANK)] | None = None
 
 
+class KioskChange(Body):
+    """Provisioning or revoking: an optional reason ('SD card stolen'), for the audit log."""
+
+    reason: Reason | None = Field(None, description="Why, for the audit log.")
+
+
 class KioskRecord(BaseModel):
     id: str
     site: str

@@ -14,7 +14,14 @@ from hub.inventory.registry import Kiosk
 from hub.queries import fleet
 
 from .blueprint import api
-from .inventory_schemas import KioskLogin, KioskRecord, KioskRename, NewKiosk, NewLockers
+from .inventory_schemas import (
+    KioskChange,
+    KioskLogin,
+    KioskRecord,
+    KioskRename,
+    NewKiosk,
+    NewLockers,
+)
 from .schemas import AlarmOut, Fleet, KioskOut
 
 ID = "<string(maxlength=32):kiosk_id>"
@@ -62,9 +69,14 @@ def rename_kiosk(kiosk_id: str, body: KioskRename) -> KioskRecord:
 
 
 @api.operation(
-    "POST", f"/kiosks/{ID}/provision", response=KioskLogin, refusals=(409,), tag="kiosks"
+    "POST",
+    f"/kiosks/{ID}/provision",
+    body=KioskChange,
+    response=KioskLogin,
+    refusals=(409,),
+    tag="kiosks",
 )
-def provision_kiosk(kiosk_id: str) -> KioskLogin:
+def provision_kiosk(kiosk_id: str, body: KioskChange) -> KioskLogin:
     """Give a kiosk a new broker login and answer it: the password is shown here only, once.
 
     Its old password, if any, stops working; a running broker takes the new one at once. A
@@ -72,7 +84,9 @@ def provision_kiosk(kiosk_id: str) -> KioskLogin:
     password).
     """
     with transaction() as db:
-        login = kiosk_doors.provision_kiosk(db, acting_member(), kiosk_id, broker_dir())
+        login = kiosk_doors.provision_kiosk(
+            db, acting_member(), kiosk_id, broker_dir(), body.reason
+        )
     where = broker_address()
     return KioskLogin(
         kiosk_id=login.kiosk_id,
@@ -85,15 +99,22 @@ def provision_kiosk(kiosk_id: str) -> KioskLogin:
     )
 
 
-@api.operation("POST", f"/kiosks/{ID}/revoke", response=KioskRecord, refusals=(409,), tag="kiosks")
-def revoke_kiosk(kiosk_id: str) -> KioskRecord:
+@api.operation(
+    "POST",
+    f"/kiosks/{ID}/revoke",
+    body=KioskChange,
+    response=KioskRecord,
+    refusals=(409,),
+    tag="kiosks",
+)
+def revoke_kiosk(kiosk_id: str, body: KioskChange) -> KioskRecord:
     """Revoke a kiosk's broker login: it is cut off at once and cannot log in again.
 
     A kiosk never provisioned is a conflict (409); revoking a revoked kiosk changes nothing.
     Stewards only; audited.
     """
     with transaction() as db:
-        kiosk = kiosk_doors.revoke_kiosk(db, acting_member(), kiosk_id, broker_dir())
+        kiosk = kiosk_doors.revoke_kiosk(db, acting_member(), kiosk_id, broker_dir(), body.reason)
         return kiosk_record(db, kiosk)
 
 

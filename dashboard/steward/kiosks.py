@@ -161,7 +161,9 @@ def provision(kiosk_id: str) -> ResponseReturnValue:
 def revoke(kiosk_id: str) -> ResponseReturnValue:
     """Revoke the kiosk's broker login: cut off now, and no more logging in."""
     with transaction() as db:
-        kiosks.revoke_kiosk(db, acting_member(), kiosk_id, broker_dir())
+        kiosks.revoke_kiosk(
+            db, acting_member(), kiosk_id, broker_dir(), form_text("reason") or None
+        )
     flash(f"Kiosk {kiosk_id} is disconnected and can no longer log in to the broker.")
     return redirect(url_for("steward_kiosks.kiosk_page", kiosk_id=kiosk_id))
 

@@ -32,7 +32,7 @@ from hub.inventory.registry import (
     Locker,
 )
 from hub.members.ranks import Actor, require_role
-from hub.members.roster import Role
+from hub.members.roster import NOTE_MAX, Role, clean_text
 from hub.wire import parse_locker_slot, parse_name
 
 MAX_SLOTS = 999
@@ -92,19 +92,22 @@ def rename_kiosk(session: Session, actor: Actor, kiosk_id: str, name: str) -> Ki
     return kiosk
 
 
-def provision_kiosk(session: Session, actor: Actor, kiosk_id: str, broker_dir: Path) -> KioskLogin:
+def provision_kiosk(
+    session: Session, actor: Actor, kiosk_id: str, broker_dir: Path, reason: str | None = None
+) -> KioskLogin:
     """Give a kiosk a new broker password (its old one stops working) and return its login.
 
     The password is shown to the caller once and kept only in the broker's private credentials
-    file; provisioning again makes a new one. A running broker takes it at once. Audited (the
-    password never goes into the log).
+    file; provisioning again makes a new one. A running broker takes it at once. Audited with
+    the optional ``reason`` (the password never goes into the log).
     """
     require_role(actor, Role.STEWARD, "provision a kiosk")
     kiosk = registry.get_kiosk(session, kiosk_id)
+    why = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
     with audit.audited(session, actor, KIOSK_PROVISION, kiosk, target_of(kiosk.id)) as notes:
         kiosk.provisioned_at, kiosk.revoked_at = utcnow(), None
         session.add(kiosk)
-        notes["username"] = kiosk.id
+        notes.update({"username": kiosk.id} | ({"reason": why} if why else {}))
     try:
         given = provision.provision_kiosk(broker_dir, kiosk.id, site=kiosk.site, rotate=True)
     except DynsecError as error:
@@ -114,17 +117,21 @@ def provision_kiosk(session: Session, actor: Actor, kiosk_id: str, broker_dir: P
     return KioskLogin(kiosk.id, kiosk.site, kiosk.name, given.username, given.password)
 
 
-def revoke_kiosk(session: Session, actor: Actor, kiosk_id: str, broker_dir: Path) -> Kiosk:
+def revoke_kiosk(
+    session: Session, actor: Actor, kiosk_id: str, broker_dir: Path, reason: str | None = None
+) -> Kiosk:
     """Remove a kiosk's broker credentials: a connected kiosk is cut off at once and cannot log
-    in again until provisioned anew. Audited. A kiosk never provisioned is refused; revoking a
-    revoked kiosk changes nothing."""
+    in again until provisioned anew. Audited with the optional ``reason``. A kiosk never
+    provisioned is refused; revoking a revoked kiosk changes nothing."""
     require_role(actor, Role.STEWARD, "revoke a kiosk")
     kiosk = registry.get_kiosk(session, kiosk_id)
+    why = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
     if kiosk.revoked_at is not None:
         return kiosk
-    with audit.audited(session, actor, KIOSK_REVOKE, kiosk, target_of(kiosk.id)):
+    with audit.audited(session, actor, KIOSK_REVOKE, kiosk, target_of(kiosk.id)) as notes:
         kiosk.revoked_at = utcnow()
         session.add(kiosk)
+        notes.update({"reason": why} if why else {})
     try:
         removed = provision.revoke(broker_dir, kiosk.id)
     except DynsecError as error:

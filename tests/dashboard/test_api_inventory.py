@@ -206,7 +206,9 @@ def test_a_kiosk_provisioned_by_the_api_logs_in_until_revoked(
     published.wait_for_publish(5)
     assert published.is_published()
 
-    revoked = client.post("/api/v1/kiosks/shed-9/revoke", headers=bearer)
+    revoked = client.post(
+        "/api/v1/kiosks/shed-9/revoke", json={"reason": "SD card stolen"}, headers=bearer
+    )
     assert revoked.status_code == 200 and revoked.get_json()["revoked_at"] is not None
     wait_until(dropped.is_set, 5, "the revoked kiosk to be disconnected")
     with pytest.raises(ConnectRefused) as refusal:
@@ -217,6 +219,7 @@ def test_a_kiosk_provisioned_by_the_api_logs_in_until_revoked(
         "kiosk.register", "locker.add", "kiosk.provision", "kiosk.revoke"
     ]  # fmt: skip
     assert all(login["password"] not in (after or "") for _, after in actions)
+    assert json.loads(actions[-1][1])["reason"] == "SD card stolen"
     with reading(engine) as session:
         assert session.get(Kiosk, "shed-9").revoked_at is not None
 

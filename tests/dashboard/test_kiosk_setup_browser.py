@@ -43,6 +43,7 @@ def test_register_provision_copy_and_print_a_kiosk(browser, hub_url):
         page.click("button:text('Register')")
         expect(page.locator("#f-kiosk_id")).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#f-name")).to_have_value("Garden shed")
+        screenshot(page, "kiosk-register-refused.png", full_page=True)
         page.fill("#f-kiosk_id", "shed-3")
         page.click("button:text('Register')")
         expect(page.locator("h1")).to_contain_text("Kiosk shed-3")

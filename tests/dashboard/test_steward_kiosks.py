@@ -109,12 +109,13 @@ def test_provision_shows_the_login_once_and_revoke_removes_it(post, steward, app
     kiosk_page = steward.get("/steward/kiosks/shed-2").get_data(as_text=True)
     assert password not in kiosk_page and "provisioned</span>" in kiosk_page
     assert 'data-confirm="Revoke kiosk shed-2' in kiosk_page
-    assert post("/steward/kiosks/shed-2/revoke").status_code == 302
+    assert post("/steward/kiosks/shed-2/revoke", reason="SD card lost").status_code == 302
     assert find_client(read_config(dynsec), "shed-2") is None
     assert "revoked</span>" in steward.get("/steward/kiosks/shed-2").get_data(as_text=True)
     audit = kiosk_audit(engine)
     assert [e.action for e in audit] == ["kiosk.provision", "kiosk.revoke"]
     assert all(password not in (e.after or "") for e in audit)
+    assert '"reason": "SD card lost"' in audit[-1].after
 
 
 def test_a_volunteer_cannot_provision(client, engine, app):
