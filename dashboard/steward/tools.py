@@ -168,7 +168,7 @@ def add_tool() -> ResponseReturnValue:
                 kiosk_id=form_text("kiosk_id") or None,
                 slot=_optional_number("slot"),
                 training=form_text("training") or None,
-                loan_days=_optional_number("loan_days") or 7,
+                loan_days=_number("loan_days") if form_text("loan_days") else 7,
                 notes=form_text("notes") or None,
             )
     except DomainError as error:

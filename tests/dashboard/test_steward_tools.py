@@ -86,6 +86,7 @@ def test_add_a_tool_audited_as_the_steward(post, engine):
         ({"kiosk_id": "shed-1", "slot": "1"}, "slot"),  # DRILL-1 lives there
         ({"kiosk_id": "shed-1", "slot": "x"}, "slot"),
         ({"loan_days": "400"}, "loan_days"),
+        ({"loan_days": "0"}, "loan_days"),
         ({"training": "juggling"}, "training"),
     ],
 )
