@@ -14,7 +14,7 @@ from dashboard.auditing import record_change
 from dashboard.auth import acting_member, current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward.common import NavLink, back, form_flag, form_text, snapshot
-from hub.errors import DomainError, InvalidInput, NotFound, ToolUnavailable
+from hub.errors import Conflict, DomainError, InvalidInput, NotFound, ToolUnavailable
 from hub.infra.clock import utcnow
 from hub.inventory import registry
 from hub.inventory import tools as tool_doors
@@ -249,7 +249,7 @@ def rename_category() -> ResponseReturnValue:
 def _refused(tool_id: int, form_name: str, error: DomainError) -> ResponseReturnValue:
     """Show the tool page again with ``form_name``'s form as typed and the refusal; 404 and
     the like stay the error page's."""
-    if error.field == "tool_id" and not isinstance(error, ToolUnavailable):
+    if error.field == "tool_id" and not isinstance(error, ToolUnavailable | Conflict):
         raise error
     return _tool_page(tool_id, form=request.form, failed=form_name, error=error), 422
 

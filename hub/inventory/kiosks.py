@@ -39,10 +39,6 @@ MAX_SLOTS = 999
 _RANGE = re.compile(r"^\s*(\d{1,3})\s*(?:-\s*(\d{1,3})\s*)?$")
 
 
-class BrokerUnavailable(Conflict):
-    """The broker did not take the change (not running with the plugin, or unreachable)."""
-
-
 @dataclass(frozen=True)
 class KioskLogin:
     """What a kiosk needs to log in to the broker: shown once, when it is made."""
@@ -111,7 +107,7 @@ def provision_kiosk(
     try:
         given = provision.provision_kiosk(broker_dir, kiosk.id, site=kiosk.site, rotate=True)
     except DynsecError as error:
-        raise BrokerUnavailable(
+        raise Conflict(
             f"The broker did not take kiosk {kiosk.id}: {error}", field="kiosk_id"
         ) from None
     return KioskLogin(kiosk.id, kiosk.site, kiosk.name, given.username, given.password)
@@ -135,7 +131,7 @@ def revoke_kiosk(
     try:
         removed = provision.revoke(broker_dir, kiosk.id)
     except DynsecError as error:
-        raise BrokerUnavailable(
+        raise Conflict(
             f"The broker did not revoke kiosk {kiosk.id}: {error}", field="kiosk_id"
         ) from None
     if not removed and kiosk.provisioned_at is None:

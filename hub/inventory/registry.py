@@ -37,10 +37,6 @@ class ToolStatus(StrEnum):
     RETIRED = "retired"
 
 
-class ToolOnLoan(ToolUnavailable, Conflict):
-    """The tool is out with a member: what the request wants must wait for its return."""
-
-
 class Kiosk(SQLModel, KioskVisible, table=True):
     id: str = Field(primary_key=True, max_length=32)
     site: str = Field(max_length=32, index=True)

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from sqlmodel import Session, select
 
-from hub.errors import InvalidInput, NotFound, ToolUnavailable
+from hub.errors import Conflict, InvalidInput, NotFound, ToolUnavailable
 from hub.infra import audit
 from hub.inventory import registry
 from hub.inventory.registry import (
@@ -23,7 +23,6 @@ from hub.inventory.registry import (
     TOOL_RETIRE,
     Locker,
     Tool,
-    ToolOnLoan,
     ToolStatus,
 )
 from hub.members.ranks import Actor, require_role
@@ -118,9 +117,8 @@ def retire_tool(session: Session, actor: Actor, tool_id: int, reason: str) -> To
     require_role(actor, Role.STEWARD, "retire a tool")
     tool = registry.get_tool(session, tool_id)
     if tool.status == ToolStatus.ON_LOAN:
-        raise ToolOnLoan(
-            f"Tool {tool.code} is on loan; retire it once it is back.", field="tool_id"
-        )
+        # NOTE: a conflict (409), not a rule: the tool's state forbids it until it is back.
+        raise Conflict(f"Tool {tool.code} is on loan; retire it once it is back.", field="tool_id")
     why = clean_text(reason, "reason", limit=NOTE_MAX)
     if tool.status == ToolStatus.RETIRED:
         return tool
