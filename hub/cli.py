@@ -307,23 +307,7 @@ def training_grant(hub: Hub, number: str, code: str) -> None:
 
 @hub.group()
 def kiosk() -> None:
-    """Register and list kiosks."""
-
-
-@kiosk.command("register")
-@click.argument("kiosk_id")
-@click.option("--site", required=True)
-@click.option("--name", required=True)
-@click.option("--lockers", type=int, default=0, help="Also add lockers 1..N.")
-@pass_hub
-def kiosk_register(hub: Hub, kiosk_id: str, site: str, name: str, lockers: int) -> None:
-    """Register a kiosk (then provision its MQTT login with `commonshed broker`)."""
-    with transaction(hub.migrated_engine()) as session:
-        kiosk = registry.register_kiosk(session, kiosk_id, site=site, name=name)
-        for slot in range(1, lockers + 1):
-            registry.add_locker(session, kiosk.id, slot)
-        registered = f"Kiosk {kiosk.id} registered at {kiosk.site} with {lockers} lockers."
-    click.echo(registered)
+    """Register, rename, provision, revoke and list kiosks (hub.commands.inventory)."""
 
 
 @kiosk.command("list")
@@ -338,40 +322,12 @@ def kiosk_list(hub: Hub) -> None:
 
 @hub.group()
 def locker() -> None:
-    """Add lockers to kiosks."""
-
-
-@locker.command("add")
-@click.argument("kiosk_id")
-@click.argument("slot", type=int)
-@click.option("--label", default=None)
-@pass_hub
-def locker_add(hub: Hub, kiosk_id: str, slot: int, label: str | None) -> None:
-    """Add locker SLOT to kiosk KIOSK_ID."""
-    with transaction(hub.migrated_engine()) as session:
-        registry.add_locker(session, kiosk_id, slot, label=label)
-    click.echo(f"Locker {slot} added to {kiosk_id}.")
+    """Add and remove the lockers of kiosks (hub.commands.inventory)."""
 
 
 @hub.group()
 def tool() -> None:
-    """Add and list tools."""
-
-
-@tool.command("add")
-@click.argument("code")
-@click.option("--name", required=True)
-@click.option("--category", required=True)
-@click.option("--kiosk", "kiosk_id", default=None, help="Kiosk of the home locker.")
-@click.option("--slot", type=int, default=None, help="Slot of the home locker.")
-@click.option("--training", default=None, help="Training code the tool requires.")
-@click.option("--loan-days", type=int, default=7, show_default=True)
-@pass_hub
-def tool_add(hub: Hub, code: str, **fields: Any) -> None:
-    """Add tool CODE (its asset tag) to the library."""
-    with transaction(hub.migrated_engine()) as session:
-        added = registry.add_tool(session, code=code, **fields)
-    click.echo(f"Tool {added.code} {added.name} added.")
+    """Add, edit, move, retire and list tools (hub.commands.inventory)."""
 
 
 @tool.command("list")

@@ -7,10 +7,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from dashboard.auth import current_member
+from dashboard.auth import acting_member, current_member
 from dashboard.database import reading, transaction
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory import registry
+from hub.inventory import tools as tool_doors
 from hub.inventory.registry import Tool
 from hub.loans import corrections
 from hub.loans.records import Loan
@@ -18,6 +19,15 @@ from hub.members.roster import Member
 from hub.queries import loans, tools
 
 from .blueprint import api
+from .inventory_schemas import (
+    CategoryRename,
+    CategoryRenamed,
+    NewTool,
+    ToolChanges,
+    ToolMove,
+    ToolRecord,
+    ToolRetirement,
+)
 from .schemas import (
     ConflictResolution,
     HistoryLine,
@@ -58,6 +68,111 @@ def show_tool(tool_id: int) -> ToolDetail:
     return ToolDetail(
         **tool_out(tool, kiosk_id, slot).model_dump(),
         history=[_history_line(row) for row in history],
+    )
+
+
+@api.operation(
+    "POST",
+    "/tools",
+    body=NewTool,
+    response=ToolRecord,
+    status=201,
+    refusals=(404, 409),
+    tag="tools",
+)
+def add_tool(body: NewTool) -> ToolRecord:
+    """Add a tool, optionally in a free home locker and needing a training.
+
+    A code already in use, or a home locker another tool lives in, is a conflict (409); an
+    unknown kiosk, locker or training is 404. Stewards only; audited.
+    """
+    with transaction() as db:
+        tool = tool_doors.add_tool(db, acting_member(), **body.model_dump())
+        return tool_record(db, tool)
+
+
+@api.operation(
+    "PATCH", f"/tools/{ID}", body=ToolChanges, response=ToolRecord, refusals=(404,), tag="tools"
+)
+def edit_tool(tool_id: int, body: ToolChanges) -> ToolRecord:
+    """Change a tool's name, category, required training, loan days or notes.
+
+    Only the fields sent change. Stewards only; audited.
+    """
+    with transaction() as db:
+        tool = tool_doors.edit_tool(
+            db, acting_member(), tool_id, **body.model_dump(exclude_unset=True)
+        )
+        return tool_record(db, tool)
+
+
+@api.operation(
+    "POST", f"/tools/{ID}/move", body=ToolMove, response=ToolRecord, refusals=(409,), tag="tools"
+)
+def move_tool(tool_id: int, body: ToolMove) -> ToolRecord:
+    """Make another locker the tool's home.
+
+    An unknown kiosk or locker is 404 (``field`` names which); a locker another tool lives in
+    is a conflict (409); a retired tool is refused (422). Stewards only; audited.
+    """
+    with transaction() as db:
+        tool = tool_doors.move_tool(db, acting_member(), tool_id, body.kiosk_id, body.slot)
+        return tool_record(db, tool)
+
+
+@api.operation(
+    "POST",
+    f"/tools/{ID}/retire",
+    body=ToolRetirement,
+    response=ToolRecord,
+    refusals=(409,),
+    tag="tools",
+)
+def retire_tool(tool_id: int, body: ToolRetirement) -> ToolRecord:
+    """Retire a tool for good, with the reason; its locker is freed.
+
+    A tool on loan is a conflict (409): retire it once it is back. Retiring a retired tool
+    changes nothing. Stewards only; audited.
+    """
+    with transaction() as db:
+        tool = tool_doors.retire_tool(db, acting_member(), tool_id, body.reason)
+        return tool_record(db, tool)
+
+
+@api.operation(
+    "POST",
+    "/categories/rename",
+    body=CategoryRename,
+    response=CategoryRenamed,
+    refusals=(404,),
+    tag="tools",
+)
+def rename_category(body: CategoryRename) -> CategoryRenamed:
+    """Move every tool of a category to another name (merging into it if it is in use).
+
+    A category no tool is in is 404. Stewards only; audited.
+    """
+    with transaction() as db:
+        count = tool_doors.rename_category(db, acting_member(), body.category, body.new_name)
+    return CategoryRenamed(category=body.new_name.strip().lower(), tools=count)
+
+
+def tool_record(db: Session, tool: Tool) -> ToolRecord:
+    """Return a tool as its write operations answer it."""
+    kiosk_id, slot = tools.home_of(db, tool)
+    training = registry.required_training(db, tool)
+    return ToolRecord(
+        id=tool.id,
+        code=tool.code,
+        name=tool.name,
+        category=tool.category,
+        status=tool.status,
+        status_reason=tool.status_reason,
+        kiosk_id=kiosk_id,
+        slot=slot,
+        training=training.code if training else None,
+        loan_days=tool.loan_days,
+        notes=tool.notes,
     )
 
 

@@ -1,24 +1,25 @@
-"""The kiosk fleet: health, door alarms to acknowledge, refused cards, dead letters, set-up."""
+"""The kiosk fleet: health, door alarms to acknowledge, refused cards, dead letters; and
+setting kiosks up: register, rename, lockers, provision the broker login (shown once, with a
+printable setup sheet), revoke it. Every change is audited by the hub's service."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from dashboard.auditing import record_change
-from dashboard.auth import steward_required
+from dashboard.auth import acting_member, steward_required
 from dashboard.database import reading, transaction
-from dashboard.steward.common import NavLink, back, snapshot
+from dashboard.kiosk_setup import broker_address, broker_dir
+from dashboard.steward.common import NavLink, back, form_text
+from hub.errors import DomainError, InvalidInput
 from hub.infra.clock import utcnow
-from hub.inventory import fleet
+from hub.inventory import fleet, kiosks, registry
 from hub.queries import fleet as fleet_rows
 from hub.queries.ingest import ingest_health
 from hub.worker import inbox
 
 bp = Blueprint("steward_kiosks", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_kiosks.fleet_page", "Kiosks"),)
-
-ALARM_FIELDS = ("kiosk_id", "locker_slot", "kind", "cleared_at")
 
 
 @bp.get("/kiosks")
@@ -45,11 +46,133 @@ def fleet_page() -> str:
 def acknowledge(alarm_id: int) -> ResponseReturnValue:
     """Clear a door alarm a steward has dealt with."""
     with transaction() as db:
-        alarm = fleet.get_alarm(db, alarm_id)
-        before = snapshot(alarm, *ALARM_FIELDS)
-        fleet.acknowledge_alarm(db, alarm_id)
-        record_change(
-            db, "alarm.acknowledge", f"alarm:{alarm_id}", before, snapshot(alarm, *ALARM_FIELDS)
-        )
+        alarm = fleet.acknowledge_alarm(db, acting_member(), alarm_id)
     flash(f"Alarm at {alarm.kiosk_id} locker {alarm.locker_slot} acknowledged.")
     return back("steward_kiosks.fleet_page")
+
+
+# --- setting kiosks up ----------------------------------------------------------------------
+
+
+@bp.get("/new-kiosk")  # not under /kiosks/: "new" is a valid kiosk id
+@steward_required
+def new_kiosk() -> str:
+    """Show the form that registers a kiosk."""
+    return render_template("steward/kiosk_new.html", form={}, error=None)
+
+
+@bp.post("/kiosks")
+@steward_required
+def register() -> ResponseReturnValue:
+    """Register a kiosk with its first lockers; a refusal shows the form again as typed."""
+    try:
+        with transaction() as db:
+            kiosk = kiosks.register_kiosk(
+                db,
+                acting_member(),
+                form_text("kiosk_id"),
+                site=form_text("site"),
+                name=form_text("name"),
+                slots=_whole_number("slots", default=0),
+            )
+    except DomainError as error:
+        page = render_template("steward/kiosk_new.html", form=request.form, error=error)
+        return page, 422
+    flash(f"Kiosk {kiosk.id} registered. Provision its broker login when the Pi is ready.")
+    return redirect(url_for("steward_kiosks.kiosk_page", kiosk_id=kiosk.id))
+
+
+@bp.get("/kiosks/<kiosk_id>")
+@steward_required
+def kiosk_page(kiosk_id: str) -> str:
+    """Show a kiosk's set-up: its name, lockers (and who lives in them), broker login."""
+    return _kiosk_page(kiosk_id)
+
+
+def _kiosk_page(kiosk_id: str, *, form: object = None, error: DomainError | None = None) -> str:
+    with reading() as db:
+        kiosk = registry.get_kiosk(db, kiosk_id)
+        lockers = [
+            (locker, registry.occupant_of(db, locker))
+            for locker in registry.lockers_of(db, kiosk.id)
+        ]
+    return render_template(
+        "steward/kiosk.html", kiosk=kiosk, lockers=lockers, form=form or {}, error=error
+    )
+
+
+@bp.post("/kiosks/<kiosk_id>/rename")
+@steward_required
+def rename(kiosk_id: str) -> ResponseReturnValue:
+    """Rename a kiosk."""
+    try:
+        with transaction() as db:
+            kiosk = kiosks.rename_kiosk(db, acting_member(), kiosk_id, form_text("name"))
+    except InvalidInput as error:
+        return _kiosk_page(kiosk_id, form=request.form, error=error), 422
+    flash(f"Kiosk {kiosk.id} is now called {kiosk.name}.")
+    return redirect(url_for("steward_kiosks.kiosk_page", kiosk_id=kiosk_id))
+
+
+@bp.post("/kiosks/<kiosk_id>/lockers")
+@steward_required
+def add_lockers(kiosk_id: str) -> ResponseReturnValue:
+    """Add lockers (``9``, ``9-12``, ``1-4, 7``): all of them, or none if any is taken."""
+    try:
+        slots = kiosks.parse_slots(form_text("slots"))
+        with transaction() as db:
+            kiosks.add_lockers(
+                db, acting_member(), kiosk_id, slots, label=form_text("label") or None
+            )
+    except DomainError as error:
+        if error.field == "kiosk_id":
+            raise
+        return _kiosk_page(kiosk_id, form=request.form, error=error), 422
+    flash(f"Locker{'s' if len(slots) > 1 else ''} {', '.join(map(str, slots))} added.")
+    return redirect(url_for("steward_kiosks.kiosk_page", kiosk_id=kiosk_id))
+
+
+@bp.post("/kiosks/<kiosk_id>/lockers/<int:slot>/remove")
+@steward_required
+def remove_locker(kiosk_id: str, slot: int) -> ResponseReturnValue:
+    """Remove an empty locker."""
+    with transaction() as db:
+        kiosks.remove_locker(db, acting_member(), kiosk_id, slot)
+    flash(f"Locker {slot} removed from {kiosk_id}.")
+    return redirect(url_for("steward_kiosks.kiosk_page", kiosk_id=kiosk_id))
+
+
+@bp.post("/kiosks/<kiosk_id>/provision")
+@steward_required
+def provision(kiosk_id: str) -> ResponseReturnValue:
+    """Make the kiosk's broker login and show it this once, with its printable setup sheet.
+
+    NOTE: answered directly, not by redirect: the password must not sit in a session or a
+    URL to be shown again. The page is not cached.
+    """
+    with transaction() as db:
+        login = kiosks.provision_kiosk(db, acting_member(), kiosk_id, broker_dir())
+    page = render_template("steward/kiosk_login.html", login=login, broker=broker_address())
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/kiosks/<kiosk_id>/revoke")
+@steward_required
+def revoke(kiosk_id: str) -> ResponseReturnValue:
+    """Revoke the kiosk's broker login: cut off now, and no more logging in."""
+    with transaction() as db:
+        kiosks.revoke_kiosk(
+            db, acting_member(), kiosk_id, broker_dir(), form_text("reason") or None
+        )
+    flash(f"Kiosk {kiosk_id} is disconnected and can no longer log in to the broker.")
+    return redirect(url_for("steward_kiosks.kiosk_page", kiosk_id=kiosk_id))
+
+
+def _whole_number(name: str, *, default: int) -> int:
+    """Return a form field as a whole number (``default`` when empty), or refuse naming it."""
+    text = form_text(name)
+    if not text:
+        return default
+    if not (text.isascii() and text.isdigit()):
+        raise InvalidInput(f"{name} must be a whole number, not {text!r}.", field=name)
+    return int(text)

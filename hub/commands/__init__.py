@@ -6,6 +6,8 @@ the existing subgroups. Listed by name so adding an area is one line.
 
 - ``mail``  send the reminders due now; the local mail sink ``commonshed up`` runs
 - ``holds``  ``hold`` queues and the borrowing ``policy``
+- ``inventory``  kiosks (register, rename, provision, revoke), lockers, tools (add, edit, move,
+  retire, rename a category)
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import importlib
 
 import click
 
-AREAS: tuple[str, ...] = ("mail", "holds")
+AREAS: tuple[str, ...] = ("mail", "holds", "inventory")
 
 
 def register(hub_group: click.Group) -> None:

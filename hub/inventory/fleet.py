@@ -10,8 +10,11 @@ from sqlalchemy import insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from hub.errors import NotFound
+from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.rows import transaction_cache
+from hub.members.ranks import Actor, require_role
+from hub.members.roster import Role
 
 
 class AlarmKind(StrEnum):
@@ -50,6 +53,11 @@ class KioskAlarm(SQLModel, table=True):
     raised_at: datetime
     cleared_at: datetime | None = Field(default=None, index=True)
     event_id: str | None = Field(default=None, max_length=36)
+
+
+ALARM_ACKNOWLEDGE = audit.Action(
+    "alarm.acknowledge", ("kiosk_id", "locker_slot", "kind", "cleared_at")
+)
 
 
 class CardRefusal(SQLModel, table=True):
@@ -195,11 +203,20 @@ def _left_open_slots(session: Session, kiosk_id: str) -> set[int]:
     return by_kiosk[kiosk_id]
 
 
-def acknowledge_alarm(session: Session, alarm_id: int, at: datetime | None = None) -> KioskAlarm:
-    """Clear an alarm a steward has dealt with (a forced door, say)."""
+def acknowledge_alarm(
+    session: Session, actor: Actor, alarm_id: int, at: datetime | None = None
+) -> KioskAlarm:
+    """Clear an alarm a steward has dealt with (a forced door, say); audited.
+
+    Acknowledging a cleared alarm changes nothing.
+    """
+    require_role(actor, Role.STEWARD, "acknowledge a door alarm")
     alarm = get_alarm(session, alarm_id)
-    alarm.cleared_at = alarm.cleared_at or at or utcnow()
-    session.add(alarm)
+    if alarm.cleared_at is not None:
+        return alarm
+    with audit.audited(session, actor, ALARM_ACKNOWLEDGE, alarm, f"alarm:{alarm_id}"):
+        alarm.cleared_at = at or utcnow()
+        session.add(alarm)
     return alarm
 
 

@@ -329,10 +329,10 @@ def test_acknowledge_an_alarm(post, steward, work, engine):
     assert f'data-alarm="{work.alarm_id}"' not in steward.get("/steward/").get_data(as_text=True)
 
 
-def test_kiosks_page_gives_the_provisioning_command_never_a_password(steward, app, work):
+def test_kiosks_page_links_each_kiosk_set_up_never_a_password(steward, app, work):
     credentials = provision_kiosk(app.config["DATA_DIR"], "shed-1", site="north")
     page = steward.get("/steward/kiosks").get_data(as_text=True)
-    assert "commonshed broker provision-kiosk shed-1 --site north" in page
+    assert 'href="/steward/kiosks/shed-1"' in page
     assert credentials.password not in page
     assert f'data-alarm="{work.alarm_id}"' in page and "door forced" in page
     assert "behind</span>" in page  # shed-1 holds allow-list v1; the hub is further on

@@ -93,6 +93,7 @@ def test_a_steward_is_served_every_page(steward, app, work):
     pages = {
         "steward_members.member": f"/steward/members/{work.fixer_id}",
         "steward_tools.tool": f"/steward/tools/{work.tool_id}",
+        "steward_kiosks.kiosk_page": "/steward/kiosks/shed-1",
         "steward_ledger.statement": f"/steward/ledger/members/{work.fixer_id}/statement.csv",
     }
     for endpoint, method, url in steward_routes(app):

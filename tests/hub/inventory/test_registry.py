@@ -9,11 +9,12 @@ from hub.inventory.registry import (
     add_tool,
     get_tool,
     register_kiosk,
-    retire_tool,
     return_to_service,
     take_out_of_service,
     tool_in_locker,
 )
+from hub.inventory.tools import retire_tool
+from hub.members.ranks import OPERATOR
 from hub.queries.tools import tool_board
 from tests.hub.builders import a_kiosk, a_tool
 
@@ -88,7 +89,7 @@ def test_retired_tool_cannot_come_back(engine):
     with transaction(engine) as session:
         a_kiosk(session)
         tool_id = a_tool(session).id
-        retire_tool(session, tool_id, "beyond repair")
+        retire_tool(session, OPERATOR, tool_id, "beyond repair")
         with pytest.raises(ToolUnavailable, match="retired"):
             take_out_of_service(session, tool_id, "x")
         assert return_to_service(session, tool_id).status == ToolStatus.RETIRED

@@ -7,9 +7,11 @@ from datetime import timedelta
 from hub.bulk.demo import seed
 from hub.infra.clock import utcnow
 from hub.infra.db import reading, transaction
-from hub.inventory.registry import retire_tool, tool_by_code
+from hub.inventory.registry import tool_by_code
+from hub.inventory.tools import retire_tool
 from hub.loans.lending import lend_tool, return_tool
 from hub.maintenance import plans, tickets
+from hub.members.ranks import OPERATOR
 from hub.queries.maintenance import (
     due_maintenance,
     live_tickets_with_tools,
@@ -45,7 +47,7 @@ def add_plans(session, now):
     saw = tool_by_code(session, "SAW-2")
     lend_tool(session, tool_id=saw.id, member_id=5, now=now - timedelta(days=3))
     return_tool(session, tool_id=saw.id, now=now - timedelta(days=1))
-    retire_tool(session, tool_by_code(session, "SAND-1").id, "worn out")
+    retire_tool(session, OPERATOR, tool_by_code(session, "SAND-1").id, "worn out")
 
 
 def test_due_maintenance_agrees_with_due_plans(engine):
