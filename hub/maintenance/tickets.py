@@ -47,9 +47,35 @@ def open_ticket(
     Stewards open ``steward`` tickets; ``return`` and ``kiosk`` tickets name the member who
     reported the fault; ``schedule`` tickets come from :func:`open_due_tickets`.
     """
-    tool = _serviceable_tool(session, tool_id)
     source = _parse_ticket_source(source)
     _require_reporter(session, source, opened_by)
+    return add_ticket(
+        session,
+        tool_id=tool_id,
+        note=note,
+        source=source,
+        opened_by=opened_by,
+        blocking=blocking,
+        loan_id=loan_id,
+        plan_id=plan_id,
+        now=now,
+    )
+
+
+def add_ticket(
+    session: Session,
+    *,
+    tool_id: int,
+    note: str,
+    source: TicketSource,
+    opened_by: int | None,
+    blocking: bool = False,
+    loan_id: int | None = None,
+    plan_id: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Insert a ticket (the caller has checked who may); a blocking one takes the tool out."""
+    tool = _serviceable_tool(session, tool_id)
     now = now or utcnow()
     ticket = Ticket(
         tool_id=tool.id,
@@ -130,11 +156,26 @@ def mark_blocking(
 ) -> Ticket:
     """Mark a live ticket blocking, taking its tool out of service; stewards only."""
     require_steward(session, steward_id, "mark tickets blocking")
+    return set_blocking(session, ticket_id, True, now=now)
+
+
+def set_blocking(
+    session: Session, ticket_id: int, blocking: bool, *, now: datetime | None = None
+) -> Ticket:
+    """Make a live ticket block its tool or not (the caller has checked who may).
+
+    Blocking takes the tool out of service; unblocking returns it once nothing else blocks it.
+    """
     ticket = _live_ticket(session, ticket_id)
-    if not ticket.blocking:
-        ticket.blocking, ticket.updated_at = True, now or utcnow()
-        session.add(ticket)
+    if ticket.blocking == blocking:
+        return ticket
+    ticket.blocking, ticket.updated_at = blocking, now or utcnow()
+    session.add(ticket)
+    session.flush()
+    if blocking:
         _block_tool(session, ticket)
+    else:
+        _release_tool_if_unblocked(session, ticket.tool_id)
     return ticket
 
 
@@ -143,6 +184,11 @@ def start_ticket(
 ) -> Ticket:
     """Record that someone is working on an open ticket."""
     require_active(get_member(session, member_id))
+    return set_in_progress(session, ticket_id, now=now)
+
+
+def set_in_progress(session: Session, ticket_id: int, *, now: datetime | None = None) -> Ticket:
+    """Mark a live ticket in progress (the caller has checked who may)."""
     ticket = _live_ticket(session, ticket_id)
     ticket.status, ticket.updated_at = TicketStatus.IN_PROGRESS, now or utcnow()
     session.add(ticket)

@@ -17,6 +17,7 @@ from sqlalchemy import Column
 from sqlmodel import Field, Session, SQLModel, select
 
 from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.inventory.registry import get_tool
 from hub.maintenance.models import MAX_REPAIR_HOURS, TicketStatus
@@ -58,13 +59,22 @@ class CreditClaim(SQLModel, table=True):
     created_at: datetime
 
 
+CLAIM_FIELDS = ("status", "hours", "approved_hours", "decided_by", "decision_reason", "transfer_id")
+CLAIM_APPROVE = audit.Action("claim.approve", CLAIM_FIELDS)
+CLAIM_DECLINE = audit.Action("claim.decline", CLAIM_FIELDS)
+
+
 class TrustedFixer(SQLModel, table=True):
     __tablename__ = "trusted_fixer"
 
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     auto_approve_up_to: Decimal = Field(sa_column=Column(HoursType(), nullable=False))
-    granted_by: int = Field(foreign_key="member.id")
+    granted_by: int | None = Field(default=None, foreign_key="member.id")  # None: the operator
     granted_at: datetime
+
+
+FIXER_MARK = audit.Action("fixer.mark", ("auto_approve_up_to", "granted_by"))
+FIXER_UNMARK = audit.Action("fixer.unmark", ("auto_approve_up_to", "granted_by"))
 
 
 # --- claims -------------------------------------------------------------------------------
@@ -103,7 +113,7 @@ def log_repair(
     session.add(claim)
     session.flush()
     if _may_auto_approve(session, claim):
-        _approve(session, claim, hours=claim.hours, steward_id=None, reason=None, now=now)
+        settle_claim(session, claim, hours=claim.hours, steward_id=None, reason=None, now=now)
     return claim
 
 
@@ -129,7 +139,7 @@ def approve_claim(
     the claim stays pending until they are reinstated or it is declined).
     """
     steward = require_steward(session, steward_id, "approve repair claims")
-    claim = _lock_pending_claim(session, claim_id)
+    claim = lock_pending_claim(session, claim_id)
     if claim.member_id == steward.id:
         raise RuleViolation(
             f"Steward {steward.number} may not approve their own claim {claim.id}.",
@@ -137,10 +147,12 @@ def approve_claim(
         )
     approved = claim.hours if hours is None else parse_hours(hours, maximum=MAX_REPAIR_HOURS)
     reason = clean_text(reason, "reason", limit=NOTE_MAX, required=approved != claim.hours)
-    return _approve(session, claim, hours=approved, steward_id=steward.id, reason=reason, now=now)
+    return settle_claim(
+        session, claim, hours=approved, steward_id=steward.id, reason=reason, now=now
+    )
 
 
-def _approve(
+def settle_claim(
     session: Session,
     claim: CreditClaim,
     *,
@@ -148,8 +160,14 @@ def _approve(
     steward_id: int | None,
     reason: str | None,
     now: datetime | None,
+    auto: bool | None = None,
+    resolve_ticket: bool = True,
 ) -> CreditClaim:
-    """Post the claim's hours to the ledger, mark it approved and resolve its ticket."""
+    """Post the claim's hours to the ledger, mark it approved and, unless told not to, resolve
+    the ticket the repair was for (which returns the tool to service if nothing else blocks it).
+
+    ``auto`` (default: no steward) marks a trusted fixer's claim approved at once.
+    """
     now = now or utcnow()
     repair = get_repair(session, claim.repair_id)
     tool = get_tool(session, repair.tool_id)
@@ -165,10 +183,11 @@ def _approve(
         now=now,
     )
     claim.status, claim.approved_hours, claim.transfer_id = ClaimStatus.APPROVED, hours, transfer.id
-    claim.auto_approved = steward_id is None
+    claim.auto_approved = steward_id is None if auto is None else auto
     claim.decided_by, claim.decided_at, claim.decision_reason = steward_id, now, reason
     session.add(claim)
-    if repair.ticket_id is not None and not get_ticket(session, repair.ticket_id).is_closed:
+    if resolve_ticket and repair_ticket_is_live(session, claim):
+        assert repair.ticket_id is not None  # a live ticket has an id
         close_ticket(
             session,
             repair.ticket_id,
@@ -180,20 +199,34 @@ def _approve(
     return claim
 
 
+def repair_ticket_is_live(session: Session, claim: CreditClaim) -> bool:
+    """Tell whether the repair claimed for was for a ticket still open or in progress."""
+    repair = get_repair(session, claim.repair_id)
+    return repair.ticket_id is not None and not get_ticket(session, repair.ticket_id).is_closed
+
+
 def decline_claim(
     session: Session, claim_id: int, *, steward_id: int, reason: str, now: datetime | None = None
 ) -> CreditClaim:
     """Decline a pending claim with a reason; nothing is posted and its ticket stays live."""
     steward = require_steward(session, steward_id, "decline repair claims")
     reason = clean_text(reason, "reason", limit=NOTE_MAX)
-    claim = _lock_pending_claim(session, claim_id)
-    claim.status, claim.decided_by = ClaimStatus.DECLINED, steward.id
+    return mark_declined(session, claim_id, by=steward.id, reason=reason, now=now)
+
+
+def mark_declined(
+    session: Session, claim_id: int, *, by: int | None, reason: str, now: datetime | None = None
+) -> CreditClaim:
+    """Decline a pending claim (the caller has checked who may)."""
+    reason = clean_text(reason, "reason", limit=NOTE_MAX)
+    claim = lock_pending_claim(session, claim_id)
+    claim.status, claim.decided_by = ClaimStatus.DECLINED, by
     claim.decided_at, claim.decision_reason = now or utcnow(), reason
     session.add(claim)
     return claim
 
 
-def _lock_pending_claim(session: Session, claim_id: int) -> CreditClaim:
+def lock_pending_claim(session: Session, claim_id: int) -> CreditClaim:
     """Return the claim locked until commit, refusing one already decided.
 
     Two stewards approving at once queue on this lock; the second then sees the first's

@@ -24,6 +24,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.members.roster import Member, Role, clean_text, get_member, require_active
 
@@ -111,6 +112,13 @@ class Transfer(SQLModel, table=True):
     reverses_transfer_id: int | None = Field(
         default=None, foreign_key="ledger_transfer.id", unique=True
     )
+
+
+TRANSFER_FIELDS = ("kind", "description", "category", "created_by", "reverses_transfer_id")
+# A steward corrects the ledger (a reversal) or enters a transfer between two members.
+TRANSFER_REVERSE = audit.Action("transfer.reverse", TRANSFER_FIELDS)
+TRANSFER_ENTER = audit.Action("transfer.enter", TRANSFER_FIELDS)
+CREDIT_LIMIT_SET = audit.Action("ledger.credit_limit", ("credit_limit",))
 
 
 class Entry(SQLModel, table=True):
@@ -220,6 +228,12 @@ def set_credit_limit(
 ) -> Account:
     """Set the lowest balance an account may reach (None: no limit); stewards only."""
     require_steward(session, steward_id, "set credit limits")
+    return apply_credit_limit(session, account_id, limit)
+
+
+def apply_credit_limit(session: Session, account_id: int, limit: Decimal | None) -> Account:
+    """Set an account's credit limit (the caller has checked who may), refusing one below
+    what the account already holds."""
     account = _lock_account(session, account_id)
     limit = _parse_limit(limit)
     held = balance(session, account.id)
@@ -548,6 +562,22 @@ def reverse_transfer(
     transfer instead). The reversal obeys the credit limit of whoever now pays.
     """
     require_steward(session, steward_id, "correct the ledger")
+    return post_reversal(
+        session, transfer_id=transfer_id, by=steward_id, reason=reason, key=key, now=now
+    )
+
+
+def post_reversal(
+    session: Session,
+    *,
+    transfer_id: int,
+    by: int | None,
+    reason: str,
+    key: str | None = None,
+    now: datetime | None = None,
+) -> Transfer:
+    """Post the mirror image of a transfer (the caller has checked who may); see
+    :func:`reverse_transfer` for the rules."""
     original = get_transfer(session, transfer_id)
     if original.kind == TransferKind.CORRECTION:
         raise RuleViolation(
@@ -573,7 +603,7 @@ def reverse_transfer(
         hours=legs.amount,
         description=f"Correction of transfer {original.id}: {reason}",
         category=original.category,
-        created_by=steward_id,
+        created_by=by,
         reverses_transfer_id=original.id,
         now=now,
     )
