@@ -19,6 +19,8 @@ from hub.errors import (
 from hub.infra.db import make_engine, reading, transaction
 from hub.members.ranks import OPERATOR
 from hub.members.standing import suspend_member
+from hub.members.roster import get_member
+from hub.timebank import stewarding
 from hub.timebank.claims import approve_claim, log_repair
 from hub.timebank.ledger import (
     Account,
@@ -370,6 +372,11 @@ OPERATIONS = st.lists(
         st.tuples(st.just("repair"), MEMBER, HOURS, MEMBER),
         st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=50)),
         st.tuples(st.just("limit"), MEMBER, HOURS),
+        # The stewards' doors (hub.timebank.stewarding), acting as the steward or the operator.
+        st.tuples(st.just("steward_transfer"), MEMBER, MEMBER, HOURS, st.booleans()),
+        st.tuples(st.just("steward_reverse"), st.integers(min_value=0, max_value=50)),
+        st.tuples(st.just("steward_limit"), MEMBER, HOURS),
+        st.tuples(st.just("steward_repair"), MEMBER, HOURS, st.booleans()),
     ),
     max_size=12,
 )
@@ -393,15 +400,16 @@ def test_any_sequence_keeps_the_books_balanced_within_limits_and_unchanged(
     commons, operations, run
 ):
     engine, ids, tool_id = commons
-    before = _entry_snapshot(engine)
+    before, transfers_before = _entry_snapshot(engine), _transfer_snapshot(engine)
     for operation in operations:
         try:
             with transaction(engine) as session:
                 _apply(session, operation, ids, tool_id, key=f"{run}-{operation[-1]}")
         except DomainError:
             pass  # a refusal; the transaction rolled back
-    after = _entry_snapshot(engine)
+    after, transfers_after = _entry_snapshot(engine), _transfer_snapshot(engine)
     assert {entry_id: after[entry_id] for entry_id in before} == before
+    assert {key: transfers_after[key] for key in transfers_before} == transfers_before
     with reading(engine) as session:
         assert sum_of_balances(session) == 0
         for row in balance_sheet(session):
@@ -415,7 +423,9 @@ def _apply(session, operation, ids, tool_id, *, key):
     """Run one generated operation (refusals raise DomainError)."""
     kind, *args = operation
     steward = ids[0]
-    if kind == "exchange":
+    if kind.startswith("steward_"):
+        _apply_as_steward(session, operation, ids, tool_id, key=key)
+    elif kind == "exchange":
         payer, payee, hours, _ = args
         pay(session, ids[payer], ids[payee], hours, key=key)
     elif kind == "opening":
@@ -453,6 +463,46 @@ def _apply(session, operation, ids, tool_id, *, key):
         set_credit_limit(
             session, member_account(session, ids[member]).id, -hours, steward_id=steward
         )
+
+
+def _apply_as_steward(session, operation, ids, tool_id, *, key):
+    """Run one generated operation through the stewards' doors (refusals raise DomainError)."""
+    kind, *args = operation
+    steward = get_member(session, ids[0])
+    if kind == "steward_transfer":
+        payer, payee, hours, as_operator = args
+        stewarding.transfer_hours(
+            session,
+            OPERATOR if as_operator else steward,
+            payer_id=ids[payer],
+            payee_id=ids[payee],
+            hours=hours,
+            description="Taught a workshop",
+            category="workshop",
+            key=key,
+        )
+    elif kind == "steward_reverse":
+        transfers = session.exec(select(Transfer.id).order_by(Transfer.id)).all()
+        if transfers:
+            picked = transfers[args[0] % len(transfers)]
+            stewarding.reverse_transfer(session, steward, picked, "property test")
+    elif kind == "steward_limit":
+        member, hours = args
+        stewarding.set_credit_limit(session, steward, ids[member], hours)
+    elif kind == "steward_repair":
+        fixer, hours, back_in_service = args
+        claim = log_repair(
+            session, member_id=ids[fixer], tool_id=tool_id, hours=hours, note="Oiled", source="kiosk"
+        )
+        stewarding.approve_claim(session, OPERATOR, claim.id, return_to_service=back_in_service)
+
+
+def _transfer_snapshot(engine) -> dict[str, tuple]:
+    with reading(engine) as session:
+        return {
+            t.key: (t.id, t.kind, t.description, t.created_by, t.reverses_transfer_id)
+            for t in session.exec(select(Transfer))
+        }
 
 
 def _entry_snapshot(engine) -> dict[int, tuple]:
