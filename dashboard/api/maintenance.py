@@ -23,6 +23,7 @@ from .upkeep_schemas import (
     PlanList,
     PlanOut,
     ServiceOut,
+    Start,
     WontFix,
 )
 
@@ -67,11 +68,12 @@ def open_ticket(body: NewTicket) -> TicketOut:
 @api.operation(
     "POST",
     f"/maintenance/tickets/{ID}/start",
+    body=Start,
     response=TicketOut,
     refusals=(404, 409),
     tag="maintenance",
 )
-def start_ticket(ticket_id: int) -> TicketOut:
+def start_ticket(ticket_id: int, body: Start) -> TicketOut:
     """Mark a live ticket in progress. A closed ticket is a conflict (409). Audited."""
     with transaction() as db:
         ticket = stewarding.start_ticket(db, acting_member(), ticket_id)

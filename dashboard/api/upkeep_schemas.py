@@ -6,11 +6,20 @@ ledger keeps them; the schemas say so, so the OpenAPI document tells the truth.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.json_schema import JsonDict
 
 from hub.members.roster import NAME_MAX
@@ -44,8 +53,42 @@ Key = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=KEY_MAX, pattern=NO_NUL)
 ]
 Every = Annotated[int, Field(ge=1, le=100_000)]
-TransferHours = Annotated[Decimal, Field(gt=0, le=1000, decimal_places=2)]
-MayOwe = Annotated[Decimal, Field(ge=0, le=1000, decimal_places=2)]
+# Hours as text: up to 1000, at most two decimals ("1.5", "12.25"); as a number, the same.
+UP_TO_1000 = r"(?:\d{1,3}(?:\.\d{1,2})?|1000(?:\.0{1,2})?)"
+ABOVE_ZERO = rf"^(?!0*(?:\.0*)?$){UP_TO_1000}$"
+ZERO_OR_MORE = rf"^{UP_TO_1000}$"
+
+
+def _hours_schema(pattern: str, minimum: dict[str, float]) -> WithJsonSchema:
+    number = {"type": "number", "maximum": 1000, "multipleOf": 0.01} | minimum
+    return WithJsonSchema(
+        {"anyOf": [number, {"type": "string", "pattern": pattern}]}, mode="validation"
+    )
+
+
+def _text_like(pattern: str) -> BeforeValidator:
+    """Refuse hours sent as text that the schema's pattern would not allow ("1e2", " 1")."""
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not re.fullmatch(pattern, value):
+            raise ValueError("hours are written like 1.5 or 12.25: at most two decimals, to 1000")
+        return value
+
+    return BeforeValidator(check)
+
+
+TransferHours = Annotated[
+    Decimal,
+    _text_like(ABOVE_ZERO),
+    Field(gt=0, le=1000, decimal_places=2),
+    _hours_schema(ABOVE_ZERO, {"exclusiveMinimum": 0}),
+]
+MayOwe = Annotated[
+    Decimal,
+    _text_like(ZERO_OR_MORE),
+    Field(ge=0, le=1000, decimal_places=2),
+    _hours_schema(ZERO_OR_MORE, {"minimum": 0}),
+]
 MemberNumber = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^\d+$")]
 
 
@@ -132,6 +175,10 @@ class ServiceOut(BaseModel):
 
 
 # --- tickets ------------------------------------------------------------------------------
+
+
+class Start(Body):
+    """Nothing to send but {} (an empty body is {} too)."""
 
 
 class WontFix(Body):

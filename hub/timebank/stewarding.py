@@ -218,7 +218,10 @@ def reverse_transfer(
         action=TRANSFER_REVERSE.name,
         target=f"transfer:{original.id}",
         after=audit.snapshot(correction, *TRANSFER_REVERSE.fields)
-        | {"correction_id": correction.id, "reason": clean_text(reason, "reason")},
+        | {
+            "correction_id": correction.id,
+            "reason": clean_text(reason, "reason", limit=ledger.REASON_MAX),
+        },
     )
     return correction
 

@@ -18,8 +18,8 @@ from hub.errors import (
 )
 from hub.infra.db import make_engine, reading, transaction
 from hub.members.ranks import OPERATOR
-from hub.members.standing import suspend_member
 from hub.members.roster import get_member
+from hub.members.standing import suspend_member
 from hub.timebank import stewarding
 from hub.timebank.claims import approve_claim, log_repair
 from hub.timebank.ledger import (
@@ -492,7 +492,12 @@ def _apply_as_steward(session, operation, ids, tool_id, *, key):
     elif kind == "steward_repair":
         fixer, hours, back_in_service = args
         claim = log_repair(
-            session, member_id=ids[fixer], tool_id=tool_id, hours=hours, note="Oiled", source="kiosk"
+            session,
+            member_id=ids[fixer],
+            tool_id=tool_id,
+            hours=hours,
+            note="Oiled",
+            source="kiosk",
         )
         stewarding.approve_claim(session, OPERATOR, claim.id, return_to_service=back_in_service)
 
