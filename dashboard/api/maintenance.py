@@ -3,8 +3,6 @@ services (stewards only; every change is checked and audited by the hub's servic
 
 from __future__ import annotations
 
-from sqlmodel import select
-
 from dashboard.auth import acting_member
 from dashboard.database import reading, transaction
 from hub.inventory import registry
@@ -137,8 +135,7 @@ def set_blocking(ticket_id: int, body: Blocking) -> TicketOut:
 def list_plans() -> PlanList:
     """List every preventive maintenance plan, oldest first. Stewards only."""
     with reading() as db:
-        rows = db.exec(select(MaintenancePlan).order_by(MaintenancePlan.id)).all()
-        return PlanList(plans=[plan_out(plan) for plan in rows])
+        return PlanList(plans=[plan_out(plan) for plan in maintenance_plans.all_plans(db)])
 
 
 @api.operation(

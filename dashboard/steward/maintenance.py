@@ -17,7 +17,7 @@ from dashboard.auth import acting_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward.common import NavLink, back, form_flag, form_text
 from dashboard.steward.typed_forms import FormRefusal, form_whole_number, refused_form
-from hub.errors import DomainError, NotFound
+from hub.errors import DomainError, InvalidInput
 from hub.infra.clock import utcnow
 from hub.inventory import registry
 from hub.maintenance import plans as maintenance_plans
@@ -135,10 +135,10 @@ def log_service() -> ResponseReturnValue:
         with transaction() as db:
             code = form_text("tool_code")
             if not code:
-                raise NotFound("Say which tool was serviced (its code).", field="tool_code")
+                raise InvalidInput("Say which tool was serviced (its code).", field="tool_code")
             plan_id = form_whole_number("plan_id")
             if plan_id is None:
-                raise NotFound("Choose the plan the tool was serviced under.", field="plan_id")
+                raise InvalidInput("Choose the plan the tool was serviced under.", field="plan_id")
             service = stewarding.log_service(
                 db,
                 acting_member(),

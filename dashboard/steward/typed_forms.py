@@ -13,6 +13,7 @@ from collections.abc import Callable
 from flask import request
 from flask.typing import ResponseReturnValue
 
+from dashboard.errors import status_of
 from hub.errors import DomainError, InvalidInput
 
 
@@ -33,9 +34,10 @@ class FormRefusal:
 def refused_form(
     render: Callable[[FormRefusal], str], form: str, error: DomainError
 ) -> ResponseReturnValue:
-    """Render the page again for ``error``, keeping what was typed into ``form`` (422)."""
+    """Render the page again for ``error``, keeping what was typed into ``form``, with the
+    refusal's status (422 for a bad value, 409 for a conflict, ...)."""
     typed = {name: value for name, value in request.form.items() if name != "csrf_token"}
-    return render(FormRefusal(form, error.message, error.field, typed)), 422
+    return render(FormRefusal(form, error.message, error.field, typed)), status_of(type(error))
 
 
 def form_whole_number(name: str) -> int | None:

@@ -211,6 +211,11 @@ def get_plan(session: Session, plan_id: int) -> MaintenancePlan:
     return plan
 
 
+def all_plans(session: Session) -> list[MaintenancePlan]:
+    """Return every plan, oldest first."""
+    return list(session.exec(select(MaintenancePlan).order_by(MaintenancePlan.id)))
+
+
 def plans_for_tool(session: Session, tool: Tool) -> list[MaintenancePlan]:
     """Return the plans that apply to ``tool``: its own and its category's."""
     return list(

@@ -168,6 +168,16 @@ def _trust(
     session.flush()
 
 
+def trusted_fixers(session: Session) -> list[tuple[Member, TrustedFixer]]:
+    """Return every trusted fixer with their member, by member number."""
+    query = (
+        select(Member, TrustedFixer)
+        .join(TrustedFixer, col(TrustedFixer.member_id) == col(Member.id))
+        .order_by(Member.number)
+    )
+    return [(member, fixer) for member, fixer in session.exec(query)]
+
+
 def unmark_trusted_fixer(session: Session, actor: Actor, member_id: int) -> None:
     """Stop approving a member's claims at once; their pending claims wait for a steward."""
     _require_steward(actor, "unmark trusted fixers")
