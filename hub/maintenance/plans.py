@@ -29,7 +29,7 @@ from hub.maintenance.models import (
     TicketStatus,
 )
 from hub.maintenance.tickets import close_ticket, open_ticket, record_service
-from hub.members.roster import NAME_MAX, NOTE_MAX, clean_text, get_member, require_active
+from hub.members.roster import NAME_MAX, NOTE_MAX, clean_text
 from hub.timebank.ledger import require_steward
 
 HOUR = timedelta(hours=1)
@@ -298,23 +298,6 @@ def require_service_not_overdue(
                 f"Tool {tool.code} is overdue for maintenance "
                 f"'{plan.name}': {'; '.join(status.reasons())}."
             )
-
-
-def log_service(
-    session: Session,
-    *,
-    plan_id: int,
-    tool_id: int,
-    member_id: int,
-    note: str | None = None,
-    now: datetime | None = None,
-) -> ServiceRecord:
-    """Record a service of a tool under a plan, resetting its counters.
-
-    Any live ticket the schedule opened for that plan and tool is resolved with it.
-    """
-    require_active(get_member(session, member_id))
-    return service_tool(session, plan_id=plan_id, tool_id=tool_id, by=member_id, note=note, now=now)
 
 
 def service_tool(

@@ -154,27 +154,41 @@ def start_ticket(session: Session, actor: Actor, ticket_id: int) -> Ticket:
 
 
 def resolve_ticket(
-    session: Session, actor: Actor, ticket_id: int, note: str | None = None
+    session: Session,
+    actor: Actor,
+    ticket_id: int,
+    note: str | None = None,
+    now: datetime | None = None,
 ) -> Ticket:
-    """Resolve a live ticket as fixed; the tool returns to service once nothing blocks it."""
+    """Resolve a live ticket as fixed; the tool returns to service once nothing blocks it.
+
+    A ticket the schedule opened counts as a service of its plan.
+    """
     _require_steward(actor, "resolve tickets")
-    return _close(session, actor, ticket_id, TicketStatus.RESOLVED, note)
+    return _close(session, actor, ticket_id, TicketStatus.RESOLVED, note, now)
 
 
-def wont_fix_ticket(session: Session, actor: Actor, ticket_id: int, note: str) -> Ticket:
+def wont_fix_ticket(
+    session: Session, actor: Actor, ticket_id: int, note: str, now: datetime | None = None
+) -> Ticket:
     """Close a live ticket without a fix, saying why."""
     _require_steward(actor, "close tickets")
     clean_text(note, "note", limit=NOTE_MAX)
-    return _close(session, actor, ticket_id, TicketStatus.WONT_FIX, note)
+    return _close(session, actor, ticket_id, TicketStatus.WONT_FIX, note, now)
 
 
 def _close(
-    session: Session, actor: Actor, ticket_id: int, status: TicketStatus, note: str | None
+    session: Session,
+    actor: Actor,
+    ticket_id: int,
+    status: TicketStatus,
+    note: str | None,
+    now: datetime | None,
 ) -> Ticket:
     action = TICKET_RESOLVE if status == TicketStatus.RESOLVED else TICKET_WONT_FIX
     ticket = tickets.get_ticket(session, ticket_id)
     with audit.audited(session, actor, action, ticket, f"ticket:{ticket_id}"):
-        tickets.close_ticket(session, ticket_id, status=status, by=actor.id, note=note)
+        tickets.close_ticket(session, ticket_id, status=status, by=actor.id, note=note, now=now)
     return ticket
 
 

@@ -26,7 +26,7 @@ from hub.maintenance.models import (
     TicketSource,
     TicketStatus,
 )
-from hub.members.roster import NOTE_MAX, clean_text, get_member, require_active
+from hub.members.roster import NOTE_MAX, clean_text, get_member
 from hub.timebank.ledger import require_steward
 
 
@@ -151,14 +151,6 @@ def live_tickets(session: Session, *, tool_id: int | None = None) -> list[Ticket
     return list(session.exec(query))
 
 
-def mark_blocking(
-    session: Session, ticket_id: int, *, steward_id: int, now: datetime | None = None
-) -> Ticket:
-    """Mark a live ticket blocking, taking its tool out of service; stewards only."""
-    require_steward(session, steward_id, "mark tickets blocking")
-    return set_blocking(session, ticket_id, True, now=now)
-
-
 def set_blocking(
     session: Session, ticket_id: int, blocking: bool, *, now: datetime | None = None
 ) -> Ticket:
@@ -179,46 +171,12 @@ def set_blocking(
     return ticket
 
 
-def start_ticket(
-    session: Session, ticket_id: int, *, member_id: int, now: datetime | None = None
-) -> Ticket:
-    """Record that someone is working on an open ticket."""
-    require_active(get_member(session, member_id))
-    return set_in_progress(session, ticket_id, now=now)
-
-
 def set_in_progress(session: Session, ticket_id: int, *, now: datetime | None = None) -> Ticket:
     """Mark a live ticket in progress (the caller has checked who may)."""
     ticket = _live_ticket(session, ticket_id)
     ticket.status, ticket.updated_at = TicketStatus.IN_PROGRESS, now or utcnow()
     session.add(ticket)
     return ticket
-
-
-def resolve_ticket(
-    session: Session,
-    ticket_id: int,
-    *,
-    steward_id: int,
-    note: str | None = None,
-    now: datetime | None = None,
-) -> Ticket:
-    """Resolve a ticket as fixed; stewards only. A scheduled ticket counts as a service."""
-    require_steward(session, steward_id, "resolve tickets")
-    return close_ticket(
-        session, ticket_id, status=TicketStatus.RESOLVED, by=steward_id, note=note, now=now
-    )
-
-
-def wont_fix_ticket(
-    session: Session, ticket_id: int, *, steward_id: int, note: str, now: datetime | None = None
-) -> Ticket:
-    """Close a ticket without a fix, saying why; stewards only."""
-    require_steward(session, steward_id, "close tickets")
-    clean_text(note, "note", limit=NOTE_MAX)
-    return close_ticket(
-        session, ticket_id, status=TicketStatus.WONT_FIX, by=steward_id, note=note, now=now
-    )
 
 
 def close_ticket(

@@ -3,4 +3,6 @@
 - ``ledger``      accounts, transfers and their two entries; balances; credit limits
 - ``claims``      repair claims, their approval or refusal, trusted fixers
 - ``statements``  the ledger read for people: statements, CSV, the open ledger view
+- ``stewarding``  what stewards do: decide claims, trust fixers, reverse transfers, set credit
+                  limits, enter transfers between members (role-checked, each audited)
 """

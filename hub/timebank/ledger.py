@@ -223,17 +223,10 @@ def get_account(session: Session, account_id: int) -> Account:
     return account
 
 
-def set_credit_limit(
-    session: Session, account_id: int, limit: Decimal | None, *, steward_id: int
-) -> Account:
-    """Set the lowest balance an account may reach (None: no limit); stewards only."""
-    require_steward(session, steward_id, "set credit limits")
-    return apply_credit_limit(session, account_id, limit)
-
-
 def apply_credit_limit(session: Session, account_id: int, limit: Decimal | None) -> Account:
-    """Set an account's credit limit (the caller has checked who may), refusing one below
-    what the account already holds."""
+    """Set the lowest balance an account may reach (None: no limit), refusing one below what
+    the account already holds (the caller has checked who may:
+    :func:`hub.timebank.stewarding.set_credit_limit`)."""
     account = _lock_account(session, account_id)
     limit = _parse_limit(limit)
     held = balance(session, account.id)
@@ -547,26 +540,6 @@ def charge_to_pool(
     )
 
 
-def reverse_transfer(
-    session: Session,
-    *,
-    transfer_id: int,
-    steward_id: int,
-    reason: str,
-    key: str | None = None,
-    now: datetime | None = None,
-) -> Transfer:
-    """Correct a transfer by posting its mirror image, linked to it; stewards only.
-
-    A transfer is reversed at most once and a correction is not itself reversed (post a new
-    transfer instead). The reversal obeys the credit limit of whoever now pays.
-    """
-    require_steward(session, steward_id, "correct the ledger")
-    return post_reversal(
-        session, transfer_id=transfer_id, by=steward_id, reason=reason, key=key, now=now
-    )
-
-
 def post_reversal(
     session: Session,
     *,
@@ -576,8 +549,12 @@ def post_reversal(
     key: str | None = None,
     now: datetime | None = None,
 ) -> Transfer:
-    """Post the mirror image of a transfer (the caller has checked who may); see
-    :func:`reverse_transfer` for the rules."""
+    """Correct a transfer by posting its mirror image, linked to it (the caller has checked
+    who may: :func:`hub.timebank.stewarding.reverse_transfer`).
+
+    A transfer is reversed at most once and a correction is not itself reversed (post a new
+    transfer instead). The reversal obeys the credit limit of whoever now pays.
+    """
     original = get_transfer(session, transfer_id)
     if original.kind == TransferKind.CORRECTION:
         raise RuleViolation(

@@ -21,12 +21,13 @@ from hub.members.ranks import OPERATOR
 from hub.members.roster import get_member
 from hub.members.standing import suspend_member
 from hub.timebank import stewarding
-from hub.timebank.claims import approve_claim, log_repair
+from hub.timebank.claims import log_repair
 from hub.timebank.ledger import (
     Account,
     Entry,
     Transfer,
     TransferKind,
+    apply_credit_limit,
     balance,
     charge_to_pool,
     community_account,
@@ -35,8 +36,7 @@ from hub.timebank.ledger import (
     member_account,
     member_balance,
     parse_hours,
-    reverse_transfer,
-    set_credit_limit,
+    post_reversal,
     transfer_legs,
 )
 from hub.timebank.statements import balance_sheet, sum_of_balances
@@ -65,6 +65,13 @@ def pay(session, payer_id, payee_id, hours, key="k1", **extra):
         description=extra.pop("description", "Fixed a bike"),
         category=extra.pop("category", "repairs"),
         **extra,
+    )
+
+
+def reverse(session, steward_id, transfer_id, reason):
+    """Reverse a transfer through the stewards' door, as member ``steward_id``."""
+    return stewarding.reverse_transfer(
+        session, get_member(session, steward_id), transfer_id, reason
     )
 
 
@@ -236,8 +243,8 @@ def test_reversal_mirrors_the_original_and_links_to_it(people):
     with transaction(engine) as session:
         original = pay(session, ada, bob, "2")
     with transaction(engine) as session:
-        correction = reverse_transfer(
-            session, transfer_id=original.id, steward_id=steward, reason="paid the wrong member"
+        correction = stewarding.reverse_transfer(
+            session, get_member(session, steward), original.id, "paid the wrong member"
         )
     with reading(engine) as session:
         assert correction.reverses_transfer_id == original.id
@@ -255,21 +262,16 @@ def test_a_transfer_is_reversed_once_and_a_correction_not_at_all(people):
     engine, steward, ada, bob = people
     with transaction(engine) as session:
         original = pay(session, ada, bob, "2")
-        correction = reverse_transfer(
-            session, transfer_id=original.id, steward_id=steward, reason="typo"
-        )
+        correction = reverse(session, steward, original.id, "typo")
     with pytest.raises(Conflict, match=f"already reversed by transfer {correction.id}"):
         with transaction(engine) as session:
-            reverse_transfer(
-                session,
-                transfer_id=original.id,
-                steward_id=steward,
-                reason="again",
-                key="second-try",
-            )
+            reverse(session, steward, original.id, "again")
+    with pytest.raises(Conflict, match=f"already reversed by transfer {correction.id}"):
+        with transaction(engine) as session:  # its own key, as a retried request would
+            post_reversal(session, transfer_id=original.id, by=steward, reason="x", key="2nd")
     with pytest.raises(RuleViolation, match="itself a correction"):
         with transaction(engine) as session:
-            reverse_transfer(session, transfer_id=correction.id, steward_id=steward, reason="x")
+            reverse(session, steward, correction.id, "x")
     assert transfer_count(engine) == 2
 
 
@@ -279,15 +281,15 @@ def test_only_stewards_reverse_and_reversals_obey_the_credit_limit(people):
         original = pay(session, ada, bob, "6")
         pay(session, bob, ada, "1", key="k2")
         pay(session, bob, steward, "9.5", key="k3")  # bob now holds -4.50
-    with pytest.raises(RuleViolation, match="Only stewards may correct the ledger"):
+    with pytest.raises(RuleViolation, match="may not correct the ledger"):
         with transaction(engine) as session:
-            reverse_transfer(session, transfer_id=original.id, steward_id=ada, reason="x")
+            reverse(session, ada, original.id, "x")
     with pytest.raises(RuleViolation, match="Credit limit: .*Bob Builder"):
         with transaction(engine) as session:
-            reverse_transfer(session, transfer_id=original.id, steward_id=steward, reason="x")
+            reverse(session, steward, original.id, "x")
     with pytest.raises(NotFound, match="Transfer 999"):
         with transaction(engine) as session:
-            reverse_transfer(session, transfer_id=999, steward_id=steward, reason="x")
+            reverse(session, steward, 999, "x")
 
 
 def test_credit_limits_are_set_by_stewards_and_never_above_the_balance(people):
@@ -298,15 +300,15 @@ def test_credit_limits_are_set_by_stewards_and_never_above_the_balance(people):
         pay(session, ada, bob, "3")
     with pytest.raises(RuleViolation, match="holds -3.00 hours, below the proposed"):
         with transaction(engine) as session:
-            set_credit_limit(session, account_id, H("-2"), steward_id=steward)
+            stewarding.set_credit_limit(session, get_member(session, steward), ada, H("2"))
     with pytest.raises(InvalidInput, match="zero or negative"):
         with transaction(engine) as session:
-            set_credit_limit(session, account_id, H("5"), steward_id=steward)
-    with pytest.raises(RuleViolation, match="Only stewards"):
+            apply_credit_limit(session, account_id, H("5"))
+    with pytest.raises(RuleViolation, match="may not set credit limits"):
         with transaction(engine) as session:
-            set_credit_limit(session, account_id, H("-20"), steward_id=bob)
+            stewarding.set_credit_limit(session, get_member(session, bob), ada, H("20"))
     with transaction(engine) as session:
-        set_credit_limit(session, pool_id, H("-1"), steward_id=steward)
+        apply_credit_limit(session, pool_id, H("-1"))  # no door sets the pool's; the rule holds
     with pytest.raises(RuleViolation, match="community pool"):
         with transaction(engine) as session:
             credit_from_pool(
@@ -448,21 +450,22 @@ def _apply(session, operation, ids, tool_id, *, key):
             note="Sharpened",
             source="dashboard",
         )
-        approve_claim(session, claim.id, steward_id=ids[approver] if approver else steward)
+        approver = ids[approver] if approver else steward
+        stewarding.approve_claim(
+            session, get_member(session, approver), claim.id, return_to_service=True
+        )
     elif kind == "reverse":
         transfers = session.exec(select(Transfer.id).order_by(Transfer.id)).all()
         if transfers:
-            reverse_transfer(
+            post_reversal(
                 session,
                 transfer_id=transfers[args[0] % len(transfers)],
-                steward_id=steward,
+                by=steward,
                 reason="property test",
             )
     elif kind == "limit":
         member, hours = args
-        set_credit_limit(
-            session, member_account(session, ids[member]).id, -hours, steward_id=steward
-        )
+        apply_credit_limit(session, member_account(session, ids[member]).id, -hours)
 
 
 def _apply_as_steward(session, operation, ids, tool_id, *, key):
