@@ -18,6 +18,7 @@ from hub.maintenance import plans, tickets
 from hub.maintenance.models import (
     PLAN_ADD,
     PLAN_EDIT,
+    PLAN_FIELDS,
     PLAN_REMOVE,
     SERVICE_LOG,
     TICKET_BLOCK,
@@ -48,13 +49,27 @@ def _require_steward(actor: Actor, doing: str) -> None:
 def add_plan(
     session: Session, actor: Actor, *, now: datetime | None = None, **fields: PlanValue
 ) -> MaintenancePlan:
-    """Add a preventive plan for one tool or one category (``plans.checked_plan_fields``)."""
+    """Add a preventive plan for one tool or one category (``plans.checked_plan_fields``).
+
+    The same plan twice (a double submit) is the plan already there, added and audited once.
+    """
     _require_steward(actor, "add maintenance plans")
     plan = plans.new_plan(session, created_by=actor.id, now=now, **fields)
+    same = _same_plan(session, plan)
+    if same is not None:
+        return same
     session.add(plan)
     session.flush()
     _record_created(session, actor, PLAN_ADD, plan, f"plan:{plan.id}")
     return plan
+
+
+def _same_plan(session: Session, plan: MaintenancePlan) -> MaintenancePlan | None:
+    """Return a stored plan with exactly ``plan``'s fields, if there is one."""
+    query = select(MaintenancePlan).where(
+        *(getattr(MaintenancePlan, name) == getattr(plan, name) for name in PLAN_FIELDS)
+    )
+    return session.exec(query).first()
 
 
 def edit_plan(session: Session, actor: Actor, plan_id: int, **fields: PlanValue) -> MaintenancePlan:

@@ -226,3 +226,12 @@ def test_wont_fix_needs_a_reason(shed):
     assert refused.value.field == "note"
     act(shed.engine, stewarding.wont_fix_ticket, shed.steward_id, ticket.id, "beyond repair")
     assert entries(shed.engine)[-1].action == "ticket.wont_fix"
+
+
+def test_the_same_plan_twice_is_one_plan_audited_once(shed):
+    fields = dict(name="Oil", category="power tools", every_days=7, blocks_when_overdue=False)
+    first = act(shed.engine, stewarding.add_plan, shed.steward_id, **fields)
+    again = act(shed.engine, stewarding.add_plan, shed.steward_id, **fields)
+    other = act(shed.engine, stewarding.add_plan, shed.steward_id, **(fields | {"every_days": 8}))
+    assert again.id == first.id != other.id
+    assert [e.action for e in entries(shed.engine)] == ["plan.add", "plan.add"]
