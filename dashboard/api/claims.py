@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-
-from sqlmodel import Session
-
-from dashboard.auditing import audited
-from dashboard.auth import current_member
+from dashboard.auth import acting_member
 from dashboard.database import reading, transaction
 from hub.queries import claims as claim_rows
-from hub.timebank import claims
+from hub.timebank import stewarding
 
 from .blueprint import api
-from .schemas import Approval, ClaimList, ClaimOut, Decision
+from .schemas import ClaimList, ClaimOut, Decision
+from .upkeep_schemas import ClaimApproval
 
 ID = "<int(min=1, max=2147483647):claim_id>"
-DECISION_FIELDS = ("status", "approved_hours", "decided_by", "decision_reason", "transfer_id")
 
 
 @api.operation("GET", "/claims", response=ClaimList, tag="claims")
@@ -33,23 +28,29 @@ def list_claims() -> ClaimList:
 @api.operation(
     "POST",
     f"/claims/{ID}/approve",
-    body=Approval,
+    body=ClaimApproval,
     response=ClaimOut,
-    refusals=(409,),
+    refusals=(404, 409),
     tag="claims",
 )
-def approve_claim(claim_id: int, body: Approval) -> ClaimOut:
+def approve_claim(claim_id: int, body: ClaimApproval) -> ClaimOut:
     """Approve a pending claim: the ledger moves its hours from the community pool to the fixer.
 
-    Give ``hours`` to credit other than claimed, with a ``reason``. Refused: a claim already
-    decided (409), the steward's own claim (422), a suspended fixer (403). Stewards only; audited.
+    ``return_to_service`` is required, so the choice is explicit: true resolves the ticket the
+    repair was for (the tool returns to service once nothing else blocks it); false leaves it
+    live. Give ``hours`` to credit other than claimed, with a ``reason``. Refused: a claim
+    already decided (409), the steward's own claim (422), a suspended fixer (403). Stewards
+    only; audited either way.
     """
     with transaction() as db:
-        claim = claims.get_claim(db, claim_id)
-        with _audited_decision(db, claim, "claim.approve"):
-            claims.approve_claim(
-                db, claim.id, steward_id=current_member().id, hours=body.hours, reason=body.reason
-            )
+        claim = stewarding.approve_claim(
+            db,
+            acting_member(),
+            claim_id,
+            return_to_service=body.return_to_service,
+            hours=body.hours,
+            reason=body.reason,
+        )
         return claim_out(claim_rows.claim_row(db, claim.id))
 
 
@@ -58,7 +59,7 @@ def approve_claim(claim_id: int, body: Approval) -> ClaimOut:
     f"/claims/{ID}/decline",
     body=Decision,
     response=ClaimOut,
-    refusals=(409,),
+    refusals=(404, 409),
     tag="claims",
 )
 def decline_claim(claim_id: int, body: Decision) -> ClaimOut:
@@ -67,16 +68,8 @@ def decline_claim(claim_id: int, body: Decision) -> ClaimOut:
     A claim already decided is a conflict (409). Stewards only; audited.
     """
     with transaction() as db:
-        claim = claims.get_claim(db, claim_id)
-        with _audited_decision(db, claim, "claim.decline"):
-            claims.decline_claim(db, claim.id, steward_id=current_member().id, reason=body.reason)
+        claim = stewarding.decline_claim(db, acting_member(), claim_id, body.reason)
         return claim_out(claim_rows.claim_row(db, claim.id))
-
-
-def _audited_decision(
-    db: Session, claim: claims.CreditClaim, action: str
-) -> AbstractContextManager[None]:
-    return audited(db, action=action, target=f"claim:{claim.id}", row=claim, fields=DECISION_FIELDS)
 
 
 def claim_out(row: claim_rows.ClaimRow) -> ClaimOut:

@@ -1,20 +1,32 @@
-"""Maintenance tickets: list the live ones, open one, resolve one (stewards only)."""
+"""Maintenance: tickets (open, start, resolve, won't fix, blocking), preventive plans and
+services (stewards only; every change is checked and audited by the hub's services)."""
 
 from __future__ import annotations
 
-from dashboard.auditing import audited, record_change
-from dashboard.auth import current_member
+from dashboard.auth import acting_member
 from dashboard.database import reading, transaction
-from hub.infra import audit
-from hub.maintenance import tickets as maintenance_tickets
-from hub.maintenance.models import TicketSource
+from hub.inventory import registry
+from hub.maintenance import plans as maintenance_plans
+from hub.maintenance import stewarding
+from hub.maintenance.models import MaintenancePlan, ServiceRecord
 from hub.queries import maintenance as maintenance_rows
 
 from .blueprint import api
 from .schemas import NewTicket, Resolution, TicketFilter, TicketList, TicketOut
+from .upkeep_schemas import (
+    Blocking,
+    NewPlan,
+    NewService,
+    PlanChange,
+    PlanList,
+    PlanOut,
+    ServiceOut,
+    Start,
+    WontFix,
+)
 
 ID = "<int(min=1, max=2147483647):ticket_id>"
-STATE_FIELDS = ("status", "resolved_at", "resolved_by", "resolution_note")
+PLAN = "<int(min=1, max=2147483647):plan_id>"
 
 
 @api.operation(
@@ -45,23 +57,25 @@ def open_ticket(body: NewTicket) -> TicketOut:
     A retired tool takes no tickets (422). Stewards only; audited.
     """
     with transaction() as db:
-        ticket = maintenance_tickets.open_ticket(
-            db,
-            tool_id=body.tool_id,
-            note=body.note,
-            source=TicketSource.STEWARD,
-            opened_by=current_member().id,
-            blocking=body.blocking,
+        ticket = stewarding.open_ticket(
+            db, acting_member(), tool_id=body.tool_id, note=body.note, blocking=body.blocking
         )
-        record_change(
-            db,
-            action="ticket.open",
-            target=f"ticket:{ticket.id}",
-            before=None,
-            after=audit.snapshot(ticket),
-        )
-        row = maintenance_rows.ticket_row(db, ticket)
-    return ticket_out(row)
+        return ticket_out(maintenance_rows.ticket_row(db, ticket))
+
+
+@api.operation(
+    "POST",
+    f"/maintenance/tickets/{ID}/start",
+    body=Start,
+    response=TicketOut,
+    refusals=(404, 409),
+    tag="maintenance",
+)
+def start_ticket(ticket_id: int, body: Start) -> TicketOut:
+    """Mark a live ticket in progress. A closed ticket is a conflict (409). Audited."""
+    with transaction() as db:
+        ticket = stewarding.start_ticket(db, acting_member(), ticket_id)
+        return ticket_out(maintenance_rows.ticket_row(db, ticket))
 
 
 @api.operation(
@@ -69,7 +83,7 @@ def open_ticket(body: NewTicket) -> TicketOut:
     f"/maintenance/tickets/{ID}/resolve",
     body=Resolution,
     response=TicketOut,
-    refusals=(409,),
+    refusals=(404, 409),
     tag="maintenance",
 )
 def resolve_ticket(ticket_id: int, body: Resolution) -> TicketOut:
@@ -78,19 +92,121 @@ def resolve_ticket(ticket_id: int, body: Resolution) -> TicketOut:
     A ticket already closed is a conflict (409). Stewards only; audited.
     """
     with transaction() as db:
-        ticket = maintenance_tickets.get_ticket(db, ticket_id)
-        with audited(
-            db,
-            action="ticket.resolve",
-            target=f"ticket:{ticket.id}",
-            row=ticket,
-            fields=STATE_FIELDS,
-        ):
-            maintenance_tickets.resolve_ticket(
-                db, ticket.id, steward_id=current_member().id, note=body.note
-            )
-        row = maintenance_rows.ticket_row(db, ticket)
-    return ticket_out(row)
+        ticket = stewarding.resolve_ticket(db, acting_member(), ticket_id, body.note)
+        return ticket_out(maintenance_rows.ticket_row(db, ticket))
+
+
+@api.operation(
+    "POST",
+    f"/maintenance/tickets/{ID}/wont-fix",
+    body=WontFix,
+    response=TicketOut,
+    refusals=(404, 409),
+    tag="maintenance",
+)
+def wont_fix_ticket(ticket_id: int, body: WontFix) -> TicketOut:
+    """Close a live ticket without a fix, saying why; the tool returns to service once nothing
+    blocks it. A ticket already closed is a conflict (409). Stewards only; audited."""
+    with transaction() as db:
+        ticket = stewarding.wont_fix_ticket(db, acting_member(), ticket_id, body.note)
+        return ticket_out(maintenance_rows.ticket_row(db, ticket))
+
+
+@api.operation(
+    "PUT",
+    f"/maintenance/tickets/{ID}/blocking",
+    body=Blocking,
+    response=TicketOut,
+    refusals=(404, 409),
+    tag="maintenance",
+)
+def set_blocking(ticket_id: int, body: Blocking) -> TicketOut:
+    """Make a live ticket keep its tool out of service (true), or stop it doing so (false: the
+    tool returns to service once nothing else blocks it). Stewards only; audited."""
+    with transaction() as db:
+        ticket = stewarding.set_blocking(db, acting_member(), ticket_id, body.blocking)
+        return ticket_out(maintenance_rows.ticket_row(db, ticket))
+
+
+# --- plans and services -------------------------------------------------------------------
+
+
+@api.operation("GET", "/plans", response=PlanList, tag="maintenance")
+def list_plans() -> PlanList:
+    """List every preventive maintenance plan, oldest first. Stewards only."""
+    with reading() as db:
+        return PlanList(plans=[plan_out(plan) for plan in maintenance_plans.all_plans(db)])
+
+
+@api.operation(
+    "POST", "/plans", body=NewPlan, response=PlanOut, status=201, refusals=(404,), tag="maintenance"
+)
+def add_plan(body: NewPlan) -> PlanOut:
+    """Add a preventive plan for one tool or one category: due every N loans, N days or N
+    hours of use since the last service, whichever comes first. Stewards only; audited."""
+    with transaction() as db:
+        return plan_out(stewarding.add_plan(db, acting_member(), **body.model_dump()))
+
+
+@api.operation(
+    "PATCH",
+    f"/plans/{PLAN}",
+    body=PlanChange,
+    response=PlanOut,
+    refusals=(404,),
+    tag="maintenance",
+)
+def edit_plan(plan_id: int, body: PlanChange) -> PlanOut:
+    """Change a plan: only the fields sent change (null clears an interval, or the target
+    when the other is given). The result must still have one target and an interval (422).
+    Stewards only; audited."""
+    with transaction() as db:
+        plan = maintenance_plans.get_plan(db, plan_id)
+        fields = plan_out(plan).model_dump(include=set(PlanChange.model_fields))
+        fields |= body.model_dump(exclude_unset=True)
+        if fields.get("blocks_when_overdue") is None:
+            fields["blocks_when_overdue"] = plan.blocks_when_overdue
+        return plan_out(stewarding.edit_plan(db, acting_member(), plan_id, **fields))
+
+
+@api.operation("DELETE", f"/plans/{PLAN}", response=PlanOut, refusals=(404, 409), tag="maintenance")
+def remove_plan(plan_id: int) -> PlanOut:
+    """Remove a plan that has no services or tickets yet, answering what it was; one with a
+    history is kept (409: edit it instead). Stewards only; audited."""
+    with transaction() as db:
+        removed = plan_out(maintenance_plans.get_plan(db, plan_id))
+        stewarding.remove_plan(db, acting_member(), plan_id)
+    return removed
+
+
+@api.operation(
+    "POST",
+    "/tools/<code>/services",
+    body=NewService,
+    response=ServiceOut,
+    status=201,
+    refusals=(404,),
+    tag="maintenance",
+)
+def log_service(code: str, body: NewService) -> ServiceOut:
+    """Record that tool ``code`` was serviced under a plan: the plan's counters start again and
+    the tickets the schedule opened for it are resolved. Stewards only; audited."""
+    with transaction() as db:
+        tool = registry.tool_by_code(db, code)
+        service = stewarding.log_service(
+            db, acting_member(), plan_id=body.plan_id, tool_id=tool.id, note=body.note
+        )
+        return service_out(service)
+
+
+def plan_out(plan: MaintenancePlan) -> PlanOut:
+    """Return a plan as the API shows it."""
+    return PlanOut.model_validate(plan.model_dump())
+
+
+def service_out(service: ServiceRecord) -> ServiceOut:
+    """Return a service record as the API shows it."""
+    return ServiceOut.model_validate(service.model_dump())
 
 
 def ticket_out(row: maintenance_rows.TicketRow) -> TicketOut:

@@ -128,11 +128,6 @@ class RoleChange(Body):
     )
 
 
-class Approval(Body):
-    hours: RepairHours | None = Field(None, description="Hours to credit, if not those claimed.")
-    reason: Note | None = Field(None, description="Required when the hours differ from the claim.")
-
-
 class Decision(Body):
     reason: Note = Field(description="Why the claim is declined.")
 

@@ -6,17 +6,19 @@ app, and the nav is read from what it registered, in that order.
 
 - ``front``        what needs a steward now, kept current without a reload
 - ``tools``        the tool board, each tool's tickets and history
-- ``maintenance``  repair claims to decide, live tickets and maintenance due
+- ``maintenance``  repair claims to decide, live tickets, maintenance due, plans and services
 - ``members``      find members; suspend and reinstate them; their cards and trainings
 - ``loans``        every open loan, the overdue ones first
 - ``holds``        every tool's hold queue (reorder, cancel) and the borrowing policy
 - ``kiosks``       the kiosk fleet's health, door alarms, refused cards and dead letters
 - ``bookings``     the machines' bookings, which a steward may cancel with a reason
-- ``ledger``       the balance sheet and a member's statement as CSV
+- ``ledger``       balances, the community pool, statements as CSV, and the corrections:
+                   reversals, credit limits, trusted fixers, transfers between members
 - ``reports``      charts of loans, repairs, credited hours and door alarms
 - ``audit``        the audit log, for admins
 - ``account``      where you are signed in, signing out everywhere, your API tokens
 - ``common``       what the views share: form values, audit snapshots, going back, nav links
+- ``typed_forms``  a refused form shown again as typed, with the field at fault named
 """
 
 from __future__ import annotations

@@ -3,32 +3,26 @@ editing, moving and retiring a tool (audited by the hub's ``hub.inventory.tools`
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
-from dashboard.auditing import record_change
-from dashboard.auth import acting_member, current_member, steward_required
+from dashboard.auth import acting_member, steward_required
 from dashboard.database import reading, transaction
-from dashboard.steward.common import NavLink, back, form_flag, form_text, snapshot
+from dashboard.steward.common import NavLink, back, form_flag, form_text
 from hub.errors import Conflict, DomainError, InvalidInput, NotFound, ToolUnavailable
-from hub.infra.clock import utcnow
 from hub.inventory import registry
 from hub.inventory import tools as tool_doors
 from hub.maintenance import history as maintenance_history
-from hub.maintenance import models
-from hub.maintenance import tickets as maintenance_tickets
+from hub.maintenance import stewarding as maintenance_stewarding
 from hub.queries import maintenance as maintenance_rows
 from hub.queries import members as member_rows
 from hub.queries import tools
 
 bp = Blueprint("steward_tools", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_tools.board", "Tools"),)
-
-TICKET_FIELDS = ("status", "blocking", "resolution_note", "resolved_by")
 
 
 @bp.get("/tools")
@@ -70,37 +64,51 @@ def _tool_page(tool_id: int, **refused: Any) -> str:
 def open_ticket(tool_id: int) -> ResponseReturnValue:
     """Open a steward ticket on a tool; a blocking one takes the tool out of service."""
     with transaction() as db:
-        ticket = maintenance_tickets.open_ticket(
+        ticket = maintenance_stewarding.open_ticket(
             db,
+            acting_member(),
             tool_id=tool_id,
             note=form_text("note"),
-            source=models.TicketSource.STEWARD,
-            opened_by=current_member().id,
             blocking=form_flag("blocking"),
         )
-        record_change(db, "ticket.open", f"ticket:{ticket.id}", None, snapshot(ticket))
     flash(
         f"Ticket {ticket.id} opened" + ("; the tool is out of service." if ticket.blocking else ".")
     )
     return back("steward_tools.tool", tool_id=tool_id)
 
 
+@bp.post("/tickets/<int:ticket_id>/start")
+@steward_required
+def start_ticket(ticket_id: int) -> ResponseReturnValue:
+    """Mark a live ticket in progress."""
+    with transaction() as db:
+        ticket = maintenance_stewarding.start_ticket(db, acting_member(), ticket_id)
+    flash(f"Ticket {ticket_id} in progress.")
+    return back("steward_tools.tool", tool_id=ticket.tool_id)
+
+
 @bp.post("/tickets/<int:ticket_id>/resolve")
 @steward_required
 def resolve_ticket(ticket_id: int) -> ResponseReturnValue:
     """Resolve a ticket as fixed; the tool returns to service if nothing else blocks it."""
-    return _close_ticket(
-        ticket_id, "ticket.resolve", "resolved", maintenance_tickets.resolve_ticket
-    )
+    with transaction() as db:
+        ticket = maintenance_stewarding.resolve_ticket(
+            db, acting_member(), ticket_id, form_text("note") or None
+        )
+    flash(f"Ticket {ticket_id} resolved.")
+    return back("steward_tools.tool", tool_id=ticket.tool_id)
 
 
 @bp.post("/tickets/<int:ticket_id>/wont-fix")
 @steward_required
 def wont_fix_ticket(ticket_id: int) -> ResponseReturnValue:
     """Close a ticket without a fix, saying why."""
-    return _close_ticket(
-        ticket_id, "ticket.wont_fix", "closed without a fix", maintenance_tickets.wont_fix_ticket
-    )
+    with transaction() as db:
+        ticket = maintenance_stewarding.wont_fix_ticket(
+            db, acting_member(), ticket_id, form_text("note")
+        )
+    flash(f"Ticket {ticket_id} closed without a fix.")
+    return back("steward_tools.tool", tool_id=ticket.tool_id)
 
 
 @bp.post("/tickets/<int:ticket_id>/blocking")
@@ -108,32 +116,18 @@ def wont_fix_ticket(ticket_id: int) -> ResponseReturnValue:
 def mark_blocking(ticket_id: int) -> ResponseReturnValue:
     """Mark a live ticket blocking, taking its tool out of service."""
     with transaction() as db:
-        ticket = maintenance_tickets.get_ticket(db, ticket_id)
-        before = snapshot(ticket, *TICKET_FIELDS)
-        maintenance_tickets.mark_blocking(db, ticket_id, steward_id=current_member().id)
-        record_change(
-            db, "ticket.block", f"ticket:{ticket_id}", before, snapshot(ticket, *TICKET_FIELDS)
-        )
+        ticket = maintenance_stewarding.set_blocking(db, acting_member(), ticket_id, True)
     flash(f"Ticket {ticket_id} now blocks its tool; the kiosks will not lend it.")
     return back("steward_tools.tool", tool_id=ticket.tool_id)
 
 
-def _close_ticket(
-    ticket_id: int,
-    action: str,
-    outcome: str,
-    # resolve_ticket or wont_fix_ticket: (db, ticket_id, *, steward_id, note, now) -> Ticket;
-    # they differ in `note` (resolve takes None, won't fix refuses it), so no one signature fits.
-    close: Callable[..., models.Ticket],
-) -> ResponseReturnValue:
-    """Close a ticket with ``close`` (resolve or won't fix), audited, and go back."""
+@bp.post("/tickets/<int:ticket_id>/not-blocking")
+@steward_required
+def unmark_blocking(ticket_id: int) -> ResponseReturnValue:
+    """Stop a live ticket blocking its tool; it returns to service if nothing else blocks it."""
     with transaction() as db:
-        ticket = maintenance_tickets.get_ticket(db, ticket_id)
-        before = snapshot(ticket, *TICKET_FIELDS)
-        note = form_text("note") or None
-        close(db, ticket_id, steward_id=current_member().id, note=note, now=utcnow())
-        record_change(db, action, f"ticket:{ticket_id}", before, snapshot(ticket, *TICKET_FIELDS))
-    flash(f"Ticket {ticket_id} {outcome}.")
+        ticket = maintenance_stewarding.set_blocking(db, acting_member(), ticket_id, False)
+    flash(f"Ticket {ticket_id} no longer blocks its tool.")
     return back("steward_tools.tool", tool_id=ticket.tool_id)
 
 

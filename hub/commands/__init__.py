@@ -8,6 +8,7 @@ the existing subgroups. Listed by name so adding an area is one line.
 - ``holds``  ``hold`` queues and the borrowing ``policy``
 - ``inventory``  kiosks (register, rename, provision, revoke), lockers, tools (add, edit, move,
   retire, rename a category)
+- ``upkeep``  plans, services, tickets, repair claims and the ledger's corrections
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import importlib
 
 import click
 
-AREAS: tuple[str, ...] = ("mail", "holds", "inventory")
+AREAS: tuple[str, ...] = ("mail", "holds", "inventory", "upkeep")
 
 
 def register(hub_group: click.Group) -> None:

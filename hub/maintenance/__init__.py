@@ -6,6 +6,7 @@
 - ``repairs``   who fixed which tool, for how long, closing which ticket
 - ``plans``     preventive plans falling due by loans, days or hours of use; service records
 - ``history``   a tool's life story: loans, tickets, repairs, services
+- ``stewarding`` what stewards do: plans, services, tickets (role-checked, each audited)
 
 Credit for repairs (claims, approvals, the ledger) lives in :mod:`hub.timebank`.
 """

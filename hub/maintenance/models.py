@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint, Column, Index, text
 from sqlmodel import Field, SQLModel
 
+from hub.infra import audit
 from hub.members.roster import NAME_MAX, NOTE_MAX
 from hub.timebank.ledger import HoursType
 
@@ -124,3 +125,27 @@ class RepairLog(SQLModel, table=True):
     note: str = Field(max_length=NOTE_MAX)
     source: str = Field(max_length=16)
     logged_at: datetime
+
+
+# --- what stewards do to these records, as the audit log names it ----------------------------
+
+PLAN_FIELDS = (
+    "name",
+    "tool_id",
+    "category",
+    "every_loans",
+    "every_days",
+    "every_use_hours",
+    "blocks_when_overdue",
+)
+PLAN_ADD = audit.Action("plan.add", PLAN_FIELDS)
+PLAN_EDIT = audit.Action("plan.edit", PLAN_FIELDS)
+PLAN_REMOVE = audit.Action("plan.remove", PLAN_FIELDS)
+SERVICE_LOG = audit.Action("service.log", ("plan_id", "tool_id", "serviced_by", "note"))
+TICKET_FIELDS = ("status", "blocking", "resolution_note", "resolved_by")
+TICKET_OPEN = audit.Action("ticket.open", ("tool_id", "source", "note", *TICKET_FIELDS))
+TICKET_START = audit.Action("ticket.start", TICKET_FIELDS)
+TICKET_RESOLVE = audit.Action("ticket.resolve", TICKET_FIELDS)
+TICKET_WONT_FIX = audit.Action("ticket.wont_fix", TICKET_FIELDS)
+TICKET_BLOCK = audit.Action("ticket.block", TICKET_FIELDS)
+TICKET_UNBLOCK = audit.Action("ticket.unblock", TICKET_FIELDS)

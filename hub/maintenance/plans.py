@@ -29,7 +29,7 @@ from hub.maintenance.models import (
     TicketStatus,
 )
 from hub.maintenance.tickets import close_ticket, open_ticket, record_service
-from hub.members.roster import NAME_MAX, NOTE_MAX, clean_text, get_member, require_active
+from hub.members.roster import NAME_MAX, NOTE_MAX, clean_text
 from hub.timebank.ledger import require_steward
 
 HOUR = timedelta(hours=1)
@@ -127,6 +127,54 @@ def add_plan(
     on loan since the last service, whichever comes first; counting starts now.
     """
     require_steward(session, steward_id, "add maintenance plans")
+    plan = new_plan(
+        session,
+        name=name,
+        tool_id=tool_id,
+        category=category,
+        every_loans=every_loans,
+        every_days=every_days,
+        every_use_hours=every_use_hours,
+        blocks_when_overdue=blocks_when_overdue,
+        created_by=steward_id,
+        now=now,
+    )
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+def new_plan(
+    session: Session,
+    *,
+    created_by: int | None,
+    now: datetime | None = None,
+    **fields: str | int | bool | None,
+) -> MaintenancePlan:
+    """Return a new, unsaved plan with ``fields`` checked (see :func:`checked_plan_fields`)."""
+    return MaintenancePlan(
+        **checked_plan_fields(session, **fields),
+        created_at=now or utcnow(),
+        created_by=created_by,
+    )
+
+
+def checked_plan_fields(
+    session: Session,
+    *,
+    name: str,
+    tool_id: int | None = None,
+    category: str | None = None,
+    every_loans: int | None = None,
+    every_days: int | None = None,
+    every_use_hours: int | None = None,
+    blocks_when_overdue: bool = False,
+) -> dict[str, str | int | bool | None]:
+    """Return a plan's fields cleaned, or refuse the first one at fault.
+
+    A plan is for one tool or one category, with at least one interval, each a whole number
+    of at least 1.
+    """
     if (tool_id is None) == (category is None):
         raise InvalidInput("A plan is for one tool or for one category.", field="tool_id")
     for field, value in (
@@ -134,7 +182,9 @@ def add_plan(
         ("every_days", every_days),
         ("every_use_hours", every_use_hours),
     ):
-        if value is not None and (not isinstance(value, int) or value < 1):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
             raise InvalidInput(
                 f"{field} must be a whole number of at least 1, not {value!r}.", field=field
             )
@@ -142,20 +192,15 @@ def add_plan(
         raise InvalidInput(
             "A plan needs every_loans, every_days or every_use_hours.", field="every_loans"
         )
-    plan = MaintenancePlan(
+    return dict(
         name=clean_text(name, "name", limit=NAME_MAX),
         tool_id=get_tool(session, tool_id).id if tool_id is not None else None,
         category=clean_text(category, "category", limit=60).lower() if category else None,
         every_loans=every_loans,
         every_days=every_days,
         every_use_hours=every_use_hours,
-        blocks_when_overdue=blocks_when_overdue,
-        created_at=now or utcnow(),
-        created_by=steward_id,
+        blocks_when_overdue=bool(blocks_when_overdue),
     )
-    session.add(plan)
-    session.flush()
-    return plan
 
 
 def get_plan(session: Session, plan_id: int) -> MaintenancePlan:
@@ -164,6 +209,11 @@ def get_plan(session: Session, plan_id: int) -> MaintenancePlan:
     if plan is None:
         raise NotFound(f"Maintenance plan {plan_id} does not exist.", field="plan_id")
     return plan
+
+
+def all_plans(session: Session) -> list[MaintenancePlan]:
+    """Return every plan, oldest first."""
+    return list(session.exec(select(MaintenancePlan).order_by(MaintenancePlan.id)))
 
 
 def plans_for_tool(session: Session, tool: Tool) -> list[MaintenancePlan]:
@@ -250,33 +300,29 @@ def require_service_not_overdue(
             )
 
 
-def log_service(
+def service_tool(
     session: Session,
     *,
     plan_id: int,
     tool_id: int,
-    member_id: int,
+    by: int | None,
     note: str | None = None,
     now: datetime | None = None,
 ) -> ServiceRecord:
-    """Record a service of a tool under a plan, resetting its counters.
-
-    Any live ticket the schedule opened for that plan and tool is resolved with it.
-    """
-    require_active(get_member(session, member_id))
+    """Record a service (the caller has checked who may); resolve the plan's live tickets."""
     plan, tool = get_plan(session, plan_id), get_tool(session, tool_id)
     if plan.tool_id not in (None, tool.id) or plan.category not in (None, tool.category):
         raise InvalidInput(f"Plan '{plan.name}' does not cover tool {tool.code}.", field="tool_id")
     now = now or utcnow()
     service = record_service(
-        session, plan_id=plan.id, tool_id=tool.id, by=member_id, ticket_id=None, note=note, now=now
+        session, plan_id=plan.id, tool_id=tool.id, by=by, ticket_id=None, note=note, now=now
     )
     for ticket in _schedule_tickets(session, plan.id, tool.id):
         close_ticket(
             session,
             ticket.id,
             status=TicketStatus.RESOLVED,
-            by=member_id,
+            by=by,
             note=f"serviced (service record {service.id})",
             now=now,
         )

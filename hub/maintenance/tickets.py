@@ -26,7 +26,7 @@ from hub.maintenance.models import (
     TicketSource,
     TicketStatus,
 )
-from hub.members.roster import NOTE_MAX, clean_text, get_member, require_active
+from hub.members.roster import NOTE_MAX, clean_text, get_member
 from hub.timebank.ledger import require_steward
 
 
@@ -47,9 +47,35 @@ def open_ticket(
     Stewards open ``steward`` tickets; ``return`` and ``kiosk`` tickets name the member who
     reported the fault; ``schedule`` tickets come from :func:`open_due_tickets`.
     """
-    tool = _serviceable_tool(session, tool_id)
     source = _parse_ticket_source(source)
     _require_reporter(session, source, opened_by)
+    return add_ticket(
+        session,
+        tool_id=tool_id,
+        note=note,
+        source=source,
+        opened_by=opened_by,
+        blocking=blocking,
+        loan_id=loan_id,
+        plan_id=plan_id,
+        now=now,
+    )
+
+
+def add_ticket(
+    session: Session,
+    *,
+    tool_id: int,
+    note: str,
+    source: TicketSource,
+    opened_by: int | None,
+    blocking: bool = False,
+    loan_id: int | None = None,
+    plan_id: int | None = None,
+    now: datetime | None = None,
+) -> Ticket:
+    """Insert a ticket (the caller has checked who may); a blocking one takes the tool out."""
+    tool = _serviceable_tool(session, tool_id)
     now = now or utcnow()
     ticket = Ticket(
         tool_id=tool.id,
@@ -125,54 +151,32 @@ def live_tickets(session: Session, *, tool_id: int | None = None) -> list[Ticket
     return list(session.exec(query))
 
 
-def mark_blocking(
-    session: Session, ticket_id: int, *, steward_id: int, now: datetime | None = None
+def set_blocking(
+    session: Session, ticket_id: int, blocking: bool, *, now: datetime | None = None
 ) -> Ticket:
-    """Mark a live ticket blocking, taking its tool out of service; stewards only."""
-    require_steward(session, steward_id, "mark tickets blocking")
+    """Make a live ticket block its tool or not (the caller has checked who may).
+
+    Blocking takes the tool out of service; unblocking returns it once nothing else blocks it.
+    """
     ticket = _live_ticket(session, ticket_id)
-    if not ticket.blocking:
-        ticket.blocking, ticket.updated_at = True, now or utcnow()
-        session.add(ticket)
+    if ticket.blocking == blocking:
+        return ticket
+    ticket.blocking, ticket.updated_at = blocking, now or utcnow()
+    session.add(ticket)
+    session.flush()
+    if blocking:
         _block_tool(session, ticket)
+    else:
+        _release_tool_if_unblocked(session, ticket.tool_id)
     return ticket
 
 
-def start_ticket(
-    session: Session, ticket_id: int, *, member_id: int, now: datetime | None = None
-) -> Ticket:
-    """Record that someone is working on an open ticket."""
-    require_active(get_member(session, member_id))
+def set_in_progress(session: Session, ticket_id: int, *, now: datetime | None = None) -> Ticket:
+    """Mark a live ticket in progress (the caller has checked who may)."""
     ticket = _live_ticket(session, ticket_id)
     ticket.status, ticket.updated_at = TicketStatus.IN_PROGRESS, now or utcnow()
     session.add(ticket)
     return ticket
-
-
-def resolve_ticket(
-    session: Session,
-    ticket_id: int,
-    *,
-    steward_id: int,
-    note: str | None = None,
-    now: datetime | None = None,
-) -> Ticket:
-    """Resolve a ticket as fixed; stewards only. A scheduled ticket counts as a service."""
-    require_steward(session, steward_id, "resolve tickets")
-    return close_ticket(
-        session, ticket_id, status=TicketStatus.RESOLVED, by=steward_id, note=note, now=now
-    )
-
-
-def wont_fix_ticket(
-    session: Session, ticket_id: int, *, steward_id: int, note: str, now: datetime | None = None
-) -> Ticket:
-    """Close a ticket without a fix, saying why; stewards only."""
-    require_steward(session, steward_id, "close tickets")
-    clean_text(note, "note", limit=NOTE_MAX)
-    return close_ticket(
-        session, ticket_id, status=TicketStatus.WONT_FIX, by=steward_id, note=note, now=now
-    )
 
 
 def close_ticket(

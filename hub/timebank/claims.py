@@ -2,7 +2,8 @@
 
 A member who repairs a tool logs it (:func:`log_repair`), which records the repair and opens a
 pending credit claim. A steward other than the claimant approves it, perhaps editing the hours
-with a reason, or declines it with a reason. Approval moves the hours from the community pool
+with a reason, or declines it with a reason (:mod:`hub.timebank.stewarding`, which checks and
+audits). Approval moves the hours from the community pool
 to the fixer in the ledger and resolves the ticket the repair was for. Members marked as trusted
 fixers have small claims approved at once, up to their own limit.
 """
@@ -16,19 +17,18 @@ from enum import StrEnum
 from sqlalchemy import Column
 from sqlmodel import Field, Session, SQLModel, select
 
-from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hub.errors import Conflict, NotFound
+from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.inventory.registry import get_tool
-from hub.maintenance.models import MAX_REPAIR_HOURS, TicketStatus
+from hub.maintenance.models import TicketStatus
 from hub.maintenance.repairs import get_repair, record_repair
 from hub.maintenance.tickets import close_ticket, get_ticket
-from hub.members.roster import NOTE_MAX, clean_text, get_member
+from hub.members.roster import NOTE_MAX, clean_text
 from hub.timebank.ledger import (
     HoursType,
     TransferKind,
     credit_from_pool,
-    parse_hours,
-    require_steward,
 )
 
 DEFAULT_AUTO_APPROVE_HOURS = Decimal("2.00")
@@ -58,13 +58,22 @@ class CreditClaim(SQLModel, table=True):
     created_at: datetime
 
 
+CLAIM_FIELDS = ("status", "hours", "approved_hours", "decided_by", "decision_reason", "transfer_id")
+CLAIM_APPROVE = audit.Action("claim.approve", CLAIM_FIELDS)
+CLAIM_DECLINE = audit.Action("claim.decline", CLAIM_FIELDS)
+
+
 class TrustedFixer(SQLModel, table=True):
     __tablename__ = "trusted_fixer"
 
     member_id: int = Field(foreign_key="member.id", primary_key=True)
     auto_approve_up_to: Decimal = Field(sa_column=Column(HoursType(), nullable=False))
-    granted_by: int = Field(foreign_key="member.id")
+    granted_by: int | None = Field(default=None, foreign_key="member.id")  # None: the operator
     granted_at: datetime
+
+
+FIXER_MARK = audit.Action("fixer.mark", ("auto_approve_up_to", "granted_by"))
+FIXER_UNMARK = audit.Action("fixer.unmark", ("auto_approve_up_to", "granted_by"))
 
 
 # --- claims -------------------------------------------------------------------------------
@@ -103,7 +112,7 @@ def log_repair(
     session.add(claim)
     session.flush()
     if _may_auto_approve(session, claim):
-        _approve(session, claim, hours=claim.hours, steward_id=None, reason=None, now=now)
+        settle_claim(session, claim, hours=claim.hours, steward_id=None, reason=None, now=now)
     return claim
 
 
@@ -113,34 +122,7 @@ def _may_auto_approve(session: Session, claim: CreditClaim) -> bool:
     return fixer is not None and claim.hours <= fixer.auto_approve_up_to
 
 
-def approve_claim(
-    session: Session,
-    claim_id: int,
-    *,
-    steward_id: int,
-    hours: Decimal | int | str | None = None,
-    reason: str | None = None,
-    now: datetime | None = None,
-) -> CreditClaim:
-    """Approve a pending claim: credit the fixer from the pool and resolve the repaired ticket.
-
-    A steward may edit the hours, giving a reason. Refuse a non-steward, the claimant approving
-    their own claim, a claim already decided, and a suspended fixer (who may not be credited;
-    the claim stays pending until they are reinstated or it is declined).
-    """
-    steward = require_steward(session, steward_id, "approve repair claims")
-    claim = _lock_pending_claim(session, claim_id)
-    if claim.member_id == steward.id:
-        raise RuleViolation(
-            f"Steward {steward.number} may not approve their own claim {claim.id}.",
-            field="steward_id",
-        )
-    approved = claim.hours if hours is None else parse_hours(hours, maximum=MAX_REPAIR_HOURS)
-    reason = clean_text(reason, "reason", limit=NOTE_MAX, required=approved != claim.hours)
-    return _approve(session, claim, hours=approved, steward_id=steward.id, reason=reason, now=now)
-
-
-def _approve(
+def settle_claim(
     session: Session,
     claim: CreditClaim,
     *,
@@ -148,8 +130,14 @@ def _approve(
     steward_id: int | None,
     reason: str | None,
     now: datetime | None,
+    auto: bool | None = None,
+    resolve_ticket: bool = True,
 ) -> CreditClaim:
-    """Post the claim's hours to the ledger, mark it approved and resolve its ticket."""
+    """Post the claim's hours to the ledger, mark it approved and, unless told not to, resolve
+    the ticket the repair was for (which returns the tool to service if nothing else blocks it).
+
+    ``auto`` (default: no steward) marks a trusted fixer's claim approved at once.
+    """
     now = now or utcnow()
     repair = get_repair(session, claim.repair_id)
     tool = get_tool(session, repair.tool_id)
@@ -165,10 +153,11 @@ def _approve(
         now=now,
     )
     claim.status, claim.approved_hours, claim.transfer_id = ClaimStatus.APPROVED, hours, transfer.id
-    claim.auto_approved = steward_id is None
+    claim.auto_approved = steward_id is None if auto is None else auto
     claim.decided_by, claim.decided_at, claim.decision_reason = steward_id, now, reason
     session.add(claim)
-    if repair.ticket_id is not None and not get_ticket(session, repair.ticket_id).is_closed:
+    if resolve_ticket and repair_ticket_is_live(session, claim):
+        assert repair.ticket_id is not None  # a live ticket has an id
         close_ticket(
             session,
             repair.ticket_id,
@@ -180,20 +169,25 @@ def _approve(
     return claim
 
 
-def decline_claim(
-    session: Session, claim_id: int, *, steward_id: int, reason: str, now: datetime | None = None
+def repair_ticket_is_live(session: Session, claim: CreditClaim) -> bool:
+    """Tell whether the repair claimed for was for a ticket still open or in progress."""
+    repair = get_repair(session, claim.repair_id)
+    return repair.ticket_id is not None and not get_ticket(session, repair.ticket_id).is_closed
+
+
+def mark_declined(
+    session: Session, claim_id: int, *, by: int | None, reason: str, now: datetime | None = None
 ) -> CreditClaim:
-    """Decline a pending claim with a reason; nothing is posted and its ticket stays live."""
-    steward = require_steward(session, steward_id, "decline repair claims")
+    """Decline a pending claim (the caller has checked who may)."""
     reason = clean_text(reason, "reason", limit=NOTE_MAX)
-    claim = _lock_pending_claim(session, claim_id)
-    claim.status, claim.decided_by = ClaimStatus.DECLINED, steward.id
+    claim = lock_pending_claim(session, claim_id)
+    claim.status, claim.decided_by = ClaimStatus.DECLINED, by
     claim.decided_at, claim.decision_reason = now or utcnow(), reason
     session.add(claim)
     return claim
 
 
-def _lock_pending_claim(session: Session, claim_id: int) -> CreditClaim:
+def lock_pending_claim(session: Session, claim_id: int) -> CreditClaim:
     """Return the claim locked until commit, refusing one already decided.
 
     Two stewards approving at once queue on this lock; the second then sees the first's
@@ -222,42 +216,6 @@ def get_claim(session: Session, claim_id: int) -> CreditClaim:
 
 
 # --- trusted fixers -----------------------------------------------------------------------
-
-
-def mark_trusted_fixer(
-    session: Session,
-    *,
-    member_id: int,
-    steward_id: int,
-    up_to: Decimal | int | str = DEFAULT_AUTO_APPROVE_HOURS,
-    now: datetime | None = None,
-) -> TrustedFixer:
-    """Trust a member's repair claims up to ``up_to`` hours each to be approved at once.
-
-    Stewards only, and never for themselves: that would approve their own claims.
-    """
-    steward = require_steward(session, steward_id, "mark trusted fixers")
-    member = get_member(session, member_id)
-    if member.id == steward.id:
-        raise RuleViolation(
-            f"Steward {steward.number} may not mark themself a trusted fixer.", field="member_id"
-        )
-    # A table model takes its fields after construction; they are all set just below.
-    fixer = session.get(TrustedFixer, member_id) or TrustedFixer(member_id=member_id)  # type: ignore[call-arg]
-    fixer.auto_approve_up_to = parse_hours(up_to, "up_to", maximum=MAX_REPAIR_HOURS)
-    fixer.granted_by, fixer.granted_at = steward_id, now or utcnow()
-    session.add(fixer)
-    session.flush()
-    return fixer
-
-
-def unmark_trusted_fixer(session: Session, *, member_id: int, steward_id: int) -> None:
-    """Stop approving a member's claims at once; stewards only."""
-    require_steward(session, steward_id, "unmark trusted fixers")
-    fixer = trusted_fixer(session, member_id)
-    if fixer is None:
-        raise InvalidInput(f"Member id {member_id} is not a trusted fixer.", field="member_id")
-    session.delete(fixer)
 
 
 def trusted_fixer(session: Session, member_id: int) -> TrustedFixer | None:

@@ -24,6 +24,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.members.roster import Member, Role, clean_text, get_member, require_active
 
@@ -111,6 +112,13 @@ class Transfer(SQLModel, table=True):
     reverses_transfer_id: int | None = Field(
         default=None, foreign_key="ledger_transfer.id", unique=True
     )
+
+
+TRANSFER_FIELDS = ("kind", "description", "category", "created_by", "reverses_transfer_id")
+# A steward corrects the ledger (a reversal) or enters a transfer between two members.
+TRANSFER_REVERSE = audit.Action("transfer.reverse", TRANSFER_FIELDS)
+TRANSFER_ENTER = audit.Action("transfer.enter", TRANSFER_FIELDS)
+CREDIT_LIMIT_SET = audit.Action("ledger.credit_limit", ("credit_limit",))
 
 
 class Entry(SQLModel, table=True):
@@ -215,11 +223,10 @@ def get_account(session: Session, account_id: int) -> Account:
     return account
 
 
-def set_credit_limit(
-    session: Session, account_id: int, limit: Decimal | None, *, steward_id: int
-) -> Account:
-    """Set the lowest balance an account may reach (None: no limit); stewards only."""
-    require_steward(session, steward_id, "set credit limits")
+def apply_credit_limit(session: Session, account_id: int, limit: Decimal | None) -> Account:
+    """Set the lowest balance an account may reach (None: no limit), refusing one below what
+    the account already holds (the caller has checked who may:
+    :func:`hub.timebank.stewarding.set_credit_limit`)."""
     account = _lock_account(session, account_id)
     limit = _parse_limit(limit)
     held = balance(session, account.id)
@@ -533,21 +540,21 @@ def charge_to_pool(
     )
 
 
-def reverse_transfer(
+def post_reversal(
     session: Session,
     *,
     transfer_id: int,
-    steward_id: int,
+    by: int | None,
     reason: str,
     key: str | None = None,
     now: datetime | None = None,
 ) -> Transfer:
-    """Correct a transfer by posting its mirror image, linked to it; stewards only.
+    """Correct a transfer by posting its mirror image, linked to it (the caller has checked
+    who may: :func:`hub.timebank.stewarding.reverse_transfer`).
 
     A transfer is reversed at most once and a correction is not itself reversed (post a new
     transfer instead). The reversal obeys the credit limit of whoever now pays.
     """
-    require_steward(session, steward_id, "correct the ledger")
     original = get_transfer(session, transfer_id)
     if original.kind == TransferKind.CORRECTION:
         raise RuleViolation(
@@ -573,7 +580,7 @@ def reverse_transfer(
         hours=legs.amount,
         description=f"Correction of transfer {original.id}: {reason}",
         category=original.category,
-        created_by=steward_id,
+        created_by=by,
         reverses_transfer_id=original.id,
         now=now,
     )

@@ -190,8 +190,11 @@ def sum_of_balances(session: Session) -> Decimal:
     return session.exec(select(func.sum(Entry.amount))).one() or Decimal("0.00")
 
 
-def recent_transfers(session: Session, *, limit: int = 50) -> list[TransferView]:
-    """Return the latest transfers, newest first, with payer, payee and hours."""
+def recent_transfers(
+    session: Session, *, limit: int = 50, account_id: int | None = None
+) -> list[TransferView]:
+    """Return the latest transfers, newest first, with payer, payee and hours; optionally only
+    those to or from one account."""
     paid, received = aliased(Entry), aliased(Entry)
     query = (
         select(Transfer, paid.account_id, received.account_id, received.amount)
@@ -200,6 +203,8 @@ def recent_transfers(session: Session, *, limit: int = 50) -> list[TransferView]
         .order_by(Transfer.created_at.desc(), Transfer.id.desc())
         .limit(limit)
     )
+    if account_id is not None:
+        query = query.where((paid.account_id == account_id) | (received.account_id == account_id))
     names = _account_names(session)
     return [
         TransferView(

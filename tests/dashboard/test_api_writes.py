@@ -102,7 +102,7 @@ def test_writes_to_unknown_ids_are_404_and_write_nothing(client, engine, bearer,
     for path, body, field in [
         ("/api/v1/members/999999/suspend", {"reason": "x"}, "member_id"),
         ("/api/v1/members/999999/reinstate", {}, "member_id"),
-        ("/api/v1/claims/999999/approve", {}, "claim_id"),
+        ("/api/v1/claims/999999/approve", {"return_to_service": True}, "claim_id"),
         ("/api/v1/claims/999999/decline", {"reason": "x"}, "claim_id"),
         ("/api/v1/maintenance/tickets/999999/resolve", {}, "ticket_id"),
         ("/api/v1/maintenance/tickets", {"tool_id": 999999, "note": "x"}, "tool_id"),
@@ -118,7 +118,11 @@ def test_writes_to_unknown_ids_are_404_and_write_nothing(client, engine, bearer,
 def test_approve_a_claim_credits_the_fixer_resolves_the_ticket_and_audits(
     client, engine, bearer, api_world
 ):
-    answer = client.post(f"/api/v1/claims/{api_world.claim_id}/approve", headers=bearer, json={})
+    answer = client.post(
+        f"/api/v1/claims/{api_world.claim_id}/approve",
+        headers=bearer,
+        json={"return_to_service": True},
+    )
     assert answer.status_code == 200
     claim = answer.get_json()
     assert (claim["status"], claim["approved_hours"], claim["decided_by"]) == (
@@ -146,7 +150,7 @@ def test_approve_a_claim_credits_the_fixer_resolves_the_ticket_and_audits(
 def test_approve_with_other_hours_and_a_reason(client, bearer, api_world):
     answer = client.post(
         f"/api/v1/claims/{api_world.claim_id}/approve",
-        json={"hours": "1.25", "reason": "the chuck was a spare"},
+        json={"hours": "1.25", "reason": "the chuck was a spare", "return_to_service": True},
         headers=bearer,
     )
     assert answer.get_json()["approved_hours"] == "1.25"
@@ -165,7 +169,11 @@ def test_approve_with_other_hours_and_a_reason(client, bearer, api_world):
     ],
 )
 def test_approve_with_bad_hours_writes_nothing(client, engine, bearer, api_world, body, field):
-    answer = client.post(f"/api/v1/claims/{api_world.claim_id}/approve", json=body, headers=bearer)
+    answer = client.post(
+        f"/api/v1/claims/{api_world.claim_id}/approve",
+        json={"return_to_service": True} | body,
+        headers=bearer,
+    )
     refused(answer, 422, field)
     assert ledger_entries(engine) == 0
     assert row(engine, CreditClaim, api_world.claim_id).status == "pending"
@@ -180,7 +188,11 @@ def test_decline_a_claim_posts_nothing_and_a_decided_claim_is_409(
     refused(client.post(f"{url}/decline", json={}, headers=bearer), 422, "reason")
     answer = client.post(f"{url}/decline", json={"reason": "not a repair"}, headers=bearer)
     assert answer.status_code == 200 and answer.get_json()["status"] == "declined"
-    refused(client.post(f"{url}/approve", json={}, headers=bearer), 409, "claim_id")
+    refused(
+        client.post(f"{url}/approve", json={"return_to_service": True}, headers=bearer),
+        409,
+        "claim_id",
+    )
     refused(
         client.post(f"{url}/decline", json={"reason": "again"}, headers=bearer), 409, "claim_id"
     )

@@ -115,6 +115,7 @@ def test_approve_with_edited_hours_credits_the_fixer_and_is_audited(post, work, 
         f"/steward/claims/{work.claim_id}/approve",
         hours="1.25",
         reason="pad was a spare",
+        return_to_service="on",
         next="/steward/",
     )
     assert response.status_code == 302 and response.location == "/steward/"

@@ -15,7 +15,8 @@ from hub.infra.db import reading, transaction
 from hub.inventory.fleet import CardRefusal
 from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.lending import lend_tool
-from hub.maintenance.tickets import live_tickets, resolve_ticket
+from hub.maintenance.stewarding import resolve_ticket
+from hub.maintenance.tickets import live_tickets
 from hub.members.roster import add_member, assign_card, member_by_number
 from tests.fixtures.waiting import wait_until
 from tests.hub.builders import a_tool
@@ -130,5 +131,5 @@ def _repair(engine, code: str) -> None:
         steward = member_by_number(session, "1002")
         tool = tool_by_code(session, code)
         for ticket in live_tickets(session, tool_id=tool.id):
-            resolve_ticket(session, ticket.id, steward_id=steward.id, note="New chuck")
+            resolve_ticket(session, steward, ticket.id, "New chuck")
     assert _status(engine, code) == ToolStatus.AVAILABLE

@@ -5,7 +5,9 @@ from datetime import timedelta
 from hub.infra.db import reading, transaction
 from hub.maintenance.history import HistoryKind, tool_history
 from hub.maintenance.returns import return_with_condition
-from hub.timebank.claims import approve_claim, log_repair
+from hub.members.roster import get_member
+from hub.timebank import stewarding
+from hub.timebank.claims import log_repair
 from tests.hub.maintenance.conftest import T0
 
 
@@ -30,7 +32,13 @@ def test_tool_history_tells_who_did_what_in_order(shed):
             source="kiosk",
             now=T0 + timedelta(hours=5),
         )
-        approve_claim(session, claim.id, steward_id=shed.steward_id, now=T0 + timedelta(hours=6))
+        stewarding.approve_claim(
+            session,
+            get_member(session, shed.steward_id),
+            claim.id,
+            return_to_service=True,
+            now=T0 + timedelta(hours=6),
+        )
     with reading(engine) as session:
         history = tool_history(session, shed.tool_id)
     assert [entry.kind for entry in history] == [

@@ -7,11 +7,10 @@ import pytest
 from hub.errors import InvalidInput, RuleViolation, ToolUnavailable
 from hub.infra.db import reading, transaction
 from hub.inventory.registry import ToolStatus, get_tool
+from hub.maintenance import stewarding
 from hub.maintenance.models import TicketSource
-from hub.maintenance.plans import add_plan, due_plans, log_service, open_due_tickets, plan_status
-from hub.maintenance.tickets import (
-    resolve_ticket,
-)
+from hub.maintenance.plans import add_plan, due_plans, open_due_tickets, plan_status
+from hub.members.roster import get_member
 from tests.hub.builders import a_tool
 from tests.hub.maintenance.conftest import T0
 
@@ -93,11 +92,11 @@ def test_a_blocking_plan_stops_lending_until_a_service_resets_it(shed):
     with pytest.raises(ToolUnavailable, match="overdue for maintenance 'Blade check': 2 loans"):
         shed.lend(T0 + timedelta(days=3))
     with transaction(shed.engine) as session:
-        log_service(
+        stewarding.log_service(
             session,
+            get_member(session, shed.steward_id),
             plan_id=plan.id,
             tool_id=shed.tool_id,
-            member_id=shed.fixer_id,
             note="blade sharpened",
             now=T0 + timedelta(days=3),
         )
@@ -115,7 +114,8 @@ def test_the_schedule_opens_one_ticket_per_due_plan_and_resolving_it_is_a_servic
     assert ticket.plan_id == plan.id and "Blade check" in ticket.note
     assert shed.status() == ToolStatus.OUT_OF_SERVICE
     with transaction(shed.engine) as session:
-        resolve_ticket(session, ticket.id, steward_id=shed.steward_id, now=when)
+        steward = get_member(session, shed.steward_id)
+        stewarding.resolve_ticket(session, steward, ticket.id, now=when)
     assert shed.status() == ToolStatus.AVAILABLE
     status = _status(shed, plan, when + timedelta(days=1))
     assert not status.is_due and status.since == when

@@ -14,7 +14,9 @@ from hub.maintenance.tickets import (
     get_ticket,
     live_tickets,
 )
-from hub.timebank.claims import ClaimStatus, approve_claim, log_repair
+from hub.members.roster import get_member
+from hub.timebank import stewarding
+from hub.timebank.claims import ClaimStatus, log_repair
 from hub.timebank.ledger import balance, community_account, member_balance
 from tests.hub.maintenance.conftest import T0
 
@@ -55,7 +57,9 @@ def test_return_needing_repair_to_approved_claim_puts_the_tool_back(shed):
     assert shed.status() == ToolStatus.OUT_OF_SERVICE
 
     with transaction(engine) as session:
-        approve_claim(session, claim.id, steward_id=shed.steward_id)
+        stewarding.approve_claim(
+            session, get_member(session, shed.steward_id), claim.id, return_to_service=True
+        )
     with reading(engine) as session:
         assert member_balance(session, shed.fixer_id) == Decimal("1.75")
         assert balance(session, community_account(session).id) == Decimal("-1.75")

@@ -5,14 +5,9 @@ import pytest
 from hub.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from hub.infra.db import reading, transaction
 from hub.inventory.registry import ToolStatus
-from hub.maintenance.tickets import (
-    live_tickets,
-    mark_blocking,
-    open_ticket,
-    resolve_ticket,
-    start_ticket,
-    wont_fix_ticket,
-)
+from hub.maintenance import stewarding
+from hub.maintenance.tickets import live_tickets, open_ticket
+from hub.members.roster import get_member
 from tests.hub.maintenance.conftest import T0
 
 
@@ -36,11 +31,13 @@ def test_only_the_last_blocking_ticket_returns_the_tool_and_an_open_loan_is_kept
             opened_by=shed.borrower_id,
         )
     with transaction(engine) as session:
-        mark_blocking(session, second.id, steward_id=shed.steward_id)
-        resolve_ticket(session, first.id, steward_id=shed.steward_id, note="new guard")
+        steward = get_member(session, shed.steward_id)
+        stewarding.set_blocking(session, steward, second.id, True)
+        stewarding.resolve_ticket(session, steward, first.id, "new guard")
     assert shed.status() == ToolStatus.OUT_OF_SERVICE
     with transaction(engine) as session:
-        wont_fix_ticket(session, second.id, steward_id=shed.steward_id, note="cosmetic only")
+        steward = get_member(session, shed.steward_id)
+        stewarding.wont_fix_ticket(session, steward, second.id, "cosmetic only")
     assert shed.status() == ToolStatus.ON_LOAN  # the loan is still open
 
 
@@ -50,21 +47,23 @@ def test_closing_rules(shed):
         ticket = open_ticket(
             session, tool_id=shed.tool_id, note="blunt", source="steward", opened_by=shed.steward_id
         )
-        start_ticket(session, ticket.id, member_id=shed.fixer_id)
+        stewarding.start_ticket(session, get_member(session, shed.steward_id), ticket.id)
+
+    def resolve(ticket_id, by=shed.steward_id):
+        with transaction(engine) as session:
+            stewarding.resolve_ticket(session, get_member(session, by), ticket_id)
+
     with pytest.raises(InvalidInput, match="note is required"):
         with transaction(engine) as session:
-            wont_fix_ticket(session, ticket.id, steward_id=shed.steward_id, note="")
-    with pytest.raises(RuleViolation, match="Only stewards may resolve tickets"):
-        with transaction(engine) as session:
-            resolve_ticket(session, ticket.id, steward_id=shed.fixer_id)
-    with transaction(engine) as session:
-        resolve_ticket(session, ticket.id, steward_id=shed.steward_id)
+            steward = get_member(session, shed.steward_id)
+            stewarding.wont_fix_ticket(session, steward, ticket.id, "")
+    with pytest.raises(RuleViolation, match="may not resolve tickets"):
+        resolve(ticket.id, by=shed.fixer_id)
+    resolve(ticket.id)
     with pytest.raises(Conflict, match=f"Ticket {ticket.id} is already resolved"):
-        with transaction(engine) as session:
-            resolve_ticket(session, ticket.id, steward_id=shed.steward_id)
+        resolve(ticket.id)
     with pytest.raises(NotFound, match="Ticket 999 does not exist"):
-        with transaction(engine) as session:
-            resolve_ticket(session, 999, steward_id=shed.steward_id)
+        resolve(999)
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,10 @@ import pytest
 
 from hub.errors import NotFound
 from hub.infra.db import reading, transaction
+from hub.members.roster import get_member
 from hub.queries.claims import claim_row, claims_of_member, decided_claims, pending_claims
-from hub.timebank.claims import approve_claim, decline_claim, log_repair
+from hub.timebank import stewarding
+from hub.timebank.claims import log_repair
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
 
@@ -30,8 +32,10 @@ def claimed(engine):
             ).id
             for hours, note in (("1.00", "oiled"), ("2.00", "new chuck"), ("0.50", "glued"))
         ]
-        approve_claim(session, ids[0], steward_id=steward.id)
-        decline_claim(session, ids[1], steward_id=steward.id, reason="not a repair")
+        stewarding.approve_claim(
+            session, get_member(session, steward.id), ids[0], return_to_service=True
+        )
+        stewarding.decline_claim(session, get_member(session, steward.id), ids[1], "not a repair")
         return engine, fixer.id, ids
 
 

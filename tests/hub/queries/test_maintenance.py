@@ -11,6 +11,7 @@ from hub.inventory.registry import tool_by_code
 from hub.inventory.tools import retire_tool
 from hub.loans.lending import lend_tool, return_tool
 from hub.maintenance import plans, tickets
+from hub.maintenance.models import TicketStatus
 from hub.members.ranks import OPERATOR
 from hub.queries.maintenance import (
     due_maintenance,
@@ -41,8 +42,8 @@ def add_plans(session, now):
         every_loans=1,
         now=now - timedelta(days=70),
     )
-    plans.log_service(
-        session, plan_id=tool_plan.id, tool_id=drill.id, member_id=1, now=now - timedelta(days=5)
+    plans.service_tool(
+        session, plan_id=tool_plan.id, tool_id=drill.id, by=1, now=now - timedelta(days=5)
     )
     saw = tool_by_code(session, "SAW-2")
     lend_tool(session, tool_id=saw.id, member_id=5, now=now - timedelta(days=3))
@@ -110,7 +111,7 @@ def test_live_tickets_oldest_first_for_the_api_blocking_first_for_stewards(engin
                 ("MOWER-1", False, 1),
             )
         ]
-        tickets.resolve_ticket(session, opened[2], steward_id=1)
+        tickets.close_ticket(session, opened[2], status=TicketStatus.RESOLVED, by=1)
     with reading(engine) as session:
         oldest = live_tickets_with_tools(session)
         worked = live_tickets_with_tools(session, blocking_first=True)
@@ -144,7 +145,7 @@ def test_a_tools_tickets_live_first_then_newest(engine):
             for note, days in (("old, fixed", 9), ("live", 5), ("new, fixed", 1))
         ]
         for closed in (ids[0], ids[2]):
-            tickets.resolve_ticket(session, closed, steward_id=1)
+            tickets.close_ticket(session, closed, status=TicketStatus.RESOLVED, by=1)
     with reading(engine) as session:
         assert [t.id for t in tickets_of_tool(session, saw)] == [ids[1], ids[2], ids[0]]
         assert [t.id for t in tickets_of_tool(session, saw, limit=1)] == [ids[1]]

@@ -6,20 +6,15 @@ from sqlmodel import select
 
 from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound, RuleViolation
 from hub.infra.db import make_engine, reading, transaction
+from hub.maintenance import stewarding as maintenance
 from hub.maintenance.models import RepairLog, TicketStatus
-from hub.maintenance.tickets import get_ticket, open_ticket, resolve_ticket
+from hub.maintenance.tickets import get_ticket, open_ticket
 from hub.members.ranks import OPERATOR
+from hub.members.roster import get_member
 from hub.members.standing import reinstate_member, suspend_member
 from hub.queries.claims import pending_claims
-from hub.timebank.claims import (
-    ClaimStatus,
-    approve_claim,
-    decline_claim,
-    get_claim,
-    log_repair,
-    mark_trusted_fixer,
-    unmark_trusted_fixer,
-)
+from hub.timebank import stewarding
+from hub.timebank.claims import ClaimStatus, get_claim, log_repair
 from hub.timebank.ledger import Transfer, member_balance
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
@@ -84,7 +79,9 @@ def test_a_claim_waits_for_a_steward_who_credits_the_fixer(bench):
         assert [row.claim.id for row in pending_claims(session)] == [claim.id]
         assert member_balance(session, fixer) == 0
     with transaction(engine) as session:
-        approved = approve_claim(session, claim.id, steward_id=steward)
+        approved = stewarding.approve_claim(
+            session, get_member(session, steward), claim.id, return_to_service=True
+        )
     assert approved.status == ClaimStatus.APPROVED and approved.decided_by == steward
     assert approved.approved_hours == Decimal("24.00") and not approved.auto_approved
     with reading(engine) as session:
@@ -98,22 +95,34 @@ def test_approval_rules(bench):
     with transaction(engine) as session:
         claim = repair(session, fixer, tool_id)
         own = repair(session, steward, tool_id)
-    with pytest.raises(RuleViolation, match="Only stewards may approve repair claims"):
+    with pytest.raises(RuleViolation, match="may not approve repair claims"):
         with transaction(engine) as session:
-            approve_claim(session, claim.id, steward_id=fixer)
+            stewarding.approve_claim(
+                session, get_member(session, fixer), claim.id, return_to_service=True
+            )
     with pytest.raises(RuleViolation, match="may not approve their own claim") as refused:
         with transaction(engine) as session:
-            approve_claim(session, own.id, steward_id=steward)
-    assert refused.value.field == "steward_id"
+            stewarding.approve_claim(
+                session, get_member(session, steward), own.id, return_to_service=True
+            )
+    assert refused.value.field == "claim_id"
     with pytest.raises(NotFound, match="Claim 999 does not exist"):
         with transaction(engine) as session:
-            approve_claim(session, 999, steward_id=steward)
+            stewarding.approve_claim(
+                session, get_member(session, steward), 999, return_to_service=True
+            )
     with transaction(engine) as session:
-        approve_claim(session, own.id, steward_id=other)  # an admin holds steward powers
-        approve_claim(session, claim.id, steward_id=steward)
+        stewarding.approve_claim(
+            session, get_member(session, other), own.id, return_to_service=True
+        )  # an admin holds steward powers
+        stewarding.approve_claim(
+            session, get_member(session, steward), claim.id, return_to_service=True
+        )
     with pytest.raises(Conflict, match=f"Claim {claim.id} is already approved"):
         with transaction(engine) as session:
-            approve_claim(session, claim.id, steward_id=other)
+            stewarding.approve_claim(
+                session, get_member(session, other), claim.id, return_to_service=True
+            )
     assert counts(engine) == (2, 2)
 
 
@@ -123,13 +132,29 @@ def test_edited_hours_need_a_reason_and_are_what_is_credited(bench):
         claim = repair(session, fixer, tool_id, "3")
     with pytest.raises(InvalidInput, match="reason is required") as refused:
         with transaction(engine) as session:
-            approve_claim(session, claim.id, steward_id=steward, hours="2")
+            stewarding.approve_claim(
+                session, get_member(session, steward), claim.id, return_to_service=True, hours="2"
+            )
     assert refused.value.field == "reason"
     with pytest.raises(InvalidInput, match="more than the 24 hours"):
         with transaction(engine) as session:
-            approve_claim(session, claim.id, steward_id=steward, hours="25", reason="typo")
+            stewarding.approve_claim(
+                session,
+                get_member(session, steward),
+                claim.id,
+                return_to_service=True,
+                hours="25",
+                reason="typo",
+            )
     with transaction(engine) as session:
-        approve_claim(session, claim.id, steward_id=steward, hours="2", reason="half was chat")
+        stewarding.approve_claim(
+            session,
+            get_member(session, steward),
+            claim.id,
+            return_to_service=True,
+            hours="2",
+            reason="half was chat",
+        )
     with reading(engine) as session:
         decided = get_claim(session, claim.id)
         assert (decided.hours, decided.approved_hours) == (Decimal("3.00"), Decimal("2.00"))
@@ -146,12 +171,16 @@ def test_declining_needs_a_reason_and_leaves_the_ticket_live(bench):
         claim = repair(session, fixer, tool_id, ticket_id=ticket.id)
     with pytest.raises(InvalidInput, match="reason is required"):
         with transaction(engine) as session:
-            decline_claim(session, claim.id, steward_id=steward, reason=" ")
+            stewarding.decline_claim(session, get_member(session, steward), claim.id, " ")
     with transaction(engine) as session:
-        decline_claim(session, claim.id, steward_id=steward, reason="not actually fixed")
+        stewarding.decline_claim(
+            session, get_member(session, steward), claim.id, "not actually fixed"
+        )
     with pytest.raises(Conflict, match="already declined"):
         with transaction(engine) as session:
-            approve_claim(session, claim.id, steward_id=steward)
+            stewarding.approve_claim(
+                session, get_member(session, steward), claim.id, return_to_service=True
+            )
     with reading(engine) as session:
         assert get_ticket(session, ticket.id).status == TicketStatus.IN_PROGRESS
     assert counts(engine) == (1, 0)
@@ -174,7 +203,7 @@ def test_repairs_name_a_live_ticket_of_the_same_tool(bench):
         with transaction(engine) as session:
             repair(session, fixer, 999)
     with transaction(engine) as session:
-        resolve_ticket(session, ticket.id, steward_id=steward)
+        maintenance.resolve_ticket(session, get_member(session, steward), ticket.id)
     with pytest.raises(Conflict, match="already resolved"):
         with transaction(engine) as session:
             repair(session, fixer, saw.id, ticket_id=ticket.id)
@@ -191,12 +220,16 @@ def test_suspended_fixer_cannot_log_and_is_not_credited_until_reinstated(bench):
             repair(session, fixer, tool_id)
     with pytest.raises(MemberSuspended, match="unreturned tools"):
         with transaction(engine) as session:
-            approve_claim(session, claim.id, steward_id=steward)
+            stewarding.approve_claim(
+                session, get_member(session, steward), claim.id, return_to_service=True
+            )
     with reading(engine) as session:
         assert get_claim(session, claim.id).status == ClaimStatus.PENDING
     with transaction(engine) as session:
         reinstate_member(session, OPERATOR, fixer)
-        approve_claim(session, claim.id, steward_id=steward)
+        stewarding.approve_claim(
+            session, get_member(session, steward), claim.id, return_to_service=True
+        )
     assert counts(engine) == (1, 1)
 
 
@@ -211,7 +244,7 @@ def test_trusted_fixer_claims_up_to_the_limit_are_approved_at_once(bench):
             opened_by=steward,
             blocking=True,
         )
-        mark_trusted_fixer(session, member_id=fixer, steward_id=steward, up_to="2")
+        stewarding.mark_trusted_fixer(session, get_member(session, steward), fixer, "2")
         at_limit = repair(session, fixer, tool_id, "2", ticket_id=ticket.id)
         above = repair(session, fixer, tool_id, "2.01")
     assert at_limit.status == ClaimStatus.APPROVED and at_limit.auto_approved
@@ -221,7 +254,7 @@ def test_trusted_fixer_claims_up_to_the_limit_are_approved_at_once(bench):
         assert member_balance(session, fixer) == Decimal("2.00")
         assert get_ticket(session, ticket.id).status == TicketStatus.RESOLVED
     with transaction(engine) as session:
-        unmark_trusted_fixer(session, member_id=fixer, steward_id=steward)
+        stewarding.unmark_trusted_fixer(session, get_member(session, steward), fixer)
         assert repair(session, fixer, tool_id, "0.5").status == ClaimStatus.PENDING
 
 
@@ -229,10 +262,10 @@ def test_stewards_may_not_trust_themselves(bench):
     engine, _, fixer, steward, _ = bench
     with pytest.raises(RuleViolation, match="may not mark themself"):
         with transaction(engine) as session:
-            mark_trusted_fixer(session, member_id=steward, steward_id=steward)
-    with pytest.raises(RuleViolation, match="Only stewards may mark trusted fixers"):
+            stewarding.mark_trusted_fixer(session, get_member(session, steward), steward)
+    with pytest.raises(RuleViolation, match="may not mark trusted fixers"):
         with transaction(engine) as session:
-            mark_trusted_fixer(session, member_id=fixer, steward_id=fixer)
+            stewarding.mark_trusted_fixer(session, get_member(session, fixer), fixer)
 
 
 def test_two_stewards_approving_at_once_pay_exactly_once(database_url):
@@ -250,7 +283,9 @@ def test_two_stewards_approving_at_once_pay_exactly_once(database_url):
         start.wait()
         try:
             with transaction(engine) as session:
-                approve_claim(session, claim_id, steward_id=steward_id)
+                stewarding.approve_claim(
+                    session, get_member(session, steward_id), claim_id, return_to_service=True
+                )
             outcomes.append("approved")
         except Conflict:
             outcomes.append("conflict")

@@ -18,13 +18,16 @@ from hub.errors import (
 )
 from hub.infra.db import make_engine, reading, transaction
 from hub.members.ranks import OPERATOR
+from hub.members.roster import get_member
 from hub.members.standing import suspend_member
-from hub.timebank.claims import approve_claim, log_repair
+from hub.timebank import stewarding
+from hub.timebank.claims import log_repair
 from hub.timebank.ledger import (
     Account,
     Entry,
     Transfer,
     TransferKind,
+    apply_credit_limit,
     balance,
     charge_to_pool,
     community_account,
@@ -33,8 +36,7 @@ from hub.timebank.ledger import (
     member_account,
     member_balance,
     parse_hours,
-    reverse_transfer,
-    set_credit_limit,
+    post_reversal,
     transfer_legs,
 )
 from hub.timebank.statements import balance_sheet, sum_of_balances
@@ -63,6 +65,13 @@ def pay(session, payer_id, payee_id, hours, key="k1", **extra):
         description=extra.pop("description", "Fixed a bike"),
         category=extra.pop("category", "repairs"),
         **extra,
+    )
+
+
+def reverse(session, steward_id, transfer_id, reason):
+    """Reverse a transfer through the stewards' door, as member ``steward_id``."""
+    return stewarding.reverse_transfer(
+        session, get_member(session, steward_id), transfer_id, reason
     )
 
 
@@ -234,8 +243,8 @@ def test_reversal_mirrors_the_original_and_links_to_it(people):
     with transaction(engine) as session:
         original = pay(session, ada, bob, "2")
     with transaction(engine) as session:
-        correction = reverse_transfer(
-            session, transfer_id=original.id, steward_id=steward, reason="paid the wrong member"
+        correction = stewarding.reverse_transfer(
+            session, get_member(session, steward), original.id, "paid the wrong member"
         )
     with reading(engine) as session:
         assert correction.reverses_transfer_id == original.id
@@ -253,21 +262,16 @@ def test_a_transfer_is_reversed_once_and_a_correction_not_at_all(people):
     engine, steward, ada, bob = people
     with transaction(engine) as session:
         original = pay(session, ada, bob, "2")
-        correction = reverse_transfer(
-            session, transfer_id=original.id, steward_id=steward, reason="typo"
-        )
+        correction = reverse(session, steward, original.id, "typo")
     with pytest.raises(Conflict, match=f"already reversed by transfer {correction.id}"):
         with transaction(engine) as session:
-            reverse_transfer(
-                session,
-                transfer_id=original.id,
-                steward_id=steward,
-                reason="again",
-                key="second-try",
-            )
+            reverse(session, steward, original.id, "again")
+    with pytest.raises(Conflict, match=f"already reversed by transfer {correction.id}"):
+        with transaction(engine) as session:  # its own key, as a retried request would
+            post_reversal(session, transfer_id=original.id, by=steward, reason="x", key="2nd")
     with pytest.raises(RuleViolation, match="itself a correction"):
         with transaction(engine) as session:
-            reverse_transfer(session, transfer_id=correction.id, steward_id=steward, reason="x")
+            reverse(session, steward, correction.id, "x")
     assert transfer_count(engine) == 2
 
 
@@ -277,15 +281,15 @@ def test_only_stewards_reverse_and_reversals_obey_the_credit_limit(people):
         original = pay(session, ada, bob, "6")
         pay(session, bob, ada, "1", key="k2")
         pay(session, bob, steward, "9.5", key="k3")  # bob now holds -4.50
-    with pytest.raises(RuleViolation, match="Only stewards may correct the ledger"):
+    with pytest.raises(RuleViolation, match="may not correct the ledger"):
         with transaction(engine) as session:
-            reverse_transfer(session, transfer_id=original.id, steward_id=ada, reason="x")
+            reverse(session, ada, original.id, "x")
     with pytest.raises(RuleViolation, match="Credit limit: .*Bob Builder"):
         with transaction(engine) as session:
-            reverse_transfer(session, transfer_id=original.id, steward_id=steward, reason="x")
+            reverse(session, steward, original.id, "x")
     with pytest.raises(NotFound, match="Transfer 999"):
         with transaction(engine) as session:
-            reverse_transfer(session, transfer_id=999, steward_id=steward, reason="x")
+            reverse(session, steward, 999, "x")
 
 
 def test_credit_limits_are_set_by_stewards_and_never_above_the_balance(people):
@@ -296,15 +300,15 @@ def test_credit_limits_are_set_by_stewards_and_never_above_the_balance(people):
         pay(session, ada, bob, "3")
     with pytest.raises(RuleViolation, match="holds -3.00 hours, below the proposed"):
         with transaction(engine) as session:
-            set_credit_limit(session, account_id, H("-2"), steward_id=steward)
+            stewarding.set_credit_limit(session, get_member(session, steward), ada, H("2"))
     with pytest.raises(InvalidInput, match="zero or negative"):
         with transaction(engine) as session:
-            set_credit_limit(session, account_id, H("5"), steward_id=steward)
-    with pytest.raises(RuleViolation, match="Only stewards"):
+            apply_credit_limit(session, account_id, H("5"))
+    with pytest.raises(RuleViolation, match="may not set credit limits"):
         with transaction(engine) as session:
-            set_credit_limit(session, account_id, H("-20"), steward_id=bob)
+            stewarding.set_credit_limit(session, get_member(session, bob), ada, H("20"))
     with transaction(engine) as session:
-        set_credit_limit(session, pool_id, H("-1"), steward_id=steward)
+        apply_credit_limit(session, pool_id, H("-1"))  # no door sets the pool's; the rule holds
     with pytest.raises(RuleViolation, match="community pool"):
         with transaction(engine) as session:
             credit_from_pool(
@@ -370,6 +374,11 @@ OPERATIONS = st.lists(
         st.tuples(st.just("repair"), MEMBER, HOURS, MEMBER),
         st.tuples(st.just("reverse"), st.integers(min_value=0, max_value=50)),
         st.tuples(st.just("limit"), MEMBER, HOURS),
+        # The stewards' doors (hub.timebank.stewarding), acting as the steward or the operator.
+        st.tuples(st.just("steward_transfer"), MEMBER, MEMBER, HOURS, st.booleans()),
+        st.tuples(st.just("steward_reverse"), st.integers(min_value=0, max_value=50)),
+        st.tuples(st.just("steward_limit"), MEMBER, HOURS),
+        st.tuples(st.just("steward_repair"), MEMBER, HOURS, st.booleans()),
     ),
     max_size=12,
 )
@@ -393,15 +402,16 @@ def test_any_sequence_keeps_the_books_balanced_within_limits_and_unchanged(
     commons, operations, run
 ):
     engine, ids, tool_id = commons
-    before = _entry_snapshot(engine)
+    before, transfers_before = _entry_snapshot(engine), _transfer_snapshot(engine)
     for operation in operations:
         try:
             with transaction(engine) as session:
                 _apply(session, operation, ids, tool_id, key=f"{run}-{operation[-1]}")
         except DomainError:
             pass  # a refusal; the transaction rolled back
-    after = _entry_snapshot(engine)
+    after, transfers_after = _entry_snapshot(engine), _transfer_snapshot(engine)
     assert {entry_id: after[entry_id] for entry_id in before} == before
+    assert {key: transfers_after[key] for key in transfers_before} == transfers_before
     with reading(engine) as session:
         assert sum_of_balances(session) == 0
         for row in balance_sheet(session):
@@ -415,7 +425,9 @@ def _apply(session, operation, ids, tool_id, *, key):
     """Run one generated operation (refusals raise DomainError)."""
     kind, *args = operation
     steward = ids[0]
-    if kind == "exchange":
+    if kind.startswith("steward_"):
+        _apply_as_steward(session, operation, ids, tool_id, key=key)
+    elif kind == "exchange":
         payer, payee, hours, _ = args
         pay(session, ids[payer], ids[payee], hours, key=key)
     elif kind == "opening":
@@ -438,21 +450,67 @@ def _apply(session, operation, ids, tool_id, *, key):
             note="Sharpened",
             source="dashboard",
         )
-        approve_claim(session, claim.id, steward_id=ids[approver] if approver else steward)
+        approver = ids[approver] if approver else steward
+        stewarding.approve_claim(
+            session, get_member(session, approver), claim.id, return_to_service=True
+        )
     elif kind == "reverse":
         transfers = session.exec(select(Transfer.id).order_by(Transfer.id)).all()
         if transfers:
-            reverse_transfer(
+            post_reversal(
                 session,
                 transfer_id=transfers[args[0] % len(transfers)],
-                steward_id=steward,
+                by=steward,
                 reason="property test",
             )
     elif kind == "limit":
         member, hours = args
-        set_credit_limit(
-            session, member_account(session, ids[member]).id, -hours, steward_id=steward
+        apply_credit_limit(session, member_account(session, ids[member]).id, -hours)
+
+
+def _apply_as_steward(session, operation, ids, tool_id, *, key):
+    """Run one generated operation through the stewards' doors (refusals raise DomainError)."""
+    kind, *args = operation
+    steward = get_member(session, ids[0])
+    if kind == "steward_transfer":
+        payer, payee, hours, as_operator = args
+        stewarding.transfer_hours(
+            session,
+            OPERATOR if as_operator else steward,
+            payer_id=ids[payer],
+            payee_id=ids[payee],
+            hours=hours,
+            description="Taught a workshop",
+            category="workshop",
+            key=key,
         )
+    elif kind == "steward_reverse":
+        transfers = session.exec(select(Transfer.id).order_by(Transfer.id)).all()
+        if transfers:
+            picked = transfers[args[0] % len(transfers)]
+            stewarding.reverse_transfer(session, steward, picked, "property test")
+    elif kind == "steward_limit":
+        member, hours = args
+        stewarding.set_credit_limit(session, steward, ids[member], hours)
+    elif kind == "steward_repair":
+        fixer, hours, back_in_service = args
+        claim = log_repair(
+            session,
+            member_id=ids[fixer],
+            tool_id=tool_id,
+            hours=hours,
+            note="Oiled",
+            source="kiosk",
+        )
+        stewarding.approve_claim(session, OPERATOR, claim.id, return_to_service=back_in_service)
+
+
+def _transfer_snapshot(engine) -> dict[str, tuple]:
+    with reading(engine) as session:
+        return {
+            t.key: (t.id, t.kind, t.description, t.created_by, t.reverses_transfer_id)
+            for t in session.exec(select(Transfer))
+        }
 
 
 def _entry_snapshot(engine) -> dict[int, tuple]:

@@ -8,7 +8,9 @@ import pytest
 from hub.errors import NotFound
 from hub.infra.clock import utcnow
 from hub.infra.db import reading, transaction
-from hub.timebank.ledger import TransferKind, credit_from_pool, exchange_hours, reverse_transfer
+from hub.members.roster import get_member
+from hub.timebank import stewarding
+from hub.timebank.ledger import TransferKind, credit_from_pool, exchange_hours
 from hub.timebank.statements import (
     COMMUNITY_NAME,
     balance_sheet,
@@ -103,7 +105,7 @@ def test_statement_of_a_member_without_an_account_is_empty_and_unknown_is_refuse
 def test_open_ledger_shows_every_balance_and_the_latest_transfers(books):
     engine, sam, _, _ = books
     with transaction(engine) as session:
-        reverse_transfer(session, transfer_id=2, steward_id=sam, reason="paid twice", now=utcnow())
+        stewarding.reverse_transfer(session, get_member(session, sam), 2, "paid twice", utcnow())
     with reading(engine) as session:
         sheet = balance_sheet(session)
         recent = recent_transfers(session, limit=2)
