@@ -23,10 +23,12 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    model_serializer,
     model_validator,
 )
 
@@ -504,10 +506,20 @@ class AllowList(_Snapshot):
 
 
 class LockerTool(_Model):
-    """The tool that lives in a locker, and how long it may be borrowed."""
+    """The tool that lives in a locker, how long it may be borrowed, and its name for the
+    screen (protocol 1.2, optional)."""
 
     tool_code: ToolCode
     loan_days: LoanDays = 7
+    name: Name | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_off_unnamed(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave ``name`` off while null, so a nameless config is the v1.1 bytes and hash."""
+        data: dict[str, Any] = dump(self)
+        if self.name is None:
+            data.pop("name", None)
+        return data
 
 
 class KioskConfig(_Snapshot):

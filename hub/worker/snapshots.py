@@ -92,15 +92,20 @@ def _trainings_by_member(session: Session) -> dict[int, dict[str, datetime | Non
 
 
 def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None) -> KioskConfig:
-    """Return kiosk ``kiosk``'s configuration: which tool lives in which locker."""
+    """Return kiosk ``kiosk``'s configuration: which tool lives in which locker, and its name
+    for the screen (protocol 1.2: kiosks first, then the hub; a v1.1 kiosk refuses names)."""
     lockers: dict[int, LockerTool | None] = {}
     query = (
-        select(Locker.slot, Tool.code, Tool.loan_days)
+        select(Locker.slot, Tool.code, Tool.loan_days, Tool.name)
         .join(Tool, Tool.locker_id == Locker.id, isouter=True)
         .where(Locker.kiosk_id == kiosk.id)
     )
-    for slot, code, loan_days in session.exec(query):
-        lockers[slot] = LockerTool(tool_code=code, loan_days=loan_days) if code else None
+    for slot, code, loan_days, name in session.exec(query):
+        lockers[slot] = (
+            LockerTool(tool_code=code, loan_days=loan_days, name=_name_on_kiosk(name))
+            if code
+            else None
+        )
     return KioskConfig.build(
         version=max(current_version(session), 1),
         generated_at=now or utcnow(),
@@ -109,6 +114,12 @@ def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None)
         name=kiosk.name[:NAME_ON_KIOSK],
         lockers=lockers,
     )
+
+
+def _name_on_kiosk(name: str | None) -> str | None:
+    """Return a tool's name cut to what the screen shows, or None for a blank one."""
+    cut = (name or "").strip()[:NAME_ON_KIOSK].strip()
+    return cut or None
 
 
 def _config_or_none(session: Session, kiosk: Kiosk) -> KioskConfig | None:

@@ -67,8 +67,9 @@ def a_config(version: int = 1, *, kiosk_id: str = "kiosk-a", lockers: dict | Non
     )
 
 
-def kiosk_settings(data_dir: Path, **kiosk: Any) -> KioskSettings:
-    """Settings for kiosk-a at site "test" with three lockers and no real password file."""
+def kiosk_settings(data_dir: Path, *, pins=PINS, **kiosk: Any) -> KioskSettings:
+    """Settings for kiosk-a at site "test" with three lockers (or ``pins``: slot, relay,
+    door) and no real password file."""
     return settings_from(
         {
             "kiosk": {
@@ -84,7 +85,7 @@ def kiosk_settings(data_dir: Path, **kiosk: Any) -> KioskSettings:
             "lockers": {
                 "pulse_seconds": 5.0,
                 "forced_grace_seconds": 1.0,
-                "slots": [{"slot": s, "relay_pin": r, "door_pin": d} for s, r, d in PINS],
+                "slots": [{"slot": s, "relay_pin": r, "door_pin": d} for s, r, d in pins],
             },
         }
     )

@@ -54,8 +54,9 @@ def test_a_locker_whose_tool_went_out_is_empty_until_it_is_returned(parts):
 def test_a_return_needing_repair_takes_the_tool_out_of_service_here_at_once(parts):
     borrow(parts, ADA, 1)
     parts.session.card_presented(ADA)
-    with pytest.raises(BadEntry, match="note is required"):
+    with pytest.raises(BadEntry, match="Say what is wrong with it") as refused:
         parts.session.return_tool(1, "needs_repair", "  ")
+    assert refused.value.field == "note"  # the screen shows it by the note
     parts.session.return_tool(1, "needs_repair", "Chuck slips")
     parts.door(1, True)
     parts.door(1, False)
