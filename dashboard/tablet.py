@@ -15,7 +15,6 @@ import functools
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -33,13 +32,14 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
+from dashboard import times
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.errors import status_of, with_retry_after
 from hub import bookings
 from hub.bookings import pins, tablets
 from hub.bookings.hours import local, local_day
-from hub.bookings.models import DEFAULT_TIMEZONE, Resource
+from hub.bookings.models import Resource
 from hub.errors import DomainError, InvalidInput
 from hub.infra.clock import EARLIEST_DAY, LATEST_DAY, as_utc, utcnow
 from hub.members.roster import Member, get_member, require_active
@@ -157,7 +157,7 @@ def _is_enrolled() -> bool:
 
 def _site_time(moment: datetime) -> str:
     """Return ``moment`` as the site's wall clock shows it, e.g. "Monday 30 November 09:00"."""
-    return f"{moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE)):%A %d %B %H:%M}"
+    return times.local(moment, "%A %d %B %H:%M")
 
 
 # --- identify -----------------------------------------------------------------------------
@@ -507,4 +507,4 @@ def _free_lengths(db: Session, resource: Resource, starts: datetime) -> list[int
 
 
 def _span(resource: Resource, starts: datetime, ends: datetime) -> str:
-    return f"{local(resource, starts):%A %d %B %H:%M}-{local(resource, ends):%H:%M}"
+    return f"{times.local(starts, '%A %d %B %H:%M')}-{times.local(ends, '%H:%M')}"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DATA_DIR_ENV = "COMMONSHED_DATA_DIR"
 DATABASE_URL_ENV = "COMMONSHED_DATABASE_URL"
 TRUSTED_PROXIES_ENV = "COMMONSHED_TRUSTED_PROXIES"
+TIMEZONE_ENV = "COMMONSHED_TIMEZONE"
+DEFAULT_TIMEZONE = "Europe/London"
 
 
 def data_dir(override: str | Path | None = None) -> Path:
@@ -65,3 +68,15 @@ def _seconds(name: str, default: float) -> float:
     if not 0 <= value <= 86_400:
         raise ValueError(f"{name} must be between 0 and 86400 seconds, not {raw!r}")
     return value
+
+
+def site_timezone(override: str | None = None) -> ZoneInfo:
+    """Return the site's time zone, the one every page shows times in: the override, else
+    $COMMONSHED_TIMEZONE, else Europe/London; refuse a name the tz database does not know."""
+    name = (override or os.environ.get(TIMEZONE_ENV) or DEFAULT_TIMEZONE).strip()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{TIMEZONE_ENV} must be a time zone such as Europe/London, not {name!r}"
+        ) from None
