@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec
 
+import segno
 from flask import (
     Blueprint,
     Response,
@@ -30,6 +31,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 from sqlmodel import Session
 
 from dashboard import times
@@ -324,8 +326,10 @@ def slots(code: str) -> str:
     week = request.args.get("view") == "week"
     with reading() as db:
         resource = bookings.resource_by_code(db, code)
-        first = _day_arg(request.args.get("day")) or local_day(resource, now())
-        first = first - timedelta(days=first.weekday()) if week else first
+        chosen = _day_arg(request.args.get("day")) or local_day(resource, now())
+        # NOTE: the week shows its seven days as tabs and one day's slots at a time: seven
+        # columns of slots were 3,309 px tall and too narrow to read at arm's length.
+        first = chosen - timedelta(days=chosen.weekday()) if week else chosen
         plans = bookings.availability(
             db, resource.id, first, 7 if week else 1, member_id=tablet_member().id, now=now()
         )
@@ -338,8 +342,9 @@ def slots(code: str) -> str:
         week=week,
         down=down,
         first=first,
-        before=first - step,
-        after=first + step,
+        chosen=chosen,
+        before=chosen - step,
+        after=chosen + step,
         today=local_day(resource, now()),
     )
 
@@ -439,7 +444,16 @@ def calendar_link() -> str:
     with transaction() as db:
         token = bookings.issue_member_feed(db, tablet_member().id, now=now())
     link = url_for("tablet.calendar_feed", token=token, _external=True)
-    return render_template("tablet/calendar_link.html", link=link)
+    return render_template("tablet/calendar_link.html", link=link, qr=Markup(qr_svg(link)))
+
+
+def qr_svg(text: str) -> str:
+    """Return ``text`` as a QR code in inline SVG (one unit per module, sized by CSS), to scan
+    with one's own phone rather than copy a long link off a shared screen."""
+    code = segno.make(text, error="m")
+    return str(
+        code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr", title="Calendar link")
+    )
 
 
 @bp.get("/calendars/<token>.ics")
