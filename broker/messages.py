@@ -113,6 +113,11 @@ EchoedId = Annotated[
 Sha256Hex = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
 UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 LockerSlot = Annotated[int, Field(ge=1, le=999)]
+# An IANA time zone name ("Europe/London"); the kiosk checks it against its own tz database.
+TimeZoneName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$", max_length=64),
+]
 LoanDays = Annotated[int, Field(ge=1, le=365)]
 MemberNumber = Annotated[str, StringConstraints(pattern=MEMBER_NUMBER_PATTERN)]
 Version = Annotated[int, Field(ge=1, le=MAX_INT64)]
@@ -532,9 +537,20 @@ class KioskConfig(_Snapshot):
     lockers: Annotated[dict[LockerSlot, LockerTool | None], Field(max_length=999)]
     door_left_open_after_s: Annotated[int, Field(ge=5, le=3600)] = 60
     session_timeout_s: Annotated[int, Field(ge=5, le=600)] = 30
+    # The site's time zone (protocol 1.2, optional), for times on the screen: "Europe/London".
+    timezone: TimeZoneName | None = None
     content_fields: ClassVar[frozenset[str]] = frozenset(
-        {"site", "kiosk_id", "name", "lockers", "door_left_open_after_s", "session_timeout_s"}
+        {
+            "site",
+            "kiosk_id",
+            "name",
+            "lockers",
+            "door_left_open_after_s",
+            "session_timeout_s",
+            "timezone",
+        }
     )
+    added_fields: ClassVar[frozenset[str]] = frozenset({"timezone"})
     channel: ClassVar[Channel] = Channel.CONFIG
 
     @classmethod
@@ -549,9 +565,11 @@ class KioskConfig(_Snapshot):
         lockers: Mapping[int, LockerTool | None],
         door_left_open_after_s: int = 60,
         session_timeout_s: int = 30,
+        timezone: str | None = None,
     ) -> Self:
         """Return a kiosk configuration with its content hash filled in."""
         content = {
+            "timezone": timezone,
             "site": site,
             "kiosk_id": kiosk_id,
             "name": name,
@@ -571,7 +589,8 @@ def canonical_json(data: Any) -> bytes:
 
 def content_hash(snapshot: _Snapshot) -> str:
     """Return the sha256 (hex) of the canonical JSON of ``snapshot``'s content fields."""
-    content = snapshot.model_dump(mode="json", include=set(snapshot.content_fields))
+    unset = {name for name in snapshot.added_fields if getattr(snapshot, name) is None}
+    content = snapshot.model_dump(mode="json", include=set(snapshot.content_fields - unset))
     return hashlib.sha256(canonical_json(content)).hexdigest()
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from broker.messages import AllowList, AllowListMember, KioskConfig, LockerTool, encode
 from broker.topics import kiosk_topic
+from hub.infra import settings
 from hub.infra.clock import utcnow
 from hub.infra.db import reading
 from hub.infra.sync import current_version
@@ -113,6 +114,7 @@ def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None)
         kiosk_id=kiosk.id,
         name=kiosk.name[:NAME_ON_KIOSK],
         lockers=lockers,
+        timezone=settings.site_timezone().key,
     )
 
 

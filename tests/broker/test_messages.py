@@ -463,8 +463,19 @@ def test_a_config_without_tool_names_is_the_v1_1_wire_and_hash():
     )
     decoded = decode_config(encode(named))
     assert decoded.lockers[3] is not None and decoded.lockers[3].name == "Cordless drill 18V"
+    assert b"timezone" not in encode(named) and decoded.timezone is None
+    zoned = KioskConfig.build(**_config_fields(v1_1), timezone="America/Argentina/Buenos_Aires")
+    assert decode_config(encode(zoned)).timezone == "America/Argentina/Buenos_Aires"
+    assert zoned.content_hash != v1_1.content_hash  # the zone is content: a change republishes
+    with pytest.raises(ValueError, match="timezone"):
+        KioskConfig.build(**_config_fields(v1_1), timezone="../../etc/passwd")
     with pytest.raises(ValueError, match="name"):
         LockerTool.model_validate({"tool_code": "DRL-001", "name": " "})
+
+
+def _config_fields(config: KioskConfig) -> dict:
+    fields = set(config.content_fields - {"timezone"}) | {"version", "generated_at"}
+    return {**config.model_dump(include=fields), "lockers": config.lockers}
 
 
 @pytest.mark.parametrize(

@@ -51,9 +51,18 @@ def an_allowlist(
     )
 
 
-def a_config(version: int = 1, *, kiosk_id: str = "kiosk-a", lockers: dict | None = None):
-    """Locker 1: DRILL-1, 2: SAW-2 (out of service), 3: PRESS-1 (needs training)."""
+def a_config(
+    version: int = 1,
+    *,
+    kiosk_id: str = "kiosk-a",
+    lockers: dict | None = None,
+    names: dict | None = None,
+    timezone: str | None = None,
+):
+    """Locker 1: DRILL-1, 2: SAW-2 (out of service), 3: PRESS-1 (needs training); ``names``
+    (code -> name) and ``timezone`` as protocol 1.2 configs carry them."""
     tools = lockers or {1: "DRILL-1", 2: "SAW-2", 3: "PRESS-1"}
+    names = names or {}
     return wire.KioskConfig.build(
         version=version,
         generated_at=NOW,
@@ -61,9 +70,11 @@ def a_config(version: int = 1, *, kiosk_id: str = "kiosk-a", lockers: dict | Non
         kiosk_id=kiosk_id,
         name="Test shed",
         lockers={
-            slot: wire.LockerTool(tool_code=code) if code else None for slot, code in tools.items()
+            slot: wire.LockerTool(tool_code=code, name=names.get(code)) if code else None
+            for slot, code in tools.items()
         },
         session_timeout_s=30,
+        timezone=timezone,
     )
 
 

@@ -9,7 +9,9 @@ test-artifacts/kiosk-<width>x<height>/ (see tests/fixtures/browser.py) to be loo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from itertools import count
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
@@ -38,6 +40,7 @@ TOOLS = {
     10: ("TILE-1", "Tile cutter"),
 }
 SIZES = [(800, 480), (1024, 600)]
+SITE_ZONE = "America/New_York"  # not the test machine's: the clock must follow the config
 
 
 def named_config() -> wire.KioskConfig:
@@ -50,6 +53,7 @@ def named_config() -> wire.KioskConfig:
         lockers={
             slot: wire.LockerTool(tool_code=code, name=name) for slot, (code, name) in TOOLS.items()
         },
+        timezone=SITE_ZONE,
     )
 
 
@@ -120,6 +124,7 @@ def walk(request, station: Station, browser: Browser) -> Iterator[Walk]:
 def test_borrow_return_needing_repair_and_a_repair_fit_the_screen(walk: Walk, station: Station):
     page = walk.page
     expect(page.locator("#title")).to_have_text("Tap your card")
+    assert_site_clock(page)
     last_tool = page.locator("button[data-slot='10']")
     walk.step("idle", page.locator("#title"))
     last_tool.scroll_into_view_if_needed()  # the list scrolls inside its frame
@@ -213,3 +218,11 @@ def assert_problem_beside(walk: Walk, field: str, text: str) -> None:
     box = problem.bounding_box()
     assert below is not None and box is not None
     assert 0 <= box["y"] - (below["y"] + below["height"]) <= 16, (below, box)
+
+
+def assert_site_clock(page: Page) -> None:
+    """The bar's clock shows the time in the config's zone (either side of a minute turning)."""
+    before = f"{datetime.now(ZoneInfo(SITE_ZONE)):%H:%M}"
+    expect(page.locator("#clock")).to_have_attribute("data-timezone", SITE_ZONE)
+    shown = page.locator("#clock").text_content()
+    assert shown in {before, f"{datetime.now(ZoneInfo(SITE_ZONE)):%H:%M}"}, shown

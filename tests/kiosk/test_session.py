@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from broker import messages as wire
@@ -213,3 +215,27 @@ def test_the_hub_config_placing_a_dropped_tool_elsewhere_wins(parts):
         "config", wire.encode(a_config(3, lockers={1: "TENT-1", 2: "SAW-2", 3: None}))
     )
     assert parts.lockers.home_tool(3) is None and parts.lockers.home_tool(1) == "TENT-1"
+
+
+def test_tools_are_offered_and_told_by_name_when_the_config_names_them(parts):
+    names = {"DRILL-1": "Cordless drill 18V", "SAW-2": "Circular saw"}
+    parts.store.offer("config", wire.encode(a_config(2, names=names)))
+    parts.session.card_presented(ADA)
+    choices = parts.session.screen().choices
+    assert [(t["tool_code"], t["tool_name"]) for t in choices["borrow"]] == [
+        ("DRILL-1", "Cordless drill 18V"),
+        ("PRESS-1", None),  # no name sent: the screen shows its code
+    ]
+    assert [t["tool_code"] for t in choices["repair"]] == ["SAW-2", "DRILL-1", "PRESS-1"]
+    parts.session.borrow(1)
+    assert parts.session.screen().message == "Take Cordless drill 18V and close the door."
+
+
+def test_times_on_the_screen_follow_the_site_clock_of_the_config(parts):
+    summer_evening = datetime(2025, 7, 1, 17, 0, tzinfo=UTC)
+    parts.store.offer("config", wire.encode(a_config(2, timezone="Europe/London")))
+    assert parts.session.site_clock(summer_evening) == "18:00"
+    parts.store.offer("config", wire.encode(a_config(3, timezone="America/New_York")))
+    assert parts.session.site_clock(summer_evening) == "13:00"
+    parts.store.offer("config", wire.encode(a_config(4, timezone="Mars/Olympus")))  # unknown
+    assert parts.session.site_clock(summer_evening) == f"{summer_evening.astimezone():%H:%M}"

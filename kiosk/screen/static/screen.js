@@ -93,6 +93,7 @@ function render() {
   link.className = `link ${kiosk.online ? "online" : "offline"}`;
   link.textContent = kiosk.online ? "Online" : "Offline — still working";
   if (kiosk.backlog) link.textContent += ` · ${kiosk.backlog} to send`;
+  tick(kiosk.timezone);
   const screen = $("screen");
   screen.dataset.state = view.state;
   screen.dataset.step = step ? step.kind : "";
@@ -114,6 +115,20 @@ function render() {
   $("actions").replaceChildren(...(page.actions || []));
   if (again) problem(again.text, again.field);
   else problem(kiosk.reader_problem || "");
+}
+
+// The time on the site's clock (the hub's time zone, else the kiosk's own), in the bar.
+function tick(zone) {
+  const clock = $("clock");
+  if (zone !== undefined) clock.dataset.timezone = zone || "";
+  const options = { hour: "2-digit", minute: "2-digit", hour12: false };
+  if (clock.dataset.timezone) options.timeZone = clock.dataset.timezone;
+  try {
+    clock.textContent = new Date().toLocaleTimeString("en-GB", options);
+  } catch (error) { // a zone this browser does not know: its own clock
+    delete options.timeZone;
+    clock.textContent = new Date().toLocaleTimeString("en-GB", options);
+  }
 }
 
 const blank = () => ({});
@@ -318,6 +333,7 @@ function renderSimulation(state) {
 
 document.addEventListener("DOMContentLoaded", () => {
   follow();
+  setInterval(() => tick(), 10_000);
   if ($("sim")) {
     followSimulation();
     $("sim-uid").addEventListener("submit", (event) => {
