@@ -23,10 +23,12 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    SerializerFunctionWrapHandler,
     StringConstraints,
     TypeAdapter,
     ValidationError,
     ValidationInfo,
+    model_serializer,
     model_validator,
 )
 
@@ -115,6 +117,11 @@ EchoedId = Annotated[
 Sha256Hex = Annotated[str, StringConstraints(pattern=SHA256_PATTERN)]
 UtcTime = Annotated[AwareDatetime, AfterValidator(_utc)]
 LockerSlot = Annotated[int, Field(ge=1, le=999)]
+# An IANA time zone name ("Europe/London"); the kiosk checks it against its own tz database.
+TimeZoneName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+){0,2}$", max_length=64),
+]
 LoanDays = Annotated[int, Field(ge=1, le=365)]
 MemberNumber = Annotated[str, StringConstraints(pattern=MEMBER_NUMBER_PATTERN)]
 Version = Annotated[int, Field(ge=1, le=MAX_INT64)]
@@ -128,8 +135,6 @@ Name = Annotated[
 Reason = Annotated[
     str, StringConstraints(min_length=1, max_length=REASON_MAX), AfterValidator(_printable)
 ]
-# An IANA time zone name ("Europe/London"); the kiosk falls back to UTC for one it lacks.
-TimeZoneName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_+/-]{0,63}$")]
 Hours = Annotated[Decimal, Field(gt=0, le=24, decimal_places=2, allow_inf_nan=False)]
 Role = Literal["member", "volunteer", "steward", "admin"]
 RefusalReason = Literal[
@@ -562,10 +567,20 @@ class AllowList(_Snapshot):
 
 
 class LockerTool(_Model):
-    """The tool that lives in a locker, and how long it may be borrowed."""
+    """The tool that lives in a locker, how long it may be borrowed, and its name for the
+    screen (protocol 1.2, optional)."""
 
     tool_code: ToolCode
     loan_days: LoanDays = 7
+    name: Name | None = None
+
+    @model_serializer(mode="wrap")
+    def _leave_off_unnamed(self, dump: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Leave ``name`` off while null, so a nameless config is the v1.1 bytes and hash."""
+        data: dict[str, Any] = dump(self)
+        if self.name is None:
+            data.pop("name", None)
+        return data
 
 
 class KioskConfig(_Snapshot):
@@ -578,7 +593,7 @@ class KioskConfig(_Snapshot):
     lockers: Annotated[dict[LockerSlot, LockerTool | None], Field(max_length=999)]
     door_left_open_after_s: Annotated[int, Field(ge=5, le=3600)] = 60
     session_timeout_s: Annotated[int, Field(ge=5, le=600)] = 30
-    # protocol 1.2: the site's time zone (IANA), for times the screen shows ("until 18:00")
+    # The site's time zone (protocol 1.2, optional), for times on the screen: "Europe/London".
     timezone: TimeZoneName | None = None
     content_fields: ClassVar[frozenset[str]] = frozenset(
         {

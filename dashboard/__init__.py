@@ -66,8 +66,9 @@ def _trust_proxies(app: Flask, count: int) -> None:
 
 def _init_extensions(app: Flask) -> None:
     """Attach the database, sign-in, CSRF protection, refusal handlers and security headers."""
-    from dashboard import auth, csrf, database, errors, headers
+    from dashboard import auth, csrf, database, errors, headers, times
 
+    times.init_app(app)  # the site's time zone, for every page
     database.init_app(app)
     headers.init_app(app)
     auth.init_app(app)

@@ -15,8 +15,8 @@ import functools
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec
-from zoneinfo import ZoneInfo
 
+import segno
 from flask import (
     Blueprint,
     Response,
@@ -31,15 +31,17 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 from sqlmodel import Session
 
+from dashboard import times
 from dashboard.auth import current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.errors import status_of, with_retry_after
 from hub import bookings
 from hub.bookings import pins, tablets
 from hub.bookings.hours import local, local_day
-from hub.bookings.models import DEFAULT_TIMEZONE, Resource
+from hub.bookings.models import Resource
 from hub.errors import DomainError, InvalidInput
 from hub.infra.clock import EARLIEST_DAY, LATEST_DAY, as_utc, utcnow
 from hub.members.roster import Member, get_member, require_active
@@ -157,7 +159,7 @@ def _is_enrolled() -> bool:
 
 def _site_time(moment: datetime) -> str:
     """Return ``moment`` as the site's wall clock shows it, e.g. "Monday 30 November 09:00"."""
-    return f"{moment.astimezone(ZoneInfo(DEFAULT_TIMEZONE)):%A %d %B %H:%M}"
+    return times.local(moment, "%A %d %B %H:%M")
 
 
 # --- identify -----------------------------------------------------------------------------
@@ -324,8 +326,10 @@ def slots(code: str) -> str:
     week = request.args.get("view") == "week"
     with reading() as db:
         resource = bookings.resource_by_code(db, code)
-        first = _day_arg(request.args.get("day")) or local_day(resource, now())
-        first = first - timedelta(days=first.weekday()) if week else first
+        chosen = _day_arg(request.args.get("day")) or local_day(resource, now())
+        # NOTE: the week shows its seven days as tabs and one day's slots at a time: seven
+        # columns of slots were 3,309 px tall and too narrow to read at arm's length.
+        first = chosen - timedelta(days=chosen.weekday()) if week else chosen
         plans = bookings.availability(
             db, resource.id, first, 7 if week else 1, member_id=tablet_member().id, now=now()
         )
@@ -338,8 +342,9 @@ def slots(code: str) -> str:
         week=week,
         down=down,
         first=first,
-        before=first - step,
-        after=first + step,
+        chosen=chosen,
+        before=chosen - step,
+        after=chosen + step,
         today=local_day(resource, now()),
     )
 
@@ -439,7 +444,16 @@ def calendar_link() -> str:
     with transaction() as db:
         token = bookings.issue_member_feed(db, tablet_member().id, now=now())
     link = url_for("tablet.calendar_feed", token=token, _external=True)
-    return render_template("tablet/calendar_link.html", link=link)
+    return render_template("tablet/calendar_link.html", link=link, qr=Markup(qr_svg(link)))
+
+
+def qr_svg(text: str) -> str:
+    """Return ``text`` as a QR code in inline SVG (one unit per module, sized by CSS), to scan
+    with one's own phone rather than copy a long link off a shared screen."""
+    code = segno.make(text, error="m")
+    return str(
+        code.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr", title="Calendar link")
+    )
 
 
 @bp.get("/calendars/<token>.ics")
@@ -507,4 +521,4 @@ def _free_lengths(db: Session, resource: Resource, starts: datetime) -> list[int
 
 
 def _span(resource: Resource, starts: datetime, ends: datetime) -> str:
-    return f"{local(resource, starts):%A %d %B %H:%M}-{local(resource, ends):%H:%M}"
+    return f"{times.local(starts, '%A %d %B %H:%M')}-{times.local(ends, '%H:%M')}"

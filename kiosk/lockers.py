@@ -119,6 +119,16 @@ class LockerView:
         placed = config and any(e and e.tool_code == dropped for e in config.lockers.values())
         return None if placed else dropped
 
+    def tool_name(self, tool_code: str | None) -> str | None:
+        """Return the name the hub's config gives ``tool_code`` (e.g. "Cordless drill 18V"),
+        or None: a config from before names, or a tool that lives at another kiosk."""
+        config = self._store.config
+        if config is None or tool_code is None:
+            return None
+        return next(
+            (e.name for e in config.lockers.values() if e and e.tool_code == tool_code), None
+        )
+
     def loan_days(self, slot: int) -> int | None:
         """Return how many days the tool of ``slot`` may be borrowed."""
         config = self._store.config

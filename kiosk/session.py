@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Literal, NotRequired, Protocol, TypedDict, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
@@ -87,6 +88,7 @@ class LockerChoice(TypedDict):
 
     slot: int
     tool_code: str | None
+    tool_name: str | None  # the hub's name for it, when the config carries names
     taken: bool
     out_of_service: bool
     away: NotRequired[bool]  # a loan from another kiosk, offered this empty locker
@@ -216,7 +218,7 @@ class Session:
         tool = locker.tool_code
         assert tool is not None, "may_borrow refuses a locker that does not hold its tool"
         body = wire.LoanOut(card_uid=card, tool_code=tool, locker_slot=slot)
-        self._unlock(slot, "borrow", tool, body)
+        self._unlock(slot, "borrow", self._label(tool), body)
 
     def return_tool(
         self, slot: int, condition: str, note: str | None = None, *, tool_code: str | None = None
@@ -229,6 +231,8 @@ class Session:
         member, card = self._current_member()
         slot = self._known_slot(slot)
         tool = self._returnable_into(member, slot, tool_code)
+        if condition == "needs_repair" and not (note or "").strip():
+            raise BadEntry("Say what is wrong with it, in a few words.", field="note")
         body = _validated(
             wire.ToolReturn,
             card_uid=card,
@@ -237,7 +241,7 @@ class Session:
             condition=condition,
             note=(note or "").strip() or None,
         )
-        self._unlock(slot, "return", tool, body)
+        self._unlock(slot, "return", self._label(tool), body)
 
     def _returnable_into(self, member: wire.AllowListMember, slot: int, tool: str | None) -> str:
         """Return the tool that may go into ``slot`` now, or refuse saying why."""
@@ -269,7 +273,7 @@ class Session:
         self._write(wire.RepairLoggedEvent, body)
         self._finish(
             f"Thank you, {decision.first_name(member)}!",
-            f"{body.hours} hours on {tool_code} logged. A steward will approve them.",
+            f"{body.hours} hours on {self._label(tool_code)} logged. A steward will approve them.",
         )
 
     def open_for_maintenance(self, slot: int) -> None:
@@ -277,7 +281,7 @@ class Session:
         member, card = self._current_member()
         if (refusal := decision.require_steward(member)) is not None:
             return self._refuse(card, refusal)
-        self._unlock(self._known_slot(slot), "maintenance", self.lockers.home_tool(slot), None)
+        self._unlock(self._known_slot(slot), "maintenance", None, None)
 
     def open_ticket(self, tool_code: str, note: str) -> None:
         """Steward mode: open a maintenance ticket; the tool stops lending here at once."""
@@ -290,7 +294,9 @@ class Session:
         )
         event = self._write(wire.MaintenanceOpenedEvent, body)
         self.lockers.flag(tool_code, event.event_id)
-        self._finish("Ticket opened", f"{tool_code} is out of service until it is repaired.")
+        self._finish(
+            "Ticket opened", f"{self._label(tool_code)} is out of service until it is repaired."
+        )
 
     def cancel(self) -> None:
         """Leave the session: back to "Tap your card"."""
@@ -335,6 +341,16 @@ class Session:
         config = self.store.config
         return float(config.session_timeout_s) if config else self.default_timeout_s
 
+    def site_clock(self, moment: datetime) -> str:
+        """Return ``moment`` as the site's clock shows it ("18:00"): in the time zone of the
+        hub's config, else the kiosk's own (no config yet, or a zone unknown here)."""
+        config = self.store.config
+        try:
+            zone = ZoneInfo(config.timezone) if config and config.timezone else None
+        except (ZoneInfoNotFoundError, ValueError):
+            zone = None
+        return f"{moment.astimezone(zone):%H:%M}"
+
     def screen(self) -> Screen:
         """Return what the screen should show now."""
         screens: dict[Mode, Callable[[], Screen]] = {
@@ -363,7 +379,7 @@ class Session:
         return Screen(
             "armed",
             "Tap your card",
-            f"to borrow {tool} from locker {slot}.",
+            f"to borrow {self._label(tool)} from locker {slot}.",
             slot=slot,
         )
 
@@ -400,11 +416,17 @@ class Session:
                 )
             ),
             "return": self._returns(member),
-            "repair": self._tools(lambda s: s.tool_code is not None) if active else [],
+            "repair": self._repairable() if active else [],
         }
         if active and decision.is_steward(member):
-            choices["maintenance"] = [_locker_view(s) for s in self.lockers.states()]
+            choices["maintenance"] = [self._locker_view(s) for s in self.lockers.states()]
         return choices
+
+    def _repairable(self) -> list[LockerChoice]:
+        """List this kiosk's tools for "Log a repair", those out of service first: the kiosk
+        knows which tools wait for a repair (out of service), not their tickets."""
+        tools = self._tools(lambda s: s.tool_code is not None)
+        return sorted(tools, key=lambda t: not t["out_of_service"])
 
     def _returns(self, member: wire.AllowListMember) -> list[LockerChoice]:
         """List what the member can put back here: tools out from this kiosk, and their
@@ -418,7 +440,14 @@ class Session:
             if code not in listed and self.lockers.slot_of(code) is None
         ]
         return here + [
-            LockerChoice(slot=slot, tool_code=code, taken=True, out_of_service=False, away=True)
+            LockerChoice(
+                slot=slot,
+                tool_code=code,
+                tool_name=None,
+                taken=True,
+                out_of_service=False,
+                away=True,
+            )
             for code, slot in zip(away, empty, strict=False)
         ]
 
@@ -442,7 +471,20 @@ class Session:
         return decision.site_zone(config.timezone if config else None)
 
     def _tools(self, keep: Callable[[LockerState], bool]) -> list[LockerChoice]:
-        return [_locker_view(s) for s in self.lockers.states() if s.tool_code and keep(s)]
+        return [self._locker_view(s) for s in self.lockers.states() if s.tool_code and keep(s)]
+
+    def _locker_view(self, state: LockerState) -> LockerChoice:
+        return {
+            "slot": state.slot,
+            "tool_code": state.tool_code,
+            "tool_name": self.lockers.tool_name(state.tool_code),
+            "taken": state.taken,
+            "out_of_service": state.out_of_service,
+        }
+
+    def _label(self, tool_code: str | None) -> str | None:
+        """Return how the screen names a tool: by its name when the hub sent one."""
+        return self.lockers.tool_name(tool_code) or tool_code
 
     # --- steps ----------------------------------------------------------------------------
 
@@ -570,15 +612,6 @@ def _open_message(purpose: Purpose, tool: str | None) -> str:
     if purpose == "return":
         return f"Put {tool} back inside and close the door."
     return "Open for maintenance. Close the door when you are done."
-
-
-def _locker_view(state: LockerState) -> LockerChoice:
-    return {
-        "slot": state.slot,
-        "tool_code": state.tool_code,
-        "taken": state.taken,
-        "out_of_service": state.out_of_service,
-    }
 
 
 def _member_view(member: wire.AllowListMember) -> MemberView:

@@ -70,6 +70,7 @@ class KioskView(OutboxFigures):
     allowlist_version: int | None
     config_version: int | None
     reader_problem: str | None  # shown on the screen while the card reader does not work
+    timezone: str | None  # the site's, from the hub's config: the screen's clock follows it
 
 
 class StationView(ScreenView):
@@ -316,6 +317,7 @@ class Station:
             "allowlist_version": self.versions[0],
             "config_version": self.versions[1],
             "reader_problem": None if self.reader.health.ok else READER_PROBLEM,
+            "timezone": config.timezone if config else None,
             **self.figures,
         }
 

@@ -22,7 +22,8 @@ document.addEventListener("DOMContentLoaded", function () {
         state.textContent = "Not live: sign in again or reload (" + (answer.status || "signed out") + ").";
         return;
       }
-      clock.textContent = new Date().toISOString().slice(11, 19);
+      clock.textContent = new Date().toLocaleTimeString("en-GB",
+        {timeZone: clock.dataset.timezone || "UTC", hour12: false});  // the site's clock
       state.classList.remove("stale");
     } catch (error) {
       state.classList.add("stale");

@@ -1,4 +1,5 @@
-// The booking tablet: keep the card reader's field focused, and sign out after idle time.
+// The booking tablet: keep the card reader's field focused, sign out after idle time, and
+// offer a number pad for the member number and PIN.
 (function () {
   "use strict";
 
@@ -39,8 +40,36 @@
     }, 1000);
   }
 
+  // The number pad types into the member number, then (once it is filled in) the PIN; a tap
+  // on either field makes it the one the pad types into. The tablet's own keyboard stays shut.
+  function numberPad() {
+    var pad = document.getElementById("numpad");
+    if (!pad) return;
+    var fields = [document.getElementById("number"), document.getElementById("pin")];
+    var target = fields[0].value ? fields[1] : fields[0];
+    function aim(field) {
+      target = field;
+      fields.forEach(function (f) { f.classList.toggle("target", f === field); });
+    }
+    fields.forEach(function (field) {
+      field.setAttribute("inputmode", "none");
+      field.addEventListener("focus", function () { aim(field); });
+    });
+    pad.addEventListener("click", function (event) {
+      var key = event.target.closest("button[data-key]");
+      if (!key) return;
+      var name = key.dataset.key;
+      if (name === "clear") target.value = "";
+      else if (name === "back") target.value = target.value.slice(0, -1);
+      else target.value += name;
+    });
+    pad.hidden = false;
+    aim(target);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     keepCardFieldFocused();
     signOutWhenIdle();
+    numberPad();
   });
 })();

@@ -5,15 +5,15 @@ from __future__ import annotations
 import functools
 import re
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
-from hub.bookings.models import DEFAULT_TIMEZONE, MemberPin
+from hub.bookings.models import MemberPin
 from hub.bookings.refusals import PinLockedOut
 from hub.errors import InvalidInput
+from hub.infra import settings
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.hashing import hasher
 from hub.members.roster import Member, get_member
@@ -79,7 +79,7 @@ def _matches(pin_hash: str, pin: str) -> bool:
 def _require_not_locked(record: MemberPin, now: datetime) -> None:
     """Refuse while a lockout is running."""
     if record.locked_until is not None and record.locked_until > now:
-        until = record.locked_until.astimezone(ZoneInfo(DEFAULT_TIMEZONE))
+        until = record.locked_until.astimezone(settings.site_timezone())
         raise PinLockedOut(
             f"Too many wrong PINs; try again after {until:%H:%M}, or tap your card.",
             until=record.locked_until,

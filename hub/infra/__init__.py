@@ -3,7 +3,8 @@
 - ``db``          engines and transactions (SQLite WAL by default, PostgreSQL by URL)
 - ``rows``        rows looked up once per transaction: by a unique key, or a batch at a time
 - ``clock``       time as the hub records it: timezone-aware UTC
-- ``settings``    where the hub keeps its data, from the environment
+- ``wallclock``   time as people at the site read it: the site's time zone, the year when due
+- ``settings``    where the hub keeps its data and the site's time zone, from the environment
 - ``migrate``     Alembic migrations (``migrations/``)
 - ``schema``      every table gathered into one metadata
 - ``sync``        the sync version kiosks follow

@@ -6,10 +6,13 @@ import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DATA_DIR_ENV = "COMMONSHED_DATA_DIR"
 DATABASE_URL_ENV = "COMMONSHED_DATABASE_URL"
 TRUSTED_PROXIES_ENV = "COMMONSHED_TRUSTED_PROXIES"
+TIMEZONE_ENV = "COMMONSHED_TIMEZONE"
+DEFAULT_TIMEZONE = "Europe/London"
 
 
 def data_dir(override: str | Path | None = None) -> Path:
@@ -123,10 +126,13 @@ def smtp_settings() -> SmtpSettings | None:
     )
 
 
-SITE_TIMEZONE_ENV = "COMMONSHED_SITE_TIMEZONE"
-
-
-def site_timezone() -> str | None:
-    """Return the site's IANA time zone for kiosk screens ($COMMONSHED_SITE_TIMEZONE), or None:
-    kiosks then show their own local time (v1.1 kiosks refuse a config that names one)."""
-    return os.environ.get(SITE_TIMEZONE_ENV) or None
+def site_timezone(override: str | None = None) -> ZoneInfo:
+    """Return the site's time zone, the one every page shows times in: the override, else
+    $COMMONSHED_TIMEZONE, else Europe/London; refuse a name the tz database does not know."""
+    name = (override or os.environ.get(TIMEZONE_ENV) or DEFAULT_TIMEZONE).strip()
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"{TIMEZONE_ENV} must be a time zone such as Europe/London, not {name!r}"
+        ) from None

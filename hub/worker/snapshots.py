@@ -16,9 +16,9 @@ from sqlmodel import Session, select
 
 from broker.messages import AllowList, AllowListMember, KioskConfig, LockerTool, encode
 from broker.topics import kiosk_topic
+from hub.infra import settings
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.db import reading
-from hub.infra.settings import site_timezone
 from hub.infra.sync import current_version
 from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, list_kiosks
 from hub.loans import holds, policy
@@ -107,7 +107,8 @@ def _trainings_by_member(session: Session) -> dict[int, dict[str, datetime | Non
 
 
 def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None) -> KioskConfig:
-    """Return kiosk ``kiosk``'s configuration: which tool lives in which locker."""
+    """Return kiosk ``kiosk``'s configuration: which tool lives in which locker, and its name
+    for the screen (protocol 1.2: kiosks first, then the hub; a v1.1 kiosk refuses names)."""
     lockers: dict[int, LockerTool | None] = {}
     query = (
         select(Locker.slot, Tool)
@@ -116,7 +117,11 @@ def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None)
     )
     for slot, tool in session.exec(query):
         lockers[slot] = (
-            LockerTool(tool_code=tool.code, loan_days=policy.loan_days_for(session, tool))
+            LockerTool(
+                tool_code=tool.code,
+                loan_days=policy.loan_days_for(session, tool),
+                name=_name_on_kiosk(tool.name),
+            )
             if tool
             else None
         )
@@ -127,8 +132,14 @@ def build_config(session: Session, kiosk: Kiosk, *, now: datetime | None = None)
         kiosk_id=kiosk.id,
         name=kiosk.name[:NAME_ON_KIOSK],
         lockers=lockers,
-        timezone=site_timezone(),
+        timezone=settings.site_timezone().key,
     )
+
+
+def _name_on_kiosk(name: str | None) -> str | None:
+    """Return a tool's name cut to what the screen shows, or None for a blank one."""
+    cut = (name or "").strip()[:NAME_ON_KIOSK].strip()
+    return cut or None
 
 
 def _config_or_none(session: Session, kiosk: Kiosk) -> KioskConfig | None:

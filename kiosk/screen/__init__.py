@@ -37,6 +37,12 @@ LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})
 LONG_POLL_MAX_S = 10.0
 SIM_CARDS_SHOWN = 24
+# What a member is asked for when an input is missing, in the screen's plain words.
+MISSING = {
+    "hours": "Choose how many hours.",
+    "note": "Write a few words in the box.",
+    "condition": "Say whether the tool is OK.",
+}
 
 bp = Blueprint("screen", __name__)
 Body = dict[str, object]  # a request's JSON object
@@ -148,7 +154,7 @@ ACTIONS: dict[str, Callable[[Session, Body], None]] = {
 
 
 @bp.post("/api/actions/<name>")
-def act(name: str) -> Response:
+def act(name: str) -> Response | tuple[Response, int]:
     """Do what the member chose on the screen; answer with the screen that follows."""
     action = ACTIONS.get(name)
     if action is None:
@@ -157,11 +163,15 @@ def act(name: str) -> Response:
     return _run(lambda session: action(session, body))
 
 
-def _run(action: Callable[[Session], object]) -> Response:
+def _run(action: Callable[[Session], object]) -> Response | tuple[Response, int]:
+    """Run ``action``; a refusal is a 409 whose ``field`` (or null) tells the page where to
+    show it, next to what caused it."""
     try:
         kiosk().submit(action)
-    except (NotNow, BadEntry) as refused:
-        abort(409, str(refused))
+    except NotNow as refused:
+        return jsonify(error=str(refused), field=None), 409
+    except BadEntry as refused:
+        return jsonify(error=str(refused), field=refused.field), 409
     return jsonify(ok=True, screen=kiosk().board.view)
 
 
@@ -194,7 +204,7 @@ def _text(body: Body, key: str, *, required: bool = True) -> str | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or (required and not value.strip()):
-        raise BadEntry(f"{key}: some text is needed", field=key)
+        raise BadEntry(MISSING.get(key, f"{key}: some text is needed"), field=key)
     return value
 
 
@@ -210,7 +220,7 @@ def simulation_state() -> Response:
 
 
 @bp.post("/api/sim/tap")
-def simulate_tap() -> Response:
+def simulate_tap() -> Response | tuple[Response, int]:
     """Tap a card on the simulated reader."""
     hardware, body = _simulation(), _body()
     try:
@@ -221,7 +231,7 @@ def simulate_tap() -> Response:
 
 
 @bp.post("/api/sim/door")
-def simulate_door() -> Response:
+def simulate_door() -> Response | tuple[Response, int]:
     """Open or shut a simulated locker door."""
     hardware, body = _simulation(), _body()
     wanted = body.get("slot")

@@ -26,6 +26,7 @@ from broker.messages import (
     KioskConfig,
     LoanOut,
     LoanOutEvent,
+    LockerTool,
     MaintenanceOpened,
     MalformedMessage,
     RepairLogged,
@@ -35,6 +36,7 @@ from broker.messages import (
     content_hash,
     decode_allowlist,
     decode_availability,
+    decode_config,
     decode_event,
     encode,
     encode_acks,
@@ -443,6 +445,37 @@ def test_a_status_without_features_is_the_v1_0_wire():
     online = Availability(state="online", features=["batched_acks", "future_thing"])
     assert decode_availability(encode(online)).speaks("batched_acks")
     assert not offline.speaks("batched_acks")
+
+
+def test_a_config_without_tool_names_is_the_v1_1_wire_and_hash():
+    """Names (protocol 1.2) are left off while null: a nameless config keeps its old bytes,
+    and the content hash a v1.1 hub computed still checks on a v1.2 kiosk."""
+    v1_1 = EXAMPLES["config"]
+    assert b'"name":null' not in encode(v1_1) and decode_config(encode(v1_1)) == v1_1
+    assert content_hash(v1_1) == v1_1.content_hash
+    named = KioskConfig.build(
+        version=4,
+        generated_at=v1_1.generated_at,
+        site="main",
+        kiosk_id="kiosk-a",
+        name="Shed door",
+        lockers={3: LockerTool(tool_code="DRL-001", name="Cordless drill 18V"), 4: None},
+    )
+    decoded = decode_config(encode(named))
+    assert decoded.lockers[3] is not None and decoded.lockers[3].name == "Cordless drill 18V"
+    assert b"timezone" not in encode(named) and decoded.timezone is None
+    zoned = KioskConfig.build(**_config_fields(v1_1), timezone="America/Argentina/Buenos_Aires")
+    assert decode_config(encode(zoned)).timezone == "America/Argentina/Buenos_Aires"
+    assert zoned.content_hash != v1_1.content_hash  # the zone is content: a change republishes
+    with pytest.raises(ValueError, match="timezone"):
+        KioskConfig.build(**_config_fields(v1_1), timezone="../../etc/passwd")
+    with pytest.raises(ValueError, match="name"):
+        LockerTool.model_validate({"tool_code": "DRL-001", "name": " "})
+
+
+def _config_fields(config: KioskConfig) -> dict:
+    fields = set(config.content_fields - {"timezone"}) | {"version", "generated_at"}
+    return {**config.model_dump(include=fields), "lockers": config.lockers}
 
 
 @pytest.mark.parametrize(

@@ -97,10 +97,11 @@ def test_two_taps_book_a_slot_that_others_see_only_as_taken(tablet, other_tablet
     assert [b.member_id for b in bookings_in(engine)] == [1]
 
 
-def test_week_view_shows_seven_days(tablet):
+def test_week_view_shows_seven_day_tabs_and_the_chosen_day(tablet):
     identify_by_pin(tablet, "1001", "2468")
     week = text(tablet.get(f"/tablet/machines/laser?day={TUESDAY}&view=week"))
-    assert week.count('<section class="day"') == 7 and "Monday 23 November" in week
+    assert week.count('<a class="weekday') == 7 and 'data-day="2026-11-23"' in week  # from Monday
+    assert week.count('<section class="day"') == 1 and "Tuesday 24 November" in week
 
 
 def test_a_forged_member_id_is_refused_and_nothing_is_written(tablet, tablet_world, engine):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import segno
 from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
@@ -130,3 +132,87 @@ def test_the_page_signs_out_by_itself_when_idle(site, browser):
         identify_by_pin(page, "1002", "1357")
         expect(page.locator(".flash")).to_contain_text("Signed out after 3 seconds", timeout=10_000)
         expect(page.locator("#card-uid")).to_be_focused()
+
+
+PORTRAIT = {"width": 800, "height": 1280}  # the booking tablet by the door, portrait
+WEEK_SCREENS_MAX = 1.5  # the week may scroll at most half a screen past the first
+
+
+def portrait_page(browser: Browser, url: str):
+    return new_page(browser, f"{url}/tablet/", viewport=PORTRAIT, has_touch=True)
+
+
+def test_the_week_fits_a_portrait_tablet_one_day_at_a_time(site, browser):
+    with site() as url, portrait_page(browser, url) as page:
+        identify_by_pin(page, "1001", "2468")
+        page.click("text=Laser cutter")
+        page.click("text=Week")
+        expect(page.locator(".weekday")).to_have_count(7)
+        height = page.evaluate("document.documentElement.scrollHeight")
+        screenshot(page, "tablet-week-800x1280.png", full_page=True)
+        assert height <= WEEK_SCREENS_MAX * PORTRAIT["height"], f"the week is {height} px tall"
+        wednesday = page.locator(".weekday").nth(2)
+        day = wednesday.get_attribute("data-day")
+        wednesday.click()
+        expect(page.locator(".weekday.chosen")).to_have_attribute("data-day", day)
+        expect(page.locator("section.day")).to_have_count(1)
+        assert (
+            all(
+                s.startswith(day)
+                for s in page.locator(".slot").evaluate_all(
+                    "slots => slots.map(s => s.dataset.start)"
+                )
+            )
+            or page.locator(".closed").count() == 1
+        )
+        assert smallest_target(page) >= TAP
+
+
+def test_the_number_pad_enters_the_member_number_and_pin(site, browser):
+    with site() as url, portrait_page(browser, url) as page:
+        pad = page.locator("#numpad")
+        expect(pad).to_be_visible()
+        for key in "10012":  # one digit too many: taken back
+            pad.locator(f"button[data-key='{key}']").click()
+        pad.locator("button[data-key='back']").click()
+        expect(page.locator("#number")).to_have_value("1001")
+        page.click("#pin")
+        for key in "2468":
+            pad.locator(f"button[data-key='{key}']").click()
+        expect(page.locator("#pin")).to_have_value("2468")
+        screenshot(page, "tablet-numpad-800x1280.png")
+        page.click("text=Continue")
+        expect(page.locator("h1")).to_have_text("Pick a machine")
+
+
+def test_the_calendar_link_is_a_qr_code_of_the_link(site, browser):
+    with site() as url, portrait_page(browser, url) as page:
+        identify_by_pin(page, "1001", "2468")
+        page.click("header >> text=My bookings")
+        page.click("text=New private calendar link")
+        figure = page.locator("figure.qr-code")
+        expect(figure.locator("svg")).to_be_visible()
+        link = figure.get_attribute("data-link")
+        assert link.startswith(f"{url}/tablet/calendars/") and link.endswith(".ics")
+        expect(page.locator(".link code")).to_be_hidden()  # not in plain text for all to see
+        screenshot(page, "tablet-calendar-qr-800x1280.png")
+        shown = modules_of(figure.locator("svg path").get_attribute("d"), border=4)
+        assert shown == [list(row) for row in segno.make(link, error="m").matrix]
+        assert page.request.get(link).headers["content-type"].startswith("text/calendar")
+
+
+def modules_of(path: str, *, border: int) -> list[list[bool]]:
+    """Read segno's SVG path back into the QR code's matrix of dark (True) modules: "M x y"
+    moves to a row, "m dx dy" moves on, "h n" paints n modules of the row."""
+    x = y = 0.0
+    dark: set[tuple[int, int]] = set()
+    for command, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
+        if command == "M":
+            x, y = float(a), float(b)
+        elif command == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            dark.update((int(x) + i - border, int(y - 0.5) - border) for i in range(int(a)))
+            x += float(a)
+    size = max(max(col, row) for col, row in dark) + 1
+    return [[(col, row) in dark for col in range(size)] for row in range(size)]

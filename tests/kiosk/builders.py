@@ -51,9 +51,18 @@ def an_allowlist(
     )
 
 
-def a_config(version: int = 1, *, kiosk_id: str = "kiosk-a", lockers: dict | None = None):
-    """Locker 1: DRILL-1, 2: SAW-2 (out of service), 3: PRESS-1 (needs training)."""
+def a_config(
+    version: int = 1,
+    *,
+    kiosk_id: str = "kiosk-a",
+    lockers: dict | None = None,
+    names: dict | None = None,
+    timezone: str | None = None,
+):
+    """Locker 1: DRILL-1, 2: SAW-2 (out of service), 3: PRESS-1 (needs training); ``names``
+    (code -> name) and ``timezone`` as protocol 1.2 configs carry them."""
     tools = lockers or {1: "DRILL-1", 2: "SAW-2", 3: "PRESS-1"}
+    names = names or {}
     return wire.KioskConfig.build(
         version=version,
         generated_at=NOW,
@@ -61,14 +70,17 @@ def a_config(version: int = 1, *, kiosk_id: str = "kiosk-a", lockers: dict | Non
         kiosk_id=kiosk_id,
         name="Test shed",
         lockers={
-            slot: wire.LockerTool(tool_code=code) if code else None for slot, code in tools.items()
+            slot: wire.LockerTool(tool_code=code, name=names.get(code)) if code else None
+            for slot, code in tools.items()
         },
         session_timeout_s=30,
+        timezone=timezone,
     )
 
 
-def kiosk_settings(data_dir: Path, **kiosk: Any) -> KioskSettings:
-    """Settings for kiosk-a at site "test" with three lockers and no real password file."""
+def kiosk_settings(data_dir: Path, *, pins=PINS, **kiosk: Any) -> KioskSettings:
+    """Settings for kiosk-a at site "test" with three lockers (or ``pins``: slot, relay,
+    door) and no real password file."""
     return settings_from(
         {
             "kiosk": {
@@ -84,7 +96,7 @@ def kiosk_settings(data_dir: Path, **kiosk: Any) -> KioskSettings:
             "lockers": {
                 "pulse_seconds": 5.0,
                 "forced_grace_seconds": 1.0,
-                "slots": [{"slot": s, "relay_pin": r, "door_pin": d} for s, r, d in PINS],
+                "slots": [{"slot": s, "relay_pin": r, "door_pin": d} for s, r, d in pins],
             },
         }
     )

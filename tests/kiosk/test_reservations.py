@@ -36,7 +36,7 @@ LONDON = ZoneInfo("Europe/London")
 @pytest.fixture
 def library(sqlite_engine, monkeypatch):
     """The harness's shed (DRILL-1 in locker 1, Ada), SAW-1 in locker 2, and Bea, Cy, Dee."""
-    monkeypatch.setenv("COMMONSHED_SITE_TIMEZONE", "Europe/London")
+    monkeypatch.setenv("COMMONSHED_TIMEZONE", "Europe/London")
     stock_library(sqlite_engine)
     with transaction(sqlite_engine) as session:
         a_tool(session, "SAW-1", kiosk_id="kiosk-a", slot=2)

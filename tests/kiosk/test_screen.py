@@ -60,7 +60,10 @@ def test_bad_input_is_a_409_naming_the_field(client):
     assert answer.status_code == 409
     assert answer.get_json()["error"] == "slot: a whole number is needed, not 'one'"
     answer = client.post("/api/actions/repair", json={"tool_code": "DRILL-1", "hours": " "})
-    assert answer.status_code == 409 and answer.get_json()["error"] == "hours: some text is needed"
+    assert answer.status_code == 409 and answer.get_json() == {
+        "error": "Choose how many hours.",
+        "field": "hours",
+    }
 
 
 def test_a_door_of_the_simulation_is_found_by_its_slot_number(client, station):

@@ -66,7 +66,7 @@ def test_borrow_and_return_through_the_simulation_panel(page: Page, station: Sta
     expect(page.locator("#title")).to_have_text("Thank you!")
     tap_card(page, ADA)
     page.click("button[data-action='return'][data-slot='1']")
-    expect(page.locator("#choices h2")).to_have_text("Is DRILL-1 OK?")
+    expect(page.locator("#title")).to_have_text("Is DRILL-1 OK?")
     page.click("button[data-answer='needs_repair']")
     page.fill("#note", "The chuck slips")
     page.click("button[data-send='return']")
@@ -85,7 +85,7 @@ def test_every_member_choice_is_a_big_touch_target(page: Page):
     tap_card(page, ADA)
     expect(page.locator("#title")).to_have_text("Hello, Ada")
     screenshot(page, "kiosk-member.png")
-    buttons = page.locator("#choices button")
+    buttons = page.locator("#screen button")
     assert buttons.count() >= 3
     for index in range(buttons.count()):
         assert_touchable(buttons.nth(index))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from broker import messages as wire
@@ -54,8 +56,9 @@ def test_a_locker_whose_tool_went_out_is_empty_until_it_is_returned(parts):
 def test_a_return_needing_repair_takes_the_tool_out_of_service_here_at_once(parts):
     borrow(parts, ADA, 1)
     parts.session.card_presented(ADA)
-    with pytest.raises(BadEntry, match="note is required"):
+    with pytest.raises(BadEntry, match="Say what is wrong with it") as refused:
         parts.session.return_tool(1, "needs_repair", "  ")
+    assert refused.value.field == "note"  # the screen shows it by the note
     parts.session.return_tool(1, "needs_repair", "Chuck slips")
     parts.door(1, True)
     parts.door(1, False)
@@ -236,3 +239,27 @@ def test_the_loan_limit_counts_tools_taken_here_before_the_hub_lists_them(parts)
     assert screen.state == "refused"
     assert screen.message.startswith("You have 1 tool out; the limit is 1 at once.")
     assert parts.events()[-1].body.reason == "loan_limit"
+
+
+def test_tools_are_offered_and_told_by_name_when_the_config_names_them(parts):
+    names = {"DRILL-1": "Cordless drill 18V", "SAW-2": "Circular saw"}
+    parts.store.offer("config", wire.encode(a_config(2, names=names)))
+    parts.session.card_presented(ADA)
+    choices = parts.session.screen().choices
+    assert [(t["tool_code"], t["tool_name"]) for t in choices["borrow"]] == [
+        ("DRILL-1", "Cordless drill 18V"),
+        ("PRESS-1", None),  # no name sent: the screen shows its code
+    ]
+    assert [t["tool_code"] for t in choices["repair"]] == ["SAW-2", "DRILL-1", "PRESS-1"]
+    parts.session.borrow(1)
+    assert parts.session.screen().message == "Take Cordless drill 18V and close the door."
+
+
+def test_times_on_the_screen_follow_the_site_clock_of_the_config(parts):
+    summer_evening = datetime(2025, 7, 1, 17, 0, tzinfo=UTC)
+    parts.store.offer("config", wire.encode(a_config(2, timezone="Europe/London")))
+    assert parts.session.site_clock(summer_evening) == "18:00"
+    parts.store.offer("config", wire.encode(a_config(3, timezone="America/New_York")))
+    assert parts.session.site_clock(summer_evening) == "13:00"
+    parts.store.offer("config", wire.encode(a_config(4, timezone="Mars/Olympus")))  # unknown
+    assert parts.session.site_clock(summer_evening) == f"{summer_evening.astimezone():%H:%M}"

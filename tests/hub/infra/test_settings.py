@@ -1,4 +1,5 @@
-"""Settings read from the environment: the SMTP server and the public address used in mail."""
+"""Settings read from the environment: the SMTP server and the public address used in mail,
+and the site's time zone, checked."""
 
 from __future__ import annotations
 
@@ -45,3 +46,17 @@ def test_a_wrong_smtp_setting_is_refused_by_name(monkeypatch, name, value):
 def test_the_public_address_has_no_trailing_slash(monkeypatch):
     monkeypatch.setenv(settings.PUBLIC_URL_ENV, "https://shed.example.org/")
     assert settings.public_url() == "https://shed.example.org"
+
+
+def test_the_site_time_zone_defaults_to_london_and_follows_the_environment(monkeypatch):
+    monkeypatch.delenv(settings.TIMEZONE_ENV, raising=False)
+    assert settings.site_timezone().key == "Europe/London"
+    monkeypatch.setenv(settings.TIMEZONE_ENV, "America/Chicago")
+    assert settings.site_timezone().key == "America/Chicago"
+    assert settings.site_timezone("Asia/Kolkata").key == "Asia/Kolkata"
+
+
+@pytest.mark.parametrize("name", ["Mars/Olympus", "../etc/passwd", "Europe/"])
+def test_an_unknown_time_zone_is_refused_naming_the_setting(name):
+    with pytest.raises(ValueError, match="COMMONSHED_TIMEZONE must be a time zone"):
+        settings.site_timezone(name)

@@ -66,6 +66,8 @@ def test_each_kiosk_gets_its_allowlist_and_config_retained_once(library):
     ]
     config = wire.decode_config(client.published[1][1])
     assert config.kiosk_id == "kiosk-a" and config.lockers[1].tool_code == "DRILL-1"
+    assert config.lockers[1].name == "Cordless drill"  # the screen shows names
+    assert config.timezone == "Europe/London"  # the site's, for the screen's clock
     assert publisher.allowlist is not None and publisher.allowlist.entries[CARD].name
     client.published.clear()
     publisher.publish_if_stale()
