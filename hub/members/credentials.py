@@ -19,7 +19,7 @@ from hub.errors import DomainError, InvalidInput, NotFound
 from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.infra.hashing import hasher
-from hub.members.ranks import Actor, actor_id, require_may_act_on
+from hub.members.ranks import Actor, actor_id, require_may_act_on, require_role
 from hub.members.roster import Member, Role, get_member, member_by_number
 from hub.members.sessions import end_sessions_of
 
@@ -119,6 +119,7 @@ def reset_pin(
 
     Resetting is an act on the member (rank-checked) and is audited, never with the PIN.
     """
+    require_role(actor, Role.STEWARD, "reset a PIN")
     member = get_member(session, member_id)
     require_may_act_on(actor, member, "reset the PIN of")
     if new_pin is None:
