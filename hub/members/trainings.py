@@ -19,9 +19,7 @@ from hub.members import roster
 from hub.members.ranks import Actor, actor_id, require_role
 from hub.members.roster import MemberTraining, Role, get_member, training_by_code
 
-TRAINING_GRANT: Final = audit.Action(
-    "training.grant", ("training_id", "expires_at", "granted_by")
-)
+TRAINING_GRANT: Final = audit.Action("training.grant", ("training_id", "expires_at", "granted_by"))
 TRAINING_REVOKE: Final = audit.Action("training.revoke", ("training_id", "expires_at"))
 
 

@@ -7,9 +7,9 @@ from playwright.sync_api import expect
 
 from dashboard import create_app, database
 from hub.infra.db import transaction
+from hub.members import cards
 from hub.members.ranks import OPERATOR
 from hub.members.roster import member_by_number
-from hub.members import cards
 from tests.dashboard.test_dashboard_browser import serving, signed_in
 from tests.fixtures.browser import screenshot
 
