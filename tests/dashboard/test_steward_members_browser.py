@@ -56,3 +56,21 @@ def test_member_page_fits_a_360px_phone(browser, shed):
         )
     assert widest <= PHONE_360["width"]
     assert overflowing == []
+
+
+def test_header_search_and_a_refused_new_member_on_a_phone(browser, shed):
+    url, _ = shed
+    with signed_in(browser, url, PHONE_360) as page:
+        page.fill("header form.find input", "c0de0003")
+        page.press("header form.find input", "Enter")
+        expect(page.locator("main")).to_contain_text("1004 Mary Moreau")
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_360["width"]
+        page.goto(f"{url}/steward/members/new")
+        page.fill("#new-name", "   ")
+        page.fill("#new-email", "kept@example.org")
+        page.evaluate("document.querySelector('#new-name').removeAttribute('required')")
+        page.click("button:text('Add member')")
+        expect(page.locator("#new-name")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#new-email")).to_have_value("kept@example.org")
+        screenshot(page, "steward-member-new-refused-360.png", full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_360["width"]
