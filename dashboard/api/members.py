@@ -18,7 +18,7 @@ from hub.queries import members as member_rows
 from hub.wire import parse_uid
 
 from .blueprint import api
-from .members_schemas import CardRevocation, MemberEdit, NewCard, NewMember, TrainingGrant
+from .members_schemas import LostCard, MemberEdit, NewCard, NewMember, TrainingGrant, Why
 from .schemas import (
     CardOut,
     MemberDetail,
@@ -129,11 +129,11 @@ def assign_card(member_id: int, body: NewCard) -> CardOut:
 @api.operation(
     "POST",
     f"/members/{ID}/cards/<uid>/revoke",
-    body=CardRevocation,
+    body=Why,
     response=CardOut,
     tag="members",
 )
-def revoke_card(member_id: int, uid: str, body: CardRevocation) -> CardOut:
+def revoke_card(member_id: int, uid: str, body: Why) -> CardOut:
     """Revoke one of a member's cards (stolen, handed back); its history stays.
 
     A card that is not this member's is 404 (`uid`). Revoking a revoked card changes nothing.
@@ -146,14 +146,18 @@ def revoke_card(member_id: int, uid: str, body: CardRevocation) -> CardOut:
         return card_out(card)
 
 
-@api.operation("POST", f"/members/{ID}/cards/<uid>/lost", response=CardOut, tag="members")
-def report_card_lost(member_id: int, uid: str) -> CardOut:
-    """Revoke a card its holder lost (audited with the reason 'lost'); their other cards stay.
+@api.operation(
+    "POST", f"/members/{ID}/cards/<uid>/lost", body=LostCard, response=CardOut, tag="members"
+)
+def report_card_lost(member_id: int, uid: str, body: LostCard) -> CardOut:
+    """Revoke a card its holder lost (audited with the reason 'lost' and the note); their
+    other cards stay live.
 
     A card that is not this member's is 404 (`uid`).
     """
     with transaction() as db:
-        return card_out(cards.report_lost(db, acting_member(), member_id, _known_uid(uid)))
+        lost = cards.report_lost(db, acting_member(), member_id, _known_uid(uid), note=body.note)
+        return card_out(lost)
 
 
 @api.operation(
@@ -180,26 +184,31 @@ def grant_training(member_id: int, body: TrainingGrant) -> TrainingOut:
 
 
 @api.operation(
-    "POST", f"/members/{ID}/trainings/<code>/revoke", response=MemberDetail, tag="members"
+    "POST",
+    f"/members/{ID}/trainings/<code>/revoke",
+    body=Why,
+    response=MemberDetail,
+    tag="members",
 )
-def revoke_training(member_id: int, code: str) -> MemberDetail:
+def revoke_training(member_id: int, code: str, body: Why) -> MemberDetail:
     """Take training ``code`` away from a member; 404 (`training`) if they do not hold it.
 
     Audited, with when it would have expired.
     """
     with transaction() as db:
-        trainings.revoke_training(db, acting_member(), member_id, code)
+        trainings.revoke_training(db, acting_member(), member_id, code, reason=body.reason)
         return member_detail(db, roster.get_member(db, member_id))
 
 
-@api.operation("POST", f"/members/{ID}/pin-reset", response=MemberOut, tag="members")
-def reset_pin(member_id: int) -> MemberOut:
+@api.operation("POST", f"/members/{ID}/pin-reset", body=Why, response=MemberOut, tag="members")
+def reset_pin(member_id: int, body: Why) -> MemberOut:
     """Forget a member's tablet PIN; they set a new one on the tablet after a card tap.
 
     Refused (403) on a member of one's rank or above. Audited (never with the PIN).
     """
     with transaction() as db:
-        return member_out(credentials.reset_pin(db, acting_member(), member_id))
+        member = credentials.reset_pin(db, acting_member(), member_id, reason=body.reason)
+        return member_out(member)
 
 
 @api.operation("POST", f"/members/{ID}/suspend", body=Suspension, response=MemberOut, tag="members")

@@ -63,7 +63,13 @@ class NewCard(Body):
     label: Label | None = Field(None, description="e.g. 'key fob' or 'spare card'.")
 
 
-class CardRevocation(Body):
+class LostCard(Body):
+    note: Annotated[str, StringConstraints(max_length=NOTE_MAX - 6, pattern=NOT_BLANK)] | None = (
+        Field(None, description="Where or when it was lost, for the audit log.")
+    )
+
+
+class Why(Body):
     reason: Reason | None = Field(None, description="Why, for the audit log.")
 
 

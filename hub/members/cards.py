@@ -74,9 +74,13 @@ def revoke_card(
     return card
 
 
-def report_lost(session: Session, actor: Actor, member_id: int, uid: str) -> Card:
-    """Revoke a card its holder lost, with the reason 'lost'; their other cards stay live."""
-    return revoke_card(session, actor, member_id, uid, reason=LOST)
+def report_lost(
+    session: Session, actor: Actor, member_id: int, uid: str, *, note: str | None = None
+) -> Card:
+    """Revoke a card its holder lost, with the reason 'lost' (and ``note``, where or when, if
+    given); their other cards stay live."""
+    where = clean_text(note, "note", limit=NOTE_MAX - len(LOST) - 2, required=False)
+    return revoke_card(session, actor, member_id, uid, reason=f"{LOST}: {where}" if where else LOST)
 
 
 def _live_card_of(session: Session, member: Member, uid: str) -> Card | None:

@@ -17,7 +17,14 @@ from hub.infra import audit
 from hub.infra.clock import LATEST_DAY, utcnow
 from hub.members import roster
 from hub.members.ranks import Actor, actor_id, require_role
-from hub.members.roster import MemberTraining, Role, get_member, training_by_code
+from hub.members.roster import (
+    NOTE_MAX,
+    MemberTraining,
+    Role,
+    clean_text,
+    get_member,
+    training_by_code,
+)
 
 TRAINING_GRANT: Final = audit.Action("training.grant", ("training_id", "expires_at", "granted_by"))
 TRAINING_REVOKE: Final = audit.Action("training.revoke", ("training_id", "expires_at"))
@@ -54,13 +61,17 @@ def grant_training(
     return row
 
 
-def revoke_training(session: Session, actor: Actor, member_id: int, code: str) -> None:
-    """Take training ``code`` away from a member (an induction found wanting); audited.
+def revoke_training(
+    session: Session, actor: Actor, member_id: int, code: str, *, reason: str | None = None
+) -> None:
+    """Take training ``code`` away from a member (an induction found wanting); audited, with
+    ``reason`` if given.
 
     The holding is deleted: the audit entry keeps when it would have expired. A training the
     member does not hold is refused by ``training``.
     """
     require_role(actor, Role.STEWARD, "revoke a training")
+    why = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
     member, training = get_member(session, member_id), training_by_code(session, code)
     held = roster.training_held_by(session, member, training)
     if held is None:
@@ -69,6 +80,7 @@ def revoke_training(session: Session, actor: Actor, member_id: int, code: str) -
         )
     with audit.audited(session, actor, TRAINING_REVOKE, held, f"member:{member.number}") as notes:
         notes.update(training=training.code, revoked=True)
+        notes.update({"reason": why} if why else {})
         session.delete(held)
 
 

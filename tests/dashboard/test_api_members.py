@@ -105,7 +105,7 @@ def test_cards_assign_lost_and_revoke(client, engine, bearer, api_world):
     assert answer.status_code == 201 and answer.get_json()["uid"] == "DEADBEEF"
     refused(client.post(url, json={"uid": "C0DE0001"}, headers=bearer), 409, "uid")
     refused(client.post(url, json={"uid": "nothex"}, headers=bearer), 422, "uid")
-    lost = client.post(f"{url}/DEADBEEF/lost", headers=bearer)
+    lost = client.post(f"{url}/DEADBEEF/lost", json={"note": "on the bus"}, headers=bearer)
     assert lost.status_code == 200 and lost.get_json()["revoked_at"] is not None
     refused(client.post(f"{url}/C0DE0001/revoke", json={}, headers=bearer), 404, "uid")
     refused(client.post(f"{url}/not-a-uid/revoke", json={}, headers=bearer), 404, "uid")
@@ -114,7 +114,7 @@ def test_cards_assign_lost_and_revoke(client, engine, bearer, api_world):
     actions = [(e.action, json.loads(e.after).get("reason")) for e in audit_entries(engine)]
     assert actions == [
         ("card.assign", None),
-        ("card.revoke", "lost"),
+        ("card.revoke", "lost: on the bus"),
         ("card.revoke", "moved away"),
     ]
     with reading(engine) as session:
@@ -142,8 +142,11 @@ def test_trainings_grant_with_expiry_and_revoke(client, engine, bearer, api_worl
 
 
 def test_pin_reset_and_search_by_card(client, engine, bearer, api_world):
-    assert client.post(f"/api/v1/members/{PLAIN}/pin-reset", headers=bearer).status_code == 200
-    assert [e.action for e in audit_entries(engine)] == ["pin.reset"]
+    url = f"/api/v1/members/{PLAIN}/pin-reset"
+    assert client.post(url, json={"reason": "forgot"}, headers=bearer).status_code == 200
+    assert [(e.action, e.after) for e in audit_entries(engine)] == [
+        ("pin.reset", '{"pin": "cleared", "reason": "forgot"}')
+    ]
     refused(client.post("/api/v1/members/999999/pin-reset", headers=bearer), 404, "member_id")
     found = client.get("/api/v1/members?q=c0:de:00:09", headers=bearer).get_json()["members"]
     assert [m["number"] for m in found] == ["1010"]
