@@ -236,15 +236,6 @@ def new_card(session: Session, member: Member, uid: str, *, label: str | None = 
     )
 
 
-def revoke_card(session: Session, uid: str) -> Card:
-    """Revoke card ``uid`` (lost, stolen, returned); its history stays."""
-    card = card_by_uid(session, uid)
-    if card.revoked_at is None:
-        card.revoked_at = utcnow()
-        session.add(card)
-    return card
-
-
 def card_by_uid(session: Session, uid: str) -> Card:
     """Return the card with ``uid`` (any UID spelling) or refuse."""
     canonical = parse_uid(uid)

@@ -73,13 +73,3 @@ def trainings_of(session: Session, member_id: int) -> list[HeldTraining]:
         .order_by(Training.code)
     )
     return [HeldTraining(*row) for row in session.exec(query)]
-
-
-def training_held(session: Session, member_id: int, code: str) -> MemberTraining | None:
-    """Return the member's record of training ``code``, if they hold it."""
-    query = (
-        select(MemberTraining)
-        .join(Training, Training.id == MemberTraining.training_id)
-        .where(MemberTraining.member_id == member_id, Training.code == code.strip().lower())
-    )
-    return session.exec(query).first()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from hub.infra.db import transaction
-from hub.members.roster import revoke_card
+from hub.members.cards import report_lost
+from hub.members.ranks import OPERATOR
 from hub.queries.members import find_members
 from hub.queries.search import search
 from tests.hub.builders import a_kiosk, a_member, a_tool
@@ -15,7 +16,7 @@ def test_members_are_found_by_name_number_or_card_and_tools_by_code_or_name(engi
         ada = a_member(session, "Ada Lovelace", uid="04A22B1A3C5D80")
         grace = a_member(session, "Grace Hopper", uid="DEADBEEF")
         a_tool(session, "DRILL-1")
-        revoke_card(session, "DEADBEEF")  # a revoked card still finds its holder
+        report_lost(session, OPERATOR, grace.id, "DEADBEEF")  # a revoked card still finds them
 
         def numbers(text: str) -> list[str]:
             return [m.number for m in find_members(session, text)]
