@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,8 +18,8 @@ from hub.infra import migrate, settings
 from hub.infra.db import make_engine, reading, transaction
 from hub.inventory import registry
 from hub.loans import corrections
+from hub.members import cards, roster, sessions, standing, tokens, trainings
 from hub.members import credentials as members_credentials
-from hub.members import roster, sessions, standing, tokens
 from hub.members.ranks import OPERATOR
 from hub.queries import loans, members, tools
 from hub.worker.supervisor import MAX_FAILURES
@@ -259,17 +260,19 @@ def card_assign(hub: Hub, number: str, uid: str, label: str | None) -> None:
     """Give member NUMBER the card UID (hex, 4 or 7 bytes, separators allowed)."""
     with transaction(hub.migrated_engine()) as session:
         found = roster.member_by_number(session, number)
-        given = roster.assign_card(session, found.id, uid, label=label)
+        given = cards.assign_card(session, OPERATOR, found.id, uid, label=label)
     click.echo(f"Card {given.uid} assigned to member {number}.")
 
 
 @card.command("revoke")
 @click.argument("uid")
+@click.option("--reason", default=None, help="Kept in the audit log.")
 @pass_hub
-def card_revoke(hub: Hub, uid: str) -> None:
-    """Revoke a card (lost, stolen, handed back)."""
+def card_revoke(hub: Hub, uid: str, reason: str | None) -> None:
+    """Revoke a card (stolen, handed back; `card lost` for a lost one); audited."""
     with transaction(hub.migrated_engine()) as session:
-        revoked = roster.revoke_card(session, uid)
+        held = roster.card_by_uid(session, uid)
+        revoked = cards.revoke_card(session, OPERATOR, held.member_id, uid, reason=reason)
     click.echo(f"Card {revoked.uid} revoked.")
 
 
@@ -293,11 +296,19 @@ def training_add(hub: Hub, code: str, name: str, valid_days: int | None) -> None
 @training.command("grant")
 @click.argument("number")
 @click.argument("code")
+@click.option(
+    "--expires-on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Valid to the end of this day (YYYY-MM-DD); else for the training's own length.",
+)
 @pass_hub
-def training_grant(hub: Hub, number: str, code: str) -> None:
-    """Record that member NUMBER passed training CODE."""
+def training_grant(hub: Hub, number: str, code: str, expires_on: datetime | None) -> None:
+    """Record that member NUMBER passed training CODE; audited."""
+    day = expires_on.date() if expires_on else None
     with transaction(hub.migrated_engine()) as session:
-        held = roster.grant_training(session, roster.member_by_number(session, number).id, code)
+        found = roster.member_by_number(session, number)
+        held = trainings.grant_training(session, OPERATOR, found.id, code, expires_on=day)
     until = f" until {held.expires_at:%Y-%m-%d}" if held.expires_at else ""
     click.echo(f"Member {number} holds {code}{until}.")
 

@@ -9,6 +9,7 @@ the existing subgroups. Listed by name so adding an area is one line.
 - ``inventory``  kiosks (register, rename, provision, revoke), lockers, tools (add, edit, move,
   retire, rename a category)
 - ``upkeep``  plans, services, tickets, repair claims and the ledger's corrections
+- ``members``  member edit, card lost, training revoke (the members' doors ``hub.cli`` lacked)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import importlib
 
 import click
 
-AREAS: tuple[str, ...] = ("mail", "holds", "inventory", "upkeep")
+AREAS: tuple[str, ...] = ("mail", "holds", "inventory", "upkeep", "members")
 
 
 def register(hub_group: click.Group) -> None:

@@ -19,8 +19,15 @@ from hub.errors import DomainError, InvalidInput, NotFound
 from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.infra.hashing import hasher
-from hub.members.ranks import Actor, actor_id, require_may_act_on
-from hub.members.roster import Member, Role, get_member, member_by_number
+from hub.members.ranks import Actor, actor_id, require_may_act_on, require_role
+from hub.members.roster import (
+    NOTE_MAX,
+    Member,
+    Role,
+    clean_text,
+    get_member,
+    member_by_number,
+)
 from hub.members.sessions import end_sessions_of
 
 PASSWORD_MIN = 10
@@ -113,14 +120,18 @@ def reset_pin(
     member_id: int,
     *,
     new_pin: str | None = None,
+    reason: str | None = None,
     now: datetime | None = None,
 ) -> Member:
     """Reset a member's tablet PIN: to ``new_pin``, or cleared so they set one after a card tap.
 
-    Resetting is an act on the member (rank-checked) and is audited, never with the PIN.
+    Resetting is an act on the member (rank-checked) and is audited (with ``reason`` if given),
+    never with the PIN.
     """
+    require_role(actor, Role.STEWARD, "reset a PIN")
     member = get_member(session, member_id)
     require_may_act_on(actor, member, "reset the PIN of")
+    why = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
     if new_pin is None:
         held = session.get(MemberPin, member.id)
         if held is not None:
@@ -133,6 +144,6 @@ def reset_pin(
         actor_member_id=actor_id(actor),
         action="pin.reset",
         target=f"member:{member.number}",
-        after={"pin": "cleared" if new_pin is None else "set"},
+        after={"pin": "cleared" if new_pin is None else "set"} | ({"reason": why} if why else {}),
     )
     return member

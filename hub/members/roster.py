@@ -19,6 +19,7 @@ from hub.infra.sync import KioskVisible
 from hub.wire import parse_member_number, parse_name, parse_training_code, parse_uid
 
 CONTACT_MAX = 200
+PHONE_MAX = 40
 
 
 class Role(StrEnum):
@@ -38,7 +39,7 @@ class Member(SQLModel, KioskVisible, table=True):
     number: str = Field(max_length=10, unique=True, index=True)
     name: str = Field(max_length=NAME_MAX)
     email: str | None = Field(default=None, max_length=CONTACT_MAX)
-    phone: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=PHONE_MAX)
     status: str = Field(default=MemberStatus.ACTIVE, max_length=16)
     status_reason: str | None = Field(default=None, max_length=NOTE_MAX)
     roles: str = Field(default=Role.MEMBER, max_length=64)
@@ -141,18 +142,42 @@ def add_member(
     roles: str | list[str] | None = None,
 ) -> Member:
     """Enrol a member; a number is allotted when none is given."""
+    member = new_member(session, name=name, number=number, email=email, phone=phone, roles=roles)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def new_member(
+    session: Session,
+    *,
+    name: str,
+    number: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    roles: str | list[str] | None = None,
+) -> Member:
+    """Return (not yet added) a member with these details; refuse a number already taken."""
     member = Member(
         number=parse_member_number(number) if number else next_member_number(session),
         name=parse_name(name),
-        email=clean_text(email, "email", limit=CONTACT_MAX, required=False),
-        phone=clean_text(phone, "phone", limit=40, required=False),
+        email=parse_email(email),
+        phone=parse_phone(phone),
         roles=parse_roles(roles),
     )
     if session.exec(select(Member.id).where(Member.number == member.number)).first():
         raise Conflict(f"Member number {member.number} is already taken.", field="number")
-    session.add(member)
-    session.flush()
     return member
+
+
+def parse_email(value: str | None) -> str | None:
+    """Return an email address as typed (stripped), None when blank; refuse one too long."""
+    return clean_text(value, "email", limit=CONTACT_MAX, required=False)
+
+
+def parse_phone(value: str | None) -> str | None:
+    """Return a phone number as typed (stripped), None when blank; refuse one too long."""
+    return clean_text(value, "phone", limit=PHONE_MAX, required=False)
 
 
 def next_member_number(session: Session) -> str:
@@ -189,30 +214,26 @@ def require_active(member: Member) -> None:
 
 def assign_card(session: Session, member_id: int, uid: str, *, label: str | None = None) -> Card:
     """Give member ``member_id`` the card ``uid``; a card belongs to one member only."""
-    member = get_member(session, member_id)
-    canonical = parse_uid(uid)
-    existing = session.exec(select(Card).where(Card.uid == canonical)).first()
-    if existing is not None:
-        raise Conflict(
-            f"Card {canonical} already belongs to member id {existing.member_id}.", field="uid"
-        )
-    card = Card(
-        uid=canonical,
-        member_id=member.id,
-        label=clean_text(label, "label", limit=NAME_MAX, required=False),
-    )
+    card = new_card(session, get_member(session, member_id), uid, label=label)
     session.add(card)
     session.flush()
     return card
 
 
-def revoke_card(session: Session, uid: str) -> Card:
-    """Revoke card ``uid`` (lost, stolen, returned); its history stays."""
-    card = card_by_uid(session, uid)
-    if card.revoked_at is None:
-        card.revoked_at = utcnow()
-        session.add(card)
-    return card
+def new_card(session: Session, member: Member, uid: str, *, label: str | None = None) -> Card:
+    """Return (not yet added) the card ``uid`` for ``member``; refuse a UID anyone holds."""
+    canonical = parse_uid(uid)
+    existing = session.exec(select(Card).where(Card.uid == canonical)).first()
+    if existing is not None:
+        holder = session.get(Member, existing.member_id)
+        whose = "this member" if existing.member_id == member.id else "another member"
+        number = f" ({holder.number})" if holder is not None else ""
+        raise Conflict(f"Card {canonical} already belongs to {whose}{number}.", field="uid")
+    return Card(
+        uid=canonical,
+        member_id=member.id,
+        label=clean_text(label, "label", limit=NAME_MAX, required=False),
+    )
 
 
 def card_by_uid(session: Session, uid: str) -> Card:
@@ -274,20 +295,24 @@ def grant_training(
     now: datetime | None = None,
 ) -> MemberTraining:
     """Record that a member passed a training; renewing it moves its expiry forward."""
-
     member, training = get_member(session, member_id), training_by_code(session, code)
+    held = training_held_by(session, member, training) or MemberTraining(
+        member_id=member.id, training_id=training.id
+    )
     now = now or utcnow()
-    expires = now + timedelta(days=training.valid_days) if training.valid_days else None
-    held = session.exec(
-        select(MemberTraining).where(
-            MemberTraining.member_id == member.id, MemberTraining.training_id == training.id
-        )
-    ).first()
-    held = held or MemberTraining(member_id=member.id, training_id=training.id)
-    held.granted_at, held.expires_at, held.granted_by = now, expires, granted_by
+    expires_at = now + timedelta(days=training.valid_days) if training.valid_days else None
+    held.granted_at, held.expires_at, held.granted_by = now, expires_at, granted_by
     session.add(held)
     session.flush()
     return held
+
+
+def training_held_by(session: Session, member: Member, training: Training) -> MemberTraining | None:
+    """Return ``member``'s record of ``training``, if they hold it."""
+    query = select(MemberTraining).where(
+        MemberTraining.member_id == member.id, MemberTraining.training_id == training.id
+    )
+    return session.exec(query).first()
 
 
 def require_training(

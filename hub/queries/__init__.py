@@ -10,7 +10,8 @@ The modules, each with one reason to change:
 - ``tools``        the tool board by kiosk and locker, a tool's home, tools out of service
 - ``maintenance``  live tickets, a tool's tickets, preventive plans and what is due
 - ``claims``       repair credit claims: awaiting a steward, decided, one member's
-- ``members``      finding members, the trainings they hold, names for member ids
+- ``members``      finding members (name, number, card), the trainings they hold, names for ids
+- ``search``       the steward's header search: members and tools at once
 - ``bookings``     machine bookings: today's, a machine's upcoming, a range of days
 - ``fleet``        each kiosk's health, refused cards, dead letters
 - ``ingest``       whether the MQTT ingest runs, judged from its heartbeat rows

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
 
-from hub.members.roster import Member, MemberTraining, Training
+from hub.members.roster import Card, Member, MemberTraining, Training
+
+# Part of a card UID as a label or reader prints it: hex bytes, maybe split by ':', '-' or ' '.
+UID_PART = re.compile(r"^[0-9A-Fa-f]{2}(?:[:\- ]?[0-9A-Fa-f]{2})+$")
 
 
 class HeldTraining(NamedTuple):
@@ -22,15 +27,26 @@ class HeldTraining(NamedTuple):
 def find_members(
     session: Session, search: str | None = None, *, limit: int | None = None
 ) -> list[Member]:
-    """Return members by number, those whose name or number matches ``search`` if given.
+    """Return members by number, those whose name or number contains ``search`` if given, or
+    who hold a card (live or revoked) whose UID contains it (any UID spelling, two bytes or more).
 
     ``limit`` caps how many (a page shows the first hundred; the API and CLI want them all).
     """
     query = select(Member).order_by(Member.number).limit(limit)
-    if search:
-        pattern = f"%{search.strip()}%"
-        query = query.where(Member.name.ilike(pattern) | Member.number.like(pattern))
+    text = (search or "").strip()
+    if text:
+        query = query.where(_matching(text))
     return list(session.exec(query))
+
+
+def _matching(text: str) -> ColumnElement[bool]:
+    pattern = f"%{text}%"
+    found = col(Member.name).ilike(pattern) | col(Member.number).like(pattern)
+    if UID_PART.match(text):
+        uid = re.sub(r"[:\- ]", "", text).upper()
+        holders = select(Card.member_id).where(col(Card.uid).like(f"%{uid}%"))
+        found = found | col(Member.id).in_(holders)
+    return found
 
 
 def member_numbers(session: Session, member_ids: set[int | None]) -> dict[int, str]:
@@ -57,13 +73,3 @@ def trainings_of(session: Session, member_id: int) -> list[HeldTraining]:
         .order_by(Training.code)
     )
     return [HeldTraining(*row) for row in session.exec(query)]
-
-
-def training_held(session: Session, member_id: int, code: str) -> MemberTraining | None:
-    """Return the member's record of training ``code``, if they hold it."""
-    query = (
-        select(MemberTraining)
-        .join(Training, Training.id == MemberTraining.training_id)
-        .where(MemberTraining.member_id == member_id, Training.code == code.strip().lower())
-    )
-    return session.exec(query).first()

@@ -93,7 +93,7 @@ def test_approve_suspend_and_see_a_kiosk_event_live(shed, browser, sqlite_engine
         expect(page.locator(f"[data-claim='{work.claim_id}']")).to_have_count(0)
 
         page.click("header nav >> text=Members")
-        page.fill("input[name=q]", "1012")
+        page.fill("main input[name=q]", "1012")  # not the header's search box
         page.keyboard.press("Enter")
         page.get_by_label("Reason for suspending").fill("kept the tent all summer")
         page.get_by_role("button", name="Suspend").click()

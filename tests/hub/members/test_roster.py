@@ -5,6 +5,7 @@ import pytest
 from hub.errors import Conflict, InvalidInput, MemberSuspended, NotFound
 from hub.infra.clock import utcnow
 from hub.infra.db import transaction
+from hub.members import cards
 from hub.members.ranks import OPERATOR
 from hub.members.roster import (
     NAME_MAX,
@@ -17,7 +18,6 @@ from hub.members.roster import (
     member_by_number,
     member_for_card,
     require_active,
-    revoke_card,
 )
 from hub.members.standing import reinstate_member, suspend_member
 from hub.queries.members import find_members
@@ -93,7 +93,7 @@ def test_revoked_card_no_longer_identifies_its_member(engine):
     with transaction(engine) as session:
         ada = add_member(session, name="Ada")
         assign_card(session, ada.id, "DEADBEEF")
-        revoke_card(session, "DEADBEEF")
+        cards.revoke_card(session, OPERATOR, ada.id, "DEADBEEF")
     with pytest.raises(NotFound, match="DEADBEEF was revoked"):
         with transaction(engine) as session:
             member_for_card(session, "DEADBEEF")

@@ -8,7 +8,6 @@ from hub.queries.members import (
     find_members,
     list_trainings,
     member_numbers,
-    training_held,
     trainings_of,
 )
 from tests.hub.builders import a_member
@@ -41,13 +40,10 @@ def test_trainings_held_serve_the_api_and_the_member_page(engine):
         grant_training(session, member.id, "ladder")
     with reading(engine) as session:
         held = trainings_of(session, member.id)
-        record = training_held(session, member.id, " Router ")
         assert [t.code for t in list_trainings(session)] == ["ladder", "router"]
-        assert training_held(session, member.id, "laser") is None
     assert [(t.code, t.name) for t in held] == [
         ("ladder", "Ladder safety"),
         ("router", "Router induction"),
     ]
     assert held[0].expires_at is None and held[1].expires_at is not None
     assert set(held[0]._asdict()) == {"code", "name", "granted_at", "expires_at"}
-    assert record.expires_at == held[1].expires_at
