@@ -7,6 +7,7 @@ data directory the first one set up.
 from __future__ import annotations
 
 import ipaddress
+import os
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 import click
 
 from broker.provision import ensure_hub_credentials, provision_kiosk
-from hub.bulk.demo import DEMO_STEWARD_PASSWORD, SITE, demo_password_in_force, demo_uid
+from hub.bulk.demo import DEMO_PIN, DEMO_STEWARD_PASSWORD, SITE, demo_password_in_force, demo_uid
 from hub.bulk.demo import KIOSKS as DEMO_KIOSKS
 from hub.infra import settings
 from hub.infra.db import make_engine, reading
@@ -114,6 +115,13 @@ def prepare(data: Path) -> None:
     help="First simulated kiosk screen's port; the next kiosk uses the next port.",
 )
 @click.option(
+    "--mail-port",
+    default=8025,
+    show_default=True,
+    type=int,
+    help="The local mail sink's port: reminders are filed under DATA_DIR/mail/, never delivered.",
+)
+@click.option(
     "--i-know-this-is-a-demo",
     "demo_on_network",
     is_flag=True,
@@ -125,10 +133,13 @@ def up(
     web_port: int,
     mqtt_port: int,
     kiosk_port: int,
+    mail_port: int,
     demo_on_network: bool,
 ) -> None:
     """Start the whole system on its embedded defaults; Ctrl-C stops it all."""
     data = settings.data_dir(data_dir)
+    send_mail_to_sink(mail_port)
+    os.environ.setdefault(settings.PUBLIC_URL_ENV, f"http://{host}:{web_port}")  # mail links
     prepare(data)
     if not is_loopback(host) and not demo_on_network and _demo_password_works(data):
         raise click.UsageError(
@@ -141,10 +152,12 @@ def up(
     supervisor = Supervisor(data / "logs")
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        for part in parts(data, host, web_port, mqtt_port, kiosk_port):
+        for part in parts(data, host, web_port, mqtt_port, kiosk_port, mail_port):
             supervisor.start(part)
             if part.name == "mosquitto":
                 _wait_for_port("127.0.0.1", mqtt_port, part)
+            if part.name == "mail-sink":
+                _wait_for_port("127.0.0.1", mail_port, part)
         _print_where_to_go(host, web_port, kiosk_port, data)
         _watch(supervisor)
     except KeyboardInterrupt:
@@ -174,7 +187,17 @@ def _demo_password_works(data: Path) -> bool:
         engine.dispose()
 
 
-def parts(data: Path, host: str, web_port: int, mqtt_port: int, kiosk_port: int) -> list[Part]:
+def send_mail_to_sink(mail_port: int) -> None:
+    """Point the hub's mail at the local sink (the parts inherit it), unless SMTP is set."""
+    if not os.environ.get(settings.SMTP_HOST_ENV):
+        os.environ[settings.SMTP_HOST_ENV] = "127.0.0.1"
+        os.environ[settings.SMTP_PORT_ENV] = str(mail_port)
+        os.environ[settings.SMTP_TLS_ENV] = "none"
+
+
+def parts(
+    data: Path, host: str, web_port: int, mqtt_port: int, kiosk_port: int, mail_port: int = 8025
+) -> list[Part]:
     """Return the processes of the whole system, in the order they must start."""
     mqtt = ["--mqtt-host", "127.0.0.1", "--mqtt-port", str(mqtt_port)]
     kiosks = [
@@ -203,6 +226,7 @@ def parts(data: Path, host: str, web_port: int, mqtt_port: int, kiosk_port: int)
             "mosquitto",
             commonshed("broker", "run", "--data-dir", str(data), "--port", str(mqtt_port)),
         ),
+        Part("mail-sink", hub_command(data, "mail", "sink", "--port", str(mail_port))),
         Part("hub-ingest", hub_command(data, "ingest", *mqtt, "--broker-data-dir", str(data))),
         Part("hub-web", hub_command(data, "serve", "--host", host, "--port", str(web_port))),
         *kiosks,
@@ -247,6 +271,8 @@ def _print_where_to_go(host: str, web_port: int, kiosk_port: int, data: Path) ->
 Commonshed is running. Data and logs: {data}
   Steward dashboard            {base}/steward/   (member 1001, password {DEMO_STEWARD_PASSWORD!r})
   Booking tablet               {base}/tablet/
+  Member pages                 {base}/me/   (member number and PIN; every demo PIN is {DEMO_PIN})
+  Reminder mail (never sent)   {data / "mail"}/
   Tool library (open records)  {base}/
 {kiosk_lines}
 Demo cards: {", ".join(demo_uid(i) for i in range(4))} (tap them on a kiosk's simulator panel).

@@ -86,6 +86,9 @@ def _register_blueprints(app: Flask) -> None:
     from dashboard import tablet  # the booking tablet by the door
 
     app.register_blueprint(tablet.bp)
+    from dashboard import me  # the member's own pages, phone first
+
+    me.register(app)
     from dashboard import api  # the JSON API for scripts, at /api/v1
 
     app.register_blueprint(api.bp)

@@ -53,7 +53,7 @@ def signin() -> ResponseReturnValue:
         refused = attempt.refusal or credentials.SignInRefused("Sign-in refused.")
         page = _refuse_signin(refused.message, number, status_of(type(refused)))
         return with_retry_after(page, refused)
-    _start_session(attempt.member)
+    start_signed_in_session(attempt.member)
     return redirect(_safe_next(request.form.get("next")) or url_for("steward_front.front"))
 
 
@@ -75,8 +75,9 @@ def _refuse_signin(message: str, number: str, status: int) -> tuple[str, int]:
     return page, status
 
 
-def _start_session(member: Member) -> None:
-    """Start a session on the hub; the cookie carries only its key and the idle clock."""
+def start_signed_in_session(member: Member) -> None:
+    """Start a session on the hub; the cookie carries only its key and the idle clock (the
+    steward sign-in and the member's /me sign-in alike)."""
     agent = request.headers.get("User-Agent")
     with transaction() as db:
         key = sessions.start_session(db, member.id or 0, address=request.remote_addr, agent=agent)

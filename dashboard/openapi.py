@@ -95,12 +95,13 @@ class OpenApi:
         body: type[BaseModel] | None = None,
         refusals: tuple[int, ...] = (),
         public: bool = False,
+        guard: Guard | None = None,
     ) -> Callable[[View], View]:
         """Route ``method rule`` to the decorated view and record it for the document.
 
         The view receives path arguments, plus ``query=`` and ``body=`` models when declared,
         and returns a ``response`` model, sent as JSON with ``status``. Unless ``public``, the
-        view is wrapped in the registry's guard.
+        view is wrapped in ``guard``, else the registry's guard.
         """
 
         def register(view: View) -> View:
@@ -109,7 +110,7 @@ class OpenApi:
             )
             self.operations.append(recorded)
             wrapped: Callable[..., ResponseReturnValue] = _parsing(recorded)
-            wrapped = wrapped if public else self.guard(wrapped)
+            wrapped = wrapped if public else (guard or self.guard)(wrapped)
             self.blueprint.add_url_rule(rule, view.__name__, wrapped, methods=[recorded.method])
             return view
 

@@ -11,7 +11,7 @@ import importlib
 
 import click
 
-AREAS: tuple[str, ...] = ("market",)
+AREAS: tuple[str, ...] = ("mail", "market")
 
 
 def register(hub_group: click.Group) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,3 +66,58 @@ def _seconds(name: str, default: float) -> float:
     if not 0 <= value <= 86_400:
         raise ValueError(f"{name} must be between 0 and 86400 seconds, not {raw!r}")
     return value
+
+
+# --- mail ---------------------------------------------------------------------------------
+
+PUBLIC_URL_ENV = "COMMONSHED_PUBLIC_URL"
+SMTP_HOST_ENV = "COMMONSHED_SMTP_HOST"
+SMTP_PORT_ENV = "COMMONSHED_SMTP_PORT"
+SMTP_TLS_ENV = "COMMONSHED_SMTP_TLS"
+SMTP_USER_ENV = "COMMONSHED_SMTP_USER"
+SMTP_PASSWORD_ENV = "COMMONSHED_SMTP_PASSWORD"
+MAIL_FROM_ENV = "COMMONSHED_MAIL_FROM"
+SMTP_TLS_MODES = ("none", "starttls", "ssl")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where mail goes: an SMTP server, how to secure the link, and who the mail is from."""
+
+    host: str
+    port: int = 587
+    tls: str = "starttls"  # one of SMTP_TLS_MODES
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    sender: str = "Commonshed <commonshed@localhost>"
+    timeout: float = 20.0
+
+
+def public_url(override: str | None = None) -> str:
+    """Return the address members reach the web at (in mail): the override, else
+    $COMMONSHED_PUBLIC_URL, else http://127.0.0.1:8000."""
+    chosen = override or os.environ.get(PUBLIC_URL_ENV) or "http://127.0.0.1:8000"
+    return chosen.rstrip("/")
+
+
+def smtp_settings() -> SmtpSettings | None:
+    """Return the SMTP server from $COMMONSHED_SMTP_HOST, _PORT, _TLS (none, starttls, ssl),
+    _USER, _PASSWORD and $COMMONSHED_MAIL_FROM; None when no host is set (mail then waits)."""
+    host = os.environ.get(SMTP_HOST_ENV, "").strip()
+    if not host:
+        return None
+    tls = os.environ.get(SMTP_TLS_ENV, "starttls").strip().lower()
+    if tls not in SMTP_TLS_MODES:
+        raise ValueError(f"{SMTP_TLS_ENV} must be one of {', '.join(SMTP_TLS_MODES)}, not {tls!r}")
+    default_port = {"none": 25, "starttls": 587, "ssl": 465}[tls]
+    raw_port = os.environ.get(SMTP_PORT_ENV, "").strip() or str(default_port)
+    if not raw_port.isdigit() or not 0 < int(raw_port) < 65536:
+        raise ValueError(f"{SMTP_PORT_ENV} must be a port number, not {raw_port!r}")
+    return SmtpSettings(
+        host=host,
+        port=int(raw_port),
+        tls=tls,
+        user=os.environ.get(SMTP_USER_ENV) or None,
+        password=os.environ.get(SMTP_PASSWORD_ENV) or None,
+        sender=os.environ.get(MAIL_FROM_ENV) or SmtpSettings.sender,
+    )

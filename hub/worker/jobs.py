@@ -1,5 +1,6 @@
 """The hub's periodic jobs: release booking no-shows, open maintenance tickets that fell due,
-and pair the kiosk events held past their wait for a gap in their kiosk's sequence.
+pair the kiosk events held past their wait for a gap in their kiosk's sequence, queue the
+reminders due and send the mail outbox.
 
 They have nothing to do with MQTT; the worker runs them on a timer of their own
 (``loop.IngestWorker``, its housekeeping loop) because it is the hub's one long-running process.
@@ -25,6 +26,7 @@ from hub.bookings import sweep_bookings
 from hub.infra import security_log, throttles
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.db import is_sqlite, reading, transaction
+from hub.mail.reminders import queue_reminders, send_queued_mail
 from hub.maintenance.plans import open_due_tickets
 from hub.worker import heartbeats
 from hub.worker.events import release_held_events
@@ -78,6 +80,8 @@ def _jobs() -> tuple[tuple[str, Callable[[Session], object]], ...]:
         ("maintenance due", open_due_tickets),
         ("held kiosk events", release_held_events),
         ("old security records", prune_security_records),
+        ("reminders due", queue_reminders),
+        ("mail outbox", send_queued_mail),
     )
 
 

@@ -55,8 +55,8 @@ def sign_in(client, number: str = "1001", password: str = DEMO_STEWARD_PASSWORD)
 def sign_in_by_session(client, number: str = "1001") -> None:
     """Give ``client`` the session a successful sign-in of ``number`` starts, without the form.
 
-    Mirrors dashboard.auth._start_session (a session on the hub, its key in the cookie); the
-    form and its checks are tested in test_auth.py.
+    Mirrors dashboard.auth.start_signed_in_session (a session on the hub, its key in the
+    cookie); the form and its checks are tested in test_auth.py.
     """
     with client.application.app_context(), database.transaction() as db:
         key = start_session(db, member_by_number(db, number).id)

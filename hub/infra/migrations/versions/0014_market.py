@@ -1,7 +1,7 @@
 """market: offers, requests, exchanges, skills, proposals (issue 19)
 
-Revision ID: 0013_market
-Revises: 0012_kiosk_health
+Revision ID: 0014_market
+Revises: 0013_me
 Create Date: 2026-11-30 15:29:26.255279
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0013_market"
-down_revision: str | Sequence[str] | None = "0012_kiosk_health"
+revision: str = "0014_market"
+down_revision: str | Sequence[str] | None = "0013_me"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
