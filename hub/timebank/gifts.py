@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session, select
 
 from hub.errors import InvalidInput, MemberSuspended, NotFound, RuleViolation
 from hub.members.roster import Member
 from hub.timebank.ledger import (
+    CENT,
     DEFAULT_MEMBER_CREDIT_LIMIT,
     DESCRIPTION_MAX,
     Transfer,
@@ -48,7 +49,7 @@ def give_hours(
     recipient, a blank note, more than the giver's credit limit allows.
     """
     ledger_key = f"gift:{giver.id}:{_parse_key(key)}"
-    amount = parse_hours(hours, "hours")
+    amount = _parse_amount(hours)
     done = transfer_by_key(session, ledger_key)
     recipient = _recipient(session, giver, to_number)
     if not giver.is_active:
@@ -82,6 +83,22 @@ def available_to_give(session: Session, member: Member) -> Decimal | None:
         return None
     held = balance(session, account.id or 0) if account else Decimal("0.00")
     return max(held - limit, Decimal("0.00"))
+
+
+def _parse_amount(hours: Decimal | int | str) -> Decimal:
+    """Return the hours to give, refusing in a member's words what is not more than 0 hours in
+    hundredths (the ledger's own parse then checks the largest transfer)."""
+    try:
+        amount = Decimal(str(hours).strip())
+    except InvalidOperation:
+        raise InvalidInput("Type the hours as a number, like 1.5.", field="hours") from None
+    if not amount.is_finite() or amount <= 0:
+        raise InvalidInput(f"Give more than 0 hours (not {hours}).", field="hours")
+    if amount != amount.quantize(CENT):
+        raise InvalidInput(
+            f"Hours go to two decimals at most, like 1.25 (not {hours}).", field="hours"
+        )
+    return parse_hours(amount, "hours")
 
 
 def _parse_key(key: str | None) -> str:

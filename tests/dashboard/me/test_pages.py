@@ -97,7 +97,7 @@ def test_giving_hours_moves_them_once_on_a_double_submit(borrower, app):
         (BORROWER, "1", 422, "to", "yourself"),
         (FRIEND, "0", 422, "hours", "more than 0"),
         (FRIEND, "-2", 422, "hours", "more than 0"),
-        (FRIEND, "1.005", 422, "hours", "two decimal places"),
+        (FRIEND, "1.005", 422, "hours", "two decimals at most"),
         ("99999", "1", 404, "to", "no member number 99999"),
     ],
 )
