@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     kiosks,
     ledger,
     maintenance,
+    market,
     me,
     members,
     tokens,

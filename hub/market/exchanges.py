@@ -25,6 +25,10 @@ from hub.timebank import ledger
 from hub.timebank.ledger import HoursType, parse_hours
 
 
+class NotParty(RuleViolation, PermissionError):
+    """The member is not one of the two the hours would move between."""
+
+
 class ExchangeStatus(StrEnum):
     CLAIMED = "claimed"
     CONFIRMED = "confirmed"
@@ -98,7 +102,7 @@ def confirm_hours(session: Session, receiver: Member, exchange_id: int) -> Excha
     if exchange is None:
         raise NotFound(f"Exchange {exchange_id} does not exist.", field="exchange_id")
     if exchange.receiver_id != receiver.id:
-        raise RuleViolation(
+        raise NotParty(
             f"Exchange {exchange_id} is not yours to confirm: only its receiver may.",
             field="exchange_id",
         )
@@ -133,7 +137,7 @@ def _require_parties(session: Session, post: Post, giver_id: int, receiver_id: i
     assert post.id is not None
     other = giver_id if post.author_id == receiver_id else receiver_id
     if (giver_id, receiver_id) != parties(post, other) or not has_answered(session, post.id, other):
-        raise RuleViolation(
+        raise NotParty(
             f"Hours for post {post.id} move between its author and a member who answered it; "
             "you are not party to it.",
             field="post_id",
