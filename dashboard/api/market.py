@@ -10,20 +10,26 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from dashboard.auth import acting_member
 from dashboard.database import reading, transaction
 from dashboard.me.access import me, member_api_required
-from hub.market import exchanges, posts, proposals, skills
+from hub.inventory import registry
+from hub.market import asks, exchanges, posts, proposals, skills
 from hub.members.roster import Member
 
 from .blueprint import api
 from .market_schemas import (
     AnswerIn,
     AnswerOut,
+    AskIn,
+    AskOut,
     Categories,
     CategoryIn,
     CategoryOut,
     ClaimIn,
     ExchangeOut,
+    FixerList,
+    FixerOut,
     GiveIn,
     HideIn,
     PostDetail,
@@ -44,6 +50,7 @@ from .market_schemas import (
 POST = "<int(min=1, max=2147483647):post_id>"
 EXCHANGE = "<int(min=1, max=2147483647):exchange_id>"
 PROPOSAL = "<int(min=1, max=2147483647):proposal_id>"
+TOOL = "<int(min=1, max=2147483647):tool_id>"
 MEMBERS = {"tag": "market", "guard": member_api_required}
 
 
@@ -218,6 +225,32 @@ def execute_spend(proposal_id: int) -> ProposalOut:
     """Pay a passed proposal's hours from the community account (stewards only; audited)."""
     with transaction() as db:
         return _proposal_out(db, proposals.execute_spend(db, me(), proposal_id))
+
+
+# --- who might fix a broken tool (stewards) ---------------------------------------------------
+
+
+@api.operation("GET", f"/tools/{TOOL}/fixers", response=FixerList, tag="market")
+def list_fixers(tool_id: int) -> FixerList:
+    """Suggest members who might fix the tool: matching skills, then past repairs."""
+    with reading() as db:
+        tool = registry.get_tool(db, tool_id)
+        suggested = skills.suggest_fixers(db, tool_id, limit=10)
+    return FixerList(
+        tool_code=tool.code,
+        tool_status=tool.status,
+        fixers=[
+            FixerOut(number=s.member.number, name=s.member.name, reasons=s.reasons)
+            for s in suggested
+        ],
+    )
+
+
+@api.operation("POST", f"/tools/{TOOL}/fixers/ask", body=AskIn, response=AskOut, tag="market")
+def ask_fixers(tool_id: int, body: AskIn) -> AskOut:
+    """Ask these members by email to help fix an out-of-service tool (audited)."""
+    with transaction() as db:
+        return AskOut(mailed=asks.ask_fixers(db, acting_member(), tool_id, body.members))
 
 
 # --- shapes ----------------------------------------------------------------------------------

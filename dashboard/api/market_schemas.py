@@ -181,3 +181,26 @@ class ProposalDetail(ProposalOut):
 
 class ProposalList(BaseModel):
     proposals: list[ProposalOut]
+
+
+class FixerOut(BaseModel):
+    number: str
+    name: str
+    reasons: list[str]
+
+
+class FixerList(BaseModel):
+    tool_code: str
+    tool_status: str
+    fixers: list[FixerOut]
+
+
+class AskIn(Body):
+    members: list[MemberNumber] = Field(min_length=1, max_length=50)
+
+
+class AskOut(BaseModel):
+    mailed: list[str] = Field(
+        description="Those a mail was queued for; the others have no "
+        "address or turned these emails off."
+    )

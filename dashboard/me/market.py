@@ -18,7 +18,7 @@ from dashboard.errors import status_of
 from dashboard.me.access import me, me_required, now
 from hub.errors import DomainError, InvalidInput
 from hub.infra.clock import as_utc
-from hub.market import exchanges, posts, proposals, skills
+from hub.market import asks, exchanges, posts, proposals, skills
 from hub.members.roster import Member, Role
 
 bp = Blueprint("me_market", __name__, url_prefix="/me")
@@ -142,14 +142,21 @@ def my_skills() -> ResponseReturnValue:
         try:
             with transaction() as db:
                 skills.set_skills(db, me(), typed)
+                asks.set_auto_ask(db, me(), bool(request.form.get("auto_ask")))
             flash("Your skills are saved.", "ok")
             return redirect(url_for("me_market.my_skills"))
         except DomainError as refused:
             error, field = refused.message, refused.field
     with reading() as db:
         held = skills.skills_of(db, me().id or 0)
+        auto_ask = asks.auto_asked(db, me().id or 0)
     page = render_template(
-        "me/skills.html", held=held, typed=typed or " ".join(held), error=error, field=field
+        "me/skills.html",
+        held=held,
+        typed=typed or " ".join(held),
+        auto_ask=auto_ask,
+        error=error,
+        field=field,
     )
     return page, (422 if error else 200)
 

@@ -6,6 +6,7 @@ app, and the nav is read from what it registered, in that order.
 
 - ``front``        what needs a steward now, kept current without a reload
 - ``tools``        the tool board, each tool's tickets and history
+- ``fixers``       who might fix a broken tool, and asking them by email
 - ``maintenance``  repair claims to decide, live tickets and maintenance due
 - ``members``      find members; suspend and reinstate them; their cards and trainings
 - ``loans``        every open loan, the overdue ones first
@@ -26,6 +27,7 @@ from dashboard.steward import (
     account,
     audit,
     bookings,
+    fixers,
     front,
     kiosks,
     ledger,
@@ -41,6 +43,7 @@ from dashboard.steward.common import NavLink, ago
 FEATURES = (
     front,
     tools,
+    fixers,
     maintenance,
     members,
     loans,

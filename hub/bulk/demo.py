@@ -19,6 +19,7 @@ from hub.infra.hashing import hasher
 from hub.inventory.registry import Tool, add_locker, add_tool, register_kiosk, take_out_of_service
 from hub.loans.lending import lend_tool, return_tool
 from hub.market.posts import MarketCategory, add_post, answer_post
+from hub.market.skills import set_skills
 from hub.members.credentials import StewardLogin
 from hub.members.roster import Member, Role, add_member, add_training, assign_card, grant_training
 
@@ -308,6 +309,8 @@ def _add_market(session: Session, members: list[Member]) -> None:
         where_when="At the shed, Saturdays 10-12",
     )
     answer_post(session, members[3], sharpening.id or 0, "My tenon saw is blunt; Saturday?")
+    set_skills(session, members[3], "sanding power-tools")
+    set_skills(session, members[5], "sharpening woodwork")
     add_post(
         session,
         members[4],

@@ -11,7 +11,8 @@ import click
 
 from hub.cli import Hub, pass_hub
 from hub.infra.db import reading, transaction
-from hub.market import posts, proposals, records
+from hub.inventory.registry import tool_by_code
+from hub.market import asks, posts, proposals, records, skills
 from hub.members.ranks import OPERATOR
 
 
@@ -77,6 +78,22 @@ def export(hub: Hub, table: str) -> None:
             records.export_json(session) if table == "all" else records.export_csv(session, table)
         )
     click.echo(text, nl=False)
+
+
+@market.command("ask-fixers")
+@click.argument("tool_code")
+@click.argument("numbers", nargs=-1)
+@pass_hub
+def ask_fixers(hub: Hub, tool_code: str, numbers: tuple[str, ...]) -> None:
+    """Show who might fix TOOL_CODE; with member NUMBERS, ask them by email (audited)."""
+    with transaction(hub.migrated_engine()) as session:
+        tool = tool_by_code(session, tool_code)
+        if not numbers:
+            for s in skills.suggest_fixers(session, tool.id or 0, limit=10):
+                click.echo(f"{s.member.number:>6}  {s.member.name:<28} {'; '.join(s.reasons)}")
+            return
+        mailed = asks.ask_fixers(session, OPERATOR, tool.id or 0, list(numbers))
+    click.echo(f"Asked {len(mailed)} of {len(numbers)} by email: {' '.join(mailed) or 'none'}.")
 
 
 def register(hub_group: click.Group) -> None:

@@ -121,7 +121,16 @@ def _by_skill(session: Session, tool: Tool) -> list[tuple[Member, str]]:
         .join(MemberSkill, MemberSkill.member_id == Member.id)
         .where(Member.status == MemberStatus.ACTIVE)
     ).all()
-    return [(m, tag) for m, tag in rows if any(w in tag or tag in w for w in words)]
+    return [(m, tag) for m, tag in rows if any(_akin(w, tag) for w in words)]
+
+
+def _akin(word: str, tag: str) -> bool:
+    """Tell whether a word of the tool's name or category and a skill tag are about the same
+    thing: one contains the other, or a part of the tag shares its first four letters with
+    the word ("sanding" and "sander", "power-tools" and "tools")."""
+    if word in tag or tag in word:
+        return True
+    return any(len(part) >= 4 and part[:4] == word[:4] for part in tag.split("-"))
 
 
 def _by_repairs(session: Session, tool: Tool) -> list[tuple[Member, int, bool]]:

@@ -28,6 +28,7 @@ from hub.infra.clock import as_utc, utcnow
 from hub.infra.db import is_sqlite, reading, transaction
 from hub.mail.reminders import queue_reminders, send_queued_mail
 from hub.maintenance.plans import open_due_tickets
+from hub.market.asks import ask_opted_in_fixers
 from hub.worker import heartbeats
 from hub.worker.events import release_held_events
 
@@ -81,6 +82,7 @@ def _jobs() -> tuple[tuple[str, Callable[[Session], object]], ...]:
         ("held kiosk events", release_held_events),
         ("old security records", prune_security_records),
         ("reminders due", queue_reminders),
+        ("fixers who opted in", ask_opted_in_fixers),
         ("mail outbox", send_queued_mail),
     )
 

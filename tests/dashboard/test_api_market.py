@@ -12,12 +12,14 @@ from sqlmodel import func, select
 from hub.infra.audit import AuditEntry
 from hub.infra.clock import utcnow
 from hub.infra.db import reading, transaction
+from hub.inventory.registry import Tool
 from hub.market.exchanges import Exchange
 from hub.members import tokens
 from hub.members.ranks import OPERATOR
 from hub.members.roster import member_by_number
 from hub.timebank import ledger
 from tests.dashboard.api_fixtures import api_world  # noqa: F401  (fixture)
+from tests.dashboard.conftest import csrf_token
 
 ADA, BEA, STEWARD = "1004", "1006", "1001"
 
@@ -154,3 +156,23 @@ def test_a_steward_token_reaches_the_market_too_and_anonymous_none(client, as_me
     assert client.get("/api/v1/market/categories").status_code == 401
     listed = client.get("/api/v1/market/categories", headers=as_member(STEWARD)).get_json()
     assert {c["slug"] for c in listed["categories"]} >= {"repairs", "lessons"}
+
+
+def test_a_steward_sees_who_might_fix_the_sander_and_asks_them(client, steward, engine):
+    with reading(engine) as session:
+        sander = session.exec(select(Tool).where(Tool.code == "SAND-1")).one()
+        borrower = member_by_number(session, ADA)
+    page = client.get("/steward/tools/SAND-1/fixers").get_data(as_text=True)
+    assert f"{ADA} {borrower.name}" in page and "skill: sanding" in page
+    listed = client.get(f"/api/v1/tools/{sander.id}/fixers").get_json()
+    assert [f["number"] for f in listed["fixers"]] == [ADA]
+    token = csrf_token(client, "/steward/tools/SAND-1/fixers")
+    asked = client.post(
+        "/steward/tools/SAND-1/fixers",
+        data={"members": ADA, "csrf_token": token},
+        follow_redirects=True,
+    )
+    said = "Asked 1 of 1 by email." if borrower.email else "Asked 0 of 1 by email"
+    assert said in asked.get_data(as_text=True)
+    with reading(engine) as session:
+        assert session.exec(select(AuditEntry).where(AuditEntry.action == "tool.ask_fixers")).one()

@@ -22,6 +22,13 @@ HOURS = sa.Numeric(12, 2).with_variant(sa.BigInteger(), "sqlite")
 
 def upgrade() -> None:
     op.create_table(
+        "skill_profile",
+        sa.Column("member_id", sa.Integer(), nullable=False),
+        sa.Column("auto_ask", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["member_id"], ["member.id"]),
+        sa.PrimaryKeyConstraint("member_id"),
+    )
+    op.create_table(
         "market_category",
         sa.Column("slug", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
@@ -209,6 +216,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("skill_profile")
     with op.batch_alter_table("market_exchange", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_market_exchange_status"))
         batch_op.drop_index(batch_op.f("ix_market_exchange_receiver_id"))
