@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template
 from dashboard import charts
 from dashboard.database import reading
 from hub.inventory import registry
-from hub.market import records
+from hub.market import records, skills
 from hub.queries import loans, tools
 from hub.timebank import statements
 
@@ -69,6 +69,7 @@ def market() -> str:
         exchanged = records.exchanges_by_month(db)
         pool = records.pool_by_month(db)
         decided = records.decisions(db)
+        skill_hours = skills.skill_hours(db)
     by_month: dict[str, Decimal] = {}
     for row in exchanged:
         by_month[row.month] = by_month.get(row.month, Decimal(0)) + row.hours
@@ -80,7 +81,12 @@ def market() -> str:
         y_label="Hours",
     )
     return render_template(
-        "records/market.html", exchanged=exchanged, pool=pool, decided=decided, chart=chart
+        "records/market.html",
+        exchanged=exchanged,
+        pool=pool,
+        decided=decided,
+        chart=chart,
+        skill_hours=skill_hours,
     )
 
 

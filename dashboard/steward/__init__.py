@@ -6,13 +6,13 @@ app, and the nav is read from what it registered, in that order.
 
 - ``front``        what needs a steward now, kept current without a reload
 - ``tools``        the tool board, each tool's tickets and history
-- ``fixers``       who might fix a broken tool, and asking them by email
 - ``maintenance``  repair claims to decide, live tickets and maintenance due
 - ``members``      find members; suspend and reinstate them; their cards and trainings
 - ``loans``        every open loan, the overdue ones first
 - ``kiosks``       the kiosk fleet's health, door alarms, refused cards and dead letters
 - ``bookings``     the machines' bookings, which a steward may cancel with a reason
 - ``ledger``       the balance sheet and a member's statement as CSV
+- ``market``       members' posts to moderate, categories, passed spends to pay, fixers to ask
 - ``reports``      charts of loans, repairs, credited hours and door alarms
 - ``audit``        the audit log, for admins
 - ``account``      where you are signed in, signing out everywhere, your API tokens
@@ -27,12 +27,12 @@ from dashboard.steward import (
     account,
     audit,
     bookings,
-    fixers,
     front,
     kiosks,
     ledger,
     loans,
     maintenance,
+    market,
     members,
     reports,
     tools,
@@ -43,13 +43,13 @@ from dashboard.steward.common import NavLink, ago
 FEATURES = (
     front,
     tools,
-    fixers,
     maintenance,
     members,
     loans,
     kiosks,
     bookings,
     ledger,
+    market,
     reports,
     audit,
     account,
