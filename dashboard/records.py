@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from decimal import Decimal
 
+from flask import Blueprint, Response, render_template
+
+from dashboard import charts
 from dashboard.database import reading
 from hub.inventory import registry
+from hub.market import records, skills
 from hub.queries import loans, tools
 from hub.timebank import statements
 
@@ -55,3 +59,48 @@ def first_name(display: str) -> str:
     words = display.split()
     keep = 2 if words and words[0].isdigit() else 1
     return " ".join(words[:keep])
+
+
+@bp.get("/records/market")
+def market() -> str:
+    """Show what the commons exchanged by category and month, the pool over time, and the
+    network's decisions: counts and hours, never who."""
+    with reading() as db:
+        exchanged = records.exchanges_by_month(db)
+        pool = records.pool_by_month(db)
+        decided = records.decisions(db)
+        skill_hours = skills.skill_hours(db)
+    by_month: dict[str, Decimal] = {}
+    for row in exchanged:
+        by_month[row.month] = by_month.get(row.month, Decimal(0)) + row.hours
+    chart = charts.column_chart(
+        "Hours exchanged between members, by month",
+        "Total hours of services members gave each other through the timebank, per month.",
+        charts.bars(sorted(by_month.items()), unit=" h"),
+        x_label="Month",
+        y_label="Hours",
+    )
+    return render_template(
+        "records/market.html",
+        exchanged=exchanged,
+        pool=pool,
+        decided=decided,
+        chart=chart,
+        skill_hours=skill_hours,
+    )
+
+
+@bp.get("/records/market.json")
+def market_json() -> Response:
+    """The market's open records as one JSON document (docs/open-records.md)."""
+    with reading() as db:
+        return Response(records.export_json(db), mimetype="application/json")
+
+
+@bp.get("/records/market/<any(exchanges, pool, decisions):table>.csv")
+def market_csv(table: str) -> Response:
+    """One table of the market's open records as CSV (docs/open-records.md)."""
+    with reading() as db:
+        text = records.export_csv(db, table)
+    disposition = f'attachment; filename="commonshed-{table}.csv"'
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": disposition})

@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     kiosks,
     ledger,
     maintenance,
+    market,
     me,
     members,
     tokens,

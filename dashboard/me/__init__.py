@@ -8,15 +8,16 @@ Each feature is one module with its own blueprint (``me_<feature>``), registered
 - ``loans``     my loans with due dates and overdue marks, renew, my history
 - ``hours``     my hours (balance, limit, statement) and giving hours to another member
 - ``records``   my repair claims, my bookings and calendar link, my reminder choices
+- ``market``    offers and requests, hours for services, my skills, the network's proposals
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from dashboard.me import hours, loans, records, signin
+from dashboard.me import hours, loans, market, records, signin
 
-FEATURES = (signin, loans, hours, records)
+FEATURES = (signin, loans, hours, records, market)
 
 
 def register(app: Flask) -> None:

@@ -14,6 +14,7 @@ app, and the nav is read from what it registered, in that order.
 - ``bookings``     the machines' bookings, which a steward may cancel with a reason
 - ``ledger``       balances, the community pool, statements as CSV, and the corrections:
                    reversals, credit limits, trusted fixers, transfers between members
+- ``market``       members' posts to moderate, categories, passed spends to pay, fixers to ask
 - ``reports``      charts of loans, repairs, credited hours and door alarms
 - ``audit``        the audit log, for admins
 - ``account``      where you are signed in, signing out everywhere, your API tokens
@@ -35,6 +36,7 @@ from dashboard.steward import (
     ledger,
     loans,
     maintenance,
+    market,
     members,
     reports,
     tools,
@@ -52,6 +54,7 @@ FEATURES = (
     kiosks,
     bookings,
     ledger,
+    market,
     reports,
     audit,
     account,

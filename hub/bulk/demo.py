@@ -18,6 +18,8 @@ from hub.infra.clock import utcnow
 from hub.infra.hashing import hasher
 from hub.inventory.registry import Tool, add_locker, add_tool, register_kiosk, take_out_of_service
 from hub.loans.lending import lend_tool, return_tool
+from hub.market.posts import MarketCategory, add_post, answer_post
+from hub.market.skills import set_skills
 from hub.members.credentials import StewardLogin
 from hub.members.roster import Member, Role, add_member, add_training, assign_card, grant_training
 
@@ -28,6 +30,13 @@ DEMO_PIN = "2468"  # every demo member's tablet PIN
 # The demo makerspace is open to key holders around the clock, so the demo (and its
 # end-to-end test) can book "now" at any hour.
 ALL_DAY = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+MARKET_CATEGORIES = [
+    ("repairs", "Repairs"),
+    ("lessons", "Lessons"),
+    ("garden", "Garden"),
+    ("sewing", "Sewing and mending"),
+    ("transport", "Lifts and carrying"),
+]
 MACHINES = [  # code, name, training, rules
     ("laser", "Laser cutter", "laser", {"max_booking_minutes": 120, "max_minutes_per_week": 240}),
     ("printer-1", "3D printer (Prusa)", None, {"slot_minutes": 60, "max_booking_minutes": 240}),
@@ -147,6 +156,7 @@ def seed(session: Session, *, now: datetime | None = None, seed_value: int = 7) 
     _add_trainings_held(session, members, rng, now)
     _add_history(session, members, tools, rng, now)
     _add_machines_and_pins(session, members)
+    _add_market(session, members)
     return _cards_to_try(session, members)
 
 
@@ -282,6 +292,33 @@ def _add_machines_and_pins(session: Session, members: list[Member]) -> None:
     set_pin(session, members[0].id, DEMO_PIN)
     pin_hash = session.get(MemberPin, members[0].id).pin_hash
     session.add_all(MemberPin(member_id=m.id, pin_hash=pin_hash) for m in members[1:])
+
+
+def _add_market(session: Session, members: list[Member]) -> None:
+    """Open the market: its categories, an offer with an answer, and a request."""
+    for slug, name in MARKET_CATEGORIES:
+        session.add(MarketCategory(slug=slug, name=name))
+    session.flush()
+    sharpening = add_post(
+        session,
+        members[5],
+        kind="offer",
+        category="repairs",
+        title="I can sharpen blades",
+        text="Saws, chisels and plane irons. Bring them to the shed on Saturday mornings.",
+        where_when="At the shed, Saturdays 10-12",
+    )
+    answer_post(session, members[3], sharpening.id or 0, "My tenon saw is blunt; Saturday?")
+    set_skills(session, members[3], "sanding power-tools")
+    set_skills(session, members[5], "sharpening woodwork")
+    add_post(
+        session,
+        members[4],
+        kind="request",
+        category="lessons",
+        title="Show me how to use the tile cutter",
+        text="I'm retiling the bathroom and have never used one.",
+    )
 
 
 def _tool(tools: list[Tool], code: str) -> Tool:

@@ -18,7 +18,7 @@ import importlib
 
 import click
 
-AREAS: tuple[str, ...] = ("mail", "holds", "inventory", "upkeep", "members")
+AREAS: tuple[str, ...] = ("mail", "holds", "inventory", "upkeep", "members", "market")
 
 
 def register(hub_group: click.Group) -> None:

@@ -21,6 +21,7 @@ class MailKind(StrEnum):
     BOOKING_TOMORROW = "booking_tomorrow"
     CLAIM_DECIDED = "claim_decided"
     BOOKING_PAUSED = "booking_paused"
+    FIX_REQUEST = "fix_request"
 
 
 # What each kind is called where a member chooses (plain words, the member's side).
@@ -31,6 +32,7 @@ KIND_LABELS: dict[MailKind, str] = {
     MailKind.BOOKING_TOMORROW: "I have a machine booked tomorrow",
     MailKind.CLAIM_DECIDED: "My repair claim was approved or declined",
     MailKind.BOOKING_PAUSED: "My booking rights were paused",
+    MailKind.FIX_REQUEST: "A broken tool matches my skills and a steward asks for help",
 }
 
 

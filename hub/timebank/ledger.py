@@ -75,6 +75,7 @@ class TransferKind(StrEnum):
     CORRECTION = "correction"
     BOOKING_FEE = "booking_fee"
     OPENING = "opening"
+    COMMONS_SPEND = "commons_spend"  # a passed proposal spends the pool (hub.market)
 
 
 class Account(SQLModel, table=True):

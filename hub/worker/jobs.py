@@ -30,6 +30,8 @@ from hub.infra.db import is_sqlite, reading, transaction
 from hub.loans.holds import advance_holds
 from hub.mail.reminders import queue_reminders, send_queued_mail
 from hub.maintenance.plans import open_due_tickets
+from hub.market.asks import ask_opted_in_fixers
+from hub.market.proposals import decide_closed
 from hub.worker import heartbeats
 from hub.worker.events import release_held_events
 
@@ -84,6 +86,8 @@ def _jobs() -> tuple[tuple[str, Callable[[Session], object]], ...]:
         ("holds", advance_holds),
         ("old security records", prune_security_records),
         ("reminders due", queue_reminders),
+        ("fixers who opted in", ask_opted_in_fixers),
+        ("proposals closing", decide_closed),
         ("mail outbox", send_queued_mail),
     )
 

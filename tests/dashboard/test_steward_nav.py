@@ -42,6 +42,7 @@ def test_the_nav_is_every_features_pages_in_the_order_registered(bare_app):
         "Kiosks",
         "Bookings",
         "Ledger",
+        "Market",
         "Reports",
         "Audit",
         "Account",

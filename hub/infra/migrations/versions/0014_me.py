@@ -1,7 +1,7 @@
 """me: the mail outbox and members' mail choices; loan renewals
 
-Revision ID: 0013_me
-Revises: 0012_kiosk_health
+Revision ID: 0014_me
+Revises: 0013_first_seq
 Create Date: 2026-11-30 15:27:12
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0013_me"
-down_revision: str | Sequence[str] | None = "0012_kiosk_health"
+revision: str = "0014_me"
+down_revision: str | Sequence[str] | None = "0013_first_seq"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """holds: members' hold queues for tools, the borrowing policy and loan lengths
 
-Revision ID: 0013_holds
-Revises: 0012_kiosk_health
+Revision ID: 0015_holds
+Revises: 0014_me
 Create Date: 2026-11-30 15:40:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0013_holds"
-down_revision: str | Sequence[str] | None = "0012_kiosk_health"
+revision: str = "0015_holds"
+down_revision: str | Sequence[str] | None = "0014_me"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

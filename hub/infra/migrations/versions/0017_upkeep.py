@@ -1,7 +1,7 @@
 """upkeep: a trusted fixer may be granted by the operator at the hub's shell (no member)
 
-Revision ID: 0013_upkeep
-Revises: 0012_kiosk_health
+Revision ID: 0017_upkeep
+Revises: 0016_inventory
 Create Date: 2026-11-30 15:40:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_upkeep"
-down_revision: str | Sequence[str] | None = "0012_kiosk_health"
+revision: str = "0017_upkeep"
+down_revision: str | Sequence[str] | None = "0016_inventory"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

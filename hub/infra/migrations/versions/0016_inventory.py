@@ -1,7 +1,7 @@
 """inventory doors: a tool's notes; when a kiosk's broker credentials were made and revoked
 
-Revision ID: 0013_inventory
-Revises: 0012_kiosk_health
+Revision ID: 0016_inventory
+Revises: 0015_holds
 Create Date: 2026-11-30 15:30:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0013_inventory"
-down_revision: str | Sequence[str] | None = "0012_kiosk_health"
+revision: str = "0016_inventory"
+down_revision: str | Sequence[str] | None = "0015_holds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
