@@ -177,6 +177,16 @@ def bridge_state_topic(site: str) -> str:
     return f"{ROOT}/{VERSION}/{validate_site_id(site)}/bridge/state"
 
 
+BRIDGE_STATE_FILTER = f"{ROOT}/{VERSION}/+/bridge/state"  # the hub watches every site's link
+_BRIDGE_STATE = re.compile(rf"^{ROOT}/{VERSION}/([a-z0-9][a-z0-9-]{{0,31}})/bridge/state$")
+
+
+def bridge_site_of(topic: str) -> str | None:
+    """Return the site whose bridge state ``topic`` is, or None if it is no such topic."""
+    found = _BRIDGE_STATE.match(topic)
+    return found.group(1) if found and found.group(1) not in RESERVED_SITE_IDS else None
+
+
 def site_prefix(site: str) -> str:
     """Return the topic prefix of every kiosk of ``site``, with the trailing '/'."""
     return f"{ROOT}/{VERSION}/{validate_site_id(site)}/"

@@ -39,6 +39,7 @@ from broker import messages as wire
 from broker.client import ConnectRefused, Will, make_client
 from broker.inbound import Cleared, FromKiosk, KioskRequest, KioskStatus, Undecodable, from_kiosk
 from broker.topics import (
+    BRIDGE_STATE_FILTER,
     HUB_EVENTS_SHARED,
     HUB_REQUESTS_SHARED,
     HUB_STATUS_FILTER,
@@ -233,7 +234,12 @@ class IngestWorker:
             self._refused = None
             # Subscribing again on a resumed session is harmless and covers one that expired.
             client.subscribe(
-                [(HUB_EVENTS_SHARED, 1), (HUB_REQUESTS_SHARED, 1), (HUB_STATUS_FILTER, 1)]
+                [
+                    (HUB_EVENTS_SHARED, 1),
+                    (HUB_REQUESTS_SHARED, 1),
+                    (HUB_STATUS_FILTER, 1),
+                    (BRIDGE_STATE_FILTER, 1),
+                ]
             )
             self.snapshots.forget_published()  # a broker restarted without persistence lost them
             # After the subscriptions: a kiosk that sees the hub online resends at once.

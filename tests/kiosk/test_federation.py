@@ -13,10 +13,12 @@ from sqlmodel import select
 
 from broker.local import LocalBroker
 from hub.infra.db import reading, transaction
+from hub.inventory.fleet import SiteLink
 from hub.loans.lending import Loan
 from hub.members.ranks import OPERATOR
 from hub.members.roster import member_for_card
 from hub.members.standing import suspend_member
+from hub.queries import fleet as fleet_rows
 from hub.worker.inbox import InboxEvent
 from kiosk.simulation import SimulatedHardware
 from kiosk.station import Station
@@ -144,3 +146,24 @@ def test_a_suspension_made_while_a_site_is_cut_off_reaches_it_when_the_link_retu
         assert "membership is paused" in north.board.view["message"]
     finally:
         hub.stop()
+
+
+def test_the_hub_sees_a_site_cut_off_and_back(library, brokers, stations):
+    hub = start_hub(library, brokers["central"])
+    try:
+        wait_until(lambda: link_of(library, "north") is True, 30, "north connected")
+        brokers["north"].kill()  # the site's box or its link is gone: its bridge's will says 0
+        wait_until(lambda: link_of(library, "north") is False, 60, "north seen cut off")
+        with reading(library) as session:
+            (north,) = [row for row in fleet_rows.sites(session) if row.site == "north"]
+        assert (north.connected, north.kiosks) == (False, 1)
+        brokers["north"].start()
+        wait_until(lambda: link_of(library, "north") is True, 60, "north connected again")
+    finally:
+        hub.stop()
+
+
+def link_of(engine, site: str) -> bool | None:
+    with reading(engine) as session:
+        link = session.get(SiteLink, site)
+        return None if link is None else link.connected
