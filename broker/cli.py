@@ -20,10 +20,12 @@ from broker.provision import (
     ensure_hub_credentials,
     migrate_password_file,
     provision_kiosk,
+    provision_site_bridge,
     render_config,
     revoke,
 )
 from broker.runner import mosquitto_executable
+from broker.sites import Central, prepare_site_broker
 from broker.topics import Channel, kiosk_topic, validate_kiosk_id
 
 _DATA_DIR = click.option(
@@ -72,6 +74,65 @@ def provision_kiosk_command(
         "topics": {channel.value: kiosk_topic(site, kiosk_id, channel) for channel in Channel},
     }
     click.echo(json.dumps(settings, indent=2))
+
+
+@broker.command("provision-site")
+@click.argument("site")
+@_DATA_DIR
+@click.option(
+    "--site-data-dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the site broker's files (then copy them to the site's box).",
+)
+@click.option("--central-host", required=True, help="The network's broker, as the site sees it.")
+@click.option("--central-port", default=DEFAULT_PORT, show_default=True)
+@click.option("--cafile", default=None, help="CA of the network broker's TLS certificate.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="The site broker's port.")
+@click.option("--bind", default="0.0.0.0", show_default=True, help="The site broker's address.")
+@click.option("--kiosk", "kiosks", multiple=True, help="A kiosk of the site (repeatable).")
+@click.option("--rotate", is_flag=True, help="Give the site's bridge a new password.")
+def provision_site_command(
+    site: str,
+    data_dir: Path | None,
+    site_data_dir: Path,
+    central_host: str,
+    central_port: int,
+    cafile: str | None,
+    port: int,
+    bind: str,
+    kiosks: tuple[str, ...],
+    rotate: bool,
+) -> None:
+    """Add site SITE to the network: its bridge's credentials on this (the network's) broker,
+    confined to SITE's topics, and a site broker for its kiosks, bridged here."""
+    try:
+        bridge = provision_site_bridge(data_dir or default_data_dir(), site, rotate=rotate)
+        central = Central(central_host, central_port, cafile)
+        paths, given = prepare_site_broker(
+            site_data_dir,
+            site=site,
+            port=port,
+            central=central,
+            bridge=bridge,
+            kiosks=kiosks,
+            bind_address=bind,
+        )
+    except DynsecError as error:
+        raise click.ClickException(
+            f"The network's broker did not take site {site}: {error}"
+        ) from None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="SITE / --kiosk") from None
+    click.echo(f"Site {site}: its bridge logs in here as {bridge.username}.")
+    click.echo(f"Its broker's files are in {paths.root}; on the site's box run:")
+    click.echo(f"  commonshed broker run --data-dir {site_data_dir} --port {port} --bind {bind}")
+    for kiosk_id in given:
+        click.echo(f"Kiosk {kiosk_id} connects to the site broker (password in its credentials).")
+    click.echo(
+        f"More kiosks: commonshed broker provision-kiosk ID --site {site} "
+        f"--data-dir {site_data_dir}"
+    )
 
 
 @broker.command("revoke-kiosk")
@@ -128,15 +189,17 @@ def run_command(data_dir: Path | None, port: int, bind: str) -> None:
     try:
         for line in migrate_password_file(data_dir):
             click.echo(f"migrated from the password file: {line}", err=True)
-        hub = ensure_hub_credentials(data_dir)
+        site_broker = broker_paths(data_dir).bridge.exists()  # bridged: the hub is elsewhere
+        hub = None if site_broker else ensure_hub_credentials(data_dir)
         paths = render_config(data_dir, port=port, bind_address=bind)
     except DynsecError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(
-        f"Mosquitto on {bind}:{port}; config {paths.config}; "
-        f"hub credentials {broker_paths(data_dir).credentials(hub.username)}",
-        err=True,
+    who = (
+        f"hub credentials {broker_paths(data_dir).credentials(hub.username)}"
+        if hub
+        else f"a site broker, bridged as in {paths.bridge}"
     )
+    click.echo(f"Mosquitto on {bind}:{port}; config {paths.config}; {who}", err=True)
     executable = mosquitto_executable()
     try:
         os.execv(executable, [executable, "-c", str(paths.config)])

@@ -42,6 +42,8 @@ from broker.topics import (
     ROOT,
     VERSION,
     Channel,
+    bridge_state_topic,
+    site_bridge_username,
 )
 
 PLUGIN_ENV = "COMMONSHED_DYNSEC_PLUGIN"
@@ -195,6 +197,32 @@ def admin_acls() -> tuple[Acl, ...]:
         Acl("publishClientSend", control),
         Acl("publishClientReceive", control),
         Acl("subscribePattern", control),
+    )
+
+
+def site_bridge_acls(site: str) -> tuple[Acl, ...]:
+    """Return a site bridge's rules on the network's broker: its own site's kiosk topics only,
+    each in the one direction the bridge carries it, its state topic, and the hub's status."""
+    every_kiosk = f"{ROOT}/{VERSION}/{site}/kiosk/+"
+    reads = [Acl("subscribePattern", f"{every_kiosk}/{channel}") for channel in KIOSK_SUBSCRIBES]
+    reads.append(Acl("subscribePattern", HUB_STATUS_TOPIC))
+    writes = [
+        Acl("publishClientSend", f"{every_kiosk}/{channel}") for channel in sorted(KIOSK_PUBLISHES)
+    ]
+    writes.append(Acl("publishClientSend", bridge_state_topic(site)))
+    return (*reads, *writes)
+
+
+def site_bridge_grant(site: str, password: str | PasswordHash) -> Grant:
+    """Return the client a site's bridge logs in to the network's broker as."""
+    username = site_bridge_username(site)
+    return Grant(
+        username,
+        password,
+        f"site:{site}",
+        site_bridge_acls(site),
+        clientid=username,
+        textname=f"the bridge of site {site}",
     )
 
 

@@ -21,6 +21,7 @@ from broker.topics import (
     Channel,
     ForeignTopic,
     KioskTopic,
+    bridge_site_of,
     parse_topic,
 )
 
@@ -45,6 +46,18 @@ class KioskStatus:
     payload: bytes
     where: KioskTopic
     availability: wire.Availability
+
+
+@dataclass(frozen=True, slots=True)
+class SiteBridge:
+    """A site broker's bridge saying whether it is connected to the network's broker (retained
+    "1"; "0" is its last will: the site is cut off). Sent by Mosquitto, not by a kiosk."""
+
+    topic: str
+    payload: bytes
+    site: str
+    connected: bool
+    where: None = None  # no kiosk's topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +133,17 @@ class Undecodable:
     request_id: str | None = None
 
 
-FromKiosk = KioskEvent | KioskStatus | KioskRequest | Cleared | Undecodable
+FromKiosk = KioskEvent | KioskStatus | KioskRequest | SiteBridge | Cleared | Undecodable
 FromHub = HubAck | HubSnapshot | HubResponse | Cleared | Undecodable
 
 
 def from_kiosk(topic: str, payload: bytes) -> FromKiosk:
-    """Decode what a kiosk published: an event, its status or a request, or why it is none."""
+    """Decode what a kiosk (or its site's bridge) published: an event, its status or a
+    request, a bridge's state, or why it is none."""
+    if (site := bridge_site_of(topic)) is not None:
+        if payload in (b"0", b"1"):
+            return SiteBridge(topic, payload, site, payload == b"1")
+        return Undecodable(topic, payload, f"a bridge state is '0' or '1', not {payload[:20]!r}")
     try:
         where = parse_topic(topic)
     except ForeignTopic as error:

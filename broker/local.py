@@ -15,15 +15,18 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from broker.client import Will, connect_and_wait, make_client
-from broker.provision import prepare_broker, render_config
+from broker.provision import prepare_broker, provision_site_bridge, render_config
 from broker.runner import BrokerFailed, MosquittoProcess, free_port
+from broker.sites import Central, write_bridge
 from broker.topics import HUB_USERNAME, Channel, kiosk_topic
 
 _START_ATTEMPTS = 3  # a "free" port can be taken between free_port() and Mosquitto's bind
 
 
 class LocalBroker:
-    """A Mosquitto in ``data_dir`` with credentials for ``hub`` and each of ``kiosks``."""
+    """A Mosquitto in ``data_dir`` with credentials for ``hub`` and each of ``kiosks``; or,
+    with ``bridge_to`` (a running network broker), a site broker for ``kiosks`` bridged to it
+    (``broker.sites``: no hub here, the site's bridge credentials provisioned there)."""
 
     def __init__(
         self,
@@ -32,13 +35,22 @@ class LocalBroker:
         kiosks: Iterable[str] = ("kiosk-a", "kiosk-b"),
         site: str = "test",
         host: str = "127.0.0.1",
+        bridge_to: LocalBroker | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.site = site
         self.host = host
         self.port = free_port(host)
+        if bridge_to is not None:
+            bridge = provision_site_bridge(bridge_to.data_dir, site)
+            write_bridge(self.data_dir, site, Central(bridge_to.host, bridge_to.port), bridge)
         self.paths, self.credentials = prepare_broker(
-            self.data_dir, port=self.port, bind_address=host, kiosks=kiosks, site=site
+            self.data_dir,
+            port=self.port,
+            bind_address=host,
+            kiosks=kiosks,
+            site=site,
+            with_hub=bridge_to is None,
         )
         self.process = MosquittoProcess(
             self.paths.config, host=host, port=self.port, log_path=self.paths.log

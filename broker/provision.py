@@ -41,9 +41,15 @@ from broker.dynsec import (
     plugin_path,
     put_grant,
     read_config,
+    site_bridge_grant,
 )
 from broker.runner import running_broker_pid
-from broker.topics import HUB_USERNAME, validate_kiosk_id, validate_site_id
+from broker.topics import (
+    HUB_USERNAME,
+    site_bridge_username,
+    validate_kiosk_id,
+    validate_site_id,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CONFIG_TEMPLATE = PACKAGE_DIR / "mosquitto.conf.template"
@@ -73,6 +79,11 @@ class BrokerPaths:
     @property
     def config(self) -> Path:
         return self.root / "mosquitto.conf"
+
+    @property
+    def bridge(self) -> Path:
+        """A site broker's bridge to the network's broker (``broker.sites``), if it has one."""
+        return self.root / "bridge.conf"
 
     @property
     def dynsec(self) -> Path:
@@ -162,6 +173,15 @@ def provision_kiosk(
     return _provision(data_dir, [_kiosk(kiosk_id, site, rotate)])[0]
 
 
+def provision_site_bridge(data_dir: Path | str, site: str, *, rotate: bool = False) -> Credentials:
+    """Give site ``site``'s bridge credentials on the network's broker of ``data_dir``, confined
+    to that site's tree (kept if it has some, unless ``rotate``)."""
+    site = validate_site_id(site)
+    username = site_bridge_username(site)
+    wanted = _Wanted(username, site, lambda password: site_bridge_grant(site, password), rotate)
+    return _provision(data_dir, [wanted])[0]
+
+
 def ensure_hub_credentials(data_dir: Path | str, *, rotate: bool = False) -> Credentials:
     """Give the hub broker credentials (kept if it has some, unless ``rotate``)."""
     return _provision(data_dir, [_hub(rotate)])[0]
@@ -193,7 +213,7 @@ def revoke(data_dir: Path | str, kiosk_id: str) -> bool:
                     ]
                 )
         elif drop_client(config, kiosk_id, role):
-            _write_private(paths.dynsec, json.dumps(config, indent=2))
+            write_private(paths.dynsec, json.dumps(config, indent=2))
         paths.credentials(kiosk_id).unlink(missing_ok=True)
         return had_credentials or known
 
@@ -239,9 +259,7 @@ def _credentials_for(paths: BrokerPaths, wanted: _Wanted) -> Credentials:
     else:
         credentials = replace(existing, site=wanted.site)
     if credentials != existing:
-        _write_private(
-            paths.credentials(wanted.username), json.dumps(asdict(credentials), indent=2)
-        )
+        write_private(paths.credentials(wanted.username), json.dumps(asdict(credentials), indent=2))
     return credentials
 
 
@@ -256,7 +274,7 @@ def _apply(paths: BrokerPaths, grants: Sequence[Grant]) -> None:
         return
     changed = [put_grant(config, grant) for grant in grants]
     if any(changed):
-        _write_private(paths.dynsec, json.dumps(config, indent=2))
+        write_private(paths.dynsec, json.dumps(config, indent=2))
 
 
 def _stored_credentials(paths: BrokerPaths, username: str) -> Credentials | None:
@@ -332,7 +350,7 @@ def migrate_password_file(data_dir: Path | str) -> list[str]:
             raise DynsecError("stop the broker before migrating its password file")
         config = read_config(paths.dynsec)
         report = [_migrate_user(paths, config, user, hashed) for user, hashed in entries.items()]
-        _write_private(paths.dynsec, json.dumps(config, indent=2))
+        write_private(paths.dynsec, json.dumps(config, indent=2))
         paths.passwd.rename(paths.root / MIGRATED_PASSWD)
         paths.acl.unlink(missing_ok=True)
         return report
@@ -367,6 +385,8 @@ def render_config(
 ) -> BrokerPaths:
     """Write the broker's config into ``data_dir`` and return its paths.
 
+    A site broker's bridge (``paths.bridge``, written by ``broker.sites``) goes at its end.
+
     The plugin's file gets the admin client if it lacks one. ``run_as_user`` defaults to
     the user rendering the files, so Mosquitto (which drops to that user before reading them
     when started as root) can still read them.
@@ -386,7 +406,8 @@ def render_config(
         if not value or any(c in value for c in "\r\n"):
             raise ValueError(f"{name} {value!r} cannot go into a Mosquitto config")
     template = string.Template(CONFIG_TEMPLATE.read_text(encoding="utf-8"))
-    _write_private(paths.config, template.substitute(values))
+    bridge = paths.bridge.read_text(encoding="utf-8") if paths.bridge.exists() else ""
+    write_private(paths.config, template.substitute(values) + bridge)
     return paths
 
 
@@ -397,21 +418,25 @@ def prepare_broker(
     bind_address: str = DEFAULT_BIND_ADDRESS,
     kiosks: Iterable[str] = (),
     site: str = DEFAULT_SITE,
+    with_hub: bool = True,
 ) -> tuple[BrokerPaths, dict[str, Credentials]]:
-    """Render the config and provision the hub and ``kiosks``; return paths and credentials.
+    """Render the config and provision the hub (unless a site broker's: ``with_hub`` off) and
+    ``kiosks``; return paths and credentials.
 
     The plugin's file is written once for all of them: the test suite starts many brokers.
     """
-    wanted = [_ADMIN, _hub(), *(_kiosk(kiosk_id, site, False) for kiosk_id in kiosks)]
+    hub = [_hub()] if with_hub else []
+    wanted = [_ADMIN, *hub, *(_kiosk(kiosk_id, site, False) for kiosk_id in kiosks)]
     given = _provision(data_dir, wanted)
     credentials = {one.username: one for one in given[1:]}
-    return render_config(data_dir, port=port, bind_address=bind_address), credentials
+    paths = render_config(data_dir, port=port, bind_address=bind_address)
+    return paths, credentials
 
 
 # --- files ---------------------------------------------------------------------------------
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     """Replace ``path`` atomically with ``text``, readable by its owner only."""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -21,8 +21,10 @@ HUB_SHARE_GROUP = "hub"
 # Same rule as an MQTT username in the ACL: no '/', '+', '#', '%' can ever reach a pattern.
 KIOSK_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
 SITE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
-# NOTE: "hub" is the hub's MQTT username; a kiosk of that name would share its identity.
+# NOTE: "hub" is the hub's MQTT username; a kiosk of that name would share its identity. A
+# site's bridge logs in to the network's broker as "site-<site>" (``site_bridge_username``).
 RESERVED_KIOSK_IDS = frozenset({HUB_USERNAME})
+SITE_BRIDGE_PREFIX = "site-"
 # NOTE: the hub's own topics live under commonshed/v1/hub/ (its retained status); a site of
 # that name would put kiosk topics inside the hub's subtree.
 RESERVED_SITE_IDS = frozenset({HUB_USERNAME})
@@ -77,6 +79,10 @@ def validate_kiosk_id(kiosk_id: str) -> str:
         )
     if kiosk_id in RESERVED_KIOSK_IDS:
         raise ValueError(f"kiosk id {kiosk_id!r} is reserved: it is the hub's own MQTT username")
+    if kiosk_id.startswith(SITE_BRIDGE_PREFIX):
+        raise ValueError(
+            f"kiosk id {kiosk_id!r} is reserved: '{SITE_BRIDGE_PREFIX}...' names a site's bridge"
+        )
     return kiosk_id
 
 
@@ -158,3 +164,29 @@ HUB_STATUS_FILTER = kiosk_filter(Channel.STATUS)
 HUB_REQUESTS_SHARED = shared_filter(Channel.REQUESTS)
 # The hub's own retained status, which every kiosk may read.
 HUB_STATUS_TOPIC = f"{ROOT}/{VERSION}/hub/status"
+
+
+def site_bridge_username(site: str) -> str:
+    """Return the username (and client id) a site's bridge logs in to the network's broker as."""
+    return f"{SITE_BRIDGE_PREFIX}{validate_site_id(site)}"
+
+
+def bridge_state_topic(site: str) -> str:
+    """Return where a site's bridge says whether it is connected: "1" up, "0" cut off
+    (Mosquitto's bridge notification, retained, with "0" as its will on the network's broker)."""
+    return f"{ROOT}/{VERSION}/{validate_site_id(site)}/bridge/state"
+
+
+BRIDGE_STATE_FILTER = f"{ROOT}/{VERSION}/+/bridge/state"  # the hub watches every site's link
+_BRIDGE_STATE = re.compile(rf"^{ROOT}/{VERSION}/([a-z0-9][a-z0-9-]{{0,31}})/bridge/state$")
+
+
+def bridge_site_of(topic: str) -> str | None:
+    """Return the site whose bridge state ``topic`` is, or None if it is no such topic."""
+    found = _BRIDGE_STATE.match(topic)
+    return found.group(1) if found and found.group(1) not in RESERVED_SITE_IDS else None
+
+
+def site_prefix(site: str) -> str:
+    """Return the topic prefix of every kiosk of ``site``, with the trailing '/'."""
+    return f"{ROOT}/{VERSION}/{validate_site_id(site)}/"

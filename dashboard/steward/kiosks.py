@@ -35,6 +35,7 @@ def fleet_page() -> str:
             letters=inbox.dead_letters(db, limit=20),
             letter_count=fleet_rows.dead_letter_count(db),
             ingest=ingest_health(db, now=now),
+            sites=fleet_rows.sites(db),
         )
     return render_template(
         "steward/kiosks.html", now=now, unacked_age=fleet_rows.unacked_age, **page

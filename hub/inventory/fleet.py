@@ -45,6 +45,17 @@ class KioskStatus(SQLModel, table=True):
     health_at: datetime | None = None  # when the hub received that status
 
 
+class SiteLink(SQLModel, table=True):
+    """Whether a site's broker is bridged to the network's broker now, and since when (its
+    bridge's retained state: "0" is the will the network's broker publishes when it drops)."""
+
+    __tablename__ = "site_link"
+
+    site: str = Field(primary_key=True, max_length=32)
+    connected: bool
+    since: datetime
+
+
 class KioskAlarm(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kiosk_id: str = Field(foreign_key="kiosk.id", max_length=32, index=True)
@@ -84,6 +95,23 @@ def note_seen(session: Session, kiosk_id: str, at: datetime | None = None) -> No
     at = at or utcnow()
     if status.last_seen_at is None or as_utc(status.last_seen_at) < at:
         status.last_seen_at = at
+
+
+def record_site_link(
+    session: Session, site: str, connected: bool, at: datetime | None = None
+) -> SiteLink:
+    """Record a site's bridge state; ``since`` moves only when the state changes."""
+    link = session.get(SiteLink, site)
+    if link is None or link.connected != connected:
+        link = link or SiteLink(site=site, connected=connected, since=at or utcnow())
+        link.connected, link.since = connected, at or utcnow()
+        session.add(link)
+    return link
+
+
+def site_links(session: Session) -> list[SiteLink]:
+    """Return every site's bridge state, cut-off sites first."""
+    return list(session.exec(select(SiteLink).order_by(SiteLink.connected, SiteLink.site)))
 
 
 def record_availability(

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.settings import clock_skew_bound
 from hub.infra.sync import current_version
-from hub.inventory.fleet import CardRefusal, KioskAlarm, KioskStatus
+from hub.inventory.fleet import CardRefusal, KioskAlarm, KioskStatus, site_links
 from hub.inventory.registry import Kiosk, list_kiosks
 from hub.worker.inbox import DeadLetter
 from hub.worker.sequence import KioskSequence
@@ -162,3 +162,35 @@ def recent_refusals(session: Session, *, limit: int = 50) -> list[CardRefusal]:
 def dead_letter_count(session: Session) -> int:
     """Return how many malformed messages wait for a person to look at them."""
     return session.exec(select(func.count()).select_from(DeadLetter)).one()
+
+
+@dataclass(frozen=True)
+class SiteRow:
+    """A site's link to the network's broker, with its kiosks' last known backlog."""
+
+    site: str
+    connected: bool
+    since: datetime
+    kiosks: int
+    backlog: int  # what its kiosks last reported (a cut-off site cannot report more)
+
+
+def sites(session: Session) -> list[SiteRow]:
+    """Return each bridged site's link, cut-off sites first (none: no site is bridged)."""
+    backlog: dict[str, int] = {}
+    kiosks: dict[str, int] = {}
+    statuses = {s.kiosk_id: s for s in session.exec(select(KioskStatus))}
+    for kiosk in list_kiosks(session):
+        kiosks[kiosk.site] = kiosks.get(kiosk.site, 0) + 1
+        status = statuses.get(kiosk.id)
+        backlog[kiosk.site] = backlog.get(kiosk.site, 0) + ((status and status.outbox_backlog) or 0)
+    return [
+        SiteRow(
+            link.site,
+            link.connected,
+            as_utc(link.since),
+            kiosks.get(link.site, 0),
+            backlog.get(link.site, 0),
+        )
+        for link in site_links(session)
+    ]

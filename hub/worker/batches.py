@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from broker import messages as wire
-from broker.inbound import Cleared, KioskEvent, KioskStatus, Undecodable
+from broker.inbound import Cleared, KioskEvent, KioskStatus, SiteBridge, Undecodable
 from broker.topics import Channel, KioskTopic
 from hub.infra.db import DatabaseUnavailable, is_unavailable, transaction
 from hub.inventory import fleet
@@ -33,7 +33,8 @@ from hub.worker.events import NeedsIsolation, Outcome, apply_events
 log = logging.getLogger("commonshed.ingest")
 BATCH_RETRIES = 3
 
-Ingested = KioskEvent | KioskStatus | Cleared | Undecodable  # what the events loop takes in
+# What the events loop takes in.
+Ingested = KioskEvent | KioskStatus | SiteBridge | Cleared | Undecodable
 
 
 @dataclass
@@ -147,6 +148,8 @@ def _record_statuses_and_refusals(
             _refuse(session, message, message.reason, result)
         elif isinstance(message, KioskStatus):
             _record_status(session, message)
+        elif isinstance(message, SiteBridge):
+            fleet.record_site_link(session, message.site, message.connected)
         elif isinstance(message, KioskEvent):
             events.append(message)
         # else a cleared retained status: nothing to record

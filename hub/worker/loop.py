@@ -39,6 +39,7 @@ from broker import messages as wire
 from broker.client import ConnectRefused, Will, make_client
 from broker.inbound import Cleared, FromKiosk, KioskRequest, KioskStatus, Undecodable, from_kiosk
 from broker.topics import (
+    BRIDGE_STATE_FILTER,
     HUB_EVENTS_SHARED,
     HUB_REQUESTS_SHARED,
     HUB_STATUS_FILTER,
@@ -58,7 +59,10 @@ from hub.worker.supervisor import MAX_FAILURES, STALL_AFTER_S, Backoff, Supervis
 from hub.worker.watchdog import SystemdNotifier, heartbeat_interval
 
 log = logging.getLogger("commonshed.ingest")
-SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our queued events for a week offline
+# NOTE: no session: Mosquitto (2.0.11) keeps handing an offline session its share of a shared
+# subscription, so a stopped worker would strand 1/N of the events. Kiosks keep every event
+# until the hub's own ack and resend when the hub says it is online, so nothing is lost.
+SESSION_EXPIRY_S = 0
 BATCH_MAX = 500
 ACK_PUBLISH_TIMEOUT_S = 5.0
 HEARTBEAT_ROW_INTERVAL_S = 2.0  # how often each loop's heartbeat row is written
@@ -130,7 +134,7 @@ class IngestWorker:
             password,
             host=host,
             port=port,
-            clean_start=False,
+            clean_start=True,
             session_expiry=SESSION_EXPIRY_S,
             will=Will(HUB_STATUS_TOPIC, hub_online_payload(False, worker=client_id)),
         )
@@ -230,7 +234,12 @@ class IngestWorker:
             self._refused = None
             # Subscribing again on a resumed session is harmless and covers one that expired.
             client.subscribe(
-                [(HUB_EVENTS_SHARED, 1), (HUB_REQUESTS_SHARED, 1), (HUB_STATUS_FILTER, 1)]
+                [
+                    (HUB_EVENTS_SHARED, 1),
+                    (HUB_REQUESTS_SHARED, 1),
+                    (HUB_STATUS_FILTER, 1),
+                    (BRIDGE_STATE_FILTER, 1),
+                ]
             )
             self.snapshots.forget_published()  # a broker restarted without persistence lost them
             # After the subscriptions: a kiosk that sees the hub online resends at once.
