@@ -1,7 +1,7 @@
 """site links: whether each site's broker is bridged to the network's broker (issue 18)
 
-Revision ID: 0013_site_links
-Revises: 0012_kiosk_health
+Revision ID: 0019_site_links
+Revises: 0018_market
 Create Date: 2026-11-30 16:20:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0013_site_links"
-down_revision: str | Sequence[str] | None = "0012_kiosk_health"
+revision: str = "0019_site_links"
+down_revision: str | Sequence[str] | None = "0018_market"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
