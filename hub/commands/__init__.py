@@ -11,7 +11,7 @@ import importlib
 
 import click
 
-AREAS: tuple[str, ...] = ()
+AREAS: tuple[str, ...] = ("bookings",)
 
 
 def register(hub_group: click.Group) -> None:

@@ -15,7 +15,7 @@ import hub
 
 # Modules that are doors or programs rather than holders of tables: importing them would pull
 # in click and the MQTT client for nothing.
-_NOT_SCHEMA = ("hub.cli", "hub.infra.migrations")
+_NOT_SCHEMA = ("hub.cli", "hub.commands", "hub.infra.migrations")
 
 
 def import_all_tables() -> None:
