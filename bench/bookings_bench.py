@@ -33,7 +33,6 @@ from hub.bookings import Booking, add_resource, availability, create_booking
 from hub.errors import Conflict, RuleViolation
 from hub.infra import migrate
 from hub.infra.db import make_engine, reading, transaction
-from hub.members.ranks import OPERATOR
 from hub.members.roster import add_member
 
 PG_ADMIN_URL = os.environ.get(
@@ -86,17 +85,12 @@ def seed(url: str, bookings: int) -> tuple[int, int, list[int]]:
     with transaction(engine) as session:
         resources = [
             add_resource(
-                session,
-                OPERATOR,
-                code=f"machine-{n}",
-                name=f"Machine {n}",
-                opening_hours=ALL_DAY,
-                **ROOMY,
+                session, code=f"machine-{n}", name=f"Machine {n}", opening_hours=ALL_DAY, **ROOMY
             ).id
             for n in range(DATA_RESOURCES)
         ]
         race = add_resource(
-            session, OPERATOR, code="race", name="Raced machine", opening_hours=ALL_DAY, **ROOMY
+            session, code="race", name="Raced machine", opening_hours=ALL_DAY, **ROOMY
         ).id
         members = [add_member(session, name=f"Member {n}").id for n in range(DATA_MEMBERS)]
         racers = [add_member(session, name=f"Racer {n}").id for n in range(RACERS)]

@@ -61,7 +61,6 @@ RULE_LIMITS = {
 
 def add_resource(
     session: Session,
-    actor: Actor,
     *,
     code: str,
     name: str,
@@ -71,12 +70,11 @@ def add_resource(
     timezone: str = DEFAULT_TIMEZONE,
     **rules: int,
 ) -> Resource:
-    """Add a bookable resource; ``rules`` are the integer fields of :class:`Resource`.
+    """Store a bookable resource, checked but neither role-checked nor audited: for seeding
+    (the demo library, tests). A steward's door calls :func:`register_resource`.
 
-    Stewards only; audited. A code already in use is a Conflict, so a repeated form does not
-    add the machine twice.
+    ``rules`` are the integer fields of :class:`Resource`. A code already in use is a Conflict.
     """
-    require_role(actor, Role.STEWARD, "add a bookable machine")
     code = _parse_code(code)
     if session.exec(select(Resource.id).where(Resource.code == code)).first():
         raise Conflict(f"Resource {code} already exists.", field="code")
@@ -90,8 +88,26 @@ def add_resource(
     if opening_hours is not None:
         resource.opening_hours = parse_opening_hours(opening_hours)
     _apply_rules(resource, rules)
-    with audit.audited(session, actor, RESOURCE_ADD, resource, target_of(resource)):
-        session.add(resource)
+    session.add(resource)
+    session.flush()
+    return resource
+
+
+def register_resource(session: Session, actor: Actor, **fields: Any) -> Resource:
+    """Add a bookable machine (``fields`` as :func:`add_resource` takes them) as ``actor``.
+
+    Stewards only; audited as created. A code already in use is a Conflict, so a repeated form
+    does not add the machine twice.
+    """
+    require_role(actor, Role.STEWARD, "add a bookable machine")
+    resource = add_resource(session, **fields)
+    audit.record(
+        session,
+        actor_member_id=actor.id,
+        action=RESOURCE_ADD.name,
+        target=target_of(resource),
+        after=audit.snapshot(resource, *RESOURCE_ADD.fields),
+    )
     return resource
 
 

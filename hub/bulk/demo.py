@@ -19,7 +19,6 @@ from hub.infra.hashing import hasher
 from hub.inventory.registry import Tool, add_locker, add_tool, register_kiosk, take_out_of_service
 from hub.loans.lending import lend_tool, return_tool
 from hub.members.credentials import StewardLogin
-from hub.members.ranks import OPERATOR
 from hub.members.roster import Member, Role, add_member, add_training, assign_card, grant_training
 
 SITE = "north"
@@ -278,13 +277,7 @@ def _add_machines_and_pins(session: Session, members: list[Member]) -> None:
     """Add the makerspace machines; give every member the demo PIN (hashed once)."""
     for code, name, training, rules in MACHINES:
         add_resource(
-            session,
-            OPERATOR,
-            code=code,
-            name=name,
-            training=training,
-            opening_hours=ALL_DAY,
-            **rules,
+            session, code=code, name=name, training=training, opening_hours=ALL_DAY, **rules
         )
     set_pin(session, members[0].id, DEMO_PIN)
     pin_hash = session.get(MemberPin, members[0].id).pin_hash

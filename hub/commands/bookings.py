@@ -72,7 +72,7 @@ def add(hub: Hub, code: str, name: str, hours: tuple[str, ...], **options: Any) 
     given = {key: value for key, value in options.items() if value is not None}
     opening = parse_hours_options(hours, {}) if hours else None
     with transaction(hub.migrated_engine()) as session:
-        added = resources.add_resource(
+        added = resources.register_resource(
             session, OPERATOR, code=code, name=name, opening_hours=opening, **given
         )
         click.echo(f"Resource {added.id} ({added.code}, {added.name}) added.")

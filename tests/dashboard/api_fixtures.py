@@ -62,7 +62,7 @@ def add_api_world(session: Session) -> None:
         source="kiosk",
         ticket_id=ticket.id,
     )
-    laser = add_resource(session, OPERATOR, code="api-bench", name="API test bench")
+    laser = add_resource(session, code="api-bench", name="API test bench")
     now = utcnow()
     _book(session, laser, fixer.id, local_day(laser, now) + timedelta(days=3))
     long_ago = now - timedelta(days=10)

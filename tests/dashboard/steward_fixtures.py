@@ -12,7 +12,6 @@ from hub.infra.clock import utcnow
 from hub.inventory import fleet
 from hub.inventory.registry import tool_by_code
 from hub.maintenance import plans, tickets
-from hub.members.ranks import OPERATOR
 from hub.members.roster import member_by_number
 from hub.timebank import claims
 
@@ -70,8 +69,8 @@ def add_steward_work(session: Session, now: datetime | None = None) -> StewardWo
 
 
 def _bookings_today(session: Session, now: datetime, member_id: int) -> tuple[Booking, Booking]:
-    laser = add_resource(session, OPERATOR, code="laser-s", name="Laser cutter")
-    lathe = add_resource(session, OPERATOR, code="lathe-s", name="Wood lathe")
+    laser = add_resource(session, code="laser-s", name="Laser cutter")
+    lathe = add_resource(session, code="lathe-s", name="Wood lathe")
     # NOTE: inserted as rows, not through create_booking: its opening-hour rules depend on
     # the hour the test runs at, and these tests are about showing bookings, not making them.
     booked = Booking(

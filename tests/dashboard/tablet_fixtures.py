@@ -14,7 +14,6 @@ from dashboard.tablet import DEVICE_COOKIE
 from hub.bookings import add_resource, set_pin
 from hub.bookings.tablets import enrol_tablet
 from hub.infra.db import transaction
-from hub.members.ranks import OPERATOR
 from hub.members.roster import add_training, grant_training
 from tests.hub.builders import a_member
 
@@ -49,7 +48,6 @@ def add_demo_machines(session: Session) -> TabletWorld:
     add_training(session, code="laser", name="Laser cutter induction")
     laser = add_resource(
         session,
-        OPERATOR,
         code="laser",
         name="Laser cutter",
         training="laser",
@@ -58,21 +56,15 @@ def add_demo_machines(session: Session) -> TabletWorld:
     )
     printer = add_resource(
         session,
-        OPERATOR,
         code="printer-1",
         name="3D printer (Prusa)",
         slot_minutes=60,
         max_booking_minutes=240,
         max_minutes_per_week=600,
     )
-    add_resource(session, OPERATOR, code="sewing", name="Sewing machine")
+    add_resource(session, code="sewing", name="Sewing machine")
     add_resource(
-        session,
-        OPERATOR,
-        code="bench",
-        name="Woodshop bench",
-        slot_minutes=60,
-        max_booking_minutes=180,
+        session, code="bench", name="Woodshop bench", slot_minutes=60, max_booking_minutes=180
     )
     ada = a_member(session, "Ada Lovelace", uid="DEADBEEF")
     grace = a_member(session, "Grace Hopper", uid="CAFEF00D")

@@ -61,7 +61,6 @@ def space(engine):
     with transaction(engine) as session:
         laser = add_resource(
             session,
-            OPERATOR,
             code="laser",
             name="Laser cutter",
             opening_hours={d: ["09:00-21:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
@@ -251,7 +250,7 @@ def test_training_is_required_and_suspended_members_cannot_book(space):
     engine, _, ada, grace, _ = space
     with transaction(engine) as session:
         add_training(session, code="laser", name="Laser induction")
-        router = add_resource(session, OPERATOR, code="cnc", name="CNC router", training="laser")
+        router = add_resource(session, code="cnc", name="CNC router", training="laser")
         suspend_member(session, OPERATOR, grace, "unpaid repairs")
         grant_training(session, grace, "laser", now=NOW)
     with pytest.raises(TrainingRequired, match="has not done the laser training"):
@@ -288,9 +287,7 @@ def test_a_linked_tool_out_of_service_blocks_bookings_and_the_sweep_tells_holder
     with transaction(engine) as session:
         a_kiosk(session)
         drill = a_tool(session, "PRESS-1")
-        press = add_resource(
-            session, OPERATOR, code="press", name="Drill press", tool_code="PRESS-1"
-        )
+        press = add_resource(session, code="press", name="Drill press", tool_code="PRESS-1")
     booking = book(engine, press.id, ada, at(day(1), "10:00"), at(day(1), "11:00"))
     with transaction(engine) as session:
         take_out_of_service(session, drill.id, "belt snapped")
@@ -524,7 +521,7 @@ def test_the_database_refuses_a_booking_that_ends_before_it_starts(space):
 def test_a_resource_with_bad_rules_is_refused_by_field(engine, options, field):
     with pytest.raises(InvalidInput) as refusal:
         with transaction(engine) as session:
-            add_resource(session, OPERATOR, **({"code": "laser", "name": "Laser cutter"} | options))
+            add_resource(session, **({"code": "laser", "name": "Laser cutter"} | options))
     assert refusal.value.field == field
 
 

@@ -207,7 +207,6 @@ def test_a_paid_machine_charges_the_timebank_once_at_check_in(space):
     with transaction(engine) as session:
         paid = add_resource(
             session,
-            OPERATOR,
             code="embroidery",
             name="Embroidery machine",
             cost_minutes_per_hour=30,

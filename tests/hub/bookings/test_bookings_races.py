@@ -28,7 +28,6 @@ from hub.bookings import (
 )
 from hub.errors import Conflict, RuleViolation
 from hub.infra.db import make_engine, reading, transaction
-from hub.members.ranks import OPERATOR
 from tests.hub.builders import a_member
 
 PROCESSES = int(os.environ.get("COMMONSHED_RACE_PROCESSES", "4"))
@@ -134,7 +133,7 @@ def test_racing_processes_never_make_overlapping_bookings(database_url):
     engine = make_engine(database_url)
     with transaction(engine) as session:
         resources = [
-            add_resource(session, OPERATOR, code=code, name=code.title(), **ROOMY).id
+            add_resource(session, code=code, name=code.title(), **ROOMY).id
             for code in ("laser", "printer")
         ]
         members = [a_member(session, f"Racer {n}").id for n in range(6)]

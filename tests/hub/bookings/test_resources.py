@@ -14,11 +14,11 @@ from hub.bookings import (
     HolderChoice,
     Resource,
     ResourceClosure,
-    add_resource,
     bookings_of_member,
     close_day,
     create_booking,
     pause_resource,
+    register_resource,
     reopen_day,
     resume_resource,
     update_rules,
@@ -47,7 +47,7 @@ def shed(engine):
         steward = a_member(session, "Sam Steward", roles="steward")
         volunteer = a_member(session, "Val Volunteer", roles="volunteer")
         ada = a_member(session, "Ada Lovelace")
-        laser = add_resource(session, steward, code="laser", name="Laser cutter")
+        laser = register_resource(session, steward, code="laser", name="Laser cutter")
         tuesday = MONDAY + timedelta(days=1)
         held = [
             create_booking(
@@ -84,7 +84,7 @@ def test_adding_a_machine_is_audited_as_created_by_the_steward(shed):
 def test_a_volunteer_may_not_add_change_close_or_pause_a_machine(shed):
     engine, laser, _, volunteer, *_ = shed
     doors = [
-        lambda s, v: add_resource(s, v, code="cnc", name="CNC"),
+        lambda s, v: register_resource(s, v, code="cnc", name="CNC"),
         lambda s, v: update_rules(s, v, laser, slot_minutes=60),
         lambda s, v: close_day(s, v, laser, MONDAY, holders=HolderChoice.KEEP, now=NOW),
         lambda s, v: pause_resource(s, v, laser, "mine", holders=HolderChoice.KEEP, now=NOW),
@@ -260,5 +260,5 @@ def test_a_code_in_use_is_a_conflict(shed):
     engine, *_ = shed
     with pytest.raises(Conflict, match="already exists") as refusal:
         with transaction(engine) as session:
-            add_resource(session, OPERATOR, code="LASER", name="Another laser")
+            register_resource(session, OPERATOR, code="LASER", name="Another laser")
     assert refusal.value.field == "code"

@@ -9,7 +9,6 @@ import pytest
 from hub.bookings import Booking, BookingStatus, add_resource
 from hub.bookings.hours import at_local
 from hub.infra.db import reading, transaction
-from hub.members.ranks import OPERATOR
 from hub.queries.bookings import (
     booking_row,
     bookings_between,
@@ -27,7 +26,7 @@ def booked(engine):
     tomorrow."""
     with transaction(engine) as session:
         member = a_member(session, "Ada Lovelace")
-        laser = add_resource(session, OPERATOR, code="laser", name="Laser cutter")
+        laser = add_resource(session, code="laser", name="Laser cutter")
         for days, hour, status in (
             (-1, 18, "booked"),
             (0, 9, "no_show"),

@@ -17,7 +17,6 @@ from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.kiosk import Stamp, record_loan_out
 from hub.loans.lending import lend_tool, return_tool
 from hub.maintenance import plans, tickets
-from hub.members.ranks import OPERATOR
 from hub.members.roster import get_member
 from hub.queries.front import PANELS, Needs, Panel, change_signature, what_needs_me
 from hub.timebank import claims
@@ -81,7 +80,7 @@ CHANGES = {
     ),
     "bookings": lambda s, now: s.add(
         Booking(
-            resource_id=add_resource(s, OPERATOR, code="lathe-q", name="Wood lathe").id,
+            resource_id=add_resource(s, code="lathe-q", name="Wood lathe").id,
             member_id=5,
             starts_at=now,
             ends_at=now + timedelta(minutes=30),
