@@ -8,6 +8,7 @@ from . import (  # noqa: F401
     bookings,
     claims,
     docs,
+    imports,
     kiosks,
     ledger,
     maintenance,

@@ -10,7 +10,9 @@ app, and the nav is read from what it registered, in that order.
 - ``members``      find members; suspend and reinstate them; their cards and trainings
 - ``loans``        every open loan, the overdue ones first
 - ``kiosks``       the kiosk fleet's health, door alarms, refused cards and dead letters
-- ``bookings``     the machines' bookings, which a steward may cancel with a reason
+- ``bookings``     the machines' bookings, which a steward may cancel with a reason; the
+                   machines: their rules, opening hours, closed days, pausing
+- ``imports``      members and tools from CSV: checked row by row, then imported whole
 - ``ledger``       the balance sheet and a member's statement as CSV
 - ``reports``      charts of loans, repairs, credited hours and door alarms
 - ``audit``        the audit log, for admins
@@ -27,6 +29,7 @@ from dashboard.steward import (
     audit,
     bookings,
     front,
+    imports,
     kiosks,
     ledger,
     loans,
@@ -46,6 +49,7 @@ FEATURES = (
     loans,
     kiosks,
     bookings,
+    imports,
     ledger,
     reports,
     audit,
