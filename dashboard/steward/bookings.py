@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlmodel import Session
 
 from dashboard.auth import acting_member, steward_required
 from dashboard.database import reading, transaction
@@ -24,6 +25,7 @@ from hub.bookings.models import EVERY_DAY, HolderChoice, Resource
 from hub.bookings.resources import RULE_LIMITS, future_bookings_of
 from hub.errors import DomainError, InvalidInput
 from hub.infra.clock import utcnow
+from hub.inventory.registry import get_tool
 from hub.queries import bookings as booking_rows
 from hub.queries import members as member_rows
 
@@ -214,8 +216,9 @@ def _machine_form(
     now = utcnow()
     with reading() as db:
         resource = bookings.get_resource(db, resource_id) if resource_id else None
-        if resource is not None and resource.training_id and "training" not in request.form:
+        if resource is not None and not request.form:  # shown afresh, not as typed
             values["training"] = _training_code(db, resource.training_id)
+            values["tool_code"] = get_tool(db, resource.tool_id).code if resource.tool_id else ""
         page: dict[str, Any] = dict(
             resource=resource,
             values=values,
@@ -243,7 +246,7 @@ def _openings_per_day(values: dict[str, str]) -> int:
     return max([OPENINGS_PER_DAY, *used])
 
 
-def _training_code(db: Any, training_id: int) -> str:
+def _training_code(db: Session, training_id: int | None) -> str:
     for training in member_rows.list_trainings(db):
         if training.id == training_id:
             return str(training.code)
@@ -261,8 +264,8 @@ def _machine_fields(*, adding: bool) -> dict[str, Any]:
         fields["code"] = form_text("code")
         fields["tool_code"] = form_text("tool_code") or None
         fields["training"] = fields["training"] or None
-    elif form_text("tool_code"):
-        fields["tool_code"] = form_text("tool_code")
+    else:
+        fields["tool_code"] = form_text("tool_code")  # blank: not a library tool
     for name, label, _ in RULES:
         text = form_text(name)
         if not (text.isascii() and text.isdigit()):
