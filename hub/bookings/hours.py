@@ -44,11 +44,15 @@ def _checked_interval(day: str, text: str) -> str:
     """Return an "HH:MM-HH:MM" interval whose end follows its start, or refuse it, naming the
     weekday (``opening_hours.mon``) so a form can point at the row."""
     text = str(text).strip()
-    match = INTERVAL_PATTERN.match(text)
-    if not match or _minutes(text[:5]) >= _minutes(text[6:]) or _minutes(text[6:]) > 1440:
+    if not INTERVAL_PATTERN.match(text) or _minutes(text[6:]) > 1440:
         raise InvalidInput(
-            f"Opening hours on {_day_name(day)}: {text!r} must look like 09:00-21:00 "
-            "and end after they start.",
+            f"Opening hours on {_day_name(day)}: {text!r} must look like 09:00-21:00.",
+            field=f"opening_hours.{day}",
+        )
+    if _minutes(text[:5]) >= _minutes(text[6:]):
+        raise InvalidInput(
+            f"Opening hours on {_day_name(day)}: closing at {text[6:]} is not after opening "
+            f"at {text[:5]}; the end must be after the start (24:00 is midnight).",
             field=f"opening_hours.{day}",
         )
     return text

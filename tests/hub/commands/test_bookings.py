@@ -71,7 +71,10 @@ def test_add_edit_and_pause_a_machine_from_the_shell(run, engine):
     ("args", "message"),
     [
         (("--slot-minutes", "0"), "[slot_minutes]"),
-        (("--hours", "wed=17:00-09:00"), "end after they start. [opening_hours.wed]"),
+        (
+            ("--hours", "wed=17:00-09:00"),
+            "is midnight). [opening_hours.wed]",
+        ),
         (("--hours", "funday=09:00-10:00"), "[opening_hours]"),
     ],
 )
