@@ -114,10 +114,15 @@ def import_csv(
     if not dry_run:
         _require_not_imported(session, kind, digest)
     stream = io.StringIO(text, newline="")
-    if kind == "members":
-        report = import_members(session, stream, dry_run=dry_run, progress=progress, actor=actor)
-    else:
-        report = import_tools(session, stream, dry_run=dry_run, progress=progress)
+    try:
+        if kind == "members":
+            report = import_members(
+                session, stream, dry_run=dry_run, progress=progress, actor=actor
+            )
+        else:
+            report = import_tools(session, stream, dry_run=dry_run, progress=progress)
+    except csv.Error as unreadable:  # e.g. a cell past the csv module's 128 kB field limit
+        raise InvalidInput(f"The file cannot be read as CSV: {unreadable}.", field="csv") from None
     if report.written:
         audit.record(
             session,

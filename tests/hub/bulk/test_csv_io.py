@@ -218,3 +218,11 @@ def test_the_cli_import_goes_through_the_same_door(tmp_path, database_url, engin
     assert entry.actor_member_id is None  # the operator
     again = runner.invoke(main, [*base, "import", "members", str(file)])
     assert again.exit_code == 1 and "imported already" in again.output
+
+
+def test_a_file_the_csv_module_cannot_read_is_refused_naming_csv(engine):
+    giant = "code,name,category\nX-1," + "a" * 200_000 + ",hand\n"
+    with pytest.raises(InvalidInput, match="cannot be read as CSV") as refusal:
+        with transaction(engine) as session:
+            import_csv(session, OPERATOR, "tools", giant)
+    assert refusal.value.field == "csv"
