@@ -28,6 +28,7 @@ from .bookings_schemas import (
     ResourceChange,
     ResourceCreate,
     ResourceDetail,
+    Resuming,
     resource_detail,
 )
 from .schemas import BookingList, BookingOut, BookingRange, Cancellation, ResourceList, ResourceOut
@@ -200,14 +201,20 @@ def pause_resource(resource_id: int, body: Pausing) -> HoldersOutcome:
         return outcome_of(db, resource_id, choice, touched)
 
 
-@api.operation("POST", f"/resources/{RESOURCE}/resume", response=HoldersOutcome, tag="bookings")
-def resume_resource(resource_id: int) -> HoldersOutcome:
+@api.operation(
+    "POST",
+    f"/resources/{RESOURCE}/resume",
+    body=Resuming,
+    response=HoldersOutcome,
+    tag="bookings",
+)
+def resume_resource(resource_id: int, body: Resuming) -> HoldersOutcome:
     """Let a paused machine be booked again; holders of kept bookings are told they go ahead.
 
     Resuming a machine that is not paused changes nothing. Stewards only; audited.
     """
     with transaction() as db:
-        told = bookings.resume_resource(db, acting_member(), resource_id)
+        told = bookings.resume_resource(db, acting_member(), resource_id, reason=body.reason)
         done = f"Bookable again; {len(told)} holder(s) told their booking goes ahead."
         return outcome_of(db, resource_id, None, told, done=done)
 

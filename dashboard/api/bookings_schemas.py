@@ -124,6 +124,10 @@ class Pausing(Body):
     bookings: Holders
 
 
+class Resuming(Body):
+    reason: Note = Field(description="What was put right; kept in the audit log.")
+
+
 class ClosedDayOut(BaseModel):
     day: date
     reason: str | None

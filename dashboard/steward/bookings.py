@@ -183,7 +183,9 @@ def pause(resource_id: int) -> ResponseReturnValue:
 def resume(resource_id: int) -> ResponseReturnValue:
     """Let a paused machine be booked again; holders of kept bookings are told."""
     with transaction() as db:
-        told = bookings.resume_resource(db, acting_member(), resource_id)
+        told = bookings.resume_resource(
+            db, acting_member(), resource_id, reason=form_text("reason")
+        )
         resource = bookings.get_resource(db, resource_id)
     flash(f"{resource.name} can be booked again; {len(told)} holder(s) told it goes ahead.")
     return redirect(url_for("steward_bookings.machine", resource_id=resource_id) + "#pause")

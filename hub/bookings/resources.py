@@ -397,11 +397,16 @@ def pause_resource(
 
 
 def resume_resource(
-    session: Session, actor: Actor, resource_id: int, *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    resource_id: int,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
 ) -> list[Booking]:
     """Let a paused resource be booked again; return the kept bookings whose holders are told
     they go ahead. Resuming a resource that is not paused changes nothing. Stewards only;
-    audited."""
+    audited, with the ``reason`` if one is given ("new lens fitted")."""
     require_role(actor, Role.STEWARD, "resume a bookable machine")
     resource, now = get_resource(session, resource_id), now or utcnow()
     if not resource.paused:
@@ -417,6 +422,9 @@ def resume_resource(
             )
             session.add(booking)
         notes["booking_ids_told"] = [b.id for b in told]
+        why = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
+        if why:
+            notes["reason"] = why
     return told
 
 

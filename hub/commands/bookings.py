@@ -146,12 +146,13 @@ def pause(hub: Hub, resource_ref: str, reason: str, holders: str) -> None:
 
 @resource.command("resume")
 @click.argument("resource_ref", metavar="RESOURCE")
+@click.option("--reason", default=None, help="What was put right (kept in the audit log).")
 @pass_hub
-def resume(hub: Hub, resource_ref: str) -> None:
+def resume(hub: Hub, resource_ref: str, reason: str | None) -> None:
     """Let a paused machine be booked again; holders of kept bookings are told."""
     with transaction(hub.migrated_engine()) as session:
         found = resources.find_resource(session, resource_ref)
-        told = resources.resume_resource(session, OPERATOR, found.id)
+        told = resources.resume_resource(session, OPERATOR, found.id, reason=reason)
     click.echo(f"{found.name} can be booked again; {len(told)} holder(s) told.")
 
 

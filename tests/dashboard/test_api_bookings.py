@@ -133,10 +133,11 @@ def test_pause_keeping_bookings_then_resume(client, engine, bearer, api_world):
     with reading(engine) as session:
         kept = session.get(Booking, api_world.booking_id)
     assert kept.status == BookingStatus.BOOKED and "may not go ahead" in kept.notice
-    resumed = client.post(f"{url}/resume", headers=bearer)
+    resumed = client.post(f"{url}/resume", json={"reason": "new belt"}, headers=bearer)
     assert resumed.status_code == 200 and resumed.get_json()["resource"]["paused"] is False
     assert resumed.get_json()["booking_ids"] == [api_world.booking_id]
     assert [len(audit_of(engine, a)) for a in ("resource.pause", "resource.resume")] == [1, 1]
+    assert json.loads(audit_of(engine, "resource.resume")[0].after)["reason"] == "new belt"
 
 
 def test_a_volunteer_token_is_refused_and_nothing_changes(client, engine, api_world):

@@ -170,7 +170,7 @@ def test_pause_cancelling_then_resume(steward, post, engine):
     page = steward.get(paused.headers["Location"]).get_data(as_text=True)
     assert "3D printer (Prusa) is paused." in page and "Resume bookings" in page
     assert "Nozzle clogged" in steward.get("/steward/machines").get_data(as_text=True)
-    assert post(f"{url}/resume").status_code == 302
+    assert post(f"{url}/resume", reason="New nozzle").status_code == 302
     with reading(engine) as session:
         assert resource_by_code(session, "printer-1").paused is False
     assert [len(audited(engine, a)) for a in ("resource.pause", "resource.resume")] == [1, 1]

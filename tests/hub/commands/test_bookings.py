@@ -63,7 +63,7 @@ def test_add_edit_and_pause_a_machine_from_the_shell(run, engine):
     assert json.loads(entry.after)["checkin_grace_minutes"] == 5
     paused = run("resource", "pause", "laser", "--reason", "fan broken", "--bookings", "cancel")
     assert paused.output == "Laser cutter is paused. No bookings were affected.\n"
-    assert run("resource", "resume", "laser").exit_code == 0
+    assert run("resource", "resume", "laser", "--reason", "new fan").exit_code == 0
     assert [len(audit_of(engine, a)) for a in ("resource.pause", "resource.resume")] == [1, 1]
 
 
