@@ -450,19 +450,6 @@ def require_available(session: Session, resource: Resource) -> None:
         )
 
 
-def tell_holders(
-    session: Session, resource: Resource, notice: str, *, now: datetime | None = None
-) -> list[Booking]:
-    """Record ``notice`` on every active future booking of ``resource``; return those bookings."""
-    now = now or utcnow()
-    told = future_bookings_of(session, resource.id, now)
-    for booking in told:
-        _tell(booking, _may_not_go_ahead(resource, booking, notice), now)
-        session.add(booking)
-    session.flush()
-    return told
-
-
 def tell_holders_of_unavailable_resources(
     session: Session, *, now: datetime | None = None
 ) -> list[Booking]:
