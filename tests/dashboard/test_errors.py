@@ -44,6 +44,7 @@ PINNED_STATUS = {
     ranks.Outranked: 403,
     ranks.SelfSuspension: 403,
     ranks.LastAdmin: 409,
+    ranks.NotSteward: 403,
     errors.Throttled: 429,
     pins.WrongPin: 422,
     tablets.PinNotRecognised: 401,

@@ -40,6 +40,8 @@ def test_the_nav_is_every_features_pages_in_the_order_registered(bare_app):
         "Loans",
         "Kiosks",
         "Bookings",
+        "Machines",
+        "Imports",
         "Ledger",
         "Reports",
         "Audit",
