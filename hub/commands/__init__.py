@@ -3,6 +3,8 @@
 Each module here has ``register(hub_group)``, which adds its commands (or its subgroup) to the
 ``commonshed hub`` group of ``hub.cli``; the modules may import ``hub.cli`` for ``pass_hub`` and
 the existing subgroups. Listed by name so adding an area is one line.
+
+- ``bookings``   ``commonshed hub resource``: add and edit machines, close days, pause them
 """
 
 from __future__ import annotations
