@@ -444,13 +444,13 @@ EXPORTERS = {"members": csv_io.export_members, "tools": csv_io.export_tools}
 def import_command(hub: Hub, kind: str, file: Path, dry_run: bool) -> None:
     """Import KIND (members or tools) from a CSV FILE: every row, or none if any is refused."""
     total = max(_count_rows(file), 0)
+    text = file.read_text(encoding="utf-8-sig")
     try:
-        with (
-            transaction(hub.migrated_engine()) as session,
-            file.open(newline="", encoding="utf-8-sig") as stream,
-        ):
+        with transaction(hub.migrated_engine()) as session:
             with click.progressbar(length=total, label=f"Checking {kind}", file=sys.stderr) as bar:
-                report = IMPORTERS[kind](session, stream, dry_run=dry_run, progress=bar.update)
+                report = csv_io.import_csv(
+                    session, OPERATOR, kind, text, dry_run=dry_run, progress=bar.update
+                )
             if not report.ok:
                 raise _NothingWritten(report)  # roll back, however far the import got
     except _NothingWritten as refused:

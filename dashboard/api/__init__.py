@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     claims,
     docs,
     holds,
+    imports,
     kiosks,
     ledger,
     maintenance,

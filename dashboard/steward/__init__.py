@@ -11,7 +11,9 @@ app, and the nav is read from what it registered, in that order.
 - ``loans``        every open loan, the overdue ones first
 - ``holds``        every tool's hold queue (reorder, cancel) and the borrowing policy
 - ``kiosks``       the kiosk fleet's health, door alarms, refused cards and dead letters
-- ``bookings``     the machines' bookings, which a steward may cancel with a reason
+- ``bookings``     the machines' bookings, which a steward may cancel with a reason; the
+                   machines: their rules, opening hours, closed days, pausing
+- ``imports``      members and tools from CSV: checked row by row, then imported whole
 - ``ledger``       balances, the community pool, statements as CSV, and the corrections:
                    reversals, credit limits, trusted fixers, transfers between members
 - ``market``       members' posts to moderate, categories, passed spends to pay, fixers to ask
@@ -32,6 +34,7 @@ from dashboard.steward import (
     bookings,
     front,
     holds,
+    imports,
     kiosks,
     ledger,
     loans,
@@ -53,6 +56,7 @@ FEATURES = (
     holds,
     kiosks,
     bookings,
+    imports,
     ledger,
     market,
     reports,

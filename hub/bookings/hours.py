@@ -32,19 +32,45 @@ def parse_opening_hours(hours: dict[str, list[str]]) -> dict[str, list[str]]:
             f"Unknown weekday {sorted(unknown)[0]!r}; use {', '.join(EVERY_DAY)}.",
             field="opening_hours",
         )
-    return {day: [_checked_interval(text) for text in hours.get(day, [])] for day in EVERY_DAY}
+    checked = {
+        day: [_checked_interval(day, text) for text in hours.get(day, [])] for day in EVERY_DAY
+    }
+    for day, intervals in checked.items():
+        _require_apart(day, intervals)
+    return checked
 
 
-def _checked_interval(text: str) -> str:
-    """Return an "HH:MM-HH:MM" interval whose end follows its start, or refuse it."""
+def _checked_interval(day: str, text: str) -> str:
+    """Return an "HH:MM-HH:MM" interval whose end follows its start, or refuse it, naming the
+    weekday (``opening_hours.mon``) so a form can point at the row."""
     text = str(text).strip()
-    match = INTERVAL_PATTERN.match(text)
-    if not match or _minutes(text[:5]) >= _minutes(text[6:]) or _minutes(text[6:]) > 1440:
+    if not INTERVAL_PATTERN.match(text) or _minutes(text[6:]) > 1440:
         raise InvalidInput(
-            f"Opening interval {text!r} must look like 09:00-21:00 and end after it starts.",
-            field="opening_hours",
+            f"Opening hours on {_day_name(day)}: {text!r} must look like 09:00-21:00.",
+            field=f"opening_hours.{day}",
+        )
+    if _minutes(text[:5]) >= _minutes(text[6:]):
+        raise InvalidInput(
+            f"Opening hours on {_day_name(day)}: closing at {text[6:]} is not after opening "
+            f"at {text[:5]}; the end must be after the start (24:00 is midnight).",
+            field=f"opening_hours.{day}",
         )
     return text
+
+
+def _require_apart(day: str, intervals: list[str]) -> None:
+    """Refuse a day whose opening intervals overlap (slots would be counted twice)."""
+    ordered = sorted(intervals)
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if _minutes(later[:5]) < _minutes(earlier[6:]):
+            raise InvalidInput(
+                f"Opening hours on {_day_name(day)}: {earlier} and {later} overlap.",
+                field=f"opening_hours.{day}",
+            )
+
+
+def _day_name(day: str) -> str:
+    return DAY_NAMES[EVERY_DAY.index(day)]
 
 
 def _minutes(clock: str) -> int:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.members.roster import NAME_MAX, NOTE_MAX
 
@@ -53,6 +54,39 @@ class Resource(SQLModel, table=True):
     paused: bool = Field(default=False)
     paused_reason: str | None = Field(default=None, max_length=NOTE_MAX)
     added_at: datetime = Field(default_factory=utcnow)
+
+
+class HolderChoice(StrEnum):
+    """What a steward's closing or pausing does to the future bookings it touches."""
+
+    KEEP = "keep"  # they stay booked; each holder gets a notice that it may not go ahead
+    CANCEL = "cancel"  # they are cancelled; each holder sees why on their bookings
+
+
+# The steward actions on resources and bookings, each with the fields its audit entry shows.
+RESOURCE_FIELDS = (
+    "code",
+    "name",
+    "tool_id",
+    "training_id",
+    "slot_minutes",
+    "max_booking_minutes",
+    "max_minutes_per_week",
+    "max_future_bookings",
+    "cost_minutes_per_hour",
+    "checkin_grace_minutes",
+    "timezone",
+    "opening_hours",
+)
+RESOURCE_ADD = audit.Action("resource.add", RESOURCE_FIELDS)
+RESOURCE_EDIT = audit.Action("resource.edit", RESOURCE_FIELDS)
+RESOURCE_PAUSE = audit.Action("resource.pause", ("paused", "paused_reason"))
+RESOURCE_RESUME = audit.Action("resource.resume", ("paused", "paused_reason"))
+CLOSURE_ADD = audit.Action("resource.close_day", ("resource_id", "day", "reason"))
+CLOSURE_REMOVE = audit.Action("resource.reopen_day", ("resource_id", "day", "reason"))
+BOOKING_CANCEL = audit.Action(
+    "booking.cancel", ("status", "cancelled_at", "cancelled_by", "cancel_reason")
+)
 
 
 class ResourceClosure(SQLModel, table=True):

@@ -1,25 +1,48 @@
-"""Bookable resources: their rules, closed days, pauses, and the notices their holders get."""
+"""Bookable resources: their rules, closed days, pauses, and the notices their holders get.
+
+The steward's doors (add, change, close and reopen a day, pause, resume) take the acting member
+first, check the role themselves and write their audit entry in the caller's transaction, so
+the page, the API and the CLI are checked and audited alike.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
-from hub.bookings.hours import describe_span, local_day, parse_opening_hours, parse_timezone
+from hub.bookings.hours import (
+    at_local,
+    describe_day,
+    describe_span,
+    local_day,
+    parse_opening_hours,
+    parse_timezone,
+)
 from hub.bookings.models import (
     ACTIVE_STATUSES,
+    CLOSURE_ADD,
+    CLOSURE_REMOVE,
     DEFAULT_TIMEZONE,
+    RESOURCE_ADD,
+    RESOURCE_EDIT,
+    RESOURCE_PAUSE,
+    RESOURCE_RESUME,
     Booking,
+    BookingStatus,
+    HolderChoice,
     Resource,
     ResourceClosure,
 )
 from hub.bookings.refusals import ResourceUnavailable
 from hub.errors import Conflict, InvalidInput, NotFound
+from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.inventory.registry import Tool, ToolStatus, get_tool
-from hub.members.roster import NAME_MAX, NOTE_MAX, clean_text, training_by_code
+from hub.members.ranks import Actor, require_role
+from hub.members.roster import NAME_MAX, NOTE_MAX, Role, clean_text, training_by_code
 
 # Bookings never last longer than this, so a window query can bound its index range.
 # A resource code is the hub's own (no kiosk sees it); written like a training code.
@@ -47,7 +70,11 @@ def add_resource(
     timezone: str = DEFAULT_TIMEZONE,
     **rules: int,
 ) -> Resource:
-    """Add a bookable resource; ``rules`` are the integer fields of :class:`Resource`."""
+    """Store a bookable resource, checked but neither role-checked nor audited: for seeding
+    (the demo library, tests). A steward's door calls :func:`register_resource`.
+
+    ``rules`` are the integer fields of :class:`Resource`. A code already in use is a Conflict.
+    """
     code = _parse_code(code)
     if session.exec(select(Resource.id).where(Resource.code == code)).first():
         raise Conflict(f"Resource {code} already exists.", field="code")
@@ -55,7 +82,7 @@ def add_resource(
         code=code,
         name=clean_text(name, "name", limit=NAME_MAX),
         tool_id=_tool_id(session, tool_code),
-        training_id=training_by_code(session, training).id if training else None,
+        training_id=_training_id(session, training),
         timezone=parse_timezone(timezone),
     )
     if opening_hours is not None:
@@ -66,20 +93,62 @@ def add_resource(
     return resource
 
 
+def register_resource(session: Session, actor: Actor, **fields: Any) -> Resource:
+    """Add a bookable machine (``fields`` as :func:`add_resource` takes them) as ``actor``.
+
+    Stewards only; audited as created. A code already in use is a Conflict, so a repeated form
+    does not add the machine twice.
+    """
+    require_role(actor, Role.STEWARD, "add a bookable machine")
+    resource = add_resource(session, **fields)
+    audit.record(
+        session,
+        actor_member_id=actor.id,
+        action=RESOURCE_ADD.name,
+        target=target_of(resource),
+        after=audit.snapshot(resource, *RESOURCE_ADD.fields),
+    )
+    return resource
+
+
 def update_rules(
     session: Session,
+    actor: Actor,
     resource_id: int,
     *,
     opening_hours: dict[str, list[str]] | None = None,
-    **rules: int,
+    **changes: Any,
 ) -> Resource:
-    """Change a resource's rules; existing bookings stay as they are."""
+    """Change a resource: ``name``, ``training`` (a code, or "" for none), ``tool_code`` ("" for
+    none), ``opening_hours`` and the integer rules. Only what is named changes.
+
+    Existing bookings stay as they are. Stewards only; audited.
+    """
+    require_role(actor, Role.STEWARD, "change a bookable machine")
     resource = get_resource(session, resource_id)
-    if opening_hours is not None:
-        resource.opening_hours = parse_opening_hours(opening_hours)
-    _apply_rules(resource, rules)
-    session.add(resource)
+    with audit.audited(session, actor, RESOURCE_EDIT, resource, target_of(resource)):
+        if "name" in changes:
+            resource.name = clean_text(changes.pop("name"), "name", limit=NAME_MAX)
+        if "training" in changes:
+            resource.training_id = _training_id(session, changes.pop("training"))
+        if "tool_code" in changes:
+            resource.tool_id = _tool_id(session, changes.pop("tool_code"))
+        if opening_hours is not None:
+            resource.opening_hours = parse_opening_hours(opening_hours)
+        _apply_rules(resource, changes)
+        session.add(resource)
     return resource
+
+
+def target_of(resource: Resource) -> str:
+    """Return how the audit log names a resource: ``resource:laser``."""
+    return f"resource:{resource.code}"
+
+
+def _training_id(session: Session, training: str | None) -> int | None:
+    """Return the id of the training a resource requires (None for "" or None)."""
+    code = (training or "").strip()
+    return training_by_code(session, code).id if code else None
 
 
 def _apply_rules(resource: Resource, rules: dict[str, int]) -> None:
@@ -154,17 +223,122 @@ def list_resources(session: Session) -> list[Resource]:
 # --- closed days --------------------------------------------------------------------------
 
 
-def close_day(session: Session, resource_id: int, day: date, *, reason: str | None = None) -> None:
-    """Close a resource for a whole local day; bookings already made that day are told."""
-    resource = get_resource(session, resource_id)
-    if closure_of(session, resource.id, day) is None:
-        reason = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
-        session.add(ResourceClosure(resource_id=resource.id, day=day, reason=reason))
-        why = f": {reason}" if reason else ""
-        for booking in future_bookings_of(session, resource.id, utcnow()):
-            if local_day(resource, booking.starts_at) == day:
-                _tell(booking, f"{resource.name} is closed on {day:%Y-%m-%d}{why}.", utcnow())
+def close_day(
+    session: Session,
+    actor: Actor,
+    resource_id: int,
+    day: date,
+    *,
+    holders: HolderChoice,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> list[Booking]:
+    """Close a resource for a whole local day; return the bookings that day it touched.
+
+    ``holders`` says what happens to them: KEEP leaves them booked with a notice that they may
+    not go ahead, CANCEL cancels them with the closing as the reason; either way their holders
+    see it on their bookings. Closing a day already closed changes nothing. Stewards only;
+    audited (with the bookings touched).
+    """
+    require_role(actor, Role.STEWARD, "close a bookable machine for a day")
+    resource, now = get_resource(session, resource_id), now or utcnow()
+    if day < local_day(resource, now):
+        raise InvalidInput(f"{day:%Y-%m-%d} is in the past; close today or later.", field="day")
+    if closure_of(session, resource.id, day) is not None:
+        return []
+    reason = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
+    closure = ResourceClosure(resource_id=resource.id, day=day, reason=reason)
+    touched = bookings_on(session, resource, day, now)
+    with audit.audited(session, actor, CLOSURE_ADD, closure, target_of(resource)) as notes:
+        session.add(closure)
+        why = f"{resource.name} is closed on {describe_day(resource, at_local(resource, day, 0))}"
+        settle_holders(
+            session, actor, resource, touched, why + (f": {reason}" if reason else ""), holders, now
+        )
+        notes |= {"bookings": holders.value, "booking_ids": [b.id for b in touched]}
+    return touched
+
+
+def reopen_day(
+    session: Session, actor: Actor, resource_id: int, day: date, *, now: datetime | None = None
+) -> ResourceClosure | None:
+    """Open a closed day again; return the closure removed (None if the day was not closed).
+
+    Bookings kept through the closing are told they go ahead; cancelled ones stay cancelled.
+    Stewards only; audited.
+    """
+    require_role(actor, Role.STEWARD, "reopen a closed day")
+    resource, now = get_resource(session, resource_id), now or utcnow()
+    closure = closure_of(session, resource.id, day)
+    if closure is None:
+        return None
+    before = audit.snapshot(closure, *CLOSURE_REMOVE.fields)
+    session.delete(closure)
+    told = [b for b in bookings_on(session, resource, day, now) if b.notice]
+    for booking in told:
+        span = describe_span(resource, booking.starts_at, booking.ends_at)
+        _tell(booking, f"{resource.name} is open again: your booking {span} goes ahead.", now)
+        session.add(booking)
+    audit.record(
+        session,
+        actor_member_id=actor.id,
+        action=CLOSURE_REMOVE.name,
+        target=target_of(resource),
+        before=before,
+        after={"booking_ids_told": [b.id for b in told]},
+    )
     session.flush()
+    return closure
+
+
+def bookings_on(session: Session, resource: Resource, day: date, now: datetime) -> list[Booking]:
+    """Return the active bookings of a resource starting on local ``day`` that have not ended."""
+    return [
+        booking
+        for booking in future_bookings_of(session, resource.id, now)
+        if local_day(resource, booking.starts_at) == day
+    ]
+
+
+def settle_holders(
+    session: Session,
+    actor: Actor,
+    resource: Resource,
+    touched: list[Booking],
+    why: str,
+    holders: HolderChoice,
+    now: datetime,
+) -> None:
+    """Keep (with a notice) or cancel (with the reason) each booking ``touched``, as chosen."""
+    for booking in touched:
+        if holders is HolderChoice.CANCEL:
+            booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
+            booking.cancelled_by, booking.cancel_reason = actor.id, f"{why}."[:NOTE_MAX]
+        else:
+            _tell(booking, _may_not_go_ahead(resource, booking, why), now)
+        session.add(booking)
+    session.flush()
+
+
+def describe_choice(holders: HolderChoice, count: int) -> str:
+    """Say what happened to the bookings touched: "2 bookings kept; their holders are told"."""
+    noun = "booking" if count == 1 else "bookings"
+    if not count:
+        return "No bookings were affected."
+    if holders is HolderChoice.CANCEL:
+        return f"{count} {noun} cancelled; each holder sees why on their bookings."
+    return f"{count} {noun} kept; each holder sees a notice that it may not go ahead."
+
+
+def closed_days(session: Session, resource_id: int, since: date) -> list[ResourceClosure]:
+    """Return a resource's closed days from ``since`` on, by day."""
+    return list(
+        session.exec(
+            select(ResourceClosure)
+            .where(ResourceClosure.resource_id == resource_id, ResourceClosure.day >= since)
+            .order_by(ResourceClosure.day)
+        )
+    )
 
 
 def closure_of(session: Session, resource_id: int, day: date) -> ResourceClosure | None:
@@ -194,23 +368,64 @@ def closures_between(
 
 
 def pause_resource(
-    session: Session, resource_id: int, reason: str, *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    resource_id: int,
+    reason: str,
+    *,
+    holders: HolderChoice,
+    now: datetime | None = None,
 ) -> list[Booking]:
-    """Stop new bookings of a resource and tell every holder of a future booking; return those."""
-    resource = get_resource(session, resource_id)
-    resource.paused, resource.paused_reason = True, clean_text(reason, "reason", limit=NOTE_MAX)
-    session.add(resource)
-    return tell_holders(
-        session, resource, f"{resource.name} is paused: {resource.paused_reason}", now=now
-    )
+    """Stop new bookings of a resource; return the future bookings it touched.
+
+    ``holders`` says what happens to them (see :func:`close_day`). Pausing a paused resource
+    again with the same reason changes nothing. Stewards only; audited.
+    """
+    require_role(actor, Role.STEWARD, "pause a bookable machine")
+    resource, now = get_resource(session, resource_id), now or utcnow()
+    reason = clean_text(reason, "reason", limit=NOTE_MAX)
+    if resource.paused and resource.paused_reason == reason:
+        return []
+    touched = future_bookings_of(session, resource.id, now)
+    with audit.audited(session, actor, RESOURCE_PAUSE, resource, target_of(resource)) as notes:
+        resource.paused, resource.paused_reason = True, reason
+        session.add(resource)
+        why = f"{resource.name} is paused: {reason}"
+        settle_holders(session, actor, resource, touched, why, holders, now)
+        notes |= {"bookings": holders.value, "booking_ids": [b.id for b in touched]}
+    return touched
 
 
-def resume_resource(session: Session, resource_id: int) -> Resource:
-    """Let a paused resource be booked again."""
-    resource = get_resource(session, resource_id)
-    resource.paused, resource.paused_reason = False, None
-    session.add(resource)
-    return resource
+def resume_resource(
+    session: Session,
+    actor: Actor,
+    resource_id: int,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> list[Booking]:
+    """Let a paused resource be booked again; return the kept bookings whose holders are told
+    they go ahead. Resuming a resource that is not paused changes nothing. Stewards only;
+    audited, with the ``reason`` if one is given ("new lens fitted")."""
+    require_role(actor, Role.STEWARD, "resume a bookable machine")
+    resource, now = get_resource(session, resource_id), now or utcnow()
+    if not resource.paused:
+        return []
+    told = [b for b in future_bookings_of(session, resource.id, now) if b.notice]
+    with audit.audited(session, actor, RESOURCE_RESUME, resource, target_of(resource)) as notes:
+        resource.paused, resource.paused_reason = False, None
+        session.add(resource)
+        for booking in told:
+            span = describe_span(resource, booking.starts_at, booking.ends_at)
+            _tell(
+                booking, f"{resource.name} is back in service: your booking {span} goes ahead.", now
+            )
+            session.add(booking)
+        notes["booking_ids_told"] = [b.id for b in told]
+        why = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
+        if why:
+            notes["reason"] = why
+    return told
 
 
 def unavailability(session: Session, resource: Resource) -> str | None:
@@ -233,19 +448,6 @@ def require_available(session: Session, resource: Resource) -> None:
             rule="in_service",
             field="resource",
         )
-
-
-def tell_holders(
-    session: Session, resource: Resource, notice: str, *, now: datetime | None = None
-) -> list[Booking]:
-    """Record ``notice`` on every active future booking of ``resource``; return those bookings."""
-    now = now or utcnow()
-    told = future_bookings_of(session, resource.id, now)
-    for booking in told:
-        _tell(booking, _may_not_go_ahead(resource, booking, notice), now)
-        session.add(booking)
-    session.flush()
-    return told
 
 
 def tell_holders_of_unavailable_resources(

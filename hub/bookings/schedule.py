@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
 from hub.bookings.hours import Interval, describe_span, opening_intervals, slot_starts
-from hub.bookings.models import Booking, BookingStatus, Resource
+from hub.bookings.models import BOOKING_CANCEL, Booking, BookingStatus, Resource
 from hub.bookings.refusals import BookingRefused, SlotTaken
 from hub.bookings.resources import closures_between, get_resource
 from hub.bookings.rules import (
@@ -20,8 +20,10 @@ from hub.bookings.rules import (
     checked_times,
     overlapping,
 )
-from hub.errors import InvalidInput, NotFound
+from hub.errors import NotFound
+from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
+from hub.members.ranks import Actor, require_role
 from hub.members.roster import NOTE_MAX, Member, Role, clean_text, get_member
 
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for a broken EXCLUDE constraint
@@ -74,7 +76,7 @@ def move_booking(
     booking, now = _locked_booking(session, booking_id), as_utc(now or utcnow())
     resource = get_resource(session, booking.resource_id)
     member = get_member(session, booking.member_id)
-    _require_may_change(session, booking, by_member_id, reason="moved")
+    _require_holder(booking, by_member_id, "move")
     _require_still_booked(booking, resource, now)
     check_every_rule(
         session, Request(resource, member, starts_at, ends_at, now, replacing=booking.id)
@@ -91,22 +93,53 @@ def cancel_booking(
     reason: str | None = None,
     now: datetime | None = None,
 ) -> Booking:
-    """Cancel a booking: its holder may, and a steward may with a reason; the slot is freed.
+    """Cancel one's own booking (the tablet's door); the slot is freed.
 
-    Raises NotFound, BookingRefused (not the holder and no steward; already over or cancelled),
-    or InvalidInput (a steward without a reason).
+    A steward cancels a member's booking with :func:`cancel_member_booking`, which is audited.
+    Raises NotFound, or BookingRefused (not the holder; already over or cancelled).
     """
     booking, now = _locked_booking(session, booking_id), as_utc(now or utcnow())
     resource = get_resource(session, booking.resource_id)
-    by_steward = _require_may_change(session, booking, by_member_id, reason=reason)
-    if not (by_steward and booking.status == BookingStatus.CHECKED_IN):
-        _require_still_booked(booking, resource, now)
-    booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
-    booking.cancelled_by = by_member_id
-    booking.cancel_reason = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
+    _require_holder(booking, by_member_id, "cancel")
+    _require_still_booked(booking, resource, now)
+    _mark_cancelled(booking, by_member_id, reason, now)
     session.add(booking)
     session.flush()
     return booking
+
+
+def cancel_member_booking(
+    session: Session,
+    actor: Actor,
+    booking_id: int,
+    *,
+    reason: str,
+    now: datetime | None = None,
+) -> Booking:
+    """Cancel a member's booking as a steward, with the reason the member sees; audited.
+
+    A checked-in booking may be cancelled too (the machine must stop); one already over,
+    cancelled or released may not. Raises NotSteward, NotFound, InvalidInput (no reason) or
+    BookingRefused.
+    """
+    require_role(actor, Role.STEWARD, "cancel a member's booking")
+    reason = clean_text(reason, "reason", limit=NOTE_MAX)
+    booking, now = _locked_booking(session, booking_id), as_utc(now or utcnow())
+    resource = get_resource(session, booking.resource_id)
+    if booking.status != BookingStatus.CHECKED_IN or booking.ends_at <= now:
+        _require_still_booked(booking, resource, now)
+    with audit.audited(session, actor, BOOKING_CANCEL, booking, f"booking:{booking.id}"):
+        _mark_cancelled(booking, actor.id, reason, now)
+        session.add(booking)
+    return booking
+
+
+def _mark_cancelled(
+    booking: Booking, by_member_id: int | None, reason: str | None, now: datetime
+) -> None:
+    booking.status, booking.cancelled_at = BookingStatus.CANCELLED, now
+    booking.cancelled_by = by_member_id
+    booking.cancel_reason = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
 
 
 def get_booking(session: Session, booking_id: int) -> Booking:
@@ -138,25 +171,15 @@ def _locked_member(session: Session, member_id: int) -> Member:
     return member
 
 
-def _require_may_change(
-    session: Session, booking: Booking, by_member_id: int, *, reason: str | None
-) -> bool:
-    """Refuse anyone but the holder or a steward with a reason; tell whether a steward acts."""
-    if by_member_id == booking.member_id:
-        return False
-    actor = get_member(session, by_member_id)
-    if not actor.has_role(Role.STEWARD):
+def _require_holder(booking: Booking, by_member_id: int, doing: str) -> None:
+    """Refuse anyone but the booking's holder (a steward acts through the audited doors)."""
+    if by_member_id != booking.member_id:
         raise BookingRefused(
-            f"Booking {booking.id} belongs to another member; only they or a steward may "
-            "change it.",
+            f"Booking {booking.id} belongs to another member; only they, or a steward from the "
+            f"steward pages, may {doing} it.",
             rule="holder_only",
             field="member_id",
         )
-    if not (reason or "").strip():
-        raise InvalidInput(
-            "A steward must give a reason to cancel a member's booking.", field="reason"
-        )
-    return True
 
 
 def _require_still_booked(booking: Booking, resource: Resource, now: datetime) -> None:

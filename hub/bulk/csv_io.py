@@ -2,11 +2,14 @@
 
 An import first checks every row against the rules and against what the database already holds;
 if any row is refused, nothing at all is written and the report names each refused row and field.
+:func:`import_csv` is the steward's door (the page, the API and the CLI): it checks the role,
+refuses a file already imported, and audits each import with its counts.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,12 +18,12 @@ from typing import TextIO, TypedDict
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from hub.errors import DomainError, InvalidInput
-from hub.infra import sync
+from hub.errors import Conflict, DomainError, InvalidInput
+from hub.infra import audit, sync
 from hub.infra.clock import utcnow
 from hub.infra.csv_cells import unescape_cell, write_csv
 from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus
-from hub.members.ranks import OPERATOR, Actor, require_may_grant
+from hub.members.ranks import OPERATOR, Actor, require_may_grant, require_role
 from hub.members.roster import (
     CONTACT_MAX,
     NAME_MAX,
@@ -51,6 +54,10 @@ TOOL_REQUIRED = ("code", "name", "category")
 MAX_FIELD = 1000  # longer than any field we keep: refuse before anything else looks at it
 
 Progress = Callable[[int], None]
+IMPORT_ACTIONS = {
+    "members": audit.Action("import.members", ()),
+    "tools": audit.Action("import.tools", ()),
+}
 
 
 @dataclass
@@ -78,6 +85,68 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.refusals
+
+
+# --- the steward's door ------------------------------------------------------------------
+
+
+def import_csv(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    text: str,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import ``kind`` ("members" or "tools") from CSV ``text`` as ``actor``: all rows or none.
+
+    Stewards only (granting roles in a members file still follows the ranks, row by row). A
+    dry run checks every row and writes nothing. An import that writes is audited once, with
+    its counts and the file's SHA-256; the same file a second time is refused (a repeated
+    submit must not add the members twice), naming the field ``csv``.
+    """
+    require_role(actor, Role.STEWARD, f"import {kind}")
+    if kind not in IMPORT_ACTIONS:
+        raise InvalidInput(f"Unknown import {kind!r}: members or tools.", field="kind")
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as spreadsheets save UTF-8
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    if not dry_run:
+        _require_not_imported(session, kind, digest)
+    stream = io.StringIO(text, newline="")
+    try:
+        if kind == "members":
+            report = import_members(
+                session, stream, dry_run=dry_run, progress=progress, actor=actor
+            )
+        else:
+            report = import_tools(session, stream, dry_run=dry_run, progress=progress)
+    except csv.Error as unreadable:  # e.g. a cell past the csv module's 128 kB field limit
+        raise InvalidInput(f"The file cannot be read as CSV: {unreadable}.", field="csv") from None
+    if report.written:
+        audit.record(
+            session,
+            actor_member_id=actor.id,
+            action=IMPORT_ACTIONS[kind].name,
+            target=_import_target(digest),
+            after={"kind": kind, "rows": report.rows, "written": report.written, "sha256": digest},
+        )
+    return report
+
+
+def _import_target(digest: str) -> str:
+    return f"import:{digest[:16]}"
+
+
+def _require_not_imported(session: Session, kind: str, digest: str) -> None:
+    """Refuse a file whose very text was imported before (found by its audit entry)."""
+    earlier = audit.recent(session, limit=1, target=_import_target(digest))
+    if earlier:
+        raise Conflict(
+            f"This {kind} file was imported already, on {earlier[0].at:%Y-%m-%d %H:%M} UTC; "
+            "nothing was written again.",
+            field="csv",
+        )
 
 
 # --- reading ------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ the existing subgroups. Listed by name so adding an area is one line.
   retire, rename a category)
 - ``upkeep``  plans, services, tickets, repair claims and the ledger's corrections
 - ``members``  member edit, card lost, training revoke (the members' doors ``hub.cli`` lacked)
+- ``bookings``   ``commonshed hub resource``: add and edit machines, close days, pause them
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import importlib
 
 import click
 
-AREAS: tuple[str, ...] = ("mail", "holds", "inventory", "upkeep", "members", "market")
+AREAS: tuple[str, ...] = ("mail", "holds", "inventory", "upkeep", "members", "market", "bookings")
 
 
 def register(hub_group: click.Group) -> None:

@@ -41,6 +41,8 @@ def test_the_nav_is_every_features_pages_in_the_order_registered(bare_app):
         "Holds",
         "Kiosks",
         "Bookings",
+        "Machines",
+        "Imports",
         "Ledger",
         "Market",
         "Reports",

@@ -13,6 +13,7 @@ from hub.bookings import (
     Booking,
     BookingRefused,
     BookingStatus,
+    HolderChoice,
     ResourceUnavailable,
     SlotState,
     SlotTaken,
@@ -20,6 +21,7 @@ from hub.bookings import (
     availability,
     bookings_of_member,
     cancel_booking,
+    cancel_member_booking,
     close_day,
     create_booking,
     move_booking,
@@ -29,10 +31,11 @@ from hub.bookings import (
     update_rules,
 )
 from hub.errors import InvalidInput, MemberSuspended, NotFound, TrainingRequired
+from hub.infra import audit
 from hub.infra.db import is_sqlite, reading, transaction
 from hub.inventory.registry import take_out_of_service
-from hub.members.ranks import OPERATOR
-from hub.members.roster import add_training, grant_training
+from hub.members.ranks import OPERATOR, NotSteward
+from hub.members.roster import Member, add_training, grant_training
 from hub.members.standing import suspend_member
 from tests.fixtures.waiting import wait_until
 from tests.hub.builders import a_kiosk, a_member, a_tool
@@ -199,7 +202,15 @@ def test_bad_times_are_refused_by_rule_and_nothing_is_written(
 def test_closed_day_is_refused_with_its_reason_and_shown_closed(space):
     engine, laser, ada, _, _ = space
     with transaction(engine) as session:
-        close_day(session, laser, day(2), reason="Open day workshop")
+        close_day(
+            session,
+            OPERATOR,
+            laser,
+            day(2),
+            holders=HolderChoice.KEEP,
+            reason="Open day workshop",
+            now=NOW,
+        )
     with pytest.raises(BookingRefused, match="closed on Wednesday 2026-11-25: Open day") as no:
         book(engine, laser, ada, at(day(2), "10:00"), at(day(2), "11:00"))
     assert no.value.possible_from == at(day(3), "09:00")
@@ -256,7 +267,9 @@ def test_pausing_a_resource_blocks_new_bookings_and_tells_holders(space):
     engine, laser, ada, grace, _ = space
     booking = book(engine, laser, ada, at(day(1), "10:00"), at(day(1), "11:00"))
     with transaction(engine) as session:
-        told = pause_resource(session, laser, "lens cracked", now=NOW)
+        told = pause_resource(
+            session, OPERATOR, laser, "lens cracked", holders=HolderChoice.KEEP, now=NOW
+        )
     assert [b.id for b in told] == [booking.id]
     with pytest.raises(ResourceUnavailable, match="Laser cutter is paused: lens cracked"):
         book(engine, laser, grace, at(day(1), "12:00"), at(day(1), "13:00"))
@@ -265,7 +278,7 @@ def test_pausing_a_resource_blocks_new_bookings_and_tells_holders(space):
     assert "paused: lens cracked" in shown[0].booking.notice
     assert "Tuesday 2026-11-24 10:00-11:00 may not go ahead" in shown[0].booking.notice
     with transaction(engine) as session:
-        resume_resource(session, laser)
+        resume_resource(session, OPERATOR, laser, now=NOW)
     assert book(engine, laser, grace, at(day(1), "12:00"), at(day(1), "13:00")).id
 
 
@@ -336,17 +349,38 @@ def test_cancelling_frees_the_slot_only_for_the_holder_or_a_steward_with_reason(
         cancelled = cancel_booking(session, first.id, by_member_id=ada, now=NOW)
     assert cancelled.status == BookingStatus.CANCELLED and cancelled.cancelled_by == ada
     second = book(engine, laser, grace, at(day(1), "10:00"), at(day(1), "11:00"))
-    with pytest.raises(InvalidInput, match="steward must give a reason"):
+    with pytest.raises(BookingRefused, match="a steward from the steward pages"):
         with transaction(engine) as session:
-            cancel_booking(session, second.id, by_member_id=steward, now=NOW)
+            cancel_booking(session, second.id, by_member_id=steward, reason="x", now=NOW)
     with transaction(engine) as session:
-        cancel_booking(session, second.id, by_member_id=steward, reason="Machine service", now=NOW)
+        sam = session.get(Member, steward)
+        with pytest.raises(InvalidInput, match="reason") as no_reason:
+            cancel_member_booking(session, sam, second.id, reason="  ", now=NOW)
+    assert no_reason.value.field == "reason"
+    with transaction(engine) as session:
+        sam = session.get(Member, steward)
+        cancel_member_booking(session, sam, second.id, reason="Machine service", now=NOW)
     with reading(engine) as session:
         shown = bookings_of_member(session, grace, now=NOW)[0].booking
+        entry = audit.recent(session, target=f"booking:{second.id}")[0]
     assert shown.cancel_reason == "Machine service" and shown.cancelled_by == steward
+    assert (entry.action, entry.actor_member_id) == ("booking.cancel", steward)
+    assert '"status": "booked"' in entry.before and '"status": "cancelled"' in entry.after
     with pytest.raises(BookingRefused, match="is cancelled"):
         with transaction(engine) as session:
             cancel_booking(session, second.id, by_member_id=grace, now=NOW)
+
+
+def test_a_member_who_is_not_a_steward_may_not_cancel_anothers_booking(space):
+    engine, laser, ada, grace, _ = space
+    booking = book(engine, laser, ada, at(day(1), "10:00"), at(day(1), "11:00"))
+    with pytest.raises(NotSteward, match="needs an active steward"):
+        with transaction(engine) as session:
+            cancel_member_booking(
+                session, session.get(Member, grace), booking.id, reason="mine now", now=NOW
+            )
+    with reading(engine) as session:
+        assert session.get(Booking, booking.id).status == BookingStatus.BOOKED
 
 
 def test_unknown_resource_and_member_are_not_found(space):
@@ -477,7 +511,8 @@ def test_the_database_refuses_a_booking_that_ends_before_it_starts(space):
         ({"max_booking_minutes": 45}, "max_booking_minutes"),  # not whole 30-minute slots
         ({"max_future_bookings": True}, "max_future_bookings"),
         ({"timezone": "Mars/Olympus"}, "timezone"),
-        ({"opening_hours": {"mon": ["21:00-09:00"]}}, "opening_hours"),
+        ({"opening_hours": {"mon": ["21:00-09:00"]}}, "opening_hours.mon"),
+        ({"opening_hours": {"tue": ["09:00-13:00", "12:00-17:00"]}}, "opening_hours.tue"),
         ({"opening_hours": {"funday": ["09:00-17:00"]}}, "opening_hours"),
         ({"code": "Laser Cutter!"}, "code"),
         ({"colour": 3}, "colour"),
@@ -493,7 +528,9 @@ def test_a_resource_with_bad_rules_is_refused_by_field(engine, options, field):
 def test_rules_can_change_and_apply_to_new_bookings(space):
     engine, laser, ada, _, _ = space
     with transaction(engine) as session:
-        update_rules(session, laser, max_booking_minutes=60, opening_hours={"tue": ["12:00-14:00"]})
+        update_rules(
+            session, OPERATOR, laser, max_booking_minutes=60, opening_hours={"tue": ["12:00-14:00"]}
+        )
     with pytest.raises(BookingRefused, match="at most 1 hour per booking"):
         book(engine, laser, ada, at(day(1), "12:00"), at(day(1), "13:30"))
     with pytest.raises(BookingRefused, match="open Tuesday 12:00-14:00"):

@@ -10,6 +10,7 @@ from hub.bookings import (
     Booking,
     BookingRightsPaused,
     BookingStatus,
+    HolderChoice,
     MemberPin,
     NoShowPolicy,
     PinLockedOut,
@@ -73,7 +74,7 @@ def test_check_in_refuses_other_cards_suspended_members_and_paused_machines(spac
         with transaction(engine) as session:
             check_in_by_card(session, "laser", "01020304", now=at(day(1), "10:00"))
     with transaction(engine) as session:
-        pause_resource(session, laser, "fan broken", now=NOW)
+        pause_resource(session, OPERATOR, laser, "fan broken", holders=HolderChoice.KEEP, now=NOW)
     with pytest.raises(ResourceUnavailable, match="fan broken"):
         with transaction(engine) as session:
             check_in_by_card(session, "laser", "DEADBEEF", now=at(day(1), "10:00"))
@@ -205,7 +206,10 @@ def test_a_paid_machine_charges_the_timebank_once_at_check_in(space):
     engine, _, ada, _, _ = space
     with transaction(engine) as session:
         paid = add_resource(
-            session, code="embroidery", name="Embroidery machine", cost_minutes_per_hour=30
+            session,
+            code="embroidery",
+            name="Embroidery machine",
+            cost_minutes_per_hour=30,
         )
     booking = book(engine, paid.id, ada, at(day(1), "10:00"), at(day(1), "11:30"))
     with reading(engine) as session:
@@ -225,7 +229,7 @@ def test_the_sweep_releases_no_shows_and_tells_holders_of_broken_machines(space)
     late = book(engine, laser, ada, at(day(1), "10:00"), at(day(1), "10:30"))
     later = book(engine, laser, grace, at(day(2), "10:00"), at(day(2), "10:30"))
     with transaction(engine) as session:
-        pause_resource(session, laser, "lens cracked", now=NOW)
+        pause_resource(session, OPERATOR, laser, "lens cracked", holders=HolderChoice.KEEP, now=NOW)
         session.get(Booking, later.id).notice = None  # as if the pause came from elsewhere
     with transaction(engine) as session:
         report = sweep_bookings(session, now=at(day(1), "10:20"))

@@ -1,11 +1,23 @@
 import io
+import json
 
 import pytest
+from click.testing import CliRunner
 from sqlmodel import select
 
-from hub.bulk.csv_io import export_members, export_tools, import_members, import_tools, to_text
-from hub.errors import InvalidInput
-from hub.infra.db import transaction
+from commonshed.cli import main
+from hub.bulk.csv_io import (
+    export_members,
+    export_tools,
+    import_csv,
+    import_members,
+    import_tools,
+    to_text,
+)
+from hub.errors import Conflict, InvalidInput
+from hub.infra import audit
+from hub.infra.db import reading, transaction
+from hub.members.ranks import OPERATOR, NotSteward
 from hub.members.roster import Card, Member
 from tests.hub.builders import a_kiosk, a_member
 
@@ -139,3 +151,78 @@ def test_export_reads_back_through_import(engine, sqlite_engine):
         assert import_tools(session, io.StringIO(tools_csv)).written == 1
         assert to_text(export_members, session) == members_csv
         assert to_text(export_tools, session) == tools_csv
+
+
+# --- the steward's door: import_csv (page, API and CLI) ----------------------------------
+
+
+def imports_audited(engine) -> list:
+    with reading(engine) as session:
+        return [e for e in audit.recent(session) if e.action.startswith("import.")]
+
+
+def test_import_csv_is_audited_once_with_counts_and_a_file_is_imported_once(engine):
+    with transaction(engine) as session:
+        steward = a_member(session, "Sam Steward", roles="admin")
+    with transaction(engine) as session:
+        report = import_csv(session, session.get(Member, steward.id), "members", GOOD_MEMBERS)
+    assert report.written == 3
+    (entry,) = imports_audited(engine)
+    after = json.loads(entry.after)
+    assert (entry.action, entry.actor_member_id) == ("import.members", steward.id)
+    assert (after["rows"], after["written"], after["kind"]) == (3, 3, "members")
+    assert entry.target == f"import:{after['sha256'][:16]}"
+    with reading(engine) as session:  # the grants are audited too, one per member with a role
+        grants = [e for e in audit.recent(session) if e.action == "member.roles"]
+    assert len(grants) == 2
+    with pytest.raises(Conflict, match="imported already") as again:
+        with transaction(engine) as session:
+            import_csv(session, OPERATOR, "members", GOOD_MEMBERS)
+    assert again.value.field == "csv"
+    with reading(engine) as session:
+        assert count(session, Member) == 4 and len(imports_audited(engine)) == 1
+
+
+def test_import_csv_dry_run_and_refused_rows_write_and_audit_nothing(engine):
+    bad = GOOD_MEMBERS + "2004,,,,member,\n"
+    with transaction(engine) as session:
+        report = import_csv(session, OPERATOR, "members", GOOD_MEMBERS, dry_run=True)
+        refused = import_csv(session, OPERATOR, "members", bad)
+    assert report.ok and report.rows == 3 and report.written == 0
+    assert [(r.line, r.field) for r in refused.refusals] == [(5, "name")]
+    assert refused.written == 0
+    with reading(engine) as session:
+        assert count(session, Member) == 0
+    assert imports_audited(engine) == []
+
+
+def test_a_volunteer_may_not_import(engine):
+    with transaction(engine) as session:
+        volunteer = a_member(session, "Val Volunteer", roles="volunteer")
+    with pytest.raises(NotSteward, match="may not import tools"):
+        with transaction(engine) as session:
+            import_csv(session, session.get(Member, volunteer.id), "tools", "code,name,category\n")
+
+
+def test_the_cli_import_goes_through_the_same_door(tmp_path, database_url, engine):
+    file = tmp_path / "members.csv"
+    file.write_text("\ufeff" + GOOD_MEMBERS, encoding="utf-8")
+    runner = CliRunner()
+    base = ["hub", "--data-dir", str(tmp_path / "data"), "--database-url", database_url]
+    checked = runner.invoke(main, [*base, "import", "members", str(file), "--dry-run"])
+    assert checked.exit_code == 0 and "3 members would be imported (dry run)." in checked.output
+    assert imports_audited(engine) == []
+    done = runner.invoke(main, [*base, "import", "members", str(file)])
+    assert done.exit_code == 0 and "3 members imported." in done.output
+    (entry,) = imports_audited(engine)
+    assert entry.actor_member_id is None  # the operator
+    again = runner.invoke(main, [*base, "import", "members", str(file)])
+    assert again.exit_code == 1 and "imported already" in again.output
+
+
+def test_a_file_the_csv_module_cannot_read_is_refused_naming_csv(engine):
+    giant = "code,name,category\nX-1," + "a" * 200_000 + ",hand\n"
+    with pytest.raises(InvalidInput, match="cannot be read as CSV") as refusal:
+        with transaction(engine) as session:
+            import_csv(session, OPERATOR, "tools", giant)
+    assert refusal.value.field == "csv"
