@@ -24,7 +24,7 @@ def forgotten_rule(session, tool_id):
     """Only a test calls this."""
     return tool_id
 '''
-PLANTED_DOOR = '''
+PLANTED_DOOR = """
 from flask import Blueprint
 
 from planted.rules import reached_rule
@@ -35,14 +35,14 @@ bp = Blueprint("planted", __name__)
 @bp.post("/tools/<int:tool_id>/reach")
 def reach(tool_id):
     return str(reached_rule(None, tool_id))
-'''
-PLANTED_TEST = '''
+"""
+PLANTED_TEST = """
 from planted.rules import forgotten_rule
 
 
 def test_forgotten_rule():
     assert forgotten_rule(None, 1) == 1
-'''
+"""
 
 
 def run_check(*paths: Path) -> subprocess.CompletedProcess[str]:
