@@ -72,8 +72,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def refusal(status: int, message: str, field: str | None = None) -> ResponseReturnValue:
-    """Answer with ``message`` as JSON or as the error page, with ``status``."""
+def refusal(
+    status: int, message: str, field: str | None = None, *, detail: str | None = None
+) -> ResponseReturnValue:
+    """Answer with ``message`` as JSON or as the error page, with ``status``.
+
+    The page says ``message`` in words; ``detail``, for whoever debugs, goes in small print.
+    """
     if wants_json():
         body = {"error": message} | ({"field": field} if field else {})
         return jsonify(body), status
@@ -83,6 +88,7 @@ def refusal(status: int, message: str, field: str | None = None) -> ResponseRetu
         heading=HEADINGS.get(status, SOMETHING_BROKE),
         message=message,
         field=None if field == "csrf_token" else field,
+        detail=detail,
         steward=_signed_in_steward(),
     )
     return page, status
@@ -115,7 +121,7 @@ def with_retry_after(answer: ResponseReturnValue, error: DomainError) -> Respons
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:
     if wants_json():  # a script is told which check failed
         return refusal(400, f"The form was refused: {error.description}", "csrf_token")
-    return refusal(400, FORM_EXPIRED, "csrf_token")
+    return refusal(400, FORM_EXPIRED, "csrf_token", detail=error.description)
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:

@@ -178,11 +178,13 @@ def test_anyone_elses_404_shows_the_open_nav_only(client):
 
 
 def test_a_stale_form_says_it_expired_and_to_send_it_again(steward):
+    csrf_token(steward, "/steward/members/5")  # the session holds a token; the form's is old
     answer = steward.post("/steward/members/5/suspend", data={"reason": "x", "csrf_token": "old"})
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400
     assert "This form has expired; go back, reload the page and send it again." in page
     assert "csrf_token" not in page.split("<main>")[1]  # no code words on the page
+    assert "Error 400 · The CSRF token is invalid." in page  # small print, for whoever debugs
     assert ">Sign out</button>" in page
 
 
@@ -190,7 +192,7 @@ def test_a_refused_form_value_names_the_field_in_words(steward):
     form = {"reason": "  ", "csrf_token": csrf_token(steward, "/steward/members/5")}
     page = steward.post("/steward/members/5/suspend", data=form).get_data(as_text=True)
     assert "<h1>That was refused</h1>" in page
-    assert "Check <strong>reason</strong>" in page
+    assert "Check the <code>reason</code> field" in page
 
 
 def test_api_refusals_stay_json_naming_the_field(steward):
