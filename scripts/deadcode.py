@@ -6,6 +6,7 @@ frameworks call by name (Flask views, click commands, pydantic validators...) is
 scripts/deadcode_allow.py or matched by its decorator below.
 
     .venv/bin/python scripts/deadcode.py [PATH ...]   # default: the six packages
+    .venv/bin/python scripts/deadcode.py --stale      # allow-list lines no longer needed
 
 Exits 1 and lists the findings when there are any, 0 when there are none.
 """
@@ -16,6 +17,7 @@ import ast
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import vulture
 
@@ -89,17 +91,36 @@ def template_names(paths: list[str]) -> set[str]:
     }
 
 
-def findings(paths: list[str]) -> list[str]:
-    """Return a line per unused item in ``paths``, as ``file:line: message``."""
+ALLOWED_NAME = re.compile(r"^_\.(\w+)", re.MULTILINE)
+
+
+def unused_items(paths: list[str], *, allow_list: bool = True) -> list[Any]:
+    """Return vulture's unused items in ``paths`` of the kinds reported."""
     scan = PackageVulture(ignore_decorators=FRAMEWORK_DECORATORS)
-    scan.scavenge([*paths, str(ALLOW_LIST)], exclude=EXCLUDED)
+    scan.scavenge([*paths, str(ALLOW_LIST)] if allow_list else paths, exclude=EXCLUDED)
     scan.used_names |= template_names(paths)
     unused = scan.get_unused_code(min_confidence=MIN_CONFIDENCE)
-    return [item.get_report(add_size=False) for item in unused if item.typ in REPORTED]
+    return [item for item in unused if item.typ in REPORTED]
+
+
+def findings(paths: list[str]) -> list[str]:
+    """Return a line per unused item in ``paths``, as ``file:line: message``."""
+    return [item.get_report(add_size=False) for item in unused_items(paths)]
+
+
+def stale_allowances(paths: list[str]) -> list[str]:
+    """Return the allow-list's names that nothing would report any more (a door reached them)."""
+    unused = {item.name for item in unused_items(paths, allow_list=False)}
+    allowed = ALLOWED_NAME.findall(ALLOW_LIST.read_text(encoding="utf-8"))
+    return [name for name in allowed if name not in unused]
 
 
 def main(argv: list[str]) -> int:
     """Print the findings in ``argv`` (default: the packages); exit 1 when there are any."""
+    if argv[:1] == ["--stale"]:
+        stale = stale_allowances(argv[1:] or [str(ROOT / package) for package in PACKAGES])
+        print("\n".join(f"{ALLOW_LIST.name}: _.{name} is no longer needed" for name in stale))
+        return 1 if stale else 0
     lines = findings(argv or [str(ROOT / package) for package in PACKAGES])
     for line in lines:
         print(line)

@@ -91,3 +91,22 @@ def test_a_property_only_a_template_reads_is_used(tmp_path):
     checked = run_check(package)
     assert "no_shows" not in checked.stdout
     assert "unused property 'hidden'" in checked.stdout
+
+
+def test_stale_lists_the_allowances_a_new_door_made_needless(tmp_path):
+    door = tmp_path / "door"
+    door.mkdir()
+    (door / "plans.py").write_text(
+        "from hub.maintenance import plans\n\n\n"
+        "def create_plan(session, actor, **rule):\n"
+        "    return plans.add_plan(session, **rule)\n"
+    )
+    packages = [ROOT / name for name in ("hub", "dashboard", "kiosk", "broker", "devices")]
+    packages.append(ROOT / "commonshed")
+    assert run_check("--stale").returncode == 0  # today every line is needed
+    checked = run_check(Path("--stale"), *packages, door)
+    assert checked.returncode == 1
+    assert checked.stdout.split("\n")[0] == ("deadcode_allow.py: _.add_plan is no longer needed"), (
+        checked.stdout
+    )
+    assert "log_service" not in checked.stdout
