@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import NotFound as NoSuchPage
 
 from hub.bookings.tablets import PinNotRecognised
 from hub.errors import Conflict, DomainError, NotFound, Throttled
@@ -34,6 +35,26 @@ REFUSAL_STATUS: tuple[tuple[type, int], ...] = (
 )
 
 
+# The error page's heading: what happened, in words, for each status (the number stays small).
+HEADINGS = {
+    400: "This form has expired",
+    401: "Sign in first",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not a way this page works",
+    409: "Already changed",
+    422: "That was refused",
+    429: "Too many tries",
+}
+SOMETHING_BROKE = "Something went wrong on the hub"
+# Werkzeug's stock descriptions, said plainly (a view's own abort(404, "...") is kept as is).
+PLAIN_WORDS = {
+    NoSuchPage.description: "There is no page at this address. Check the link, or use the menu.",
+    MethodNotAllowed.description: "This page cannot do that. Go back and use its buttons.",
+}
+FORM_EXPIRED = "This form has expired; go back, reload the page and send it again."
+
+
 def status_of(kind: type[DomainError]) -> int:
     """Return the HTTP status that answers a refusal of ``kind``: 429, 401, 404, 409, 403 or 422."""
     return next(code for refused, code in REFUSAL_STATUS if issubclass(kind, refused))
@@ -51,12 +72,38 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def refusal(status: int, message: str, field: str | None = None) -> ResponseReturnValue:
-    """Answer with ``message`` as JSON or as the error page, with ``status``."""
+def refusal(
+    status: int, message: str, field: str | None = None, *, detail: str | None = None
+) -> ResponseReturnValue:
+    """Answer with ``message`` as JSON or as the error page, with ``status``.
+
+    The page says ``message`` in words; ``detail``, for whoever debugs, goes in small print.
+    """
     if wants_json():
         body = {"error": message} | ({"field": field} if field else {})
         return jsonify(body), status
-    return render_template("error.html", status=status, message=message, field=field), status
+    page = render_template(
+        "error.html",
+        status=status,
+        heading=HEADINGS.get(status, SOMETHING_BROKE),
+        message=message,
+        field=None if field == "csrf_token" else field,
+        detail=detail,
+        steward=_signed_in_steward(),
+    )
+    return page, status
+
+
+def _signed_in_steward() -> bool:
+    """Tell whether a signed-in steward asked: their page keeps the steward navigation."""
+    from dashboard.auth import current_member  # NOTE: dashboard.auth imports this module
+    from hub.members.roster import Role
+
+    try:
+        member = current_member()
+    except Exception:  # the error may be the database itself: show the page without the nav
+        return False
+    return member is not None and member.is_active and member.has_role(Role.STEWARD)
 
 
 def _domain_error(error: DomainError) -> ResponseReturnValue:
@@ -72,12 +119,11 @@ def with_retry_after(answer: ResponseReturnValue, error: DomainError) -> Respons
 
 
 def _csrf_error(error: CSRFError) -> ResponseReturnValue:
-    return refusal(
-        400,
-        f"The form was refused: {error.description} Reload the page and try again.",
-        "csrf_token",
-    )
+    if wants_json():  # a script is told which check failed
+        return refusal(400, f"The form was refused: {error.description}", "csrf_token")
+    return refusal(400, FORM_EXPIRED, "csrf_token", detail=error.description)
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
-    return refusal(error.code or 500, error.description or error.name)
+    description = error.description or error.name
+    return refusal(error.code or 500, PLAIN_WORDS.get(description, description))

@@ -165,7 +165,7 @@ class OpenApi:
         }
         if op.body is not None:
             described["requestBody"] = {
-                "required": True,
+                "required": _body_required(op.body),
                 "content": {"application/json": {"schema": schemas.ref(op.body, "validation")}},
             }
         return described
@@ -206,6 +206,11 @@ def _refusals_of(op: Operation) -> list[int]:
     if op.query or op.body:
         codes.add(422)
     return sorted(codes)
+
+
+def _body_required(model: type[BaseModel]) -> bool:
+    """Tell whether a body must be sent: only if a field is required (no body counts as ``{}``)."""
+    return any(field.is_required() for field in model.model_fields.values())
 
 
 def _path_parameters(rule: str) -> list[dict[str, Any]]:

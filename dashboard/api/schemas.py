@@ -6,20 +6,27 @@ with an offset.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
+from hub.errors import RuleViolation
 from hub.infra.clock import EARLIEST_DAY, LATEST_DAY, as_utc
 from hub.members.roster import NOTE_MAX
 from hub.members.tokens import TokenScope
@@ -28,28 +35,96 @@ MAX_ID = 2**31 - 1  # the largest id PostgreSQL's INTEGER keys hold
 EARLIEST, LATEST = EARLIEST_DAY, LATEST_DAY  # hub.infra.clock: the days the hub keeps
 LONGEST_RANGE_DAYS = 92
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+# A character that is not blank by Python's str.strip() (what the hub's services strip) nor by
+# JSON Schema's \s, written so that Python's, Rust's (pydantic) and ECMA's regexes agree.
+_BLANK = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK = rf"^[^\x00]*[^{_BLANK}\x00][^\x00]*$"  # some text besides blanks, and no NUL
+# The years the hub keeps (hub.infra.clock), as written at the start of a date or a time.
+YEAR = rf"(?:20\d\d|{LATEST.year})"
+assert EARLIEST.year == 2000 and LATEST.year < 2200, "YEAR spells 2000 to 2199 only"
+
+
+@dataclass(frozen=True)
+class Written:
+    """Take only a JSON string matching ``pattern``, then parse it as the annotated type.
+
+    The OpenAPI document says exactly this (``type: string``, the pattern, and ``extra``
+    keywords such as ``format``), so what the document calls valid is what the API accepts:
+    without it pydantic would also take numbers for a decimal or a date, and no JSON Schema
+    keyword can state a decimal's places or a date's years. Put it last in ``Annotated``.
+    Python objects (a model built in code) pass unchecked.
+    """
+
+    pattern: str
+    description: str
+    extra: tuple[tuple[str, str], ...] = ()
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_before_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "pattern": self.pattern, "description": self.description} | dict(
+            self.extra
+        )
+
+    def _check(self, value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(self.pattern, value):
+            return value
+        if isinstance(value, str | int | float | bool) or value is None:
+            raise ValueError(f"it must be {self.description}")
+        return value
+
+
+def decimal_pattern(maximum: int, places: int) -> str:
+    """Return the pattern of decimals above 0 and at most ``maximum``, with ``places`` at most."""
+    below = "|".join(str(whole) for whole in range(1, maximum))
+    fraction, zeros = rf"(?:\.\d{{1,{places}}})?", rf"(?:\.0{{1,{places}}})?"
+    tiny = rf"0?\.(?=\d{{0,{places - 1}}}[1-9])\d{{1,{places}}}"  # 0.01 ... 0.99
+    return rf"^(?:(?:{below}){fraction}|{maximum}{zeros}|{tiny})$"
+
 
 Note = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=NOTE_MAX, pattern=NO_NUL),
+    # NOTE: not stripped here (services strip), so maxLength means the same as in the document.
+    StringConstraints(min_length=1, max_length=NOTE_MAX, pattern=NOT_BLANK),
 ]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-RepairHours = Annotated[Decimal, Field(gt=0, le=24, decimal_places=2)]
+RepairHours = Annotated[
+    Decimal,
+    Field(gt=0, le=24, decimal_places=2),
+    Written(decimal_pattern(24, 2), 'hours above 0 and at most 24, as "1.50"'),
+]
 
 
 def _utc_moment(value: datetime) -> datetime:
     """Return ``value`` in UTC (naive means UTC), refusing years the hub does not keep."""
-    try:
-        moment = as_utc(value)
-    except OverflowError:
-        raise ValueError("the time is out of range") from None
-    if not EARLIEST.year <= moment.year <= LATEST.year:
+    if not EARLIEST.year <= value.year <= LATEST.year:
         raise ValueError(f"the year must be from {EARLIEST.year} to {LATEST.year}")
-    return moment
+    return as_utc(value)
 
 
-Moment = Annotated[datetime, AfterValidator(_utc_moment)]
-Day = Annotated[date, Field(ge=EARLIEST, le=LATEST)]
+Moment = Annotated[
+    datetime,
+    AfterValidator(_utc_moment),
+    Written(
+        rf"^{YEAR}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{{1,6}})?(?:Z|[+-]\d\d:\d\d)?$",
+        f"a time from year {EARLIEST.year} to {LATEST.year}, as 2026-05-04T09:30:00Z",
+        (("format", "date-time"),),
+    ),
+]
+Day = Annotated[
+    date,
+    Field(ge=EARLIEST, le=LATEST),
+    Written(
+        rf"^{YEAR}-\d\d-\d\d$",
+        f"a day from {EARLIEST} to {LATEST}, YYYY-MM-DD",
+        (("format", "date"),),
+    ),
+]
 
 
 def _utc(value: datetime) -> datetime:
@@ -104,9 +179,13 @@ class BookingRange(Query):
     @field_validator("last")
     @classmethod
     def _within_range(cls, last: date, info: ValidationInfo) -> date:
+        """Refuse a range no JSON Schema can state: a rule between two fields, so not a 422
+        of the model (which the document would have to announce) but a rule of the hub's."""
         first = info.data.get("first")
         if first is not None and not first <= last <= first + timedelta(days=LONGEST_RANGE_DAYS):
-            raise ValueError(f"'to' must be from 'from' to {LONGEST_RANGE_DAYS} days after it")
+            raise RuleViolation(
+                f"to: must be from 'from' to {LONGEST_RANGE_DAYS} days after it", field="to"
+            )
         return last
 
 

@@ -218,6 +218,7 @@ def approve_repair(steward: Page) -> None:
     """The steward approves the fixer's pending claim (from the front page's list)."""
     claim = steward.locator("[data-claim]", has_text="DRILL-1").first
     expect(claim).to_be_visible(timeout=30_000)
+    steward.once("dialog", lambda dialog: dialog.accept())  # data-confirm asks first
     claim.locator("button", has_text="Approve").click()
     expect(steward.locator(".flash")).to_contain_text("pprove")
 

@@ -88,6 +88,7 @@ def test_approve_suspend_and_see_a_kiosk_event_live(shed, browser, sqlite_engine
     with signed_in(browser, url, LAPTOP) as page:
         shoot(page, "steward-front.png")
         claim = page.locator(f"[data-claim='{work.claim_id}']")
+        page.once("dialog", lambda dialog: dialog.accept())  # data-confirm asks first
         claim.get_by_role("button", name="Approve").click()
         expect(page.locator(".flash")).to_contain_text(f"Claim {work.claim_id} approved: 1.50 h")
         expect(page.locator(f"[data-claim='{work.claim_id}']")).to_have_count(0)

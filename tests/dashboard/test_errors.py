@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dashboard import create_app, database, tablet
-from dashboard.errors import REFUSAL_STATUS, status_of
+from dashboard.errors import HEADINGS, REFUSAL_STATUS, status_of
 from dashboard.openapi import REASONS
 from hub import errors
 from hub.bookings import pins, refusals, tablets
@@ -24,6 +24,7 @@ from hub.errors import (
 from hub.loans import policy, renewals
 from hub.members import credentials, ranks
 from hub.members.credentials import SignInRefused
+from tests.dashboard.conftest import csrf_token
 
 # Every refusal the hub defines, and the status it must answer with. A new refusal fails
 # test_every_refusal_has_a_pinned_status until its status is decided here.
@@ -125,7 +126,7 @@ def test_pages_answer_with_the_maps_status_on_the_error_page(bare_app, index):
     answer = bare_app.test_client().get(f"/refused/{index}")
     assert answer.status_code == PINNED_STATUS[type(refused)]
     page = answer.get_data(as_text=True)
-    assert f"{answer.status_code} — that did not work" in page
+    assert f"<h1>{HEADINGS[answer.status_code]}</h1>" in page  # in words, not a number
     assert refused.message.replace("'", "&#39;") in page
 
 
@@ -153,3 +154,56 @@ def test_the_tablet_answers_with_the_maps_status_on_its_own_screen(bare_app, mon
     page = answer.get_data(as_text=True)
     assert 'id="card-uid"' in page  # the identify screen again, not the error page
     assert refused.message.replace("'", "&#39;") in page
+
+
+# --- the error page, as a steward and as anyone -------------------------------------------
+
+
+def test_a_signed_in_stewards_404_keeps_the_steward_nav_and_says_what_is_missing(steward):
+    answer = steward.get("/steward/members/99999")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 404
+    assert "<h1>Not found</h1>" in page and "404 —" not in page
+    assert 'class="inline signout"' in page and ">Needs me</a>" in page  # the steward's nav
+    assert "does not exist" in page
+
+
+def test_an_unknown_address_says_so_in_words_and_keeps_the_nav(steward):
+    page = steward.get("/steward/no-such-page").get_data(as_text=True)
+    assert "There is no page at this address" in page
+    assert "requested URL" not in page
+    assert ">Sign out</button>" in page
+
+
+def test_anyone_elses_404_shows_the_open_nav_only(client):
+    page = client.get("/steward/no-such-page").get_data(as_text=True)
+    assert "<h1>Not found</h1>" in page
+    assert "Sign out" not in page and ">Tools</a>" in page
+
+
+def test_a_stale_form_says_it_expired_and_to_send_it_again(steward):
+    csrf_token(steward, "/steward/members/5")  # the session holds a token; the form's is old
+    answer = steward.post("/steward/members/5/suspend", data={"reason": "x", "csrf_token": "old"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "This form has expired; go back, reload the page and send it again." in page
+    assert "csrf_token" not in page.split("<main>")[1]  # no code words on the page
+    assert "Error 400 · The CSRF token is invalid." in page  # small print, for whoever debugs
+    assert ">Sign out</button>" in page
+
+
+def test_a_refused_form_value_names_the_field_in_words(steward):
+    form = {"reason": "  ", "csrf_token": csrf_token(steward, "/steward/members/5")}
+    page = steward.post("/steward/members/5/suspend", data=form).get_data(as_text=True)
+    assert "<h1>That was refused</h1>" in page
+    assert "Check the <code>reason</code> field" in page
+
+
+def test_api_refusals_stay_json_naming_the_field(steward):
+    answer = steward.post("/api/v1/members/5/suspend", json={"reason": "x"}, headers={})
+    assert answer.status_code == 400 and answer.is_json
+    assert answer.get_json()["field"] == "csrf_token"
+    missing = steward.get("/api/v1/members/99999")
+    assert (
+        missing.status_code == 404 and missing.is_json and "does not exist" in missing.json["error"]
+    )
