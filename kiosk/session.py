@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Literal, NotRequired, Protocol, TypedDict, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
@@ -340,16 +339,6 @@ class Session:
         """How long a session waits for input: the hub's setting, else the local one."""
         config = self.store.config
         return float(config.session_timeout_s) if config else self.default_timeout_s
-
-    def site_clock(self, moment: datetime) -> str:
-        """Return ``moment`` as the site's clock shows it ("18:00"): in the time zone of the
-        hub's config, else the kiosk's own (no config yet, or a zone unknown here)."""
-        config = self.store.config
-        try:
-            zone = ZoneInfo(config.timezone) if config and config.timezone else None
-        except (ZoneInfoNotFoundError, ValueError):
-            zone = None
-        return f"{moment.astimezone(zone):%H:%M}"
 
     def screen(self) -> Screen:
         """Return what the screen should show now."""

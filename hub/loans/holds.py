@@ -25,13 +25,15 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from broker import messages as wire
 from hub.errors import Conflict, MemberSuspended, NotFound, RuleViolation, ToolUnavailable
-from hub.infra import audit
+from hub.infra import audit, settings, wallclock
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.rows import transaction_cache
 from hub.infra.sync import KioskVisible
 from hub.inventory.registry import Tool, ToolStatus, get_tool, tool_by_code
 from hub.loans.policy import current_policy
 from hub.loans.records import REASON_MAX, Loan
+from hub.mail.choices import MailKind
+from hub.mail.outbox import queue_mail
 from hub.members.ranks import Actor, Operator, require_role
 from hub.members.roster import Member, Role, get_member
 
@@ -121,11 +123,6 @@ def holds_of_member(session: Session, member_id: int) -> list[Hold]:
         .order_by(col(Hold.placed_at), col(Hold.id))
     )
     return list(session.exec(query))
-
-
-def place_in_queue(session: Session, hold: Hold) -> int:
-    """Return where ``hold`` stands in its tool's queue (1: next, or it is ready)."""
-    return next(i for i, h in enumerate(queue_of(session, hold.tool_id), 1) if h.id == hold.id)
 
 
 @dataclass(frozen=True)
@@ -291,12 +288,19 @@ def advance_queue(session: Session, tool: Tool, now: datetime) -> Hold | None:
 
 
 def notify_hold_ready(session: Session, hold: Hold) -> None:
-    """Tell the member their tool is kept for them: the one place "hold ready" mail is queued.
-
-    NOTE: the mail outbox (``queue_mail``) arrives with the member-pages work; until then the
-    hub logs it.
-    """
+    """Tell the member their tool is kept for them: the one place "hold ready" mail is queued
+    (once per hold; not at all if they turned it off or have no address)."""
     log.info("hold %s ready: tool %s kept until %s", hold.id, hold.tool_id, hold.expires_at)
+    member, tool = get_member(session, hold.member_id), get_tool(session, hold.tool_id)
+    until = wallclock.site_format(hold.expires_at, "%A %d %B at %H:%M", settings.site_timezone())
+    text = (
+        f"Hello {member.name.split()[0]},\n\n"
+        f"The {tool.name} ({tool.code}) you put a hold on is back, and kept for you until "
+        f"{until}. Tap your card at the kiosk to take it; after that it goes to the next "
+        f"member in line.\nYour loans: {settings.public_url()}/me/"
+    )
+    subject = f"{tool.name} is ready for you"
+    queue_mail(session, member, MailKind.HOLD_READY, subject, text, key=f"hold_ready:{hold.id}")
 
 
 def loan_made(session: Session, loan: Loan, *, at: datetime) -> str | None:

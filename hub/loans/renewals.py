@@ -20,6 +20,7 @@ from hub.errors import NotFound, RuleViolation
 from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
 from hub.inventory.registry import Tool, get_tool
+from hub.loans import holds
 from hub.loans.records import Loan
 from hub.members.roster import Member, require_active
 
@@ -54,8 +55,7 @@ class RenewalRefused(RuleViolation):
     """A rule does not let this loan be renewed now; the message says which."""
 
 
-# One rule: the refusal to show for this loan now, or None. The holds room adds "no hold
-# waiting" to RULES at merge.
+# One rule: the refusal to show for this loan now, or None.
 Rule = Callable[[Session, Loan, datetime, RenewalPolicy], RenewalRefused | None]
 
 
@@ -103,7 +103,18 @@ def _renewals_left(
     return None
 
 
-RULES: list[Rule] = [_open, _not_too_late, _renewals_left]
+def _nobody_waiting(
+    session: Session, loan: Loan, now: datetime, policy: RenewalPolicy
+) -> RenewalRefused | None:
+    if holds.has_waiting_hold(session, loan.tool_id):
+        return RenewalRefused(
+            "Another member has a hold on it and is waiting: please bring it back by its due date.",
+            field="loan_id",
+        )
+    return None
+
+
+RULES: list[Rule] = [_open, _not_too_late, _renewals_left, _nobody_waiting]
 
 
 def may_renew(

@@ -142,14 +142,3 @@ def retry_wait(attempts: int) -> timedelta:
     six hours."""
     wait: timedelta = FIRST_RETRY * 2 ** max(attempts - 1, 0)
     return min(wait, LONGEST_WAIT)
-
-
-def mail_of(session: Session, member_id: int, *, limit: int = 20) -> list[OutboxMail]:
-    """Return the latest mail queued for a member, newest first."""
-    query = (
-        select(OutboxMail)
-        .where(OutboxMail.member_id == member_id)
-        .order_by(col(OutboxMail.id).desc())
-        .limit(limit)
-    )
-    return list(session.exec(query))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from broker import messages as wire
+from kiosk import decision
 from kiosk.session import MESSAGE_SECONDS, BadEntry, NotNow
 from tests.kiosk.builders import (
     ADA,
@@ -257,9 +258,11 @@ def test_tools_are_offered_and_told_by_name_when_the_config_names_them(parts):
 
 def test_times_on_the_screen_follow_the_site_clock_of_the_config(parts):
     summer_evening = datetime(2025, 7, 1, 17, 0, tzinfo=UTC)
-    parts.store.offer("config", wire.encode(a_config(2, timezone="Europe/London")))
-    assert parts.session.site_clock(summer_evening) == "18:00"
-    parts.store.offer("config", wire.encode(a_config(3, timezone="America/New_York")))
-    assert parts.session.site_clock(summer_evening) == "13:00"
-    parts.store.offer("config", wire.encode(a_config(4, timezone="Mars/Olympus")))  # unknown
-    assert parts.session.site_clock(summer_evening) == f"{summer_evening.astimezone():%H:%M}"
+
+    def shown(config_version: int, zone: str) -> str:
+        parts.store.offer("config", wire.encode(a_config(config_version, timezone=zone)))
+        return decision.local_time(summer_evening, summer_evening, parts.session._zone())
+
+    assert shown(2, "Europe/London") == "18:00"
+    assert shown(3, "America/New_York") == "13:00"
+    assert shown(4, "Mars/Olympus") == f"{summer_evening.astimezone():%H:%M}"  # unknown here

@@ -19,6 +19,7 @@ from hub.loans.holds import Hold, HoldStatus
 from hub.loans.kiosk import Stamp, record_loan_out
 from hub.loans.lending import lend_tool
 from hub.loans.returning import return_tool
+from hub.mail.outbox import OutboxMail
 from hub.members.ranks import OPERATOR, NotSteward
 from hub.members.roster import MemberStatus, get_member
 from tests.hub.builders import a_kiosk, a_member, a_tool
@@ -242,3 +243,22 @@ def test_a_stewards_return_keeps_the_tool_unless_it_needs_repair(shed):
             session, tool_id=ids["saw"], condition="needs_repair", note="Blade bent", now=T0
         )
     assert (status(engine, drill), status(engine, saw)) == ("ready", "waiting")
+
+
+def test_the_member_the_tool_is_kept_for_is_told_by_mail_once(shed):
+    engine, ids = shed
+    with transaction(engine) as session:
+        bea = get_member(session, ids["bea"])
+        bea.email = "bea@example.org"
+        session.add(bea)
+    lend(engine, ids, "ada")
+    place(engine, ids, "bea")
+    for _ in range(2):  # a second pass of the queue tells nobody again
+        with transaction(engine) as session:
+            if get_tool(session, ids["drill"]).status == "on_loan":
+                return_tool(session, tool_id=ids["drill"], now=T0 + timedelta(hours=1))
+            holds.advance_queue(session, get_tool(session, ids["drill"]), T0 + timedelta(hours=1))
+    with reading(engine) as session:
+        (mail,) = session.exec(select(OutboxMail)).all()
+    assert (mail.to_address, mail.kind) == ("bea@example.org", "hold_ready")
+    assert "Cordless drill (DRILL-1)" in mail.text and "kept for you until" in mail.text

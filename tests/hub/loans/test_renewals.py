@@ -11,7 +11,8 @@ from hub.errors import MemberSuspended, NotFound
 from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.db import reading, transaction
-from hub.loans import renewals
+from hub.inventory.registry import get_tool
+from hub.loans import holds, renewals
 from hub.loans.lending import lend_tool, return_tool
 from hub.loans.records import Loan
 from hub.loans.renewals import RenewalPolicy, RenewalRefused, may_renew, renew_loan, renewals_of
@@ -114,3 +115,17 @@ def test_a_rule_added_to_the_hook_is_asked(lent, monkeypatch):
     monkeypatch.setattr(renewals, "RULES", [*renewals.RULES, no_hold_waiting])
     with pytest.raises(RenewalRefused, match="waiting"):
         renew(engine, member_id, loan_id)
+
+
+def test_a_loan_another_member_waits_for_is_not_renewed(lent):
+    engine, member_id, loan_id = lent
+    with transaction(engine) as session:
+        other = a_member(session, "Bea")
+        tool = session.get(Loan, loan_id).tool_id
+        holds.place_hold(
+            session, other, member_id=other.id, tool_code=get_tool(session, tool).code, now=NOW
+        )
+    with pytest.raises(RenewalRefused, match="hold on it and is waiting") as refused:
+        renew(engine, member_id, loan_id)
+    assert refused.value.field == "loan_id"
+    assert due_of(engine, loan_id) == NOW + timedelta(days=2)
