@@ -20,7 +20,7 @@ app, and the nav is read from what it registered, in that order.
 - ``reports``      charts of loans, repairs, credited hours and door alarms
 - ``audit``        the audit log, for admins
 - ``account``      where you are signed in, signing out everywhere, your API tokens
-- ``common``       what the views share: form values, audit snapshots, going back, nav links
+- ``common``       what the views share: form values, going back, nav links
 - ``typed_forms``  a refused form shown again as typed, with the field at fault named
 """
 

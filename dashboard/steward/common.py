@@ -1,4 +1,4 @@
-"""What every steward view shares: forms, audit snapshots, going back, "ago", nav links."""
+"""What every steward view shares: forms, going back, "ago", nav links."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from flask import redirect, request, url_for
-from sqlmodel import SQLModel
 from werkzeug.wrappers import Response
 
 from hub.errors import InvalidInput
-from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
 
 
@@ -22,11 +20,6 @@ class NavLink:
     endpoint: str
     label: str
     admin_only: bool = False
-
-
-def snapshot(row: SQLModel | None, *fields: str) -> dict[str, Any] | None:
-    """Return the named fields of ``row`` for the audit log, or None when there is no row."""
-    return None if row is None else audit.snapshot(row, *fields)
 
 
 def form_text(name: str) -> str:
