@@ -11,6 +11,8 @@ the existing subgroups. Listed by name so adding an area is one line.
 - ``upkeep``  plans, services, tickets, repair claims and the ledger's corrections
 - ``members``  member edit, card lost, training revoke (the members' doors ``hub.cli`` lacked)
 - ``bookings``   ``commonshed hub resource``: add and edit machines, close days, pause them
+- ``market``  categories, hiding a post, deciding proposals, paying a spend, asking fixers,
+  exporting the open records
 """
 
 from __future__ import annotations
