@@ -177,7 +177,10 @@ def return_drill_needing_repair(kiosk: Page) -> None:
     offer = kiosk.locator("button[data-action='return']", has_text="DRILL-1")
     # the hub's new allow-list (with the loan) reaches kiosk 2 within a second
     wait_until(
-        _offered(kiosk, BORROWER, offer), 30, "kiosk 2 offering to take DRILL-1 back", interval=0.5
+        _offered(kiosk, BORROWER, offer, "return"),
+        30,
+        "kiosk 2 offering to take DRILL-1 back",
+        interval=0.5,
     )
     offer.click()
     kiosk.click("button[data-answer='needs_repair']")
@@ -195,7 +198,10 @@ def log_repair(kiosk: Page) -> None:
     offer = kiosk.locator("button[data-action='repair'][data-tool='DRILL-1']")
     # kiosk 2's new config (the drill lives here now) arrives within a second
     wait_until(
-        _offered(kiosk, FIXER, offer), 30, "kiosk 2 offering to log DRILL-1's repair", interval=0.5
+        _offered(kiosk, FIXER, offer, "repair"),
+        30,
+        "kiosk 2 offering to log DRILL-1's repair",
+        interval=0.5,
     )
     offer.click()
     kiosk.click("button[data-hours='1.5']")
@@ -276,14 +282,19 @@ def _bookable_now(tablet: Page) -> str:
     raise AssertionError("no laser slot is free now; the demo makerspace is open all day")
 
 
-def _offered(kiosk: Page, card: str, offer: Locator) -> Callable[[], bool]:
-    """Return a check that taps ``card`` and tells whether ``offer`` shows (else taps Done)."""
+def _offered(kiosk: Page, card: str, offer: Locator, tab: str) -> Callable[[], bool]:
+    """Return a check that taps ``card``, opens the ``tab`` list and tells whether ``offer``
+    shows (else taps Done)."""
 
     def tap_and_look() -> bool:
         kiosk.click(f"#sim-cards button[data-uid='{card}']")
         # NOTE: look only once the member's screen is drawn; counting straight after the tap
         # read the idle screen still showing, every time the kiosk answered a little late.
         expect(kiosk.locator("#title")).to_have_text(re.compile("Hello"))
+        # The member's lists sit behind tabs ("Return" first for a member with loans).
+        wanted_tab = kiosk.locator(f"button[data-tab='{tab}']")
+        if wanted_tab.count():
+            wanted_tab.click()
         if offer.count():
             return True
         kiosk.click("text=Done")
