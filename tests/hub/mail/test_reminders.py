@@ -19,7 +19,8 @@ from hub.mail.outbox import MailStatus, OutboxMail
 from hub.mail.reminders import queue_reminders, send_queued_mail
 from hub.mail.sink import Inbox
 from hub.members.roster import add_member, get_member
-from hub.timebank.claims import decline_claim, log_repair
+from hub.timebank.claims import log_repair
+from hub.timebank.stewarding import decline_claim
 from tests.fixtures.waiting import wait_until
 from tests.hub.builders import a_kiosk, a_member, a_tool
 from tests.hub.mail.conftest import smtp_server
@@ -143,7 +144,7 @@ def test_bookings_tomorrow_claim_decisions_and_pauses_are_told(borrower, inbox, 
             source="dashboard",
             now=NOW,
         )
-        decline_claim(session, claim.id, steward_id=steward.id, reason="Not our drill", now=NOW)
+        decline_claim(session, steward, claim.id, "Not our drill", now=NOW)
         pause_booking_rights(
             session, ada, until=NOW + timedelta(days=14), reason="Three no-shows", now=NOW
         )
