@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +9,6 @@ from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from werkzeug.serving import make_server
 
 from broker import messages as wire
 from dashboard import create_app, database
@@ -21,26 +19,13 @@ from hub.timebank.claims import get_claim
 from hub.worker.events import apply_event
 from tests.dashboard.steward_fixtures import add_steward_work
 from tests.fixtures.browser import new_page, screenshot
+from tests.fixtures.web import serve_app
 
 LAPTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 TAP = 44  # px: the smallest comfortable touch target on a phone
 
 pytestmark = pytest.mark.browser
-
-
-@contextmanager
-def serving(app) -> Iterator[str]:
-    """Serve ``app`` from a threaded werkzeug server on a free port; yield its URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
 
 
 @pytest.fixture
@@ -52,7 +37,7 @@ def shed(sqlite_engine, tmp_path):
         {"DATABASE_URL": str(sqlite_engine.url), "DATA_DIR": str(tmp_path), "SECRET_KEY": "b"}
     )
     try:
-        with serving(app) as url:
+        with serve_app(app) as url:
             yield url, work
     finally:
         database.dispose(app)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 import segno
 from playwright.sync_api import Browser, Page, expect
-from werkzeug.serving import make_server
 
 from dashboard import create_app, database
 from dashboard.tablet import DEVICE_COOKIE
@@ -19,6 +17,7 @@ from hub.infra.db import transaction
 from tests.dashboard import tablet_fixtures
 from tests.dashboard.tablet_fixtures import add_demo_machines
 from tests.fixtures.browser import new_page, screenshot
+from tests.fixtures.web import serve_app
 from tests.hub.builders import a_member
 
 database_content = tablet_fixtures.database_content  # machines and members of its own
@@ -30,17 +29,12 @@ pytestmark = pytest.mark.browser
 
 @contextmanager
 def serving(config: dict) -> Iterator[str]:
-    """Serve the dashboard from a werkzeug server on a free port in a thread; yield its URL."""
+    """Serve the dashboard made from ``config``; yield its URL."""
     app = create_app(config)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serve_app(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         database.dispose(app)
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from dashboard import create_app, database
 from hub.bulk.demo import DEMO_PIN
 from tests.dashboard.me.conftest import BORROWER, LATE
 from tests.fixtures.browser import new_page, screenshot
+from tests.fixtures.web import serve_app
 
 PHONE = {"width": 360, "height": 740}
 SMALLEST_TAP = 44  # px: the least a finger can hit reliably
@@ -28,19 +27,14 @@ def database_content() -> str:
 
 @contextmanager
 def serving(sqlite_engine, tmp_path) -> Iterator[str]:
-    """Serve the dashboard on a free port in a thread; yield its URL."""
+    """Serve the dashboard on ``sqlite_engine``'s database; yield its URL."""
     app = create_app(
         {"DATABASE_URL": str(sqlite_engine.url), "DATA_DIR": str(tmp_path), "SECRET_KEY": "me"}
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serve_app(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         database.dispose(app)
 
 

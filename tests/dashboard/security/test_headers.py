@@ -4,18 +4,15 @@ companions, and real Chromium runs the pages under that CSP without a single vio
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
-from werkzeug.serving import make_server
 
 from dashboard import create_app, database
 from hub.bulk.demo import DEMO_PIN, DEMO_STEWARD_PASSWORD
 from tests.dashboard.conftest import sign_in_by_session
 from tests.fixtures.browser import new_page
+from tests.fixtures.web import serve_app
 
 EXPECTED = {
     "X-Content-Type-Options": "nosniff",
@@ -92,19 +89,6 @@ def test_no_template_carries_inline_script_style_or_handlers():
 # --- in real Chromium -----------------------------------------------------------------------
 
 
-@contextmanager
-def serving(app) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
 @pytest.fixture
 def site(sqlite_engine, tmp_path):
     """Serve the demo library from a migrated temp SQLite; yield its URL."""
@@ -112,7 +96,7 @@ def site(sqlite_engine, tmp_path):
         {"DATABASE_URL": str(sqlite_engine.url), "DATA_DIR": str(tmp_path), "SECRET_KEY": "csp"}
     )
     try:
-        with serving(app) as url:
+        with serve_app(app) as url:
             yield url
     finally:
         database.dispose(app)
