@@ -30,6 +30,7 @@ KIOSK, SITE = "barn-1", "south"
 KIOSK_SCREEN = {"width": 1280, "height": 800}  # the 800x480 screen plus its simulation panel
 TOOL, TRAINING = "PLANER-1", "router"  # the tool needs the demo's router induction
 CARD, NUMBER = "5EC0DD01", "2001"
+BUSY_MS = 15_000  # the kiosk's screen on a busy machine: more than Playwright's 5 s default
 
 
 @pytest.fixture
@@ -207,9 +208,9 @@ def tap_on_the_kiosk_screen(browser, station: Station) -> None:
     and offers the new tool."""
     with new_page(browser, f"{station.screen.url}/", viewport=KIOSK_SCREEN) as page:
         card = page.locator(f"#sim-cards button[data-uid='{CARD}']")
-        expect(card).to_be_visible()
+        expect(card).to_be_visible(timeout=BUSY_MS)
         card.click()
-        expect(page.locator("#title")).to_have_text("Hello, Nell")
+        expect(page.locator("#title")).to_have_text("Hello, Nell", timeout=BUSY_MS)
         borrow = page.locator("button[data-action='borrow']")
         expect(borrow).to_have_count(1)
         expect(borrow).to_have_attribute("data-slot", "1")
