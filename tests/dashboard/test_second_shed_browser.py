@@ -18,9 +18,10 @@ from hub.inventory import registry
 from hub.maintenance.models import MaintenancePlan
 from kiosk.simulation import SimulatedHardware
 from kiosk.station import Station
-from tests.dashboard.test_dashboard_browser import LAPTOP, serving, signed_in
+from tests.dashboard.test_dashboard_browser import LAPTOP, signed_in
 from tests.fixtures.browser import new_page, screenshot
 from tests.fixtures.waiting import wait_until
+from tests.fixtures.web import serve_app
 from tests.kiosk.builders import kiosk_settings
 from tests.kiosk.harness import start_hub
 
@@ -52,7 +53,7 @@ def hub_url(database_url, mosquitto, tmp_path):
         }
     )
     try:
-        with serving(app) as url:
+        with serve_app(app) as url:
             yield url
     finally:
         database.dispose(app)
