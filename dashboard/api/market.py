@@ -41,6 +41,7 @@ from .market_schemas import (
     ProposalIn,
     ProposalList,
     ProposalOut,
+    RemarkIn,
     SkillsIn,
     SkillsOut,
     VoteIn,
@@ -96,8 +97,8 @@ def answer_post(post_id: int, body: AnswerIn) -> AnswerOut:
         return _answer_out(db, posts.answer_post(db, me(), post_id, body.note))
 
 
-@api.operation("POST", f"/market/posts/{POST}/close", response=PostOut, **MEMBERS)
-def close_post(post_id: int) -> PostOut:
+@api.operation("POST", f"/market/posts/{POST}/close", body=RemarkIn, response=PostOut, **MEMBERS)
+def close_post(post_id: int, body: RemarkIn) -> PostOut:
     """Close my own post; it stays in the records."""
     with transaction() as db:
         return _post_out(db, posts.close_post(db, me(), post_id))
@@ -143,8 +144,14 @@ def give_hours(post_id: int, body: GiveIn) -> ExchangeOut:
         return _exchange_out(db, done)
 
 
-@api.operation("POST", f"/market/exchanges/{EXCHANGE}/confirm", response=ExchangeOut, **MEMBERS)
-def confirm_hours(exchange_id: int) -> ExchangeOut:
+@api.operation(
+    "POST",
+    f"/market/exchanges/{EXCHANGE}/confirm",
+    body=RemarkIn,
+    response=ExchangeOut,
+    **MEMBERS,
+)
+def confirm_hours(exchange_id: int, body: RemarkIn) -> ExchangeOut:
     """Confirm hours a giver claimed from me: the ledger moves them, once."""
     with transaction() as db:
         return _exchange_out(db, exchanges.confirm_hours(db, me(), exchange_id))
@@ -220,8 +227,10 @@ def vote(proposal_id: int, body: VoteIn) -> VoteOut:
         return _vote_out(db, proposals.vote(db, me(), proposal_id, body.choice, body.reason))
 
 
-@api.operation("POST", f"/proposals/{PROPOSAL}/execute", response=ProposalOut, **MEMBERS)
-def execute_spend(proposal_id: int) -> ProposalOut:
+@api.operation(
+    "POST", f"/proposals/{PROPOSAL}/execute", body=RemarkIn, response=ProposalOut, **MEMBERS
+)
+def execute_spend(proposal_id: int, body: RemarkIn) -> ProposalOut:
     """Pay a passed proposal's hours from the community account (stewards only; audited)."""
     with transaction() as db:
         return _proposal_out(db, proposals.execute_spend(db, me(), proposal_id))

@@ -8,21 +8,17 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from hub.market import posts, proposals
-from hub.timebank.ledger import MAX_TRANSFER_HOURS
 
-from .schemas import NO_NUL, Body, Moment, Query, Stamp
-
-# Some text that is not only blanks, and no NUL (PostgreSQL text cannot hold one): declared as
-# a pattern so the OpenAPI document says what the hub refuses.
-SOME_TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"
+from .schemas import NO_NUL, NOT_BLANK, Body, Moment, Note, Query, Stamp
+from .upkeep_schemas import TransferHours
 
 
 def _text(limit: int) -> StringConstraints:
-    """Text that is not only blanks, up to ``limit`` characters."""
-    return StringConstraints(max_length=limit, pattern=SOME_TEXT)
+    """Text that is not only blanks (as the services strip it), up to ``limit`` characters."""
+    return StringConstraints(min_length=1, max_length=limit, pattern=NOT_BLANK)
 
 
-Hours = Annotated[Decimal, Field(gt=0, le=MAX_TRANSFER_HOURS, decimal_places=2)]
+Hours = TransferHours  # more than 0, at most 1000, two decimals; text or number
 MemberNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,10}$")]
 Slug = Annotated[str, StringConstraints(pattern=posts.SLUG.pattern)]
 Kind = Literal["offer", "request"]
@@ -101,6 +97,12 @@ class ExchangeOut(BaseModel):
     hours: Decimal
     status: str
     transfer_id: int | None
+
+
+class RemarkIn(Body):
+    """An optional word kept with the act (every POST of the API takes a body)."""
+
+    note: Note | None = None
 
 
 class HideIn(Body):
