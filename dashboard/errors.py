@@ -7,7 +7,7 @@ the status from :func:`status_of`, so a refusal means the same on every door.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -125,5 +125,23 @@ def _csrf_error(error: CSRFError) -> ResponseReturnValue:
 
 
 def _http_error(error: HTTPException) -> ResponseReturnValue:
+    if isinstance(error, MethodNotAllowed) and _no_such_record(error):
+        error = NoSuchPage()
     description = error.description or error.name
     return refusal(error.code or 500, PLAIN_WORDS.get(description, description))
+
+
+def _no_such_record(error: MethodNotAllowed) -> bool:
+    """Tell whether a 405 is really a 404: no rule takes this address with its converters.
+
+    NOTE: werkzeug's matcher reports a method mismatch before checking a rule's converters,
+    so PATCH /api/v1/members/0 (ids start at 1) answered 405 "use GET" though GET answers 404.
+    """
+    adapter = current_app.url_map.bind("localhost")
+    for method in error.valid_methods or ():
+        try:
+            adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        return False
+    return True

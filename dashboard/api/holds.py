@@ -187,7 +187,7 @@ def cancel_my_hold(hold_id: int) -> HoldOut:
 # --- stewards: queues and policy ----------------------------------------------------------
 
 
-@api.operation("GET", "/holds", query=QueueFilter, response=HoldList, tag="holds")
+@api.operation("GET", "/holds", query=QueueFilter, response=HoldList, tag="holds", refusals=(404,))
 def list_queues(query: QueueFilter) -> HoldList:
     """List every tool's queue of live holds (or one tool's), in order. Stewards only."""
     with reading() as db:
@@ -230,7 +230,12 @@ def set_policy(body: PolicyChange) -> PolicyOut:
 
 
 @api.operation(
-    "PUT", "/policy/loan-lengths", body=LoanLengthChange, response=PolicyOut, tag="holds"
+    "PUT",
+    "/policy/loan-lengths",
+    body=LoanLengthChange,
+    response=PolicyOut,
+    tag="holds",
+    refusals=(404,),
 )
 def set_loan_length(body: LoanLengthChange) -> PolicyOut:
     """Set (or with null ``days`` remove) the loan length of a tool or a category; it feeds

@@ -66,7 +66,9 @@ def list_posts(query: PostSearch) -> PostList:
         return PostList(posts=[_post_out(db, post) for post in found])
 
 
-@api.operation("POST", "/market/posts", body=PostIn, response=PostOut, status=201, **MEMBERS)
+@api.operation(
+    "POST", "/market/posts", body=PostIn, response=PostOut, status=201, refusals=(404,), **MEMBERS
+)
 def add_post(body: PostIn) -> PostOut:
     """Post an offer ("I can sharpen blades") or a request ("help with a lawnmower")."""
     with transaction() as db:
@@ -89,6 +91,7 @@ def show_post(post_id: int) -> PostDetail:
     body=AnswerIn,
     response=AnswerOut,
     status=201,
+    refusals=(409,),
     **MEMBERS,
 )
 def answer_post(post_id: int, body: AnswerIn) -> AnswerOut:
@@ -149,6 +152,7 @@ def give_hours(post_id: int, body: GiveIn) -> ExchangeOut:
     f"/market/exchanges/{EXCHANGE}/confirm",
     body=RemarkIn,
     response=ExchangeOut,
+    refusals=(409,),
     **MEMBERS,
 )
 def confirm_hours(exchange_id: int, body: RemarkIn) -> ExchangeOut:
@@ -169,7 +173,13 @@ def list_categories() -> Categories:
 
 
 @api.operation(
-    "POST", "/market/categories", body=CategoryIn, response=CategoryOut, status=201, **MEMBERS
+    "POST",
+    "/market/categories",
+    body=CategoryIn,
+    response=CategoryOut,
+    status=201,
+    refusals=(409,),
+    **MEMBERS,
 )
 def add_category(body: CategoryIn) -> CategoryOut:
     """Add a category of service (stewards only; audited)."""
@@ -202,7 +212,15 @@ def list_proposals() -> ProposalList:
         return ProposalList(proposals=[_proposal_out(db, p) for p in proposals.proposals(db)])
 
 
-@api.operation("POST", "/proposals", body=ProposalIn, response=ProposalOut, status=201, **MEMBERS)
+@api.operation(
+    "POST",
+    "/proposals",
+    body=ProposalIn,
+    response=ProposalOut,
+    status=201,
+    refusals=(404,),
+    **MEMBERS,
+)
 def propose(body: ProposalIn) -> ProposalOut:
     """Put a proposal to the network; a spend of pooled hours names who receives them."""
     with transaction() as db:
@@ -219,7 +237,13 @@ def show_proposal(proposal_id: int) -> ProposalDetail:
 
 
 @api.operation(
-    "POST", f"/proposals/{PROPOSAL}/votes", body=VoteIn, response=VoteOut, status=201, **MEMBERS
+    "POST",
+    f"/proposals/{PROPOSAL}/votes",
+    body=VoteIn,
+    response=VoteOut,
+    status=201,
+    refusals=(409,),
+    **MEMBERS,
 )
 def vote(proposal_id: int, body: VoteIn) -> VoteOut:
     """Cast or change my vote while the proposal is open; a block says why."""
@@ -228,7 +252,12 @@ def vote(proposal_id: int, body: VoteIn) -> VoteOut:
 
 
 @api.operation(
-    "POST", f"/proposals/{PROPOSAL}/execute", body=RemarkIn, response=ProposalOut, **MEMBERS
+    "POST",
+    f"/proposals/{PROPOSAL}/execute",
+    body=RemarkIn,
+    response=ProposalOut,
+    refusals=(409,),
+    **MEMBERS,
 )
 def execute_spend(proposal_id: int, body: RemarkIn) -> ProposalOut:
     """Pay a passed proposal's hours from the community account (stewards only; audited)."""

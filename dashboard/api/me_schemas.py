@@ -5,33 +5,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, WithJsonSchema
+from pydantic import BaseModel, Field, StringConstraints
 
 from hub.mail.choices import MailKind
 from hub.timebank.gifts import GIFT_KEY
-from hub.timebank.ledger import DESCRIPTION_MAX, MAX_TRANSFER_HOURS
+from hub.timebank.ledger import DESCRIPTION_MAX
 
 from .schemas import NO_NUL, Body, Moment, Stamp, StatementLineOut
+from .upkeep_schemas import TransferHours
 
-# More than 0, at most two decimals: as text (the way to send hours) or as a JSON number.
-POSITIVE_HOURS = r"^(0*[1-9][0-9]{0,3}(\.[0-9]{1,2})?|0*\.(0[1-9]|[1-9][0-9]?))$"
-GiftHours = Annotated[
-    Decimal,
-    Field(gt=0, le=MAX_TRANSFER_HOURS, decimal_places=2),
-    WithJsonSchema(
-        {
-            "anyOf": [
-                {"type": "string", "pattern": POSITIVE_HOURS},
-                {
-                    "type": "number",
-                    "exclusiveMinimum": 0,
-                    "maximum": float(MAX_TRANSFER_HOURS),
-                    "multipleOf": 0.01,
-                },
-            ]
-        }
-    ),
-]
+# More than 0, at most 1000, two decimals: as text or a JSON number (the ledger's own bounds).
+GiftHours = TransferHours
 MemberNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,10}$")]
 GiftNote = Annotated[
     str,
