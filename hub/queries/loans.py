@@ -127,13 +127,6 @@ def conflicts(session: Session) -> list[ConflictRow]:
     return rows
 
 
-def conflict_count(session: Session) -> int:
-    """Return how many conflicts wait for a steward."""
-    return session.exec(
-        select(func.count()).select_from(Loan).where(Loan.in_conflict.is_(True))
-    ).one()
-
-
 def waiting_returns(session: Session) -> list[WaitingReturn]:
     """Return the kiosk returns not paired with a loan, oldest first."""
     query = (
