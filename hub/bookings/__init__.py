@@ -25,8 +25,8 @@ from hub.bookings.attendance import (
     check_in_all_by_card,
     check_in_by_card,
     lift_booking_pause,
-    paused_members,
     pause_booking_rights,
+    paused_members,
     release_no_shows,
     sweep_bookings,
 )

@@ -24,7 +24,7 @@ from hub.errors import NotFound
 from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
 from hub.members.ranks import Actor, require_role
-from hub.members.roster import NOTE_MAX, Member, Role, clean_text, get_member
+from hub.members.roster import NOTE_MAX, Member, Role, clean_text
 
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for a broken EXCLUDE constraint
 # A racer that loses while waiting on another's row may also see one of these instead of 23P01:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, true
+from sqlalchemy import ColumnElement, true
 from sqlmodel import Session, select
 
 from hub.infra.clock import as_utc, utcnow
