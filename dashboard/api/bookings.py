@@ -29,8 +29,10 @@ from .bookings_schemas import (
     ClosedDayQuery,
     ClosingDay,
     HoldersOutcome,
+    NewCalendarLink,
     PausedList,
     PausedMemberOut,
+    PauseLifting,
     Pausing,
     ResourceChange,
     ResourceCreate,
@@ -231,11 +233,12 @@ def resume_resource(resource_id: int, body: Resuming) -> HoldersOutcome:
 @api.operation(
     "POST",
     f"/resources/{RESOURCE}/calendar-link",
+    body=NewCalendarLink,
     response=CalendarLink,
     status=201,
     tag="bookings",
 )
-def issue_calendar_link(resource_id: int) -> CalendarLink:
+def issue_calendar_link(resource_id: int, body: NewCalendarLink) -> CalendarLink:
     """Make a new private link to the machine's busy-time calendar (no names in it).
 
     The link is shown only in this answer (the hub keeps its hash); the earlier link stops
@@ -261,16 +264,17 @@ def list_booking_pauses() -> PausedList:
 @api.operation(
     "POST",
     f"/members/{MEMBER}/booking-pause/lift",
+    body=PauseLifting,
     response=PausedMemberOut,
     tag="bookings",
 )
-def lift_booking_pause(member_id: int) -> PausedMemberOut:
+def lift_booking_pause(member_id: int, body: PauseLifting) -> PausedMemberOut:
     """End a member's booking pause now, so they may book again; answers the lifted pause.
 
     A member whose booking rights are not paused is refused (422). Stewards only; audited.
     """
     with transaction() as db:
-        pause = bookings.lift_booking_pause(db, acting_member(), member_id)
+        pause = bookings.lift_booking_pause(db, acting_member(), member_id, reason=body.reason)
         member = get_member(db, member_id)
         return paused_member_out(PausedMember(pause, member))
 

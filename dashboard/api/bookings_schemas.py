@@ -201,3 +201,13 @@ def paused_member_out(row: PausedMember) -> PausedMemberOut:
         ends_at=row.pause.ends_at,
         reason=row.pause.reason,
     )
+
+
+class PauseLifting(Body):
+    reason: Note | None = Field(
+        default=None, description="Why the pause ends early; kept in the audit log."
+    )
+
+
+class NewCalendarLink(Body):
+    """Nothing to say: the link is made for the machine in the path."""

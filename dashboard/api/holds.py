@@ -187,7 +187,7 @@ def cancel_my_hold(hold_id: int) -> HoldOut:
 # --- stewards: queues and policy ----------------------------------------------------------
 
 
-@api.operation("GET", "/holds", query=QueueFilter, response=HoldList, tag="holds")
+@api.operation("GET", "/holds", query=QueueFilter, response=HoldList, refusals=(404,), tag="holds")
 def list_queues(query: QueueFilter) -> HoldList:
     """List every tool's queue of live holds (or one tool's), in order. Stewards only."""
     with reading() as db:

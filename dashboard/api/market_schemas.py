@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from hub.market import posts, proposals
-from hub.timebank.ledger import MAX_TRANSFER_HOURS
 
 from .schemas import NO_NUL, Body, Moment, Query, Stamp
+from .upkeep_schemas import TransferHours
 
 # Some text that is not only blanks, and no NUL (PostgreSQL text cannot hold one): declared as
 # a pattern so the OpenAPI document says what the hub refuses.
@@ -22,7 +22,7 @@ def _text(limit: int) -> StringConstraints:
     return StringConstraints(max_length=limit, pattern=SOME_TEXT)
 
 
-Hours = Annotated[Decimal, Field(gt=0, le=MAX_TRANSFER_HOURS, decimal_places=2)]
+Hours = TransferHours  # above 0, at most 1000, two places, sent as text: as upkeep's
 MemberNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,10}$")]
 Slug = Annotated[str, StringConstraints(pattern=posts.SLUG.pattern)]
 Kind = Literal["offer", "request"]

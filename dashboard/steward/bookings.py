@@ -83,7 +83,9 @@ def cancel(booking_id: int) -> ResponseReturnValue:
 def lift_pause(member_id: int) -> ResponseReturnValue:
     """End a member's booking pause now, so they may book again."""
     with transaction() as db:
-        bookings.lift_booking_pause(db, acting_member(), member_id)
+        bookings.lift_booking_pause(
+            db, acting_member(), member_id, reason=form_text("reason") or None
+        )
         member = get_member(db, member_id)
     flash(f"{member.name} ({member.number}) may book again.")
     return redirect(url_for("steward_bookings.schedule") + "#paused")

@@ -280,11 +280,17 @@ def pause_booking_rights(
 
 
 def lift_booking_pause(
-    session: Session, actor: Actor, member_id: int, *, now: datetime | None = None
+    session: Session,
+    actor: Actor,
+    member_id: int,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
 ) -> BookingPause:
     """End the member's booking pause now, so they may book again (a steward's decision).
 
-    Stewards only; audited. Refused (BookingRefused) when the member is not paused.
+    Stewards only; audited, with the ``reason`` if one is given. Refused (BookingRefused) when
+    the member is not paused.
     """
     require_role(actor, Role.STEWARD, "lift a member's booking pause")
     member, now = get_member(session, member_id), as_utc(now or utcnow())
@@ -295,7 +301,11 @@ def lift_booking_pause(
             rule="booking_rights",
             field="member_id",
         )
-    with audit.audited(session, actor, BOOKING_PAUSE_LIFT, pause, f"member:{member.number}"):
+    why = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
+    target = f"member:{member.number}"
+    with audit.audited(session, actor, BOOKING_PAUSE_LIFT, pause, target) as notes:
+        if why:
+            notes["lifted_because"] = why
         pause.ends_at = now
         session.add(pause)
     session.flush()

@@ -43,12 +43,13 @@ def register(hub_group: click.Group) -> None:
 
 @click.command("lift-booking-pause")
 @click.argument("number")
+@click.option("--reason", default=None, help="Why it ends early (kept in the audit log).")
 @pass_hub
-def lift_booking_pause(hub: Hub, number: str) -> None:
+def lift_booking_pause(hub: Hub, number: str, reason: str | None) -> None:
     """End member NUMBER's booking pause now, so they may book again; audited."""
     with transaction(hub.migrated_engine()) as session:
         found = roster.member_by_number(session, number)
-        attendance.lift_booking_pause(session, OPERATOR, found.id)
+        attendance.lift_booking_pause(session, OPERATOR, found.id, reason=reason)
     click.echo(f"Member {found.number} ({found.name}) may book again.")
 
 

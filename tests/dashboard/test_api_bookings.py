@@ -186,17 +186,21 @@ def test_list_and_lift_a_booking_pause(client, engine, bearer, api_world):
         member_id, number = member.id, member.number
     listed = client.get("/api/v1/booking-pauses", headers=bearer).get_json()["paused"]
     assert [(p["member_number"], p["reason"]) for p in listed] == [(number, "2 no-shows")]
-    lifted = client.post(f"/api/v1/members/{member_id}/booking-pause/lift", headers=bearer)
+    lift = f"/api/v1/members/{member_id}/booking-pause/lift"
+    lifted = client.post(lift, json={"reason": "talked it through"}, headers=bearer)
     assert lifted.status_code == 200, lifted.get_json()
     body = lifted.get_json()
     assert body["member_id"] == member_id and body["ends_at"] < listed[0]["ends_at"]
     assert client.get("/api/v1/booking-pauses", headers=bearer).get_json()["paused"] == []
     (entry,) = audit_of(engine, "booking_pause.lift")
     assert entry.target == f"member:{number}" and entry.actor_member_id == api_world.steward_id
-    again = client.post(f"/api/v1/members/{member_id}/booking-pause/lift", headers=bearer)
+    assert json.loads(entry.after)["lifted_because"] == "talked it through"
+    again = client.post(lift, json={}, headers=bearer)
     refused(again, 422, "member_id")
     refused(
-        client.post("/api/v1/members/99999/booking-pause/lift", headers=bearer), 404, "member_id"
+        client.post("/api/v1/members/99999/booking-pause/lift", json={}, headers=bearer),
+        404,
+        "member_id",
     )
     assert len(audit_of(engine, "booking_pause.lift")) == 1
 
@@ -204,7 +208,7 @@ def test_list_and_lift_a_booking_pause(client, engine, bearer, api_world):
 def test_a_machines_calendar_link_answers_201_and_opens_its_feed(client, engine, bearer, api_world):
     with reading(engine) as session:
         laser = resource_by_code(session, "laser")
-    made = client.post(f"/api/v1/resources/{laser.id}/calendar-link", headers=bearer)
+    made = client.post(f"/api/v1/resources/{laser.id}/calendar-link", json={}, headers=bearer)
     assert made.status_code == 201, made.get_json()
     url = made.get_json()["url"]
     assert made.get_json()["resource_id"] == laser.id and url.endswith(".ics")
@@ -213,5 +217,7 @@ def test_a_machines_calendar_link_answers_201_and_opens_its_feed(client, engine,
     (entry,) = audit_of(engine, "resource.feed_link")
     assert entry.target == "resource:laser" and entry.actor_member_id == api_world.steward_id
     refused(
-        client.post("/api/v1/resources/99999/calendar-link", headers=bearer), 404, "resource_id"
+        client.post("/api/v1/resources/99999/calendar-link", json={}, headers=bearer),
+        404,
+        "resource_id",
     )

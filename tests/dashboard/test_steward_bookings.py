@@ -208,7 +208,7 @@ def test_a_steward_lifts_a_booking_pause_from_the_bookings_page(steward, post, e
     assert "Pia Paused" in page and "2 no-shows" in page
     lift = f'action="/steward/bookings/pauses/{member_id}/lift"'
     assert lift in page and 'data-confirm="Lift the booking pause of Pia Paused?' in page
-    answer = post(f"/steward/bookings/pauses/{member_id}/lift")
+    answer = post(f"/steward/bookings/pauses/{member_id}/lift", reason="missed for a funeral")
     assert answer.status_code == 302 and answer.location.endswith("/steward/bookings#paused")
     with reading(engine) as session:
         assert bookings.booking_pause_of(session, member_id) is None
@@ -216,6 +216,7 @@ def test_a_steward_lifts_a_booking_pause_from_the_bookings_page(steward, post, e
     (entry,) = audited(engine, "booking_pause.lift")
     assert entry.target == f"member:{number}" and entry.actor_member_id == 1
     assert json.loads(entry.before)["ends_at"] > json.loads(entry.after)["ends_at"]
+    assert json.loads(entry.after)["lifted_because"] == "missed for a funeral"
     after = steward.get("/steward/bookings").get_data(as_text=True)
     assert lift not in after and "No member's booking rights are paused." in after
     again = post(f"/steward/bookings/pauses/{member_id}/lift")
