@@ -56,20 +56,6 @@ _.interrupt  # devices.lockers.emulated_mcp23017: the emulated chip's INT line
 # Hardware backends chosen on a Pi only (no Pi in CI): the I2C bus of the door sensors.
 _.open_block_bus
 
-# --- still without a door (issue 15, left for the next round) ------------------------------
-# Domain functions only tests and the demo reach after the doors of this round: each needs a
-# door (page, API, CLI) or a deletion, then its line goes.
-_.lift_booking_pause  # hub.bookings.attendance
-_.move_booking  # hub.bookings.schedule
-_.issue_resource_feed  # hub.bookings.calendars
-_.revoke_feed
-_.has_pin  # hub.bookings.pins
-_.tool_in_locker  # hub.inventory.registry
-_.list_tools
-_.return_with_condition  # hub.maintenance.returns
-_.member_for_session  # hub.members.sessions
-_.conflict_count  # hub.queries.loans
-
 # --- only tests call these today (not a door: give a caller or delete, then remove) --------
 _.request_properties  # broker.client
 _.reply_properties

@@ -1,5 +1,6 @@
 """Bookable machines and their bookings: add and change machines, close and reopen days, pause
-and resume them; a steward may cancel a booking with a reason.
+and resume them, issue their calendar links; a steward may cancel a booking with a reason and
+lift a member's booking pause.
 
 The hub's services check the role and write the audit entries; these views only translate.
 """
@@ -8,33 +9,43 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import url_for
 from sqlmodel import Session
 
 from dashboard.auth import acting_member
 from dashboard.database import reading, transaction
 from hub import bookings
+from hub.bookings.attendance import PausedMember
 from hub.bookings.hours import at_local, local_day
 from hub.bookings.models import Booking, HolderChoice, Resource
 from hub.infra.clock import utcnow
+from hub.members.roster import get_member
 from hub.queries import bookings as booking_rows
 
 from .blueprint import api
 from .bookings_schemas import (
+    CalendarLink,
     ClosedDayOut,
     ClosedDayQuery,
     ClosingDay,
     HoldersOutcome,
+    NewCalendarLink,
+    PausedList,
+    PausedMemberOut,
+    PauseLifting,
     Pausing,
     ResourceChange,
     ResourceCreate,
     ResourceDetail,
     Resuming,
+    paused_member_out,
     resource_detail,
 )
 from .schemas import BookingList, BookingOut, BookingRange, Cancellation, ResourceList, ResourceOut
 
 RESOURCE = "<int(min=1, max=2147483647):resource_id>"
 BOOKING = "<int(min=1, max=2147483647):booking_id>"
+MEMBER = "<int(min=1, max=2147483647):member_id>"
 
 
 @api.operation("GET", "/resources", response=ResourceList, tag="bookings")
@@ -217,6 +228,55 @@ def resume_resource(resource_id: int, body: Resuming) -> HoldersOutcome:
         told = bookings.resume_resource(db, acting_member(), resource_id, reason=body.reason)
         done = f"Bookable again; {len(told)} holder(s) told their booking goes ahead."
         return outcome_of(db, resource_id, None, told, done=done)
+
+
+@api.operation(
+    "POST",
+    f"/resources/{RESOURCE}/calendar-link",
+    body=NewCalendarLink,
+    response=CalendarLink,
+    status=201,
+    tag="bookings",
+)
+def issue_calendar_link(resource_id: int, body: NewCalendarLink) -> CalendarLink:
+    """Make a new private link to the machine's busy-time calendar (no names in it).
+
+    The link is shown only in this answer (the hub keeps its hash); the earlier link stops
+    working. Stewards only; audited.
+    """
+    with transaction() as db:
+        token = bookings.issue_resource_feed(db, acting_member(), resource_id)
+    link = url_for("tablet.calendar_feed", token=token, _external=True)
+    return CalendarLink(resource_id=resource_id, url=link)
+
+
+@api.operation("GET", "/booking-pauses", response=PausedList, tag="bookings")
+def list_booking_pauses() -> PausedList:
+    """List the members whose booking rights are paused now (after no-shows), soonest end first.
+
+    Stewards only.
+    """
+    with reading() as db:
+        rows = bookings.paused_members(db)
+    return PausedList(paused=[paused_member_out(row) for row in rows])
+
+
+@api.operation(
+    "POST",
+    f"/members/{MEMBER}/booking-pause/lift",
+    body=PauseLifting,
+    response=PausedMemberOut,
+    tag="bookings",
+)
+def lift_booking_pause(member_id: int, body: PauseLifting) -> PausedMemberOut:
+    """End a member's booking pause now, so they may book again; answers the lifted pause.
+
+    A member whose booking rights are not paused is refused (422). Stewards only; audited.
+    """
+    with transaction() as db:
+        pause = bookings.lift_booking_pause(db, acting_member(), member_id, reason=body.reason)
+        member = get_member(db, member_id)
+        return paused_member_out(PausedMember(pause, member))
 
 
 def detail_of(db: Session, resource: Resource) -> ResourceDetail:

@@ -13,11 +13,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from hub.bookings.attendance import PausedMember
 from hub.bookings.models import Resource
 from hub.bookings.resources import RULE_LIMITS
 from hub.members.roster import NAME_MAX
 
-from .schemas import NO_NUL, Body, Day, Note, Query
+from .schemas import NO_NUL, Body, Day, Id, Note, Query, Stamp
 
 # "09:00-21:00": a start from 00:00 to 23:59, an end up to 24:00 (midnight at the day's end).
 INTERVAL = r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
@@ -165,3 +166,48 @@ def resource_detail(resource: Resource, closed: list[ClosedDayOut]) -> ResourceD
     """Return a resource with its upcoming closed days as the API shows it."""
     data = resource.model_dump(exclude={"added_at"})
     return ResourceDetail.model_validate(data | {"closed_days": closed})
+
+
+class PausedMemberOut(BaseModel):
+    """A member whose booking rights are paused (after no-shows), until when and why."""
+
+    member_id: Id
+    member_number: str
+    member_name: str
+    starts_at: Stamp
+    ends_at: Stamp = Field(description="When the pause ends; lifting it ends it now.")
+    reason: str
+
+
+class PausedList(BaseModel):
+    paused: list[PausedMemberOut]
+
+
+class CalendarLink(BaseModel):
+    resource_id: Id
+    url: str = Field(
+        description="The machine's private busy-time iCalendar feed. Shown once; the earlier "
+        "link stops working."
+    )
+
+
+def paused_member_out(row: PausedMember) -> PausedMemberOut:
+    """Return a pause in force as the API shows it."""
+    return PausedMemberOut(
+        member_id=row.member.id or 0,
+        member_number=row.member.number,
+        member_name=row.member.name,
+        starts_at=row.pause.starts_at,
+        ends_at=row.pause.ends_at,
+        reason=row.pause.reason,
+    )
+
+
+class PauseLifting(Body):
+    reason: Note | None = Field(
+        default=None, description="Why the pause ends early; kept in the audit log."
+    )
+
+
+class NewCalendarLink(Body):
+    """Nothing to say: the link is made for the machine in the path."""

@@ -1,5 +1,6 @@
 """Maintenance: tickets (open, start, resolve, won't fix, blocking), preventive plans and
-services (stewards only; every change is checked and audited by the hub's services)."""
+services, a tool handed back at the desk (stewards only; every change is checked and audited by
+the hub's services)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dashboard.auth import acting_member
 from dashboard.database import reading, transaction
 from hub.inventory import registry
 from hub.maintenance import plans as maintenance_plans
-from hub.maintenance import stewarding
+from hub.maintenance import returns, stewarding
 from hub.maintenance.models import MaintenancePlan, ServiceRecord
 from hub.queries import maintenance as maintenance_rows
 
@@ -15,6 +16,8 @@ from .blueprint import api
 from .schemas import NewTicket, Resolution, TicketFilter, TicketList, TicketOut
 from .upkeep_schemas import (
     Blocking,
+    DeskReturn,
+    DeskReturnOut,
     NewPlan,
     NewService,
     PlanChange,
@@ -27,6 +30,7 @@ from .upkeep_schemas import (
 
 ID = "<int(min=1, max=2147483647):ticket_id>"
 PLAN = "<int(min=1, max=2147483647):plan_id>"
+TOOL = "<int(min=1, max=2147483647):tool_id>"
 
 
 @api.operation(
@@ -226,3 +230,28 @@ def ticket_out(row: maintenance_rows.TicketRow) -> TicketOut:
         resolved_by=ticket.resolved_by,
         resolution_note=ticket.resolution_note,
     )
+
+
+@api.operation(
+    "POST", f"/tools/{TOOL}/return", body=DeskReturn, response=DeskReturnOut, tag="maintenance"
+)
+def return_at_desk(tool_id: int, body: DeskReturn) -> DeskReturnOut:
+    """Record a tool handed back at the desk: its open loan closes, the next hold is served.
+
+    `needs_repair` (with a note) opens a blocking ticket. A tool not on loan is 404. Stewards
+    only; audited on the loan.
+    """
+    with transaction() as db:
+        outcome = returns.return_with_condition(
+            db, acting_member(), tool_id=tool_id, condition=body.condition, note=body.note
+        )
+        loan, tool = outcome.loan, registry.get_tool(db, tool_id)
+        assert loan is not None and loan.id is not None and loan.returned_at is not None
+        return DeskReturnOut(
+            loan_id=loan.id,
+            tool_id=tool_id,
+            tool_code=tool.code,
+            returned_at=loan.returned_at,
+            condition=loan.return_condition or body.condition,
+            ticket_id=outcome.ticket.id if outcome.ticket else None,
+        )

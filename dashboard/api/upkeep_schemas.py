@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -25,7 +25,7 @@ from pydantic.json_schema import JsonDict
 from hub.members.roster import NAME_MAX
 from hub.timebank.ledger import CATEGORY_MAX, DESCRIPTION_MAX, KEY_MAX, REASON_MAX
 
-from .schemas import NO_NUL, Body, Id, Note, RepairHours
+from .schemas import NO_NUL, Body, Id, Note, RepairHours, Stamp
 
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_NUL)
@@ -260,3 +260,21 @@ class TrustedFixerOut(BaseModel):
 class CommunityOut(BaseModel):
     balance: Decimal = Field(description="What the pool holds; it pays repair credits.")
     transfers: list[TransferOut]
+
+
+class DeskReturn(Body):
+    """A tool handed back at the desk, with the return's one question answered."""
+
+    condition: Literal["ok", "needs_repair"] = Field(
+        description="needs_repair opens a blocking ticket, and needs a note (422 without one)."
+    )
+    note: Note | None = Field(default=None, description="What is wrong, for needs_repair.")
+
+
+class DeskReturnOut(BaseModel):
+    loan_id: Id
+    tool_id: Id
+    tool_code: str
+    returned_at: Stamp
+    condition: str
+    ticket_id: Id | None = Field(description="The blocking ticket a needs_repair return opened.")

@@ -2,7 +2,8 @@
 
 A steward sees each machine's bookings and may cancel one with a reason; adds and edits a
 machine (its rules and a weekly grid of opening hours), closes and reopens days, and pauses or
-resumes it, choosing whether the bookings it touches are kept or cancelled. The hub's services
+resumes it, choosing whether the bookings it touches are kept or cancelled; gives a machine a
+calendar link of its busy time; and lifts a member's booking pause. The hub's services
 check the role and write the audit entries; a refused form comes back as it was typed, with the
 field at fault marked.
 """
@@ -26,6 +27,7 @@ from hub.bookings.resources import RULE_LIMITS, future_bookings_of
 from hub.errors import DomainError, InvalidInput
 from hub.infra.clock import utcnow
 from hub.inventory.registry import get_tool
+from hub.members.roster import get_member
 from hub.queries import bookings as booking_rows
 from hub.queries import members as member_rows
 
@@ -62,7 +64,8 @@ def schedule() -> str:
             (resource, booking_rows.upcoming_bookings(db, resource.id, now=now))
             for resource in bookings.list_resources(db)
         ]
-    return render_template("steward/bookings.html", machines=machines, now=now)
+        paused = bookings.paused_members(db, now=now)
+    return render_template("steward/bookings.html", machines=machines, paused=paused, now=now)
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
@@ -73,6 +76,19 @@ def cancel(booking_id: int) -> ResponseReturnValue:
         bookings.cancel_member_booking(db, acting_member(), booking_id, reason=form_text("reason"))
     flash(f"Booking {booking_id} cancelled.")
     return back("steward_bookings.schedule")
+
+
+@bp.post("/bookings/pauses/<int:member_id>/lift")
+@steward_required
+def lift_pause(member_id: int) -> ResponseReturnValue:
+    """End a member's booking pause now, so they may book again."""
+    with transaction() as db:
+        bookings.lift_booking_pause(
+            db, acting_member(), member_id, reason=form_text("reason") or None
+        )
+        member = get_member(db, member_id)
+    flash(f"{member.name} ({member.number}) may book again.")
+    return redirect(url_for("steward_bookings.schedule") + "#paused")
 
 
 # --- machines -----------------------------------------------------------------------------
@@ -162,6 +178,18 @@ def reopen_day(resource_id: int, day: str) -> ResponseReturnValue:
         resource = bookings.get_resource(db, resource_id)
     flash(f"{resource.name} is open again on {reopening:%Y-%m-%d}.")
     return redirect(url_for("steward_bookings.machine", resource_id=resource_id) + "#closed")
+
+
+@bp.post("/machines/<int:resource_id>/calendar-link")
+@steward_required
+def calendar_link(resource_id: int) -> str:
+    """Make a new link to the machine's busy-time calendar (the old one stops working); show
+    it once, since only its hash is kept."""
+    with transaction() as db:
+        token = bookings.issue_resource_feed(db, acting_member(), resource_id)
+        resource = bookings.get_resource(db, resource_id)
+    link = url_for("tablet.calendar_feed", token=token, _external=True)
+    return render_template("steward/calendar_link.html", resource=resource, link=link)
 
 
 @bp.post("/machines/<int:resource_id>/pause")

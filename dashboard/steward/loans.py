@@ -1,20 +1,22 @@
 """Loans: every open loan (the overdue ones marked), the conflicts to resolve, the returns still
-waiting for their loan; a steward ends a loan without a return, or resolves a conflict, saying
-why (the hub's service audits it)."""
+waiting for their loan; a steward records a tool handed back at the desk, ends a loan without a
+return, or resolves a conflict, saying why (the hub's services audit it)."""
 
 from __future__ import annotations
 
 from typing import cast
 
-from flask import Blueprint, flash, render_template
+from flask import Blueprint, flash, render_template, request
 from flask.typing import ResponseReturnValue
 
-from dashboard.auth import current_member, steward_required
+from dashboard.auth import acting_member, current_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.steward.common import NavLink, back, form_text
 from hub.errors import InvalidInput
 from hub.infra.clock import utcnow
+from hub.inventory.registry import get_tool
 from hub.loans import corrections
+from hub.maintenance import returns
 from hub.queries import loans
 
 bp = Blueprint("steward_loans", __name__, url_prefix="/steward")
@@ -69,4 +71,22 @@ def end(loan_id: int) -> ResponseReturnValue:
             db, loan_id=loan_id, steward_id=current_member().id, reason=form_text("reason")
         )
     flash(f"Loan {loan_id} ended by correction.")
+    return back("steward_loans.loan_list")
+
+
+@bp.post("/tools/<int:tool_id>/return")
+@steward_required
+def return_at_desk(tool_id: int) -> ResponseReturnValue:
+    """Record a tool handed back at the desk: OK, or needs repair (a blocking ticket opens)."""
+    with transaction() as db:
+        outcome = returns.return_with_condition(
+            db,
+            acting_member(),
+            tool_id=tool_id,
+            condition=form_text("condition"),
+            note=request.form.get("note") or None,
+        )
+        tool = get_tool(db, tool_id)
+    opened = f"; ticket {outcome.ticket.id} opened" if outcome.ticket else ""
+    flash(f"{tool.code} is back (loan {outcome.loan.id if outcome.loan else '?'} closed){opened}.")
     return back("steward_loans.loan_list")

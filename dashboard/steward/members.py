@@ -21,6 +21,7 @@ from dashboard.auth import acting_member, steward_required
 from dashboard.database import reading, transaction
 from dashboard.errors import status_of, wants_json
 from dashboard.steward.common import NavLink, back, form_text
+from hub.bookings import pins
 from hub.errors import DomainError, InvalidInput
 from hub.members import cards, credentials, roster, standing, trainings
 from hub.members.roster import Member, Role
@@ -269,6 +270,7 @@ def _member_page(
             open_loans=loans.open_loans_of_member(db, member_id),
             claims=claim_rows.claims_of_member(db, member_id, limit=10),
             balance=ledger.member_balance(db, member_id),
+            has_pin=pins.has_pin(db, member_id),
         )
     typed = request.form if form else {}
     return render_template(

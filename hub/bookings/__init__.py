@@ -26,6 +26,7 @@ from hub.bookings.attendance import (
     check_in_by_card,
     lift_booking_pause,
     pause_booking_rights,
+    paused_members,
     release_no_shows,
     sweep_bookings,
 )
@@ -35,7 +36,6 @@ from hub.bookings.calendars import (
     issue_resource_feed,
     member_calendar,
     resource_calendar,
-    revoke_feed,
 )
 from hub.bookings.models import (
     ACTIVE_STATUSES,
@@ -84,7 +84,6 @@ from hub.bookings.schedule import (
     cancel_member_booking,
     create_booking,
     get_booking,
-    move_booking,
 )
 
 __all__ = [
@@ -130,9 +129,9 @@ __all__ = [
     "issue_member_feed",
     "issue_resource_feed",
     "lift_booking_pause",
+    "paused_members",
     "list_resources",
     "member_calendar",
-    "move_booking",
     "pause_booking_rights",
     "pause_resource",
     "register_resource",
@@ -141,7 +140,6 @@ __all__ = [
     "resource_by_code",
     "resource_calendar",
     "resume_resource",
-    "revoke_feed",
     "set_pin",
     "sweep_bookings",
     "tell_holders_of_unavailable_resources",

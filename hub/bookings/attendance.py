@@ -10,7 +10,13 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from hub.bookings.hours import describe_moment, describe_span
-from hub.bookings.models import Booking, BookingPause, BookingStatus, Resource
+from hub.bookings.models import (
+    BOOKING_PAUSE_LIFT,
+    Booking,
+    BookingPause,
+    BookingStatus,
+    Resource,
+)
 from hub.bookings.refusals import BookingRefused
 from hub.bookings.resources import (
     find_resource,
@@ -19,8 +25,18 @@ from hub.bookings.resources import (
 )
 from hub.bookings.rules import active_pause
 from hub.errors import InvalidInput, NotFound
+from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
-from hub.members.roster import NOTE_MAX, clean_text, get_member, member_for_card, require_active
+from hub.members.ranks import Actor, require_role
+from hub.members.roster import (
+    NOTE_MAX,
+    Member,
+    Role,
+    clean_text,
+    get_member,
+    member_for_card,
+    require_active,
+)
 from hub.timebank import ledger
 
 # A member may check in this long before their booking starts (setting up, warming a laser).
@@ -263,19 +279,49 @@ def pause_booking_rights(
     return pause
 
 
-def lift_booking_pause(session: Session, member_id: int, *, now: datetime | None = None) -> None:
-    """End the member's booking pause now (a steward's decision)."""
-    now = as_utc(now or utcnow())
+def lift_booking_pause(
+    session: Session,
+    actor: Actor,
+    member_id: int,
+    *,
+    reason: str | None = None,
+    now: datetime | None = None,
+) -> BookingPause:
+    """End the member's booking pause now, so they may book again (a steward's decision).
+
+    Stewards only; audited, with the ``reason`` if one is given. Refused (BookingRefused) when
+    the member is not paused.
+    """
+    require_role(actor, Role.STEWARD, "lift a member's booking pause")
+    member, now = get_member(session, member_id), as_utc(now or utcnow())
     pause = active_pause(session, member_id, now)
     if pause is None:
         raise BookingRefused(
-            f"Member {member_id}'s booking rights are not paused.",
+            f"{member.name}'s booking rights are not paused.",
             rule="booking_rights",
             field="member_id",
         )
-    pause.ends_at = now
-    session.add(pause)
+    why = clean_text(reason, "reason", limit=NOTE_MAX, required=False)
+    target = f"member:{member.number}"
+    with audit.audited(session, actor, BOOKING_PAUSE_LIFT, pause, target) as notes:
+        if why:
+            notes["lifted_because"] = why
+        pause.ends_at = now
+        session.add(pause)
     session.flush()
+    return pause
+
+
+def paused_members(session: Session, *, now: datetime | None = None) -> list[PausedMember]:
+    """Return the members whose booking rights are paused now, soonest end first."""
+    now = as_utc(now or utcnow())
+    query = (
+        select(BookingPause, Member)
+        .join(Member, Member.id == BookingPause.member_id)
+        .where(BookingPause.starts_at <= now, BookingPause.ends_at > now)
+        .order_by(BookingPause.ends_at)
+    )
+    return [PausedMember(pause, member) for pause, member in session.exec(query)]
 
 
 def booking_pause_of(
@@ -283,6 +329,14 @@ def booking_pause_of(
 ) -> BookingPause | None:
     """Return the member's pause in force now, if any (the tablet shows it with its reason)."""
     return active_pause(session, member_id, as_utc(now or utcnow()))
+
+
+@dataclass(frozen=True)
+class PausedMember:
+    """A booking pause in force, with the member it stops."""
+
+    pause: BookingPause
+    member: Member
 
 
 @dataclass(frozen=True)

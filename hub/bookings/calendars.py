@@ -15,11 +15,19 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
 from hub.bookings.hours import describe_span
-from hub.bookings.models import ACTIVE_STATUSES, Booking, CalendarFeed, Resource
-from hub.bookings.resources import get_resource
+from hub.bookings.models import (
+    ACTIVE_STATUSES,
+    RESOURCE_FEED_ISSUE,
+    Booking,
+    CalendarFeed,
+    Resource,
+)
+from hub.bookings.resources import get_resource, target_of
 from hub.errors import NotFound
+from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
-from hub.members.roster import get_member
+from hub.members.ranks import Actor, require_role
+from hub.members.roster import Role, get_member
 
 PRODID = "-//Commonshed//Bookings//EN"
 # Feeds carry the recent past too, so a calendar app keeps last week's sessions.
@@ -37,15 +45,19 @@ def issue_member_feed(session: Session, member_id: int, *, now: datetime | None 
     )
 
 
-def issue_resource_feed(session: Session, resource_id: int, *, now: datetime | None = None) -> str:
-    """Return a new secret token for a resource's busy-time feed, revoking any earlier one."""
+def issue_resource_feed(
+    session: Session, actor: Actor, resource_id: int, *, now: datetime | None = None
+) -> str:
+    """Return a new secret token for a resource's busy-time feed, revoking any earlier one.
+
+    Stewards only; audited (the token itself is not kept: only its hash is stored).
+    """
+    require_role(actor, Role.STEWARD, "issue a machine's calendar link")
     resource = get_resource(session, resource_id)
-    return _issue(
-        session,
-        CalendarFeed.resource_id == resource.id,
-        CalendarFeed(resource_id=resource.id, token_hash=""),
-        now,
-    )
+    feed = CalendarFeed(resource_id=resource.id, token_hash="")
+    with audit.audited(session, actor, RESOURCE_FEED_ISSUE, feed, target_of(resource)):
+        token = _issue(session, CalendarFeed.resource_id == resource.id, feed, now)
+    return token
 
 
 def _issue(
@@ -63,14 +75,6 @@ def _issue(
     session.add(feed)
     session.flush()
     return token
-
-
-def revoke_feed(session: Session, token: str, *, now: datetime | None = None) -> None:
-    """Stop a feed token working."""
-    feed = _live_feed(session, token)
-    feed.revoked_at = as_utc(now or utcnow())
-    session.add(feed)
-    session.flush()
 
 
 def feed_for_token(session: Session, token: str, *, now: datetime | None = None) -> bytes:

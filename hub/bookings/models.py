@@ -144,6 +144,10 @@ class BookingPause(SQLModel, table=True):
     reason: str = Field(max_length=NOTE_MAX)
 
 
+RESOURCE_FEED_ISSUE = audit.Action("resource.feed_link", ("resource_id", "created_at"))
+BOOKING_PAUSE_LIFT = audit.Action("booking_pause.lift", ("member_id", "ends_at", "reason"))
+
+
 class MemberPin(SQLModel, table=True):
     """A member's tablet PIN, argon2-hashed, with the wrong tries since the last good one."""
 

@@ -24,7 +24,7 @@ from hub.errors import NotFound
 from hub.infra import audit
 from hub.infra.clock import as_utc, utcnow
 from hub.members.ranks import Actor, require_role
-from hub.members.roster import NOTE_MAX, Member, Role, clean_text, get_member
+from hub.members.roster import NOTE_MAX, Member, Role, clean_text
 
 EXCLUSION_VIOLATION = "23P01"  # PostgreSQL's SQLSTATE for a broken EXCLUDE constraint
 # A racer that loses while waiting on another's row may also see one of these instead of 23P01:
@@ -59,29 +59,6 @@ def create_booking(
         created_at=now,
     )
     _hold_slot(session, booking, resource)
-    return booking
-
-
-def move_booking(
-    session: Session,
-    booking_id: int,
-    *,
-    by_member_id: int,
-    starts_at: datetime,
-    ends_at: datetime,
-    now: datetime | None = None,
-) -> Booking:
-    """Move a booking to new times, keeping every rule as if it were new; refuse like create."""
-    starts_at, ends_at = checked_times(starts_at, ends_at)
-    booking, now = _locked_booking(session, booking_id), as_utc(now or utcnow())
-    resource = get_resource(session, booking.resource_id)
-    member = get_member(session, booking.member_id)
-    _require_holder(booking, by_member_id, "move")
-    _require_still_booked(booking, resource, now)
-    check_every_rule(
-        session, Request(resource, member, starts_at, ends_at, now, replacing=booking.id)
-    )
-    _hold_slot(session, booking, resource, starts_at=starts_at, ends_at=ends_at)
     return booking
 
 

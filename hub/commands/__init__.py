@@ -8,9 +8,10 @@ the existing subgroups. Listed by name so adding an area is one line.
 - ``holds``  ``hold`` queues and the borrowing ``policy``
 - ``inventory``  kiosks (register, rename, provision, revoke), lockers, tools (add, edit, move,
   retire, rename a category)
-- ``upkeep``  plans, services, tickets, repair claims and the ledger's corrections
+- ``upkeep``  plans, services, tickets, repair claims and the ledger's corrections; ``loan return``
 - ``members``  member edit, card lost, training revoke (the members' doors ``hub.cli`` lacked)
-- ``bookings``   ``commonshed hub resource``: add and edit machines, close days, pause them
+- ``bookings``   ``commonshed hub resource``: add and edit machines, close days, pause them;
+  ``member lift-booking-pause``
 - ``market``  categories, hiding a post, deciding proposals, paying a spend, asking fixers,
   exporting the open records
 """

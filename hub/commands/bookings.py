@@ -1,4 +1,5 @@
-"""``commonshed hub resource ...``: add and change bookable machines, close days, pause them.
+"""``commonshed hub resource ...``: add and change bookable machines, close days, pause them;
+``commonshed hub member lift-booking-pause``: let a member who missed bookings book again.
 
 Each command calls the same service as the steward pages and the API, as the operator, so it is
 checked and audited alike.
@@ -11,11 +12,12 @@ from typing import Any
 
 import click
 
-from hub.bookings import resources
+from hub.bookings import attendance, resources
 from hub.bookings.models import EVERY_DAY, HolderChoice, Resource
-from hub.cli import Hub, pass_hub
+from hub.cli import Hub, member, pass_hub
 from hub.errors import InvalidInput
 from hub.infra.db import transaction
+from hub.members import roster
 from hub.members.ranks import OPERATOR
 
 RULE_OPTIONS = (
@@ -34,8 +36,21 @@ HOLDERS_HELP = (
 
 
 def register(hub_group: click.Group) -> None:
-    """Add ``resource`` and its commands to ``commonshed hub``."""
+    """Add ``resource`` and its commands, and ``member lift-booking-pause``, to the hub."""
     hub_group.add_command(resource)
+    member.add_command(lift_booking_pause)
+
+
+@click.command("lift-booking-pause")
+@click.argument("number")
+@click.option("--reason", default=None, help="Why it ends early (kept in the audit log).")
+@pass_hub
+def lift_booking_pause(hub: Hub, number: str, reason: str | None) -> None:
+    """End member NUMBER's booking pause now, so they may book again; audited."""
+    with transaction(hub.migrated_engine()) as session:
+        found = roster.member_by_number(session, number)
+        attendance.lift_booking_pause(session, OPERATOR, found.id, reason=reason)
+    click.echo(f"Member {found.number} ({found.name}) may book again.")
 
 
 @click.group()

@@ -1,4 +1,5 @@
-"""``commonshed hub plan|service|ticket|claim|transfer|credit-limit|fixer ...``: upkeep.
+"""``commonshed hub plan|service|ticket|claim|transfer|credit-limit|fixer ...``: upkeep; and
+``commonshed hub loan return``: a tool handed back at the desk.
 
 Preventive plans, services, tickets, repair claims and the ledger's corrections, from the hub's
 shell. Each acts as the operator through the same services as the pages and the API, so each is
@@ -11,9 +12,10 @@ from decimal import Decimal
 
 import click
 
-from hub.cli import Hub, pass_hub
+from hub.cli import Hub, loan, pass_hub
 from hub.infra.db import reading, transaction
 from hub.inventory import registry
+from hub.maintenance import returns
 from hub.maintenance import stewarding as maintenance
 from hub.members import roster
 from hub.members.ranks import OPERATOR
@@ -24,9 +26,29 @@ GROUPS: list[click.Group] = []
 
 
 def register(hub_group: click.Group) -> None:
-    """Add the upkeep groups to ``commonshed hub``."""
+    """Add the upkeep groups to ``commonshed hub``, and ``loan return``."""
     for group in GROUPS:
         hub_group.add_command(group)
+    loan.add_command(loan_return)
+
+
+@click.command("return")
+@click.argument("tool_code")
+@click.option(
+    "--condition", type=click.Choice(["ok", "needs_repair"]), required=True, help="As found."
+)
+@click.option("--note", default=None, help="What is wrong (needed for needs_repair).")
+@pass_hub
+def loan_return(hub: Hub, tool_code: str, condition: str, note: str | None) -> None:
+    """Record tool TOOL_CODE handed back at the desk; needs_repair opens a blocking ticket."""
+    with transaction(hub.migrated_engine()) as session:
+        tool = registry.tool_by_code(session, tool_code)
+        outcome = returns.return_with_condition(
+            session, OPERATOR, tool_id=tool.id, condition=condition, note=note
+        )
+        ticket = f"; ticket {outcome.ticket.id} opened" if outcome.ticket else ""
+        loan_id = outcome.loan.id if outcome.loan else "?"
+        click.echo(f"{tool.code} is back: loan {loan_id} closed{ticket}.")
 
 
 def _group(name: str, help_text: str) -> click.Group:

@@ -283,23 +283,6 @@ def tool_by_code(session: Session, code: str) -> Tool:
     return tool
 
 
-def tool_in_locker(session: Session, kiosk_id: str, slot: int) -> Tool:
-    """Return the tool whose home is locker ``slot`` of ``kiosk_id``, or refuse."""
-    locker = find_locker(session, kiosk_id, slot)
-    tool = locker and session.exec(select(Tool).where(Tool.locker_id == locker.id)).first()
-    if not tool:
-        raise NotFound(f"Locker {slot} at {kiosk_id} holds no tool.", field="locker_slot")
-    return tool
-
-
-def list_tools(session: Session, *, status: str | None = None) -> list[Tool]:
-    """Return tools by code, optionally only those in ``status``."""
-    query = select(Tool).order_by(Tool.code)
-    if status:
-        query = query.where(Tool.status == ToolStatus(status))
-    return list(session.exec(query))
-
-
 def take_out_of_service(session: Session, tool_id: int, reason: str) -> Tool:
     """Take a tool out of service; its locker stops opening for loans."""
     tool = get_tool(session, tool_id)

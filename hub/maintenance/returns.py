@@ -11,15 +11,22 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from hub.errors import NotFound
+from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.inventory.registry import Tool, get_tool
 from hub.loans import holds
 from hub.loans import kiosk as kiosk_loans
-from hub.loans.records import Loan, ReturnCondition
+from hub.loans.records import Loan, ReturnCondition, open_loan
 from hub.loans.returning import clean_note, parse_condition, return_tool
 from hub.maintenance.models import Ticket, TicketSource
 from hub.maintenance.tickets import open_ticket
-from hub.members.roster import Member, get_member
+from hub.members.ranks import Actor, require_role
+from hub.members.roster import Member, Role
+
+LOAN_RETURN_AT_DESK = audit.Action(
+    "loan.return_at_desk", ("returned_at", "return_condition", "return_note")
+)
 
 
 @dataclass(frozen=True)
@@ -34,32 +41,35 @@ class ReturnOutcome:
 
 def return_with_condition(
     session: Session,
+    actor: Actor,
     *,
     tool_id: int,
     condition: str,
     note: str | None = None,
-    kiosk_id: str | None = None,
-    member_id: int | None = None,
     now: datetime | None = None,
 ) -> ReturnOutcome:
-    """Close a tool's standing loan on the hub; "needs repair" also opens a blocking ticket.
+    """Record a tool handed back at the desk (the kiosk is down, or the member came to a
+    steward): close its open loan with the one question answered; "needs repair" also opens a
+    blocking ticket, reported by the borrower. The next hold in its queue is served.
 
-    ``member_id`` is who returned it; by default, the borrower.
+    Stewards only; audited on the loan.
     """
-    if member_id is not None:
-        get_member(session, member_id)
-    loan = return_tool(
-        session, tool_id=tool_id, condition=condition, note=note, kiosk_id=kiosk_id, now=now
-    )
+    require_role(actor, Role.STEWARD, "record a return at the desk")
+    tool = get_tool(session, tool_id)
+    loan = open_loan(session, tool.id)
+    if loan is None:
+        raise NotFound(f"Tool {tool.code} is not on loan.", field="tool_id")
+    with audit.audited(session, actor, LOAN_RETURN_AT_DESK, loan, f"loan:{loan.id}"):
+        loan = return_tool(session, tool_id=tool.id, condition=condition, note=note, now=now)
     ticket = _repair_ticket(
         session,
         ReturnCondition(loan.return_condition),
         loan.tool_id,
         loan,
-        member_id or loan.member_id,
+        loan.member_id,
         loan.return_note,
     )
-    holds.advance_queue(session, get_tool(session, loan.tool_id), now or utcnow())
+    holds.advance_queue(session, tool, now or utcnow())
     return ReturnOutcome(loan, ticket)
 
 

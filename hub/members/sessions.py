@@ -104,20 +104,6 @@ def record(session: Session, key: str, lookup: Lookup, *, now: datetime | None =
     session.add(row)
 
 
-def member_for_session(
-    session: Session,
-    key: str,
-    *,
-    idle: timedelta,
-    lifetime: timedelta,
-    now: datetime | None = None,
-) -> Member | None:
-    """Return the member of the live session ``key`` (or None), writing down what it needs."""
-    found = look_up(session, key, idle=idle, lifetime=lifetime, now=now)
-    record(session, key, found, now=now)
-    return found.member
-
-
 def _expiry(row: SignInSession, now: datetime, *, idle: timedelta, lifetime: timedelta) -> str:
     """Say why the session has run out ("" while it has not)."""
     if now - as_utc(row.started_at) > lifetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, func, true
+from sqlalchemy import ColumnElement, true
 from sqlmodel import Session, select
 
 from hub.infra.clock import as_utc, utcnow
@@ -125,13 +125,6 @@ def conflicts(session: Session) -> list[ConflictRow]:
             )
         )
     return rows
-
-
-def conflict_count(session: Session) -> int:
-    """Return how many conflicts wait for a steward."""
-    return session.exec(
-        select(func.count()).select_from(Loan).where(Loan.in_conflict.is_(True))
-    ).one()
 
 
 def waiting_returns(session: Session) -> list[WaitingReturn]:

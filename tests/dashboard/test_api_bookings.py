@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from hub.bookings import Booking, BookingStatus, resource_by_code
+from hub.bookings import Booking, BookingStatus, pause_booking_rights, resource_by_code
 from hub.bookings.hours import local_day
 from hub.infra.audit import AuditEntry
 from hub.infra.clock import utcnow
@@ -175,3 +175,49 @@ def _bench(client):
 
     with client.application.app_context(), database.reading() as session:
         return resource_by_code(session, "api-bench")
+
+
+def test_list_and_lift_a_booking_pause(client, engine, bearer, api_world):
+    with transaction(engine) as session:
+        member = a_member(session, "Pia Paused")
+        pause_booking_rights(
+            session, member.id, until=utcnow() + timedelta(days=2), reason="2 no-shows"
+        )
+        member_id, number = member.id, member.number
+    listed = client.get("/api/v1/booking-pauses", headers=bearer).get_json()["paused"]
+    assert [(p["member_number"], p["reason"]) for p in listed] == [(number, "2 no-shows")]
+    lift = f"/api/v1/members/{member_id}/booking-pause/lift"
+    lifted = client.post(lift, json={"reason": "talked it through"}, headers=bearer)
+    assert lifted.status_code == 200, lifted.get_json()
+    body = lifted.get_json()
+    assert body["member_id"] == member_id and body["ends_at"] < listed[0]["ends_at"]
+    assert client.get("/api/v1/booking-pauses", headers=bearer).get_json()["paused"] == []
+    (entry,) = audit_of(engine, "booking_pause.lift")
+    assert entry.target == f"member:{number}" and entry.actor_member_id == api_world.steward_id
+    assert json.loads(entry.after)["lifted_because"] == "talked it through"
+    again = client.post(lift, json={}, headers=bearer)
+    refused(again, 422, "member_id")
+    refused(
+        client.post("/api/v1/members/99999/booking-pause/lift", json={}, headers=bearer),
+        404,
+        "member_id",
+    )
+    assert len(audit_of(engine, "booking_pause.lift")) == 1
+
+
+def test_a_machines_calendar_link_answers_201_and_opens_its_feed(client, engine, bearer, api_world):
+    with reading(engine) as session:
+        laser = resource_by_code(session, "laser")
+    made = client.post(f"/api/v1/resources/{laser.id}/calendar-link", json={}, headers=bearer)
+    assert made.status_code == 201, made.get_json()
+    url = made.get_json()["url"]
+    assert made.get_json()["resource_id"] == laser.id and url.endswith(".ics")
+    feed = client.get(url.removeprefix("http://localhost"))
+    assert feed.status_code == 200 and b"BEGIN:VCALENDAR" in feed.data
+    (entry,) = audit_of(engine, "resource.feed_link")
+    assert entry.target == "resource:laser" and entry.actor_member_id == api_world.steward_id
+    refused(
+        client.post("/api/v1/resources/99999/calendar-link", json={}, headers=bearer),
+        404,
+        "resource_id",
+    )

@@ -296,3 +296,23 @@ def test_a_volunteers_token_is_refused_and_writes_nothing(client, engine, api_wo
         answer = getattr(client, method)(path, json=body, headers=headers)
         assert answer.status_code in (401, 403), (path, answer.status_code)
     assert [e.action for e in audit_entries(engine)] == []
+
+
+def test_a_tool_handed_back_at_the_desk(client, engine, bearer, api_world):
+    with reading(engine) as session:
+        tent = tool_by_code(session, "TENT-1")
+    url = f"/api/v1/tools/{tent.id}/return"
+    refused(client.post(url, json={"condition": "needs_repair"}, headers=bearer), 422, "note")
+    body = {"condition": "needs_repair", "note": "Pole bent"}
+    answer = client.post(url, json=body, headers=bearer)
+    assert answer.status_code == 200, answer.get_json()
+    back = answer.get_json()
+    assert (back["tool_code"], back["condition"]) == ("TENT-1", "needs_repair")
+    assert back["ticket_id"] is not None
+    with reading(engine) as session:
+        assert session.get(Ticket, back["ticket_id"]).blocking
+    (entry,) = [e for e in audit_entries(engine) if e.action == "loan.return_at_desk"]
+    assert entry.target == f"loan:{back['loan_id']}"
+    assert entry.actor_member_id == api_world.steward_id
+    refused(client.post(url, json={"condition": "ok"}, headers=bearer), 404, "tool_id")
+    refused(client.post(url, json={"condition": "lost"}, headers=bearer), 422, "condition")

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from dashboard import create_app, database
-from hub.bookings import resource_by_code
+from hub.bookings import pause_booking_rights, resource_by_code
 from hub.bulk.demo import DEMO_STEWARD_PASSWORD
-from hub.infra.db import reading
+from hub.infra.clock import utcnow
+from hub.infra.db import reading, transaction
 from tests.dashboard.test_dashboard_browser import serving
 from tests.fixtures.browser import new_page, screenshot
+from tests.hub.builders import a_member
 
 PHONE = {"width": 360, "height": 780}
 
@@ -107,3 +110,34 @@ def test_a_steward_checks_and_imports_a_members_file_on_a_phone(browser, shed, t
         screenshot(page, "import-dry-run-ok-360.png", full_page=True)
         page.click("button:text('Import 3 members')")
         expect(page.locator(".flash")).to_contain_text("3 members imported.")
+
+
+def test_a_steward_lifts_a_booking_pause_on_a_phone(browser, shed, sqlite_engine):
+    with transaction(sqlite_engine) as session:
+        member = a_member(session, "Pia Paused")
+        pause_booking_rights(
+            session, member.id, until=utcnow() + timedelta(days=2), reason="2 no-shows in 30 days"
+        )
+    with on_phone(browser, shed) as page:
+        page.goto(f"{shed}/steward/bookings")
+        expect(page.locator("#paused")).to_contain_text("Pia Paused")
+        assert main_fits(page)
+        screenshot(page, "booking-pause-360.png")
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.fill("#paused input[name=reason]", "Talked it through")
+        page.click("#paused button:text('Lift pause')")
+        expect(page.locator("#paused")).to_contain_text("No member's booking rights are paused.")
+        screenshot(page, "booking-pause-lifted-360.png")
+
+
+def test_a_tool_handed_back_at_the_desk_on_a_phone(browser, shed, sqlite_engine):
+    with on_phone(browser, shed) as page:
+        page.goto(f"{shed}/steward/loans")
+        page.on("dialog", lambda dialog: dialog.accept())
+        form = page.locator("form.desk-return").first
+        form.locator("select[name=condition]").select_option("needs_repair")
+        form.locator("input[name=note]").fill("Zip broken")
+        screenshot(page, "desk-return-360.png")
+        form.locator("button").click()
+        expect(page.locator("body")).to_contain_text("is back (loan")
+        screenshot(page, "desk-return-done-360.png")

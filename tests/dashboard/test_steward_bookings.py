@@ -4,10 +4,12 @@ resume through the hub's audited services; refused forms come back as typed, nam
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
 
+from hub import bookings
 from hub.bookings import (
     Booking,
     BookingStatus,
@@ -18,6 +20,7 @@ from hub.bookings.hours import at_local, local_day
 from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.infra.db import reading, transaction
+from hub.members.roster import Member
 from tests.dashboard.conftest import csrf_token, sign_in_by_session
 from tests.hub.builders import a_member
 
@@ -184,3 +187,56 @@ def test_a_volunteer_cannot_reach_the_machine_pages(client, engine):
     assert client.post("/steward/machines", data=machine_form()).status_code in (400, 403)
     with reading(engine) as session:
         assert not [e for e in audit.recent(session) if e.target == "resource:cnc"]
+
+
+# --- a member's booking pause, a machine's calendar link -----------------------------------
+
+
+def paused_member(engine, name: str = "Pia Paused") -> int:
+    """Add a member whose booking rights are paused for two days; return their id."""
+    with transaction(engine) as session:
+        member = a_member(session, name)
+        bookings.pause_booking_rights(
+            session, member.id, until=utcnow() + timedelta(days=2), reason="2 no-shows"
+        )
+        return member.id
+
+
+def test_a_steward_lifts_a_booking_pause_from_the_bookings_page(steward, post, engine):
+    member_id = paused_member(engine)
+    page = steward.get("/steward/bookings").get_data(as_text=True)
+    assert "Pia Paused" in page and "2 no-shows" in page
+    lift = f'action="/steward/bookings/pauses/{member_id}/lift"'
+    assert lift in page and 'data-confirm="Lift the booking pause of Pia Paused?' in page
+    answer = post(f"/steward/bookings/pauses/{member_id}/lift", reason="missed for a funeral")
+    assert answer.status_code == 302 and answer.location.endswith("/steward/bookings#paused")
+    with reading(engine) as session:
+        assert bookings.booking_pause_of(session, member_id) is None
+        number = session.get(Member, member_id).number
+    (entry,) = audited(engine, "booking_pause.lift")
+    assert entry.target == f"member:{number}" and entry.actor_member_id == 1
+    assert json.loads(entry.before)["ends_at"] > json.loads(entry.after)["ends_at"]
+    assert json.loads(entry.after)["lifted_because"] == "missed for a funeral"
+    after = steward.get("/steward/bookings").get_data(as_text=True)
+    assert lift not in after and "No member's booking rights are paused." in after
+    again = post(f"/steward/bookings/pauses/{member_id}/lift")
+    assert again.status_code == 422 and "not paused" in again.get_data(as_text=True)
+    assert len(audited(engine, "booking_pause.lift")) == 1
+
+
+def test_a_new_calendar_link_for_a_machine_is_shown_once_and_works(steward, post, engine):
+    with reading(engine) as session:
+        laser = resource_by_code(session, "laser")
+    page = steward.get(f"/steward/machines/{laser.id}").get_data(as_text=True)
+    assert f'action="/steward/machines/{laser.id}/calendar-link"' in page
+    shown = post(f"/steward/machines/{laser.id}/calendar-link").get_data(as_text=True)
+    link = re.search(r'value="http://localhost(/[^"]+\.ics)"', shown)
+    assert link, shown
+    feed = steward.get(link.group(1))
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    assert b"BEGIN:VCALENDAR" in feed.data
+    (entry,) = audited(engine, "resource.feed_link")
+    assert entry.target == "resource:laser" and entry.actor_member_id == 1
+    assert link.group(1).split("/")[-1][:-4] not in (entry.after or "")
+    post(f"/steward/machines/{laser.id}/calendar-link")  # a new link stops the old one
+    assert steward.get(link.group(1)).status_code == 404

@@ -114,3 +114,29 @@ def test_the_kiosks_page_flags_a_kiosk_clock_an_hour_fast(steward, engine):
         apply_event(session, door)
     page = steward.get("/steward/kiosks").get_data(as_text=True)
     assert "about 60 min ahead of the hub" in page and "clock off" in page
+
+
+# --- a tool handed back at the desk ---------------------------------------------------------
+
+
+def test_a_tool_handed_back_at_the_desk_closes_its_loan_and_is_audited(steward, post, engine):
+    with reading(engine) as session:
+        tent = tool_by_code(session, "TENT-1")
+        loan = open_loan(session, tent.id)
+    page = steward.get("/steward/loans").get_data(as_text=True)
+    assert f'action="/steward/tools/{tent.id}/return"' in page
+    assert 'data-confirm="Record TENT-1 as handed back by' in page
+    refused = post(f"/steward/tools/{tent.id}/return", condition="needs_repair", note=" ")
+    assert refused.status_code == 422 and "<code>note</code>" in refused.get_data(True)
+    with reading(engine) as session:
+        assert open_loan(session, tent.id).id == loan.id
+    answer = post(f"/steward/tools/{tent.id}/return", condition="needs_repair", note="Pole bent")
+    assert answer.status_code == 302
+    with reading(engine) as session:
+        closed = session.get(Loan, loan.id)
+        assert closed.returned_at is not None and closed.return_condition == "needs_repair"
+        assert tool_by_code(session, "TENT-1").status == "out_of_service"
+        entries = [e for e in audit.recent(session, limit=50) if e.action == "loan.return_at_desk"]
+    assert [(e.target, e.actor_member_id) for e in entries] == [(f"loan:{loan.id}", 1)]
+    again = post(f"/steward/tools/{tent.id}/return", condition="ok")
+    assert again.status_code == 404 and "is not on loan" in again.get_data(True)

@@ -11,8 +11,9 @@ import re
 
 import pytest
 
+from hub.bookings.pins import set_pin
 from hub.infra import audit
-from hub.infra.db import reading
+from hub.infra.db import reading, transaction
 from hub.members.roster import card_by_uid, get_member, member_by_number
 from hub.queries.members import trainings_of
 from tests.dashboard.conftest import csrf_token
@@ -204,3 +205,13 @@ def test_header_search_finds_members_by_card_and_tools_by_code(steward):
     assert "DRILL-1" in tools and "DRILL-2" in tools
     listing = steward.get("/steward/members?q=C0:DE:00:09").get_data(as_text=True)
     assert "/steward/members/10" in listing
+
+
+def test_the_member_page_says_whether_a_pin_is_set(steward, post, engine):
+    with transaction(engine) as session:
+        set_pin(session, PLAIN, "4826")
+    page = steward.get(f"/steward/members/{PLAIN}").get_data(as_text=True)
+    assert '<p id="pin-state">A PIN is set.</p>' in page and "Reset PIN</button>" in page
+    assert post(f"/steward/members/{PLAIN}/pin/reset").status_code == 302
+    page = steward.get(f"/steward/members/{PLAIN}").get_data(as_text=True)
+    assert '<p id="pin-state">No PIN set:' in page and "Reset PIN</button>" not in page

@@ -24,7 +24,6 @@ from hub.bookings import (
     cancel_member_booking,
     close_day,
     create_booking,
-    move_booking,
     pause_resource,
     resume_resource,
     tell_holders_of_unavailable_resources,
@@ -300,45 +299,6 @@ def test_a_linked_tool_out_of_service_blocks_bookings_and_the_sweep_tells_holder
     assert "out of service: belt snapped" in told[0].notice
 
 
-def test_moving_keeps_every_rule_and_may_overlap_its_own_old_time(space):
-    engine, laser, ada, grace, _ = space
-    mine = book(engine, laser, ada, at(day(1), "10:00"), at(day(1), "11:00"))
-    book(engine, laser, grace, at(day(1), "12:00"), at(day(1), "13:00"))
-    with transaction(engine) as session:
-        moved = move_booking(
-            session,
-            mine.id,
-            by_member_id=ada,
-            starts_at=at(day(1), "10:30"),
-            ends_at=at(day(1), "12:00"),
-            now=NOW,
-        )
-    assert (moved.starts_at, moved.ends_at) == (at(day(1), "10:30"), at(day(1), "12:00"))
-    with pytest.raises(SlotTaken, match="already taken Tuesday 2026-11-24 12:00-13:00"):
-        with transaction(engine) as session:
-            move_booking(
-                session,
-                mine.id,
-                by_member_id=ada,
-                starts_at=at(day(1), "12:00"),
-                ends_at=at(day(1), "12:30"),
-                now=NOW,
-            )
-    with pytest.raises(BookingRefused, match="belongs to another member"):
-        with transaction(engine) as session:
-            move_booking(
-                session,
-                mine.id,
-                by_member_id=grace,
-                starts_at=at(day(2), "10:00"),
-                ends_at=at(day(2), "10:30"),
-                now=NOW,
-            )
-    with reading(engine) as session:
-        kept = session.get(Booking, mine.id)
-    assert (kept.starts_at, kept.ends_at) == (at(day(1), "10:30"), at(day(1), "12:00"))
-
-
 def test_cancelling_frees_the_slot_only_for_the_holder_or_a_steward_with_reason(space):
     engine, laser, ada, grace, steward = space
     first = book(engine, laser, ada, at(day(1), "10:00"), at(day(1), "11:00"))
@@ -411,31 +371,6 @@ def test_the_database_itself_refuses_overlap_on_postgresql(space, monkeypatch):
                 )
             )
     assert count_bookings(engine) == 1
-
-
-def test_a_move_that_loses_the_race_on_postgresql_is_slot_taken_and_keeps_the_booking(
-    space, monkeypatch
-):
-    """A move refused by the exclusion constraint says SlotTaken; the booking stays where it was."""
-    engine, laser, ada, grace, _ = space
-    if is_sqlite(engine):
-        pytest.skip("SQLite relies on BEGIN IMMEDIATE; test_bookings_races covers it")
-    book(engine, laser, ada, at(day(1), "10:00"), at(day(1), "11:00"))
-    graces = book(engine, laser, grace, at(day(1), "12:00"), at(day(1), "13:00"))
-    monkeypatch.setattr("hub.bookings.schedule.check_every_rule", lambda session, request: None)
-    with pytest.raises(SlotTaken, match="just booked by someone else"):
-        with transaction(engine) as session:
-            move_booking(
-                session,
-                graces.id,
-                by_member_id=grace,
-                starts_at=at(day(1), "10:30"),
-                ends_at=at(day(1), "11:30"),
-                now=NOW,
-            )
-    with reading(engine) as session:
-        kept = session.get(Booking, graces.id)
-        assert (kept.starts_at, kept.ends_at) == (at(day(1), "12:00"), at(day(1), "13:00"))
 
 
 def test_a_booking_that_loses_a_deadlock_on_postgresql_is_slot_taken(space):

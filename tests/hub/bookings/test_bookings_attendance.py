@@ -20,14 +20,18 @@ from hub.bookings import (
     check_in_by_card,
     lift_booking_pause,
     pause_resource,
+    paused_members,
     release_no_shows,
     set_pin,
     sweep_bookings,
     verify_pin,
 )
+from hub.bookings.refusals import BookingRefused
 from hub.errors import InvalidInput, MemberSuspended, NotFound
+from hub.infra.audit import AuditEntry
 from hub.infra.db import reading, transaction
-from hub.members.ranks import OPERATOR
+from hub.members.ranks import OPERATOR, NotSteward
+from hub.members.roster import get_member
 from hub.members.standing import suspend_member
 from hub.timebank import ledger
 from tests.hub.bookings import test_bookings as world
@@ -157,8 +161,20 @@ def test_the_no_show_policy_is_configurable_and_a_steward_may_lift_a_pause(space
         assert booking_pause_of(session, ada, now=at(day(1), "10:30")).ends_at == at(
             day(3), "10:30"
         )
-        lift_booking_pause(session, ada, now=at(day(1), "11:00"))
+        assert [p.member.id for p in paused_members(session, now=at(day(1), "10:45"))] == [ada]
+        with pytest.raises(NotSteward, match="may not lift a member's booking pause"):
+            lift_booking_pause(session, get_member(session, ada), ada, now=at(day(1), "11:00"))
+        lift_booking_pause(session, OPERATOR, ada, now=at(day(1), "11:00"))
         assert booking_pause_of(session, ada, now=at(day(1), "11:00")) is None
+        assert paused_members(session, now=at(day(1), "11:00")) == []
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "booking_pause.lift")
+        ).one()
+        assert entry.target == "member:1001" and entry.actor_member_id is None
+        assert '"ends_at"' in entry.after and "2026-11-24 11:00" in entry.after
+    with pytest.raises(BookingRefused, match="booking rights are not paused"):
+        with transaction(engine) as session:
+            lift_booking_pause(session, OPERATOR, ada, now=at(day(1), "11:00"))
 
 
 # --- PINs ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Racing processes book, move and cancel the same slots; no two active bookings ever overlap.
+"""Racing processes book and cancel the same slots; no two active bookings ever overlap.
 
 Four processes (COMMONSHED_RACE_PROCESSES) each make 500 random attempts
 (COMMONSHED_RACE_ATTEMPTS) on each backend. Every refusal must be a Conflict or a RuleViolation.
@@ -24,7 +24,6 @@ from hub.bookings import (
     add_resource,
     cancel_booking,
     create_booking,
-    move_booking,
 )
 from hub.errors import Conflict, RuleViolation
 from hub.infra.db import make_engine, reading, transaction
@@ -47,7 +46,7 @@ def random_span(rng: random.Random) -> tuple[datetime, datetime]:
 
 
 def one_attempt(session, rng: random.Random, resources: list[int], members: list[int]) -> str:
-    """Create (mostly), move or cancel a random booking; return what was done."""
+    """Create (mostly) or cancel a random booking; return what was done."""
     member, roll = rng.choice(members), rng.random()
     own = session.exec(
         select(Booking.id).where(Booking.member_id == member, Booking.status.in_(ACTIVE_STATUSES))
@@ -56,11 +55,6 @@ def one_attempt(session, rng: random.Random, resources: list[int], members: list
         cancel_booking(session, rng.choice(own), by_member_id=member, now=NOW)
         return "cancelled"
     starts, ends = random_span(rng)
-    if own and roll < 0.30:
-        move_booking(
-            session, rng.choice(own), by_member_id=member, starts_at=starts, ends_at=ends, now=NOW
-        )
-        return "moved"
     create_booking(
         session,
         resource_id=rng.choice(resources),

@@ -8,7 +8,14 @@ import pytest
 from click.testing import CliRunner
 
 from commonshed.cli import main
-from hub.bookings import Booking, BookingStatus, create_booking, resource_by_code
+from hub.bookings import (
+    Booking,
+    BookingStatus,
+    booking_pause_of,
+    create_booking,
+    pause_booking_rights,
+    resource_by_code,
+)
 from hub.bookings.hours import at_local, local_day
 from hub.infra import audit
 from hub.infra.clock import utcnow
@@ -125,3 +132,21 @@ def test_closing_a_day_says_what_happens_to_its_bookings(run, engine):
 def test_an_unknown_machine_is_refused(run):
     result = run("resource", "pause", "nope", "--reason", "x", "--bookings", "keep")
     assert result.exit_code == 1 and "Resource 'nope' does not exist. [resource]" in result.output
+
+
+def test_lift_a_members_booking_pause_from_the_shell(run, engine):
+    with transaction(engine) as session:
+        member = a_member(session, "Pia Paused")
+        pause_booking_rights(
+            session, member.id, until=utcnow() + timedelta(days=2), reason="2 no-shows"
+        )
+        member_id, number = member.id, member.number
+    lifted = run("member", "lift-booking-pause", number)
+    assert lifted.exit_code == 0, lifted.output
+    assert f"Member {number} (Pia Paused) may book again." in lifted.output
+    with reading(engine) as session:
+        assert booking_pause_of(session, member_id) is None
+    (entry,) = audit_of(engine, "booking_pause.lift")
+    assert entry.target == f"member:{number}" and entry.actor_member_id is None
+    again = run("member", "lift-booking-pause", number)
+    assert again.exit_code == 1 and "booking rights are not paused" in again.output

@@ -13,6 +13,8 @@ from sqlmodel import select
 from commonshed.cli import main
 from hub.infra import audit
 from hub.infra.db import reading, transaction
+from hub.loans.lending import lend_tool
+from hub.loans.records import Loan
 from hub.maintenance import tickets
 from hub.maintenance.models import MaintenancePlan
 from hub.timebank import claims, ledger
@@ -121,3 +123,23 @@ def test_ledger_corrections_from_the_shell(shed, run):
     with reading(engine) as session:
         limit = audit.recent(session, limit=2)[1]
     assert json.loads(limit.after) == {"credit_limit": "-2.50"}
+
+
+def test_loan_return_records_a_tool_handed_back_at_the_desk(run, engine):
+    with transaction(engine) as session:
+        a_kiosk(session)
+        tool = a_tool(session, "SAW-1")
+        ada = a_member(session, "Ada Lovelace")
+        loan = lend_tool(session, tool_id=tool.id, member_id=ada.id)
+        tool_id, loan_id = tool.id, loan.id
+    refused = run("loan", "return", "SAW-1", "--condition", "needs_repair")
+    assert refused.exit_code == 1 and "note" in refused.output
+    returned = run("loan", "return", "saw-1", "--condition", "needs_repair", "--note", "Blunt")
+    assert returned.exit_code == 0, returned.output
+    assert f"SAW-1 is back: loan {loan_id} closed; ticket" in returned.output
+    with reading(engine) as session:
+        assert session.get(Loan, loan_id).return_condition == "needs_repair"
+        assert [t.note for t in tickets.live_tickets(session) if t.tool_id == tool_id] == ["Blunt"]
+    assert actions(engine)[-1] == ("loan.return_at_desk", None)
+    again = run("loan", "return", "SAW-1", "--condition", "ok")
+    assert again.exit_code == 1 and "SAW-1 is not on loan" in again.output

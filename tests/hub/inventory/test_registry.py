@@ -11,7 +11,6 @@ from hub.inventory.registry import (
     register_kiosk,
     return_to_service,
     take_out_of_service,
-    tool_in_locker,
 )
 from hub.inventory.tools import retire_tool
 from hub.members.ranks import OPERATOR
@@ -24,9 +23,10 @@ def test_tool_lives_in_its_home_locker(engine):
         a_kiosk(session)
         drill = a_tool(session, slot=2)
     with transaction(engine) as session:
-        assert tool_in_locker(session, "shed-1", 2).id == drill.id
         board = tool_board(session)
-    assert [(r.tool.code, r.kiosk_id, r.slot) for r in board] == [("DRILL-1", "shed-1", 2)]
+    assert [(r.tool.id, r.tool.code, r.kiosk_id, r.slot) for r in board] == [
+        (drill.id, "DRILL-1", "shed-1", 2)
+    ]
 
 
 def test_a_locker_holds_one_tool(engine):

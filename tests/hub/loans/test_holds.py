@@ -238,9 +238,14 @@ def test_a_stewards_return_keeps_the_tool_unless_it_needs_repair(shed):
     lend(engine, ids, "ada", "saw")
     drill, saw = place(engine, ids, "bea"), place(engine, ids, "bea", "SAW-1")
     with transaction(engine) as session:
-        return_with_condition(session, tool_id=ids["drill"], condition="ok", now=T0)
+        return_with_condition(session, OPERATOR, tool_id=ids["drill"], condition="ok", now=T0)
         return_with_condition(
-            session, tool_id=ids["saw"], condition="needs_repair", note="Blade bent", now=T0
+            session,
+            OPERATOR,
+            tool_id=ids["saw"],
+            condition="needs_repair",
+            note="Blade bent",
+            now=T0,
         )
     assert (status(engine, drill), status(engine, saw)) == ("ready", "waiting")
 

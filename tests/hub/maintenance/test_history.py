@@ -5,6 +5,7 @@ from datetime import timedelta
 from hub.infra.db import reading, transaction
 from hub.maintenance.history import HistoryKind, tool_history
 from hub.maintenance.returns import return_with_condition
+from hub.members.ranks import OPERATOR
 from hub.members.roster import get_member
 from hub.timebank import stewarding
 from hub.timebank.claims import log_repair
@@ -17,6 +18,7 @@ def test_tool_history_tells_who_did_what_in_order(shed):
     with transaction(engine) as session:
         outcome = return_with_condition(
             session,
+            OPERATOR,
             tool_id=shed.tool_id,
             condition="needs_repair",
             note="battery dead",

@@ -1,10 +1,13 @@
 """Returns with their one question answered: OK, or needs repair (and the repair that follows)."""
 
+import json
 from decimal import Decimal
 
 import pytest
+from sqlmodel import select
 
-from hub.errors import InvalidInput, ToolUnavailable
+from hub.errors import InvalidInput, NotFound, ToolUnavailable
+from hub.infra.audit import AuditEntry
 from hub.infra.db import reading, transaction
 from hub.inventory.registry import ToolStatus
 from hub.loans.lending import lend_tool
@@ -14,6 +17,7 @@ from hub.maintenance.tickets import (
     get_ticket,
     live_tickets,
 )
+from hub.members.ranks import OPERATOR, NotSteward
 from hub.members.roster import get_member
 from hub.timebank import stewarding
 from hub.timebank.claims import ClaimStatus, log_repair
@@ -28,10 +32,10 @@ def test_return_needing_repair_to_approved_claim_puts_the_tool_back(shed):
     with transaction(engine) as session:
         outcome = return_with_condition(
             session,
+            OPERATOR,
             tool_id=shed.tool_id,
             condition="needs_repair",
             note="chuck wobbles",
-            kiosk_id="shed-1",
         )
     ticket = outcome.ticket
     assert ticket.blocking and ticket.source == TicketSource.RETURN
@@ -73,7 +77,7 @@ def test_return_needing_repair_to_approved_claim_puts_the_tool_back(shed):
 def test_ok_return_opens_no_ticket(shed):
     shed.lend(T0)
     with transaction(shed.engine) as session:
-        outcome = return_with_condition(session, tool_id=shed.tool_id, condition="ok")
+        outcome = return_with_condition(session, OPERATOR, tool_id=shed.tool_id, condition="ok")
     assert outcome.ticket is None and outcome.loan.return_condition == "ok"
     assert shed.status() == ToolStatus.AVAILABLE
 
@@ -82,7 +86,30 @@ def test_needs_repair_without_a_note_is_refused_and_opens_nothing(shed):
     shed.lend(T0)
     with pytest.raises(InvalidInput, match="note is required"):
         with transaction(shed.engine) as session:
-            return_with_condition(session, tool_id=shed.tool_id, condition="needs_repair")
+            return_with_condition(session, OPERATOR, tool_id=shed.tool_id, condition="needs_repair")
     with reading(shed.engine) as session:
         assert live_tickets(session) == []
     assert shed.status() == ToolStatus.ON_LOAN
+
+
+def test_a_desk_return_is_a_stewards_and_audited_on_the_loan(shed):
+    shed.lend(T0)
+    with pytest.raises(NotSteward, match="may not record a return at the desk"):
+        with transaction(shed.engine) as session:
+            borrower = get_member(session, shed.borrower_id)
+            return_with_condition(session, borrower, tool_id=shed.tool_id, condition="ok")
+    assert shed.status() == ToolStatus.ON_LOAN
+    with transaction(shed.engine) as session:
+        steward = get_member(session, shed.steward_id)
+        outcome = return_with_condition(
+            session, steward, tool_id=shed.tool_id, condition="needs_repair", note="cord frayed"
+        )
+        entry = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "loan.return_at_desk")
+        ).one()
+    assert entry.target == f"loan:{outcome.loan.id}" and entry.actor_member_id == shed.steward_id
+    assert json.loads(entry.before)["returned_at"] is None
+    assert json.loads(entry.after)["return_condition"] == "needs_repair"
+    with pytest.raises(NotFound, match="is not on loan"):
+        with transaction(shed.engine) as session:
+            return_with_condition(session, OPERATOR, tool_id=shed.tool_id, condition="ok")
