@@ -7,6 +7,7 @@ Each feature is one module with its own blueprint (``me_<feature>``), registered
 - ``signin``    sign in with member number and PIN (the tablet's throttles), sign out
 - ``loans``     my loans with due dates and overdue marks, renew, my history
 - ``hours``     my hours (balance, limit, statement) and giving hours to another member
+- ``holds``     my holds: my place in each queue, a tool kept for me, placing and cancelling
 - ``records``   my repair claims, my bookings and calendar link, my reminder choices
 - ``market``    offers and requests, hours for services, my skills, the network's proposals
 """
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from dashboard.me import hours, loans, market, records, signin
+from dashboard.me import holds, hours, loans, market, records, signin
 
-FEATURES = (signin, loans, hours, records, market)
+FEATURES = (signin, loans, hours, holds, records, market)
 
 
 def register(app: Flask) -> None:
