@@ -96,17 +96,17 @@ def test_a_property_only_a_template_reads_is_used(tmp_path):
 def test_stale_lists_the_allowances_a_new_door_made_needless(tmp_path):
     door = tmp_path / "door"
     door.mkdir()
-    (door / "plans.py").write_text(
-        "from hub.maintenance import plans\n\n\n"
-        "def create_plan(session, actor, **rule):\n"
-        "    return plans.add_plan(session, **rule)\n"
+    (door / "acks.py").write_text(
+        "from broker import messages\n\n\n"
+        "def read_ack(payload):\n"
+        "    return messages.decode_ack(payload)\n"
     )
     packages = [ROOT / name for name in ("hub", "dashboard", "kiosk", "broker", "devices")]
     packages.append(ROOT / "commonshed")
     assert run_check("--stale").returncode == 0  # today every line is needed
     checked = run_check(Path("--stale"), *packages, door)
     assert checked.returncode == 1
-    assert checked.stdout.split("\n")[0] == ("deadcode_allow.py: _.add_plan is no longer needed"), (
-        checked.stdout
-    )
-    assert "log_service" not in checked.stdout
+    assert checked.stdout.split("\n")[0] == (
+        "deadcode_allow.py: _.decode_ack is no longer needed"
+    ), checked.stdout
+    assert "uid_from_bytes" not in checked.stdout
