@@ -7,8 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard import create_app, database
-from tests.dashboard.test_dashboard_browser import LAPTOP, PHONE, serving, signed_in
+from tests.dashboard.test_dashboard_browser import LAPTOP, PHONE, signed_in
 from tests.fixtures.browser import screenshot
+from tests.fixtures.web import serve_app
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ def hub_url(sqlite_engine, tmp_path):
         }
     )
     try:
-        with serving(app) as url:
+        with serve_app(app) as url:
             yield url
     finally:
         database.dispose(app)

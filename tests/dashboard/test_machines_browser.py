@@ -14,8 +14,8 @@ from hub.bookings import pause_booking_rights, resource_by_code
 from hub.bulk.demo import DEMO_STEWARD_PASSWORD
 from hub.infra.clock import utcnow
 from hub.infra.db import reading, transaction
-from tests.dashboard.test_dashboard_browser import serving
 from tests.fixtures.browser import new_page, screenshot
+from tests.fixtures.web import serve_app
 from tests.hub.builders import a_member
 
 PHONE = {"width": 360, "height": 780}
@@ -30,7 +30,7 @@ def shed(sqlite_engine, tmp_path):
         {"DATABASE_URL": str(sqlite_engine.url), "DATA_DIR": str(tmp_path), "SECRET_KEY": "m"}
     )
     try:
-        with serving(app) as url:
+        with serve_app(app) as url:
             yield url
     finally:
         database.dispose(app)
@@ -108,6 +108,7 @@ def test_a_steward_checks_and_imports_a_members_file_on_a_phone(browser, shed, t
         page.locator("#import-members button:text('Check the file')").click()
         expect(page.locator("#import-members")).to_contain_text("All 3 rows can be imported.")
         screenshot(page, "import-dry-run-ok-360.png", full_page=True)
+        page.once("dialog", lambda dialog: dialog.accept())  # "Import 3 members? ..."
         page.click("button:text('Import 3 members')")
         expect(page.locator(".flash")).to_contain_text("3 members imported.")
 

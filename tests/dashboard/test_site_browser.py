@@ -119,7 +119,7 @@ def test_a_dismissed_confirmation_sends_nothing_and_an_accepted_one_sends(
             questions.append(dialog.message)
             dialog.accept() if accept else dialog.dismiss()
 
-        revoke = page.get_by_role("button", name="Revoke")
+        revoke = page.locator("#cards").get_by_role("button", name="Revoke")
         page.once("dialog", lambda dialog: answer(dialog, accept=False))
         revoke.click()
         assert questions == ["Revoke card C0DE0004 of Kofi Nakamura (1005)?"]

@@ -15,7 +15,8 @@ from hub.loans import holds, policy
 from hub.members.ranks import OPERATOR
 from hub.members.roster import member_by_number
 from tests.dashboard.conftest import csrf_token
-from tests.dashboard.test_dashboard_browser import LAPTOP, PHONE, serving, shoot, signed_in
+from tests.dashboard.test_dashboard_browser import LAPTOP, PHONE, shoot, signed_in
+from tests.fixtures.web import serve_app
 
 
 def queue_for_drill(engine) -> list[int]:
@@ -92,9 +93,12 @@ def test_the_holds_page_in_chromium(sqlite_engine, tmp_path, browser):
         {"DATABASE_URL": str(sqlite_engine.url), "DATA_DIR": str(tmp_path), "SECRET_KEY": "b"}
     )
     try:
-        with serving(app) as url:
+        with serve_app(app) as url:
             for name, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
                 with signed_in(browser, url, viewport) as page:
+                    menu = page.locator("[data-menu-toggle]")
+                    if menu.is_visible():  # on a phone the links fold behind Menu
+                        menu.click()
                     page.click("header nav >> text=Holds")
                     expect(page.locator("h1")).to_contain_text("Holds")
                     expect(page.locator("#queues tbody tr")).to_have_count(3)

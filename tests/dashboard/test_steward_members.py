@@ -135,7 +135,7 @@ def test_cards_assign_revoke_and_lost(post, steward, engine):
     assert latest_audit(engine).action == "card.assign"
     post(f"/steward/members/{PLAIN}/cards", uid="CAFEBABE")
     page = steward.get(f"/steward/members/{PLAIN}").get_data(as_text=True)
-    assert 'data-confirm="Revoke card DEADBEEF?"' in page
+    assert 'data-confirm="Revoke card DEADBEEF of ' in page
     assert post(f"/steward/members/{PLAIN}/cards/lost", uid="DEADBEEF").status_code == 302
     lost = latest_audit(engine)
     assert lost.action == "card.revoke" and json.loads(lost.after)["reason"] == "lost"

@@ -10,8 +10,9 @@ from hub.infra.db import transaction
 from hub.members import cards
 from hub.members.ranks import OPERATOR
 from hub.members.roster import member_by_number
-from tests.dashboard.test_dashboard_browser import serving, signed_in
+from tests.dashboard.test_dashboard_browser import signed_in
 from tests.fixtures.browser import screenshot
+from tests.fixtures.web import serve_app
 
 PHONE_360 = {"width": 360, "height": 780}
 
@@ -31,7 +32,7 @@ def shed(sqlite_engine, tmp_path):
         {"DATABASE_URL": str(sqlite_engine.url), "DATA_DIR": str(tmp_path), "SECRET_KEY": "b"}
     )
     try:
-        with serving(app) as url:
+        with serve_app(app) as url:
             yield url, member_id
     finally:
         database.dispose(app)
