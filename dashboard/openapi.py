@@ -201,8 +201,10 @@ def _refusals_of(op: Operation) -> list[int]:
         codes |= {401, 403}
     if op.method not in ("GET", "HEAD") and not op.public:
         codes.add(400)
-    if RULE_ARGUMENT.search(op.rule):
-        codes.add(404)
+    if RULE_ARGUMENT.search(op.rule) or op.body:
+        codes.add(404)  # the path, or the body (a member number, a tool code), names a record
+    if op.method not in ("GET", "HEAD") and not op.public:
+        codes.add(409)  # a write may meet a state that refuses it (already decided, taken)
     if op.query or op.body:
         codes.add(422)
     return sorted(codes)

@@ -18,7 +18,7 @@ from hub.bookings.models import Resource
 from hub.bookings.resources import RULE_LIMITS
 from hub.members.roster import NAME_MAX
 
-from .schemas import NO_NUL, Body, Day, Id, Note, Query, Stamp
+from .schemas import NOT_BLANK, Body, Day, Id, Note, Query, Stamp
 
 # "09:00-21:00": a start from 00:00 to 23:59, an end up to 24:00 (midnight at the day's end).
 INTERVAL = r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
@@ -29,15 +29,11 @@ Interval = Annotated[
 ]
 DayHours = Annotated[list[Interval], Field(max_length=6)]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")]
-TrainingCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_NUL)
-]
-ToolCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=NO_NUL)
-]
+TrainingCode = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=NOT_BLANK)]
+ToolCode = Annotated[str, StringConstraints(min_length=1, max_length=40, pattern=NOT_BLANK)]
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_NUL),
+    StringConstraints(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK),
 ]
 Holders = Annotated[
     Literal["keep", "cancel"],

@@ -26,6 +26,7 @@ from hub.members.roster import Member
 from hub.members.tokens import TokenScope
 
 from .blueprint import SAFE_METHODS, api
+from .schemas import NOT_BLANK
 
 P = ParamSpec("P")
 HOLD_ID = "<int(min=1, max=2147483647):hold_id>"
@@ -71,7 +72,7 @@ class LoanLengthChange(_Body):
 
     tool_code: ToolCode | None = None
     category: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)] | None
+        Annotated[str, StringConstraints(min_length=1, max_length=60, pattern=NOT_BLANK)] | None
     ) = None
     days: Annotated[int, Field(ge=1, le=365)] | None
 

@@ -11,7 +11,7 @@ from hub.mail.choices import MailKind
 from hub.timebank.gifts import GIFT_KEY
 from hub.timebank.ledger import DESCRIPTION_MAX
 
-from .schemas import NO_NUL, Body, Moment, Stamp, StatementLineOut
+from .schemas import NOT_BLANK, Body, Moment, Stamp, StatementLineOut
 from .upkeep_schemas import TransferHours
 
 # More than 0, at most 1000, two decimals: as text or a JSON number (the ledger's own bounds).
@@ -19,9 +19,7 @@ GiftHours = TransferHours
 MemberNumber = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,10}$")]
 GiftNote = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX, pattern=NO_NUL
-    ),
+    StringConstraints(min_length=1, max_length=DESCRIPTION_MAX, pattern=NOT_BLANK),
 ]
 GiftKey = Annotated[str, StringConstraints(pattern=GIFT_KEY.pattern)]
 

@@ -25,33 +25,22 @@ from pydantic.json_schema import JsonDict
 from hub.members.roster import NAME_MAX
 from hub.timebank.ledger import CATEGORY_MAX, DESCRIPTION_MAX, KEY_MAX, REASON_MAX
 
-from .schemas import NO_NUL, Body, Id, Note, RepairHours, Stamp
+from .schemas import NOT_BLANK, Body, Id, Note, RepairHours, Stamp
 
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX, pattern=NO_NUL)
-]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX, pattern=NOT_BLANK)]
 Category = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True,
-        min_length=1,
-        max_length=CATEGORY_MAX,
-        pattern=r"^[^\x00]*\S[^\x00]*$",
-    ),
+    StringConstraints(min_length=1, max_length=CATEGORY_MAX, pattern=NOT_BLANK),
 ]
 Description = Annotated[
     str,
-    StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX, pattern=NO_NUL
-    ),
+    StringConstraints(min_length=1, max_length=DESCRIPTION_MAX, pattern=NOT_BLANK),
 ]
 Reason = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=REASON_MAX, pattern=NO_NUL),
+    StringConstraints(min_length=1, max_length=REASON_MAX, pattern=NOT_BLANK),
 ]
-Key = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=KEY_MAX, pattern=NO_NUL)
-]
+Key = Annotated[str, StringConstraints(min_length=1, max_length=KEY_MAX, pattern=NOT_BLANK)]
 Every = Annotated[int, Field(ge=1, le=100_000)]
 # Hours as text: up to 1000, at most two decimals ("1.5", "12.25"); as a number, the same.
 UP_TO_1000 = r"(?:\d{1,3}(?:\.\d{1,2})?|1000(?:\.0{1,2})?)"
