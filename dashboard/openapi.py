@@ -205,8 +205,8 @@ def _refusals_of(op: Operation) -> list[int]:
         codes.add(404)  # the path, or the body (a member number, a tool code), names a record
     if op.method not in ("GET", "HEAD") and not op.public:
         codes.add(409)  # a write may meet a state that refuses it (already decided, taken)
-    if op.query or op.body:
-        codes.add(422)
+    if op.query or op.body or op.method not in ("GET", "HEAD"):
+        codes.add(422)  # a malformed value, or a rule of the commons that refuses this write
     return sorted(codes)
 
 

@@ -15,14 +15,13 @@ from broker.topics import KIOSK_ID_PATTERN, RESERVED_KIOSK_IDS, RESERVED_SITE_ID
 from hub.inventory.registry import CATEGORY_MAX
 from hub.members.roster import NAME_MAX, NOTE_MAX
 
-from .schemas import Body, Stamp
+from .schemas import BLANKS, NOT_BLANK, Body, Stamp
 
 # Text with something other than blanks in it, and no NUL (PostgreSQL text cannot hold one).
-NON_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
+NON_BLANK = NOT_BLANK  # as the contract spells it, so Python, Rust and ECMA agree
 # A name a kiosk can show: no control characters but tab and newline, not blank.
-PRINTABLE = (
-    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\x00-\x20\x7f\s][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-)
+_SHOWABLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*"
+PRINTABLE = rf"^{_SHOWABLE}[^\x00-\x20\x7f{BLANKS}]{_SHOWABLE}$"
 
 ToolCode = Annotated[
     str,

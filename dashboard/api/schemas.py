@@ -39,6 +39,7 @@ NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 # JSON Schema's \s, written so that Python's, Rust's (pydantic) and ECMA's regexes agree.
 _BLANK = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 NOT_BLANK = rf"^[^\x00]*[^{_BLANK}\x00][^\x00]*$"  # some text besides blanks, and no NUL
+BLANKS = _BLANK  # the blank characters, spelled alike for Python, Rust and ECMA
 # The years the hub keeps (hub.infra.clock), as written at the start of a date or a time.
 YEAR = rf"(?:20\d\d|{LATEST.year})"
 assert EARLIEST.year == 2000 and LATEST.year < 2200, "YEAR spells 2000 to 2199 only"
