@@ -11,6 +11,7 @@ from hub.bulk.demo import DEMO_PIN
 from hub.infra.db import transaction
 from hub.inventory.registry import tool_by_code
 from hub.maintenance.returns import return_with_condition
+from hub.members.ranks import OPERATOR
 from tests.dashboard.me.conftest import BORROWER
 from tests.dashboard.me.test_me_browser import PHONE, fits_the_phone, serving
 from tests.fixtures.browser import new_page, screenshot
@@ -49,7 +50,9 @@ def test_a_member_places_and_cancels_a_hold_on_a_phone(browser, sqlite_engine, t
         screenshot(page, "me-holds-360.png", full_page=True)
 
         with transaction(sqlite_engine) as db:  # the tent comes back to its locker
-            return_with_condition(db, tool_id=tool_by_code(db, "TENT-1").id, condition="ok")
+            return_with_condition(
+                db, OPERATOR, tool_id=tool_by_code(db, "TENT-1").id, condition="ok"
+            )
         page.reload()
         expect(page.locator("article.hold.ready")).to_contain_text("kept for you until")
         expect(page.locator("article.hold.ready")).to_contain_text(" locker ")

@@ -70,7 +70,7 @@ def test_a_hold_is_placed_once_waits_is_kept_when_the_tool_returns_and_is_cancel
     assert "1 hold: see where you are in line" in borrower.get("/me/").get_data(as_text=True)
 
     with hub_session(app, write=True) as db:
-        return_with_condition(db, tool_id=tool_by_code(db, TENT).id, condition="ok")
+        return_with_condition(db, OPERATOR, tool_id=tool_by_code(db, TENT).id, condition="ok")
     [kept] = live_holds(app)
     assert kept.status == HoldStatus.READY
     with hub_session(app) as db:
@@ -192,7 +192,7 @@ def test_my_holds_needs_a_signed_in_member(client):
 def test_a_lapsed_hold_shows_as_ended_with_its_words(borrower, app):
     hold_as(app, BORROWER, TENT)
     with hub_session(app, write=True) as db:
-        return_with_condition(db, tool_id=tool_by_code(db, TENT).id, condition="ok")
+        return_with_condition(db, OPERATOR, tool_id=tool_by_code(db, TENT).id, condition="ok")
         holds.advance_holds(db, utcnow() + timedelta(days=30))
     page = borrower.get("/me/holds").get_data(as_text=True)
     assert "Not collected in time" in page
