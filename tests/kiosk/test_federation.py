@@ -14,6 +14,7 @@ from sqlmodel import select
 from broker.local import LocalBroker
 from hub.infra.db import reading, transaction
 from hub.inventory.fleet import SiteLink
+from hub.inventory.registry import Locker, tool_by_code
 from hub.loans.lending import Loan
 from hub.members.ranks import OPERATOR
 from hub.members.roster import member_for_card
@@ -167,3 +168,42 @@ def link_of(engine, site: str) -> bool | None:
     with reading(engine) as session:
         link = session.get(SiteLink, site)
         return None if link is None else link.connected
+
+
+def test_a_tool_borrowed_at_one_site_goes_back_at_another(library, brokers, stations):
+    """One network: Ada borrows north's drill and returns it at south, into south's empty
+    locker, which becomes the drill's home."""
+    hub = start_hub(library, brokers["central"])
+    try:
+        north, south = stations["north"], stations["south"]
+        wait_until(lambda: all(north.versions) and all(south.versions), 30, "allow-lists")
+        assert north.simulation.tap(CARD)
+        north.submit(lambda s: s.borrow(1))
+        north.simulation.set_door(1, True)
+        north.simulation.set_door(1, False)
+        wait_until(lambda: _holds(south, CARD, "DRILL-1"), 30, "south hearing of Ada's loan")
+        assert south.simulation.tap(CARD)
+        south.submit(lambda s: s.return_tool(2, "ok", tool_code="DRILL-1"))
+        assert south.board.view["state"] == "open", south.board.view
+        south.simulation.set_door(2, True)
+        south.simulation.set_door(2, False)
+        wait_until(lambda: settled(stations), 60, "both outboxes emptied")
+        wait_until(lambda: _home_of(library, "DRILL-1") == ("south-1", 2), 30, "drill rehomed")
+        with reading(library) as session:
+            (loan,) = session.exec(select(Loan)).all()
+        assert loan.returned_at is not None
+    finally:
+        hub.stop()
+
+
+def _holds(station: Station, card: str, tool: str) -> bool:
+    allowlist = station.submit(lambda session: session.store.allowlist)
+    entry = allowlist.entries.get(card) if allowlist else None
+    return entry is not None and tool in entry.loans
+
+
+def _home_of(engine, tool_code: str) -> tuple[str, int] | None:
+    with reading(engine) as session:
+        tool = tool_by_code(session, tool_code)
+        locker = session.get(Locker, tool.locker_id) if tool.locker_id else None
+        return None if locker is None else (locker.kiosk_id, locker.slot)
