@@ -175,3 +175,28 @@ def test_provision_site_makes_the_bridge_here_and_the_site_broker_there(tmp_path
     assert find_client(read_config(site.dynsec), "east-1") is not None
     assert find_client(read_config(site.dynsec), "hub") is None  # the hub is on the network's
     assert oct(site.bridge.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_site_broker_confines_its_kiosks_as_the_network_broker_does(network, tmp_path):
+    """The wire's kiosk-side rules hold at a site broker too: no anonymous client, and one
+    kiosk can neither read another's acks nor speak as it, even across the bridge."""
+    central, _north, _south = network
+    east = LocalBroker(
+        tmp_path / "east", kiosks=("east-1", "east-2"), site="east", bridge_to=central
+    )
+    east.start()
+    try:
+        wait_until(lambda: bridges_up(central, "east"), 20, "east's bridge connected")
+        with pytest.raises(ConnectRefused):
+            east.connect(None)
+        rogue = east.connect("east-2")
+        assert subscribe_and_wait(rogue, kiosk_topic("east", "east-1", "acks")).value == 135
+        assert subscribe_and_wait(rogue, kiosk_topic("east", "east-2", "acks")).value < 128
+        hub_inbox = collect(central.connect("hub"), "commonshed/v1/east/kiosk/+/events")
+        rogue.publish(kiosk_topic("east", "east-1", "events"), b"forged", qos=1).wait_for_publish(5)
+        rogue.publish(kiosk_topic("east", "east-2", "events"), b"own", qos=1).wait_for_publish(5)
+        message = hub_inbox.get(timeout=10)
+        assert (message.topic, message.payload) == (kiosk_topic("east", "east-2", "events"), b"own")
+        assert hub_inbox.drain() == []
+    finally:
+        east.close()
