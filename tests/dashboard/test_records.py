@@ -42,3 +42,27 @@ def test_the_open_ledger_shows_balances_by_number_and_first_name(client, app):
     assert "Community pool" in page and "Fixed the mower" in page
     assert "1.50" in page and "-1.50" in page
     assert "<strong>0.00</strong>" in page
+
+
+def test_the_open_ledger_shows_an_exchange_between_members_without_who(client, app):
+    from dashboard.database import transaction
+    from hub.members.roster import member_by_number
+    from hub.timebank.ledger import exchange_hours
+
+    with app.app_context(), transaction() as db:
+        kofi, other = member_by_number(db, "1005"), member_by_number(db, "1003")
+        exchange_hours(
+            db,
+            key="test-exchange",
+            payer_id=other.id,
+            payee_id=kofi.id,
+            hours="2.00",
+            description="Kofi fixed my bike gears",
+            category="bike repair",
+        )
+        other_name = other.name.split()[0]
+    page = client.get("/ledger").get_data(as_text=True)
+    transfers = page[page.index("Latest transfers") :]
+    assert "a member → a member" in transfers and "An exchange: bike repair" in transfers
+    assert "Kofi" not in transfers and other_name not in transfers
+    assert "bike gears" not in transfers and "2.00" in transfers
