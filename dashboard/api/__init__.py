@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     imports,
     kiosks,
     ledger,
+    letters,
     maintenance,
     market,
     me,

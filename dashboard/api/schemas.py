@@ -481,3 +481,26 @@ class BookingOut(BaseModel):
 
 class BookingList(BaseModel):
     bookings: list[BookingOut]
+
+
+class DeadLetterOut(BaseModel):
+    id: int
+    received_at: Stamp
+    topic: str
+    kiosk_id: str | None
+    reason: str = Field(description="Why the hub could not take it.")
+    settled_at: Stamp | None = Field(description="When a steward settled it; null: waiting.")
+    settlement: str | None = Field(description="'applied again (...)' or 'set aside: why'.")
+
+
+class DeadLetterList(BaseModel):
+    waiting: int = Field(description="How many wait for a steward.")
+    letters: list[DeadLetterOut]
+
+
+class LetterQuery(Query):
+    waiting_only: bool = Field(False, description="Only the letters no steward has settled.")
+
+
+class SetAside(Body):
+    note: Note = Field(description="Why the letter is settled without applying it.")

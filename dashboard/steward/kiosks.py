@@ -1,4 +1,4 @@
-"""The kiosk fleet: health, door alarms to acknowledge, refused cards, dead letters; and
+"""The kiosk fleet: health, door alarms to acknowledge, refused cards, dead letters to settle; and
 setting kiosks up: register, rename, lockers, provision the broker login (shown once, with a
 printable setup sheet), revoke it. Every change is audited by the hub's service."""
 
@@ -16,7 +16,7 @@ from hub.infra.clock import utcnow
 from hub.inventory import fleet, kiosks, registry
 from hub.queries import fleet as fleet_rows
 from hub.queries.ingest import ingest_health
-from hub.worker import inbox
+from hub.worker import inbox, letters
 
 bp = Blueprint("steward_kiosks", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_kiosks.fleet_page", "Kiosks"),)
@@ -49,6 +49,27 @@ def acknowledge(alarm_id: int) -> ResponseReturnValue:
     with transaction() as db:
         alarm = fleet.acknowledge_alarm(db, acting_member(), alarm_id)
     flash(f"Alarm at {alarm.kiosk_id} locker {alarm.locker_slot} acknowledged.")
+    return back("steward_kiosks.fleet_page")
+
+
+@bp.post("/dead-letters/<int:letter_id>/apply")
+@steward_required
+def apply_letter_again(letter_id: int) -> ResponseReturnValue:
+    """Apply a dead letter's event again, now that the hub may take it (a refusal shows the
+    error page with the hub's reason; nothing changes)."""
+    with transaction() as db:
+        letter = letters.apply_again(db, acting_member(), letter_id)
+        flash(f"Dead letter {letter_id} {letter.settlement}.")
+    return back("steward_kiosks.fleet_page")
+
+
+@bp.post("/dead-letters/<int:letter_id>/set-aside")
+@steward_required
+def set_letter_aside(letter_id: int) -> ResponseReturnValue:
+    """Settle a dead letter without applying it, saying why."""
+    with transaction() as db:
+        letters.set_aside(db, acting_member(), letter_id, form_text("note"))
+    flash(f"Dead letter {letter_id} set aside.")
     return back("steward_kiosks.fleet_page")
 
 

@@ -160,8 +160,9 @@ def recent_refusals(session: Session, *, limit: int = 50) -> list[CardRefusal]:
 
 
 def dead_letter_count(session: Session) -> int:
-    """Return how many malformed messages wait for a person to look at them."""
-    return session.exec(select(func.count()).select_from(DeadLetter)).one()
+    """Return how many messages the hub could not take wait for a steward to settle them."""
+    query = select(func.count()).select_from(DeadLetter).where(DeadLetter.settled_at.is_(None))
+    return session.exec(query).one()
 
 
 @dataclass(frozen=True)

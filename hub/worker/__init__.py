@@ -12,6 +12,7 @@ The modules, each with one reason to change:
 - ``sequence``   each kiosk's seq order (loan events held across a gap), epochs, clock offset
 - ``lookups``    the cards, members and tools a batch names, read at once
 - ``inbox``      the event inbox (ids seen) and the dead letters
+- ``letters``    a steward settling a dead letter: apply it again, or set it aside with a note
 - ``acks``       the form each kiosk's acks travel in: one per event, or batched if it asked
 - ``answers``    answers to what a kiosk cannot decide alone (member, tool, balance), and where
 - ``snapshots``  what each kiosk needs to decide alone (allow-list, configuration) and publishing it

@@ -1,5 +1,6 @@
 """The event inbox: each kiosk event id is recorded once, in the transaction of its effect
-(``hub.worker.events.apply_events`` writes the rows), and the dead letters beside it."""
+(``hub.worker.events.apply_events`` writes the rows), and the dead letters beside it: kept
+until a steward settles each one (``hub.worker.letters``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Index, LargeBinary
 from sqlmodel import Field, Session, SQLModel, select
 
+from hub.infra import audit
 from hub.infra.clock import utcnow
 
 
@@ -32,7 +34,8 @@ class InboxEvent(SQLModel, table=True):
 
 
 class DeadLetter(SQLModel, table=True):
-    """A message that could not be understood: kept with its raw bytes and the reason."""
+    """A message the hub could not take: kept with its raw bytes and the reason until a
+    steward settles it (applied again once the hub can, or set aside with a note)."""
 
     id: int | None = Field(default=None, primary_key=True)
     received_at: datetime = Field(default_factory=utcnow, index=True)
@@ -40,6 +43,13 @@ class DeadLetter(SQLModel, table=True):
     kiosk_id: str | None = Field(default=None, max_length=32, index=True)
     reason: str = Field(max_length=1000)
     payload: bytes = Field(sa_type=LargeBinary)
+    settled_at: datetime | None = Field(default=None, index=True)
+    settled_by: int | None = Field(default=None, foreign_key="member.id")
+    settlement: str | None = Field(default=None, max_length=600)
+
+
+DEAD_LETTER_APPLY = audit.Action("dead_letter.apply_again", ("topic", "settled_at", "settlement"))
+DEAD_LETTER_SET_ASIDE = audit.Action("dead_letter.set_aside", ("topic", "settled_at", "settlement"))
 
 
 def record_dead_letter(
@@ -53,6 +63,11 @@ def record_dead_letter(
     return letter
 
 
-def dead_letters(session: Session, *, limit: int = 100) -> list[DeadLetter]:
-    """Return the newest dead letters."""
-    return list(session.exec(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)))
+def dead_letters(
+    session: Session, *, limit: int = 100, unsettled: bool = False
+) -> list[DeadLetter]:
+    """Return the newest dead letters (only those waiting for a steward if ``unsettled``)."""
+    query = select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)
+    if unsettled:
+        query = query.where(DeadLetter.settled_at.is_(None))
+    return list(session.exec(query))

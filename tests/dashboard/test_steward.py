@@ -75,7 +75,7 @@ def test_front_page_shows_what_needs_a_steward(steward, work, engine):
     assert "Door forced" in page and f'data-alarm="{work.alarm_id}"' in page  # shed-2
     assert "Check cords and brushes" in page and "PRUNE-1" in page  # maintenance due
     assert "Laser cutter" in page and "no show" in page  # today's bookings, a no-show
-    assert "1 message the hub could not understand" in page
+    assert "1 message the hub could not take" in page
     assert f"/steward/claims/{work.claim_id}/approve" in page  # approve right there
 
 

@@ -125,3 +125,61 @@ def test_a_volunteer_cannot_provision(client, engine, app):
     )
     assert answer.status_code == 403
     assert kiosk_audit(engine) == []
+
+
+def a_dead_letter(engine, payload: bytes) -> int:
+    """Keep a dead letter of shed-1's events topic, as the ingest does, and return its id."""
+    from broker.topics import kiosk_topic
+    from hub.infra.db import transaction
+    from hub.worker.inbox import record_dead_letter
+
+    with transaction(engine) as session:
+        topic = kiosk_topic("north", "shed-1", "events")
+        letter = record_dead_letter(
+            session, topic=topic, payload=payload, reason="the hub could not apply it"
+        )
+        session.flush()
+        return letter.id
+
+
+def door_opened_payload() -> bytes:
+    from datetime import UTC, datetime
+
+    from broker import messages as wire
+
+    door = wire.DoorOpenedEvent(
+        event_id=wire.new_message_id(),
+        kiosk_id="shed-1",
+        seq=1,
+        kiosk_time=datetime.now(UTC),
+        body=wire.DoorChange(locker_slot=1),
+    )
+    return wire.encode(door)
+
+
+def test_a_steward_applies_a_dead_letter_again_and_sets_one_aside(steward, post, engine):
+    from hub.worker.inbox import DeadLetter, InboxEvent
+
+    event_letter, garbled = (
+        a_dead_letter(engine, door_opened_payload()),
+        a_dead_letter(engine, b"{"),
+    )
+    page = steward.get("/steward/kiosks").get_data(as_text=True)
+    assert f'id="letter-{event_letter}"' in page and "Apply again" in page
+
+    done = post(f"/steward/dead-letters/{event_letter}/apply", next="/steward/kiosks")
+    assert done.status_code == 302
+    refused = post(f"/steward/dead-letters/{garbled}/apply", next="/steward/kiosks")
+    assert refused.status_code == 422 and "cannot read" in refused.get_data(as_text=True)
+    blank = post(f"/steward/dead-letters/{garbled}/set-aside", note=" ", next="/steward/kiosks")
+    assert blank.status_code == 422 and "note" in blank.get_data(as_text=True)
+    aside = post(f"/steward/dead-letters/{garbled}/set-aside", note="bench noise")
+    assert aside.status_code == 302
+    with reading(engine) as session:
+        assert session.get(DeadLetter, event_letter).settlement == "applied again (applied)"
+        assert session.get(DeadLetter, garbled).settlement == "set aside: bench noise"
+        assert len(session.exec(select(InboxEvent)).all()) == 1
+        actions = [e.action for e in session.exec(select(AuditEntry)) if "dead_letter" in e.action]
+    assert actions == ["dead_letter.apply_again", "dead_letter.set_aside"]
+    page = steward.get("/steward/kiosks").get_data(as_text=True)
+    assert "set aside: bench noise" in page and "Apply again" not in page
