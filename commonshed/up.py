@@ -128,6 +128,11 @@ def demo_sites(data: Path, count: int, mqtt_port: int) -> list[Site]:
     ]
 
 
+def _one_site(data: Path, mqtt_port: int) -> Site:
+    """The demo of one site: its kiosks on the network's broker, no bridge."""
+    return Site(SITE, data, mqtt_port, KIOSKS)
+
+
 def prepare(data: Path, sites: Sequence[Site] = (), mqtt_port: int = 18830) -> None:
     """Migrate the database, seed the demo library the first time, provision the kiosks: on
     the network's broker, or (``sites``) each site's bridge there and its own broker."""
@@ -226,10 +231,10 @@ def up(
             supervisor.start(part)
             if part.port is not None:
                 _wait_for_port("127.0.0.1", part.port, part)
-        screens = screen_ports(kiosk_port, network or [Site(SITE, data, mqtt_port, KIOSKS)])
+        screens = screen_ports(kiosk_port, network or [_one_site(data, mqtt_port)])
         _print_sites(supervisor, network, mqtt_port)
         _print_where_to_go(host, web_port, screens, data)
-        _watch(supervisor)
+        watch(supervisor)
     except KeyboardInterrupt:
         click.echo("\nStopping Commonshed ...")
     finally:
@@ -278,7 +283,7 @@ def parts(
     broker and the hub, then each site's broker before its kiosks (without ``sites``, the
     kiosks of the one site on the network's broker)."""
     mqtt = ["--mqtt-host", "127.0.0.1", "--mqtt-port", str(mqtt_port)]
-    network = sites or [Site(SITE, data, mqtt_port, KIOSKS)]
+    network = sites or [_one_site(data, mqtt_port)]
     screens = screen_ports(kiosk_port, network)
     site_parts: list[Part] = []
     for site in network:
@@ -346,7 +351,7 @@ def _wait_for_port(host: str, port: int, part: Part, timeout: float = 15.0) -> N
     raise click.ClickException(f"{part.name} did not start on port {port}; see its log.")
 
 
-def _watch(supervisor: Supervisor) -> None:
+def watch(supervisor: Supervisor) -> None:
     """Wait until a part dies (then say which and where its log is) or Ctrl-C; restart a site
     broker that stops, unless it keeps stopping."""
     restarts: dict[str, list[float]] = {}

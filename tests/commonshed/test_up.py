@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import select
 
 from broker.runner import free_port
-from commonshed.up import Part, demo_sites, parts
+from commonshed.up import Part, Supervisor, demo_sites, parts, watch
 from hub.bulk.demo import DEMO_PIN, DEMO_STEWARD_PASSWORD, demo_uid
 from hub.infra import settings
 from hub.infra.db import make_engine, reading
@@ -43,7 +44,18 @@ BORROWER = demo_uid(5)  # Amina Haddad, member 1006
 FIXER = demo_uid(4)  # Kofi Nakamura, member 1005
 VOLUNTEER = ("1004", demo_uid(3))  # Mary Moreau, a volunteer with the laser induction
 
-UNKNOWN_CARD = "DEADBEEF"  # on no allow-list: every tap of it is a refusal the hub records
+UNKNOWN_CARD = "DEADBEEF"
+# A stand-in for a site broker that stops a second after it started listening on argv[1].
+LISTEN_A_MOMENT = """
+import socket, sys, time
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+listener.listen()
+print("listening", flush=True)
+time.sleep(1)
+sys.exit(3)
+"""  # on no allow-list: every tap of it is a refusal the hub records
 
 
 @dataclass
@@ -432,6 +444,33 @@ def test_one_site_is_the_kiosks_on_the_network_broker_as_before(tmp_path):
         assert _option(kiosk, "--broker-data-dir") == str(tmp_path)
         assert _option(kiosk, "--site") == "north"
     assert not any(part.restart for part in started)
+
+
+def test_a_site_broker_that_keeps_stopping_is_restarted_then_stops_the_demo(tmp_path):
+    port = free_port()
+    command = [sys.executable, "-c", LISTEN_A_MOMENT, str(port)]
+    supervisor = Supervisor(tmp_path / "logs")
+    try:
+        supervisor.start(Part("mosquitto-south", command, port, restart=True))
+        with pytest.raises(click.ClickException) as stopped:
+            watch(supervisor)
+    finally:
+        supervisor.stop_all()
+    log = tmp_path / "logs" / "mosquitto-south.log"
+    assert stopped.value.message == f"mosquitto-south stopped (exit 3); see {log}"
+    assert log.read_text().count("listening") == 4  # started, then restarted three times
+
+
+def test_a_part_that_is_not_a_site_broker_stops_the_demo_at_once(tmp_path):
+    port = free_port()
+    supervisor = Supervisor(tmp_path / "logs")
+    try:
+        supervisor.start(Part("hub-web", [sys.executable, "-c", LISTEN_A_MOMENT, str(port)]))
+        with pytest.raises(click.ClickException, match="hub-web stopped \\(exit 3\\)"):
+            watch(supervisor)
+    finally:
+        supervisor.stop_all()
+    assert (tmp_path / "logs" / "hub-web.log").read_text().count("listening") == 1
 
 
 @pytest.mark.slow
