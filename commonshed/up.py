@@ -337,8 +337,9 @@ def _interrupt(*_args: object) -> None:
     raise KeyboardInterrupt
 
 
-def _wait_for_port(host: str, port: int, part: Part, timeout: float = 15.0) -> None:
-    """Wait until ``part`` accepts connections on ``port``, or fail saying which part."""
+def _wait_for_port(host: str, port: int, part: Part, timeout: float = 60.0) -> None:
+    """Wait until ``part`` accepts connections on ``port``, or fail saying which part (at once
+    if it stops; a minute otherwise, as `broker run` may take seconds on a busy small box)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if part.process and part.process.poll() is not None:
