@@ -110,22 +110,34 @@ def migrate_command(hub: Hub) -> None:
 
 @hub.command("demo-data")
 @click.option("--force", is_flag=True, help="Seed even if the database already has members.")
+@click.option(
+    "--sites",
+    type=click.IntRange(1, len(demo.SITES)),
+    default=1,
+    show_default=True,
+    help=f"Sites of the demo network ({', '.join(demo.SITES)}); each after the first gets a "
+    "kiosk with a few tools, if it has none yet (also in a seeded database).",
+)
 @pass_hub
-def demo_data(hub: Hub, force: bool) -> None:
+def demo_data(hub: Hub, force: bool, sites: int) -> None:
     """Seed a small, believable tool library (two kiosks, members, tools, history)."""
     engine = hub.migrated_engine()
     with transaction(engine) as session:
-        if not demo.is_empty(session) and not force:
-            click.echo("The database already has members; leaving it as it is (use --force).")
-            return
-        cards = demo.seed(session)
-    click.echo(
-        f"Demo library seeded. Stewards 1001-1003 sign in with {demo.DEMO_STEWARD_PASSWORD!r};"
-        f" every member's tablet PIN is {demo.DEMO_PIN}."
-    )
-    click.echo("Cards to try:")
-    for card in cards:
-        click.echo(f"  {card.uid}  member {card.member_number}  {card.name} ({card.roles})")
+        seeding = demo.is_empty(session) or force
+        cards = demo.seed(session) if seeding else []
+        added = demo.add_sites(session, sites)
+    if seeding:
+        click.echo(
+            f"Demo library seeded. Stewards 1001-1003 sign in with {demo.DEMO_STEWARD_PASSWORD!r};"
+            f" every member's tablet PIN is {demo.DEMO_PIN}."
+        )
+        click.echo("Cards to try:")
+        for card in cards:
+            click.echo(f"  {card.uid}  member {card.member_number}  {card.name} ({card.roles})")
+    elif not added:
+        click.echo("The database already has members; leaving it as it is (use --force).")
+    for kiosk_id in added:
+        click.echo(f"Demo kiosk {kiosk_id} added, with lockers and tools.")
 
 
 # --- members ------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Seed a believable small tool library: two kiosks, a few dozen members, tools, some history.
 
-The same seed always gives the same library, so the demo's printed cards keep working.
+The same seed always gives the same library, so the demo's printed cards keep working. A demo
+network of several sites (``commonshed up --sites N``) adds, to the first site's library, a
+kiosk with a few tools at each further site (``add_sites``).
 """
 
 from __future__ import annotations
@@ -13,17 +15,25 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, select
 
 from hub.bookings import MemberPin, add_resource, set_pin
-from hub.errors import DomainError
+from hub.errors import DomainError, RuleViolation
 from hub.infra.clock import utcnow
 from hub.infra.hashing import hasher
-from hub.inventory.registry import Tool, add_locker, add_tool, register_kiosk, take_out_of_service
+from hub.inventory.registry import (
+    Kiosk,
+    Tool,
+    add_locker,
+    add_tool,
+    register_kiosk,
+    take_out_of_service,
+)
 from hub.loans.lending import lend_tool, return_tool
 from hub.market.posts import MarketCategory, add_post, answer_post
 from hub.market.skills import set_skills
 from hub.members.credentials import StewardLogin
 from hub.members.roster import Member, Role, add_member, add_training, assign_card, grant_training
 
-SITE = "north"
+SITES = ("north", "south", "east", "west")  # the demo network's sites, in `--sites` order
+SITE = SITES[0]
 # Printed by `commonshed hub demo-data` and `commonshed up`; a demo, not a secret.
 DEMO_STEWARD_PASSWORD = "commons-demo-2026"
 DEMO_PIN = "2468"  # every demo member's tablet PIN
@@ -45,6 +55,11 @@ MACHINES = [  # code, name, training, rules
 ]
 KIOSKS = {"shed-1": "Tool shed, north wall", "shed-2": "Tool shed, workshop door"}
 LOCKERS_PER_KIOSK = 8
+SITE_TOOLS = [  # each further site's tools (code <stem>-<SITE>), in its kiosk's first lockers
+    ("DRILL", "Cordless drill 12V", "power tools"),
+    ("HEDGE", "Hedge trimmer", "garden"),
+    ("BARROW", "Wheelbarrow", "garden"),
+]
 TRAININGS = [
     ("router", "Router and table-saw induction", 365),
     ("laser", "Laser cutter induction", 365),
@@ -181,6 +196,38 @@ def _matches(stored: str, password: str) -> bool:
         return hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def site_kiosks(site: str) -> dict[str, str]:
+    """Return the demo kiosks of ``site`` (id: name): the first site's two, one at each other."""
+    return KIOSKS if site == SITE else {f"{site}-1": f"Tool shed, {site} site"}
+
+
+def add_sites(session: Session, count: int) -> list[str]:
+    """Give the demo library its first ``count`` sites: each further site a kiosk with lockers
+    and a few tools, unless it has it already; return the kiosks added."""
+    if not 1 <= count <= len(SITES):
+        raise RuleViolation(f"The demo has 1 to {len(SITES)} sites, not {count}.", field="sites")
+    added = []
+    for site in SITES[1:count]:
+        for kiosk_id, name in site_kiosks(site).items():
+            if session.get(Kiosk, kiosk_id) is not None:
+                continue
+            register_kiosk(session, kiosk_id, site=site, name=name)
+            for slot in range(1, LOCKERS_PER_KIOSK + 1):
+                add_locker(session, kiosk_id, slot)
+            for slot, (stem, tool_name, category) in enumerate(SITE_TOOLS, start=1):
+                code = f"{stem}-{site.upper()}"
+                add_tool(
+                    session,
+                    code=code,
+                    name=tool_name,
+                    category=category,
+                    kiosk_id=kiosk_id,
+                    slot=slot,
+                )
+            added.append(kiosk_id)
+    return added
 
 
 def _add_kiosks(session: Session) -> None:

@@ -4,6 +4,10 @@ The users' day: a member borrows a drill at kiosk 1 and returns it "needs repair
 the steward sees it; a fixer logs the repair at the kiosk; the steward approves the hours; the
 fixer's balance shows them; a volunteer books the laser cutter on the tablet and checks in
 with a card tap. Real Mosquitto, real hub ingest and web (waitress), real kiosk processes.
+
+`commonshed up --sites 2`: a network of two sites, each with its own broker bridged to the
+network's, and a tap at the second site's kiosk reaching the hub, also after its site broker
+was killed (and restarted by `up`).
 """
 
 from __future__ import annotations
@@ -22,11 +26,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
+from sqlmodel import select
 
 from broker.runner import free_port
+from commonshed.up import Part, Supervisor, demo_sites, parts, watch
 from hub.bulk.demo import DEMO_PIN, DEMO_STEWARD_PASSWORD, demo_uid
+from hub.infra import settings
+from hub.infra.db import make_engine, reading
+from hub.worker.inbox import InboxEvent
 from tests.fixtures.browser import screenshot
 from tests.fixtures.waiting import wait_until
 
@@ -34,7 +44,18 @@ BORROWER = demo_uid(5)  # Amina Haddad, member 1006
 FIXER = demo_uid(4)  # Kofi Nakamura, member 1005
 VOLUNTEER = ("1004", demo_uid(3))  # Mary Moreau, a volunteer with the laser induction
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+UNKNOWN_CARD = "DEADBEEF"
+# A stand-in for a site broker that stops a second after it started listening on argv[1].
+LISTEN_A_MOMENT = """
+import socket, sys, time
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", int(sys.argv[1])))
+listener.listen()
+print("listening", flush=True)
+time.sleep(1)
+sys.exit(3)
+"""  # on no allow-list: every tap of it is a refusal the hub records
 
 
 @dataclass
@@ -49,26 +70,7 @@ def system(tmp_path_factory) -> Iterator[System]:
     """Run `commonshed up` on free ports in a fresh data dir; Ctrl-C it afterwards."""
     data = tmp_path_factory.mktemp("up") / "data"
     web, mqtt, kiosk = free_port(), free_port(), _two_free_ports()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "commonshed",
-            "up",
-            "--data-dir",
-            str(data),
-            "--web-port",
-            str(web),
-            "--mqtt-port",
-            str(mqtt),
-            "--kiosk-port",
-            str(kiosk),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=os.environ | {"PYTHONUNBUFFERED": "1"},
-    )
+    process = _start_up(data, web, mqtt, kiosk)
     said = _Transcript(process)
     try:
         running = System(
@@ -87,6 +89,33 @@ def system(tmp_path_factory) -> Iterator[System]:
     finally:
         _stop(process, said)
     assert process.returncode == 0, said.tail()
+
+
+def _start_up(data: Path, web: int, mqtt: int, kiosk: int, *more: str) -> subprocess.Popen:
+    """Run `commonshed up` on these ports (a free mail port too), saying all on a pipe."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "commonshed",
+            "up",
+            "--data-dir",
+            str(data),
+            "--web-port",
+            str(web),
+            "--mqtt-port",
+            str(mqtt),
+            "--kiosk-port",
+            str(kiosk),
+            "--mail-port",
+            str(free_port()),
+            *more,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
 
 
 class _Transcript:
@@ -143,6 +172,8 @@ def _page(browser: Browser, url: str, **options) -> Page:
     return page
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 def test_a_day_at_the_tool_shed_and_the_makerspace(system: System, browser: Browser):
     kiosk_1, kiosk_2 = (_page(browser, url + "/") for url in system.kiosks)
     borrow_drill(kiosk_1)
@@ -329,11 +360,16 @@ def _shot(page: Page, name: str) -> None:
 
 def _two_free_ports() -> int:
     """Return a port p such that p and p + 1 are both free (one per simulated kiosk)."""
+    return _free_ports_in_a_row(2)
+
+
+def _free_ports_in_a_row(count: int) -> int:
+    """Return a port p such that p, p + 1, ... p + count - 1 are all free."""
     for _ in range(50):
         port = free_port()
-        if port < 65535 and _is_free(port + 1):
+        if port + count <= 65536 and all(_is_free(port + n) for n in range(1, count)):
             return port
-    raise RuntimeError("no two adjacent free ports")
+    raise RuntimeError(f"no {count} adjacent free ports")
 
 
 def _is_free(port: int) -> bool:
@@ -353,3 +389,150 @@ def _wait_for_url(url: str, timeout: float = 180.0) -> None:
             return False
 
     wait_until(answers, timeout, f"{url} to answer", interval=0.3)
+
+
+# --- a network of sites (`commonshed up --sites N`) ----------------------------------------
+
+
+def test_two_sites_start_each_site_broker_before_its_kiosks_which_connect_to_it(tmp_path):
+    sites = demo_sites(tmp_path, 2, mqtt_port=18830)
+    started = parts(tmp_path, "127.0.0.1", 8000, 18830, 8081, 8025, sites)
+    assert [part.name for part in started] == [
+        "mosquitto",
+        "mail-sink",
+        "hub-ingest",
+        "hub-web",
+        "mosquitto-north",
+        "shed-1",
+        "shed-2",
+        "mosquitto-south",
+        "south-1",
+    ]
+    by_name = {part.name: part for part in started}
+    for site, port, kiosks in (
+        ("north", 18831, ("shed-1", "shed-2")),
+        ("south", 18832, ("south-1",)),
+    ):
+        broker = by_name[f"mosquitto-{site}"]
+        assert broker.port == port and broker.restart  # `up` waits for it, and restarts it
+        assert _option(broker, "--data-dir") == str(tmp_path / "sites" / site)
+        assert _option(broker, "--port") == str(port)
+        for kiosk_id in kiosks:
+            kiosk = by_name[kiosk_id]
+            assert _option(kiosk, "--mqtt-port") == str(port)
+            assert _option(kiosk, "--broker-data-dir") == str(tmp_path / "sites" / site)
+            assert _option(kiosk, "--site") == site
+    assert _option(by_name["mosquitto"], "--port") == "18830" and not by_name["mosquitto"].restart
+    assert _option(by_name["hub-ingest"], "--mqtt-port") == "18830"
+    screens = [_option(by_name[k], "--screen-port") for k in ("shed-1", "shed-2", "south-1")]
+    assert screens == ["8081", "8082", "8083"]
+
+
+def test_one_site_is_the_kiosks_on_the_network_broker_as_before(tmp_path):
+    assert demo_sites(tmp_path, 1, mqtt_port=18830) == []
+    started = parts(tmp_path, "127.0.0.1", 8000, 18830, 8081)
+    assert [part.name for part in started] == [
+        "mosquitto",
+        "mail-sink",
+        "hub-ingest",
+        "hub-web",
+        "shed-1",
+        "shed-2",
+    ]
+    for kiosk in started[-2:]:
+        assert _option(kiosk, "--mqtt-port") == "18830"
+        assert _option(kiosk, "--broker-data-dir") == str(tmp_path)
+        assert _option(kiosk, "--site") == "north"
+    assert not any(part.restart for part in started)
+
+
+def test_a_site_broker_that_keeps_stopping_is_restarted_then_stops_the_demo(tmp_path):
+    port = free_port()
+    command = [sys.executable, "-c", LISTEN_A_MOMENT, str(port)]
+    supervisor = Supervisor(tmp_path / "logs")
+    try:
+        supervisor.start(Part("mosquitto-south", command, port, restart=True))
+        with pytest.raises(click.ClickException) as stopped:
+            watch(supervisor)
+    finally:
+        supervisor.stop_all()
+    log = tmp_path / "logs" / "mosquitto-south.log"
+    assert stopped.value.message == f"mosquitto-south stopped (exit 3); see {log}"
+    assert log.read_text().count("listening") == 4  # started, then restarted three times
+
+
+def test_a_part_that_is_not_a_site_broker_stops_the_demo_at_once(tmp_path):
+    port = free_port()
+    supervisor = Supervisor(tmp_path / "logs")
+    try:
+        supervisor.start(Part("hub-web", [sys.executable, "-c", LISTEN_A_MOMENT, str(port)]))
+        with pytest.raises(click.ClickException, match="hub-web stopped \\(exit 3\\)"):
+            watch(supervisor)
+    finally:
+        supervisor.stop_all()
+    assert (tmp_path / "logs" / "hub-web.log").read_text().count("listening") == 1
+
+
+@pytest.mark.slow
+def test_a_tap_at_the_second_site_reaches_the_hub_through_its_bridge(tmp_path):
+    """`up --sites 2` on free ports: a tap at south-1 lands at the hub through south's broker
+    and its bridge; south's broker SIGKILLed is restarted, and the next tap lands too."""
+    data = tmp_path / "data"
+    web, mqtt, kiosk = free_port(), _free_ports_in_a_row(3), _free_ports_in_a_row(3)
+    process = _start_up(data, web, mqtt, kiosk, "--sites", "2")
+    said = _Transcript(process)
+    south_1 = f"http://127.0.0.1:{kiosk + 2}"
+    engine = make_engine(settings.database_url(data))
+    try:
+        said.wait_for("Commonshed is running")
+        assert f"Site south: broker 127.0.0.1:{mqtt + 2}" in said.tail()
+        assert f"Kiosk south-1 screen + simulator  {south_1}/" in said.tail()
+        _wait_for_url(south_1 + "/api/screen")
+        _tap(south_1, UNKNOWN_CARD)
+        wait_until(lambda: _events_of(engine, "south-1") == [0], 90, "south-1's tap at the hub")
+        south_broker = int(re.search(r"Site south: broker \S+ \(pid (\d+)", said.tail()).group(1))
+        os.kill(south_broker, signal.SIGKILL)  # south's box loses power
+        said.wait_for("mosquitto-south stopped (exit -9")
+        _tap(south_1, UNKNOWN_CARD)
+        wait_until(lambda: _events_of(engine, "south-1") == [0, 1], 90, "the tap after the kill")
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n--- commonshed up said:\n{said.tail()}") from None
+    finally:
+        engine.dispose()
+        _stop(process, said)
+    assert process.returncode == 0, said.tail()
+    assert _processes_using(data) == [], "a part of `commonshed up` outlived it"
+
+
+def _option(part: Part, name: str) -> str:
+    """Return the value given to option ``name`` in ``part``'s command."""
+    return part.command[part.command.index(name) + 1]
+
+
+def _tap(kiosk: str, uid: str) -> None:
+    request = urllib.request.Request(
+        kiosk + "/api/sim/tap",
+        data=f'{{"uid": "{uid}"}}'.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def _events_of(engine, kiosk_id: str) -> list[int]:
+    with reading(engine) as session:
+        query = select(InboxEvent.seq).where(InboxEvent.kiosk_id == kiosk_id)
+        return sorted(session.exec(query).all())
+
+
+def _processes_using(data: Path) -> list[str]:
+    """Return the command lines of the processes running that mention ``data``."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # it ended meanwhile
+            continue
+        if str(data) in command:
+            found.append(command)
+    return found

@@ -97,6 +97,16 @@ def test_demo_data_seeds_once(run):
     assert "out_of_service" in run("tool", "list", "--status", "out_of_service").output
 
 
+def test_demo_data_adds_the_sites_asked_for_once(run):
+    assert run("demo-data").exit_code == 0
+    second = run("demo-data", "--sites", "2")
+    assert second.exit_code == 0 and "Demo kiosk south-1 added" in second.output
+    assert "leaving it as it is" in run("demo-data", "--sites", "2").output
+    assert "DRILL-SOUTH" in run("tool", "list").output
+    refused = run("demo-data", "--sites", "5")
+    assert refused.exit_code == 2 and "--sites" in refused.output
+
+
 def test_reset_a_pin_and_revoke_a_tablet_from_the_command_line(run, tmp_path):
     from hub.bookings import set_pin
     from hub.bookings.pins import has_pin
