@@ -169,4 +169,5 @@ def _kiosk_out(health: fleet.KioskHealth) -> KioskOut:
         ],
         clock_offset_s=health.clock_offset.total_seconds() if health.clock_offset else None,
         clock_skewed=health.clock_skewed,
+        site_cut_off_since=health.site_cut_off_since,
     )

@@ -449,6 +449,11 @@ class KioskOut(BaseModel):
         None, description="How far the kiosk's clock runs ahead of the hub's (negative: behind)."
     )
     clock_skewed: bool = Field(False, description="Off by more than the configured bound.")
+    site_cut_off_since: Stamp | None = Field(
+        None,
+        description="Since when the kiosk's site has been cut off from the network's broker "
+        "(null: linked); meanwhile the kiosk's last report is all the hub knows.",
+    )
 
 
 class Fleet(BaseModel):

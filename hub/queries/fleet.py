@@ -38,6 +38,9 @@ class KioskHealth:
     # How far the kiosk's clock runs ahead of the hub's (negative: behind), from its events.
     clock_offset: timedelta | None = None
     clock_bound: timedelta = timedelta(minutes=5)
+    # Since when its site's broker has been cut off from the network's (None: linked, or a
+    # kiosk on the network's broker): what it last reported is all the hub can know.
+    site_cut_off_since: datetime | None = None
 
     @property
     def clock_skewed(self) -> bool:
@@ -58,7 +61,12 @@ class KioskHealth:
 
     @property
     def online(self) -> bool:
-        return bool(self.status and self.status.state == "online" and not self.silent)
+        return bool(
+            self.status
+            and self.status.state == "online"
+            and not self.silent
+            and self.site_cut_off_since is None
+        )
 
     @property
     def sick(self) -> bool:
@@ -96,11 +104,13 @@ def fleet_health(session: Session, *, now: datetime | None = None) -> list[Kiosk
     ):
         alarms.setdefault(alarm.kiosk_id, []).append(alarm)
     bound = clock_skew_bound()
+    cut_off = {link.site: as_utc(link.since) for link in site_links(session) if not link.connected}
     return [
         replace(
             _health(k, statuses.get(k.id), alarms.get(k.id, []), current, now),
             clock_offset=clocks.get(k.id),
             clock_bound=bound,
+            site_cut_off_since=cut_off.get(k.site),
         )
         for k in list_kiosks(session)
     ]

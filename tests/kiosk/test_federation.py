@@ -158,6 +158,9 @@ def test_the_hub_sees_a_site_cut_off_and_back(library, brokers, stations):
         with reading(library) as session:
             (north,) = [row for row in fleet_rows.sites(session) if row.site == "north"]
         assert (north.connected, north.kiosks) == (False, 1)
+        with reading(library) as session:
+            (kiosk,) = [h for h in fleet_rows.fleet_health(session) if h.kiosk.id == "north-1"]
+        assert kiosk.site_cut_off_since is not None and not kiosk.online
         brokers["north"].start()
         wait_until(lambda: link_of(library, "north") is True, 60, "north connected again")
     finally:
