@@ -144,21 +144,8 @@ def site_provision(
     click.echo(f"Site {login.site}'s bridge logs in as {login.username}; password (shown once):")
     click.echo(login.password)
     click.echo("On the site's box:")
-    for line in site_box_commands(login.site, host, central_port):
+    for line in login.setup_commands(host, central_port):
         click.echo(f"  {line}")
-
-
-def site_box_commands(site: str, host: str, port: int) -> list[str]:
-    """Return the commands that make a site's box its bridged broker (the setup sheet's)."""
-    data = "/var/lib/commonshed"
-    return [
-        "read -rs PW   # paste the bridge's password, then Enter",
-        f"printf '%s' \"$PW\" | commonshed broker join-network {site} --central-host {host} "
-        f"--central-port {port} --data-dir {data}",
-        "unset PW",
-        f"commonshed broker run --data-dir {data} --port 1883 --bind 0.0.0.0",
-        f"commonshed broker provision-kiosk KIOSK_ID --site {site} --data-dir {data}",
-    ]
 
 
 @sites.command("revoke")

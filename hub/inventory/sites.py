@@ -32,6 +32,8 @@ from hub.members.ranks import Actor, require_role
 from hub.members.roster import NAME_MAX, NOTE_MAX, Member, Role, clean_text, member_by_number
 from hub.wire import parse_name, parse_site_id
 
+SITE_BOX_DATA_DIR = "/var/lib/commonshed"  # where the setup sheet keeps a site broker's files
+
 
 class SitePolicy(StrEnum):
     """Who may borrow at a site (stewards always may)."""
@@ -85,6 +87,20 @@ class BridgeLogin:
     def client_id(self) -> str:
         """The client id the broker insists on: the bridge's username."""
         return self.username
+
+    def setup_commands(self, host: str, port: int) -> list[str]:
+        """Return the commands that make the site's box its bridged broker, reaching the
+        network's broker at ``host``:``port`` (the setup sheet's; the password is pasted, never
+        typed on a command line)."""
+        data = SITE_BOX_DATA_DIR
+        return [
+            "read -rs PW   # paste the bridge's password, then Enter",
+            f"printf '%s' \"$PW\" | commonshed broker join-network {self.site} "
+            f"--central-host {host} --central-port {port} --data-dir {data}",
+            "unset PW",
+            f"commonshed broker run --data-dir {data} --port 1883 --bind 0.0.0.0",
+            f"commonshed broker provision-kiosk KIOSK_ID --site {self.site} --data-dir {data}",
+        ]
 
 
 def target_of(site_id: str) -> str:
