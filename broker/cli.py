@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from broker.provision import (
     DEFAULT_BIND_ADDRESS,
     DEFAULT_PORT,
     DEFAULT_SITE,
+    Credentials,
     broker_is_running,
     broker_paths,
     default_data_dir,
@@ -26,7 +28,13 @@ from broker.provision import (
 )
 from broker.runner import mosquitto_executable
 from broker.sites import Central, prepare_site_broker
-from broker.topics import Channel, kiosk_topic, validate_kiosk_id
+from broker.topics import (
+    Channel,
+    kiosk_topic,
+    site_bridge_username,
+    validate_kiosk_id,
+    validate_site_id,
+)
 
 _DATA_DIR = click.option(
     "--data-dir",
@@ -105,7 +113,11 @@ def provision_site_command(
     rotate: bool,
 ) -> None:
     """Add site SITE to the network: its bridge's credentials on this (the network's) broker,
-    confined to SITE's topics, and a site broker for its kiosks, bridged here."""
+    confined to SITE's topics, and a site broker for its kiosks, bridged here.
+
+    Prefer `commonshed hub sites provision SITE` (or the dashboard's Sites page): it records
+    the site's bridge login and audits it; then `broker join-network` on the site's box.
+    """
     try:
         bridge = provision_site_bridge(data_dir or default_data_dir(), site, rotate=rotate)
         central = Central(central_host, central_port, cafile)
@@ -133,6 +145,49 @@ def provision_site_command(
         f"More kiosks: commonshed broker provision-kiosk ID --site {site} "
         f"--data-dir {site_data_dir}"
     )
+
+
+@broker.command("join-network")
+@click.argument("site")
+@_DATA_DIR
+@click.option("--central-host", required=True, help="The network's broker, as the site sees it.")
+@click.option("--central-port", default=DEFAULT_PORT, show_default=True)
+@click.option("--cafile", default=None, help="CA of the network broker's TLS certificate.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, help="The site broker's port.")
+@click.option("--bind", default="0.0.0.0", show_default=True, help="The site broker's address.")
+def join_network_command(
+    site: str,
+    data_dir: Path | None,
+    central_host: str,
+    central_port: int,
+    cafile: str | None,
+    port: int,
+    bind: str,
+) -> None:
+    """On site SITE's box: make this data dir SITE's broker, bridged to the network's broker
+    with the bridge password read from standard input (as `commonshed hub sites provision`
+    or the dashboard's Sites page showed it, once)."""
+    data_dir = data_dir or default_data_dir()
+    password = sys.stdin.read().strip()
+    if not password:
+        raise click.BadParameter("the bridge's password is required on standard input.")
+    try:
+        site = validate_site_id(site)
+        bridge = Credentials(site_bridge_username(site), password, site)
+        paths, _given = prepare_site_broker(
+            data_dir,
+            site=site,
+            port=port,
+            central=Central(central_host, central_port, cafile),
+            bridge=bridge,
+            bind_address=bind,
+        )
+    except DynsecError as error:
+        raise click.ClickException(str(error)) from None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="SITE / --central-host") from None
+    click.echo(f"Site {site}'s broker: {paths.root}, bridged to {central_host}:{central_port}.")
+    click.echo(f"Run it: commonshed broker run --data-dir {data_dir} --port {port} --bind {bind}")
 
 
 @broker.command("revoke-kiosk")

@@ -219,11 +219,15 @@ def site_bridge_grant(site: str, password: str | PasswordHash) -> Grant:
     return Grant(
         username,
         password,
-        f"site:{site}",
+        site_bridge_role(site),
         site_bridge_acls(site),
         clientid=username,
         textname=f"the bridge of site {site}",
     )
+
+
+def site_bridge_role(site: str) -> str:
+    return f"site:{site}"
 
 
 def kiosk_role(kiosk_id: str) -> str:

@@ -42,6 +42,7 @@ from broker.dynsec import (
     put_grant,
     read_config,
     site_bridge_grant,
+    site_bridge_role,
 )
 from broker.runner import running_broker_pid
 from broker.topics import (
@@ -198,23 +199,39 @@ def revoke(data_dir: Path | str, kiosk_id: str) -> bool:
     A running broker disconnects the kiosk at once (the plugin kicks a deleted client), and
     it cannot log in again.
     """
-    paths = broker_paths(data_dir)
-    role = kiosk_role(validate_kiosk_id(kiosk_id))
+    kiosk_id = validate_kiosk_id(kiosk_id)
+    return _remove_client(broker_paths(data_dir), kiosk_id, kiosk_role(kiosk_id))
+
+
+def revoke_site_bridge(data_dir: Path | str, site: str) -> bool:
+    """Remove site ``site``'s bridge from the network's broker; tell whether it was there.
+
+    A running broker disconnects the bridge at once, and it cannot log in again: the site's
+    kiosks are cut off from the hub (they keep lending from their allow-lists).
+    """
+    site = validate_site_id(site)
+    return _remove_client(
+        broker_paths(data_dir), site_bridge_username(site), site_bridge_role(site)
+    )
+
+
+def _remove_client(paths: BrokerPaths, username: str, role: str) -> bool:
+    """Remove client ``username`` and its own ``role``; tell whether it was there."""
     with _locked(paths):
-        had_credentials = paths.credentials(kiosk_id).exists()
+        had_credentials = paths.credentials(username).exists()
         config = read_config(paths.dynsec)
-        known = find_client(config, kiosk_id) is not None
+        known = find_client(config, username) is not None
         if known and _live_broker(paths):
             with _admin_session(paths) as admin:
                 admin.run(
                     [
-                        {"command": "deleteClient", "username": kiosk_id},
+                        {"command": "deleteClient", "username": username},
                         {"command": "deleteRole", "rolename": role},
                     ]
                 )
-        elif drop_client(config, kiosk_id, role):
+        elif drop_client(config, username, role):
             write_private(paths.dynsec, json.dumps(config, indent=2))
-        paths.credentials(kiosk_id).unlink(missing_ok=True)
+        paths.credentials(username).unlink(missing_ok=True)
         return had_credentials or known
 
 

@@ -1,4 +1,4 @@
-"""Request and response models of the inventory's write operations (tools, kiosks, lockers).
+"""Request and response models of the inventory's operations (tools, kiosks, lockers, sites).
 
 Each field declares the rule the hub enforces (``hub.wire`` and ``hub.inventory``), so the
 OpenAPI document says what will be refused before it is sent.
@@ -6,11 +6,12 @@ OpenAPI document says what will be refused before it is sent.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 from pydantic.json_schema import SkipJsonSchema
 
+from broker.messages import MEMBER_NUMBER_PATTERN
 from broker.topics import KIOSK_ID_PATTERN, RESERVED_KIOSK_IDS, RESERVED_SITE_IDS, SITE_ID_PATTERN
 from hub.inventory.registry import CATEGORY_MAX
 from hub.members.roster import NAME_MAX, NOTE_MAX
@@ -160,3 +161,69 @@ class KioskLogin(BaseModel):
     username: str
     password: str
     client_id: str = Field(description="The broker refuses the kiosk under any other.")
+
+
+# --- sites ---------------------------------------------------------------------------------
+
+Policy = Annotated[
+    Literal["everyone", "listed"],
+    Field(description="Who may borrow there: everyone, or the members listed (stewards always)."),
+]
+MemberNumber = Annotated[str, StringConstraints(pattern=MEMBER_NUMBER_PATTERN)]
+
+
+class NewSite(Body):
+    site_id: SiteId
+    name: KioskName
+    policy: Policy = "everyone"
+
+
+class SiteRename(Body):
+    name: KioskName
+
+
+class SitePolicyChange(Body):
+    policy: Policy
+
+
+class SiteMemberAdd(Body):
+    number: MemberNumber = Field(description="The member's number.")
+
+
+class SiteMemberOut(BaseModel):
+    number: str
+    name: str
+
+
+class SiteLinkOut(BaseModel):
+    connected: bool = Field(description="Whether the site's bridge is up now.")
+    since: Stamp
+
+
+class SiteRecord(BaseModel):
+    id: str
+    name: str
+    policy: str
+    created_at: Stamp
+    bridge_provisioned_at: Stamp | None = Field(description="When its bridge login was made.")
+    bridge_revoked_at: Stamp | None = Field(description="When its bridge login was revoked.")
+    link: SiteLinkOut | None = Field(description="Its bridge's state as last reported, if ever.")
+    kiosks: list[str]
+    members: list[SiteMemberOut] = Field(description="The members listed there, by number.")
+    cards: int = Field(description="How many cards its kiosks' allow-list holds.")
+
+
+class SiteList(BaseModel):
+    sites: list[SiteRecord]
+
+
+class BridgeLoginOut(BaseModel):
+    """A site bridge's login on the network's broker: the password is here only, never again."""
+
+    site: str
+    host: str = Field(description="The network's broker, as the hub knows it.")
+    port: int
+    username: str
+    password: str
+    client_id: str = Field(description="The broker refuses the bridge under any other.")
+    commands: list[str] = Field(description="What to run on the site's box (the setup sheet).")

@@ -11,6 +11,7 @@ app, and the nav is read from what it registered, in that order.
 - ``loans``        every open loan, the overdue ones first
 - ``holds``        every tool's hold queue (reorder, cancel) and the borrowing policy
 - ``kiosks``       the kiosk fleet's health, door alarms, refused cards and dead letters
+- ``sites``        the network's sites: who may borrow at each, bridge logins, loans not allowed
 - ``bookings``     the machines' bookings, which a steward may cancel with a reason; the
                    machines: their rules, opening hours, closed days, pausing
 - ``imports``      members and tools from CSV: checked row by row, then imported whole
@@ -42,6 +43,7 @@ from dashboard.steward import (
     market,
     members,
     reports,
+    sites,
     tools,
 )
 from dashboard.steward.common import NavLink, ago
@@ -55,6 +57,7 @@ FEATURES = (
     loans,
     holds,
     kiosks,
+    sites,
     bookings,
     imports,
     ledger,

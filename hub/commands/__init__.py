@@ -12,6 +12,8 @@ the existing subgroups. Listed by name so adding an area is one line.
 - ``members``  member edit, card lost, training revoke (the members' doors ``hub.cli`` lacked)
 - ``bookings``   ``commonshed hub resource``: add and edit machines, close days, pause them;
   ``member lift-booking-pause``
+- ``sites``  the network's sites: add, rename, who may borrow (policy, allow, disallow), the
+  bridge's login (provision, revoke)
 - ``market``  categories, hiding a post, deciding proposals, paying a spend, asking fixers,
   exporting the open records
 - ``letters``  dead letters: list them, apply one again, set one aside
@@ -32,6 +34,7 @@ AREAS: tuple[str, ...] = (
     "market",
     "bookings",
     "letters",
+    "sites",
 )
 
 

@@ -20,7 +20,7 @@ from broker.dynsec import DynsecError
 from hub.errors import Conflict, InvalidInput, NotFound
 from hub.infra import audit
 from hub.infra.clock import utcnow
-from hub.inventory import registry
+from hub.inventory import registry, sites
 from hub.inventory.registry import (
     KIOSK_PROVISION,
     KIOSK_REGISTER,
@@ -63,7 +63,8 @@ def target_of(kiosk_id: str) -> str:
 def register_kiosk(
     session: Session, actor: Actor, kiosk_id: str, *, site: str, name: str, slots: int = 0
 ) -> Kiosk:
-    """Register a kiosk at a site with lockers 1..``slots``; audited (each locker too)."""
+    """Register a kiosk at a site with lockers 1..``slots``; audited (each locker too). An
+    unknown site is added with it (everyone may borrow there), so nothing changes for anyone."""
     require_role(actor, Role.STEWARD, "register a kiosk")
     if not 0 <= slots <= MAX_SLOTS:
         raise InvalidInput(f"slots must be a whole number from 0 to {MAX_SLOTS}.", field="slots")
@@ -71,6 +72,7 @@ def register_kiosk(
     with audit.audited(session, actor, KIOSK_REGISTER, kiosk, target_of(kiosk.id)) as notes:
         session.add(kiosk)
         notes["lockers"] = slots
+    sites.ensure_site(session, kiosk.site)
     add_lockers(session, actor, kiosk.id, list(range(1, slots + 1)))
     return kiosk
 

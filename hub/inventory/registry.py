@@ -17,6 +17,7 @@ from hub.infra import audit
 from hub.infra.clock import utcnow
 from hub.infra.rows import find_unique, transaction_cache
 from hub.infra.sync import KioskVisible
+from hub.inventory.sites import ensure_site
 from hub.members.roster import NAME_MAX, NOTE_MAX, Training, clean_text, training_by_code
 from hub.wire import (
     parse_kiosk_id,
@@ -93,10 +94,12 @@ def register_kiosk(session: Session, kiosk_id: str, *, site: str, name: str) -> 
     """Register a kiosk at a site; its broker login comes from ``kiosks.provision_kiosk``.
 
     The kiosk id, site and name follow the wire's rules (``hub.wire``): ``hub`` and every other
-    reserved name are refused here, at every door.
+    reserved name are refused here, at every door. An unknown site is added (everyone may
+    borrow there), so a kiosk's site is always a record.
     """
     kiosk = new_kiosk(session, kiosk_id, site=site, name=name)
     session.add(kiosk)
+    ensure_site(session, kiosk.site)
     session.flush()
     return kiosk
 

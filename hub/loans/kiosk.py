@@ -12,10 +12,13 @@ The rules, one set for every path:
   it back). Anything else waits as an unmatched return for its loan to arrive.
 - A conflict settles itself only when the facts show the two loans never overlapped (its own
   return came before the other loan began, or after it ended); otherwise a steward decides.
+- A loan at a site that does not allow its member (a kiosk with a stale allow-list) is a fact
+  all the same: recorded, with a ``site_note`` for stewards (``hub.inventory.sites``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +28,8 @@ from sqlmodel import Session, select
 from hub.infra.clock import as_utc
 from hub.infra.rows import transaction_cache
 from hub.infra.settings import clock_skew_bound
-from hub.inventory.registry import Tool, ToolStatus
+from hub.inventory import sites
+from hub.inventory.registry import Kiosk, Tool, ToolStatus
 from hub.loans import holds, policy
 from hub.loans.lending import new_loan, place_standing_loan
 from hub.loans.records import (
@@ -38,6 +42,8 @@ from hub.loans.records import (
 )
 from hub.loans.returning import Returned, close_loan
 from hub.members.roster import Member
+
+log = logging.getLogger("commonshed.hub.loans")
 
 
 @dataclass(frozen=True)
@@ -73,12 +79,31 @@ class Recorded:
 def record_loan_out(session: Session, stamp: Stamp, member: Member, tool: Tool) -> Recorded:
     """Record the loan a kiosk made: closed at once by a return that overtook it, else the
     tool's standing loan, else a conflict with the loan already standing; then settle the
-    tool's holds (a loan of a tool kept for another member is noted for stewards)."""
+    tool's holds (a loan of a tool kept for another member is noted for stewards, as is a
+    loan at a site that does not allow the member)."""
     recorded = _record_loan_out(session, stamp, member, tool)
     assert recorded.loan is not None
     kept = holds.loan_made(session, recorded.loan, at=stamp.received_at)
-    notes = "; ".join(note for note in (kept, recorded.note) if note)
+    stray = _site_note(session, stamp, member, recorded.loan, tool)
+    notes = "; ".join(note for note in (kept, recorded.note, stray) if note)
     return Recorded(recorded.loan, notes or None)
+
+
+def _site_note(
+    session: Session, stamp: Stamp, member: Member, loan: Loan, tool: Tool
+) -> str | None:
+    """Note on ``loan`` (for stewards) that its kiosk's site does not allow ``member``; None
+    when it does (the common case: one cached read of the site)."""
+    kiosk = session.get(Kiosk, stamp.kiosk_id)
+    if kiosk is None or sites.may_borrow_at(session, kiosk.site, member):
+        return None
+    loan.site_note = (
+        f"site: member {member.number} is not allowed to borrow at site {kiosk.site}, but "
+        f"{kiosk.id} lent them {tool.code} (its allow-list was older than the site's list)"
+    )[:REASON_MAX]
+    session.add(loan)
+    log.warning("%s", loan.site_note)
+    return loan.site_note
 
 
 def _record_loan_out(session: Session, stamp: Stamp, member: Member, tool: Tool) -> Recorded:

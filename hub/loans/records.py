@@ -80,6 +80,9 @@ class Loan(SQLModel, KioskVisible, table=True):
     correction_reason: str | None = Field(default=None, max_length=REASON_MAX)
     # Set when a return stamped before the loan began was clamped to its start.
     clock_note: str | None = Field(default=None, max_length=REASON_MAX)
+    # Set when a kiosk lent to a member its site does not allow (a stale allow-list): the loan
+    # is a fact all the same; stewards see the note (``hub.inventory.sites``).
+    site_note: str | None = Field(default=None, max_length=REASON_MAX)
 
 
 class UnmatchedReturn(SQLModel, table=True):

@@ -14,6 +14,7 @@ The modules, each with one reason to change:
 - ``search``       the steward's header search: members and tools at once
 - ``bookings``     machine bookings: today's, a machine's upcoming, a range of days
 - ``fleet``        each kiosk's health, refused cards, dead letters
+- ``sites``        each site's link, kiosks, who may borrow there; loans a site did not allow
 - ``ingest``       whether the MQTT ingest runs, judged from its heartbeat rows
 - ``front``        the front page, "what needs me": its panels and their change signature
 - ``charts``       the report series: per week or month, and the most borrowed or broken

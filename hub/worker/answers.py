@@ -19,6 +19,7 @@ from broker.topics import Channel, KioskTopic
 from hub.errors import DomainError, RuleViolation
 from hub.infra.clock import as_utc
 from hub.infra.db import reading
+from hub.inventory import sites
 from hub.inventory.registry import ToolStatus, tool_by_code
 from hub.loans.records import open_loan
 from hub.members.roster import member_for_card
@@ -40,7 +41,11 @@ def answer(
     where: KioskTopic | None = None,
 ) -> wire.Response:
     """Return the response to ``request`` asked on ``where``; a refusal (a kiosk the hub has
-    not registered, or one asking under another site) becomes a response that is not ok."""
+    not registered, or one asking under another site) becomes a response that is not ok.
+
+    ``allowlist`` is the one published to the asking kiosk's site: a member it leaves out is
+    looked up, and refused if that site does not allow them (``hub.inventory.sites``).
+    """
     try:
         if where is not None:
             _require_known_kiosk(engine, where)
@@ -48,6 +53,8 @@ def answer(
         if data is None:
             with reading(engine) as session:
                 data = ANSWER[request.kind](session, request.params)
+                if where is not None and request.kind == "member_status":
+                    _require_allowed_at(session, where.site, request.params.card_uid)
         return wire.Response(
             request_id=request.request_id, ok=True, data=data.model_dump(mode="json")
         )
@@ -80,6 +87,16 @@ def _require_known_kiosk(engine: Engine, where: KioskTopic) -> None:
         refusal = trust.request_refusal(session, where)
     if refusal is not None:
         raise RuleViolation(refusal, field="kiosk_id")
+
+
+def _require_allowed_at(session: Session, site: str, card_uid: str) -> None:
+    member = member_for_card(session, card_uid)
+    if not sites.may_borrow_at(session, site, member):
+        raise RuleViolation(
+            f"Member {member.number} is not allowed to borrow at site {site}: "
+            "a steward can allow them there.",
+            field="card_uid",
+        )
 
 
 def response_route(where: KioskTopic, asked: Properties | None) -> tuple[str, Properties]:

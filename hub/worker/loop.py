@@ -388,8 +388,9 @@ class IngestWorker:
                 topic, props = response_route(request.where, delivery.properties)
                 self.client.publish(topic, wire.encode(refusal), qos=1, properties=props)
         else:
+            allowlist = self.snapshots.allowlist_for(request.where.site)
             response = answer(
-                self.engine, request.request, allowlist=self.allowlist, where=request.where
+                self.engine, request.request, allowlist=allowlist, where=request.where
             )
             topic, props = response_route(request.where, delivery.properties)
             self.client.publish(topic, wire.encode(response), qos=1, properties=props)

@@ -8,6 +8,7 @@ newest and the publisher sends only what changed, retained, to each kiosk's own 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
@@ -20,6 +21,7 @@ from hub.infra import settings
 from hub.infra.clock import as_utc, utcnow
 from hub.infra.db import reading
 from hub.infra.sync import current_version
+from hub.inventory import sites
 from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, list_kiosks
 from hub.loans import holds, policy
 from hub.loans.records import Loan
@@ -29,27 +31,46 @@ log = logging.getLogger("commonshed.hub.snapshots")
 NAME_ON_KIOSK = 60  # the kiosk greets by name; the wire allows less than the hub stores
 
 
-def build_allowlist(session: Session, *, now: datetime | None = None) -> AllowList:
+def build_allowlist(
+    session: Session, *, site: str | None = None, now: datetime | None = None
+) -> AllowList:
     """Return the allow-list of every live card, at the current sync version, with the tools
-    kept for a member's hold and the borrowing limits kiosks enforce."""
+    kept for a member's hold and the borrowing limits kiosks enforce; for ``site``, the one its
+    kiosks get (a ``listed`` site leaves out the members not allowed there)."""
+    return build_allowlists(session, [site] if site else [], now=now)[site]
+
+
+def build_allowlists(
+    session: Session, site_ids: Iterable[str], *, now: datetime | None = None
+) -> dict[str | None, AllowList]:
+    """Return the allow-list of each site in ``site_ids``, and of every live card (key None),
+    read once: a site where everyone may borrow gets that one.
+
+    Suspended members stay in with their status, so a kiosk refuses them with the right words;
+    at a ``listed`` site a member not listed is left out (a steward never is: a steward may
+    work at any site), and the kiosk refuses the card as one it does not know.
+    """
     now = now or utcnow()
     trainings, loans = _trainings_by_member(session), _loans_by_member(session)
     limits = policy.limits_for_kiosk(session)
     # NOTE: due times only when a kiosk needs them (an overdue pause is set): a v1.1 kiosk
     # refuses an allow-list that carries them (broker/PROTOCOL.md, "Rolling out v1.2").
     with_due = limits.overdue_grace_days is not None
-    entries = {
-        card_uid: _entry(member, trainings.get(member.id, {}), loans.get(member.id, {}), with_due)
+    cards = [
+        (card_uid, member, steward_anywhere(member))
         for card_uid, member in session.exec(
             select(Card.uid, Member)
             .join(Member, Card.member_id == Member.id)
             .where(Card.revoked_at.is_(None))
         )
+    ]
+    entries = {
+        card_uid: _entry(member, trainings.get(member.id, {}), loans.get(member.id, {}), with_due)
+        for card_uid, member, _steward in cards
     }
-    return AllowList.build(
+    common = dict(
         version=max(current_version(session), 1),
         generated_at=now,
-        entries=entries,
         tools_out_of_service=session.exec(
             select(Tool.code).where(Tool.status == ToolStatus.OUT_OF_SERVICE)
         ).all(),
@@ -61,6 +82,22 @@ def build_allowlist(session: Session, *, now: datetime | None = None) -> AllowLi
         reservations=holds.reservations(session, now),
         limits=limits,
     )
+    everyone = AllowList.build(entries=entries, **common)
+    built: dict[str | None, AllowList] = {None: everyone}
+    listed = sites.listed_sites(session)
+    for site_id in set(site_ids):
+        if site_id not in listed:
+            built[site_id] = everyone
+            continue
+        allowed = listed[site_id]
+        kept = {uid: entries[uid] for uid, m, steward in cards if steward or m.id in allowed}
+        built[site_id] = AllowList.build(entries=kept, **common)
+    return built
+
+
+def steward_anywhere(member: Member) -> bool:
+    """Tell whether ``member`` passes every site's list (a steward may work at any site)."""
+    return member.has_role(Role.STEWARD)
 
 
 def _entry(
@@ -153,14 +190,25 @@ def _config_or_none(session: Session, kiosk: Kiosk) -> KioskConfig | None:
 
 
 class SnapshotPublisher:
-    """Publish each kiosk's allow-list and config, retained, whenever their content changed."""
+    """Publish each kiosk's allow-list (its site's: one built per site) and config, retained,
+    whenever their content changed."""
 
     def __init__(self, engine: Engine, client: mqtt.Client) -> None:
         self.engine, self.client = engine, client
-        self.allowlist: AllowList | None = None  # the newest built: member questions use it
+        # The newest built, by site (None: every live card): member questions use them.
+        self.allowlists: dict[str | None, AllowList] = {}
         self._published: dict[str, str] = {}  # topic -> content hash last published
         self._version: int | None = None  # the sync version of the last complete round
         self._incomplete = False  # a publish of the last round was refused: try again
+
+    @property
+    def allowlist(self) -> AllowList | None:
+        """The newest allow-list of every live card (what a site that lets everyone gets)."""
+        return self.allowlists.get(None)
+
+    def allowlist_for(self, site: str) -> AllowList | None:
+        """The newest allow-list published to site ``site``'s kiosks (None: none yet)."""
+        return self.allowlists.get(site)
 
     def forget_published(self) -> None:
         """Publish everything again next round (a broker restarted without persistence has
@@ -179,12 +227,12 @@ class SnapshotPublisher:
     def publish_changed(self) -> int:
         """Publish each kiosk's allow-list and config if their content changed; return count."""
         with reading(self.engine) as session:
-            allowlist = build_allowlist(session)
             configs = [c for k in list_kiosks(session) if (c := _config_or_none(session, k))]
-        self.allowlist = allowlist
+            allowlists = build_allowlists(session, {config.site for config in configs})
+        self.allowlists = allowlists
         self._incomplete, published = False, 0
         for config in configs:  # each kiosk's allow-list, then its config
-            for snapshot in (allowlist, config):
+            for snapshot in (allowlists[config.site], config):
                 topic = kiosk_topic(config.site, config.kiosk_id, snapshot.channel)
                 published += self._publish_if_changed(topic, snapshot)
         return published

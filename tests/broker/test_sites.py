@@ -13,7 +13,7 @@ from broker.cli import broker as broker_cli
 from broker.client import ConnectRefused, subscribe_and_wait
 from broker.dynsec import find_client, read_config
 from broker.local import LocalBroker
-from broker.provision import Credentials, broker_paths, load_credentials
+from broker.provision import Credentials, broker_paths, load_credentials, revoke_site_bridge
 from broker.sites import Central, render_bridge
 from broker.topics import HUB_STATUS_TOPIC, bridge_state_topic, kiosk_topic
 from tests.fixtures.mosquitto import collect
@@ -200,3 +200,50 @@ def test_a_site_broker_confines_its_kiosks_as_the_network_broker_does(network, t
         assert hub_inbox.drain() == []
     finally:
         east.close()
+
+
+def test_revoking_a_site_bridge_cuts_it_off_and_it_cannot_log_in_again(network):
+    central, _north, _south = network
+    bridge = load_credentials(central.data_dir, "site-north")
+    assert revoke_site_bridge(central.data_dir, "north") is True
+    assert find_client(read_config(broker_paths(central.data_dir).dynsec), "site-north") is None
+    with pytest.raises(ConnectRefused):
+        central.connect("site-north", password=bridge.password, client_id="site-north")
+    wait_until(lambda: bridges_up(central, "south"), 10, "south's bridge still up")
+    assert revoke_site_bridge(central.data_dir, "north") is False  # nothing left to remove
+
+
+def test_join_network_makes_a_site_broker_from_the_password_on_stdin(tmp_path):
+    result = CliRunner().invoke(
+        broker_cli,
+        [
+            "join-network",
+            "east",
+            "--data-dir",
+            str(tmp_path / "east"),
+            "--central-host",
+            "hub.example.org",
+            "--central-port",
+            "8883",
+            "--port",
+            "18831",
+        ],
+        input="pasted-password\n",
+    )
+    assert result.exit_code == 0, result.output
+    site = broker_paths(tmp_path / "east")
+    config = site.config.read_text()
+    assert "remote_username site-east" in config and "remote_password pasted-password" in config
+    assert "address hub.example.org:8883" in config and "listener 18831 0.0.0.0" in config
+    assert find_client(read_config(site.dynsec), "hub") is None  # the hub is on the network's
+    assert "commonshed broker run --data-dir" in result.output
+    empty = CliRunner().invoke(
+        broker_cli, ["join-network", "east", "--data-dir", str(tmp_path / "x"), "--central-host",
+                     "h"], input="",
+    )  # fmt: skip
+    assert empty.exit_code == 2 and "password is required" in empty.output
+
+
+def test_provision_site_points_at_the_audited_hub_command():
+    help_text = CliRunner().invoke(broker_cli, ["provision-site", "--help"]).output
+    assert "commonshed hub sites provision" in help_text

@@ -40,6 +40,7 @@ def test_the_nav_is_every_features_pages_in_the_order_registered(bare_app):
         "Loans",
         "Holds",
         "Kiosks",
+        "Sites",
         "Bookings",
         "Machines",
         "Imports",

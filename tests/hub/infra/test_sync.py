@@ -27,6 +27,8 @@ KIOSK_VISIBLE = {
     "hold",  # a ready hold is a reservation in the allow-list
     "borrowing_policy",  # the limits in the allow-list
     "loan_length",  # each locker's loan length in the config
+    "site",  # who may borrow at a site: its kiosks' allow-list
+    "site_member",  # the members listed at a site
 }
 
 

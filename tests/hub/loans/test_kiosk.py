@@ -11,11 +11,14 @@ from sqlmodel import select
 
 from hub.infra.clock import as_utc
 from hub.infra.db import reading, transaction
+from hub.inventory import sites
 from hub.inventory.registry import get_tool
 from hub.loans import corrections
 from hub.loans.kiosk import Stamp, record_loan_out, record_return
 from hub.loans.records import Loan, ReturnCondition, UnmatchedReturn
+from hub.members.ranks import OPERATOR
 from hub.members.roster import get_member
+from hub.queries.sites import stray_loans
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -195,3 +198,29 @@ def test_a_late_loan_closed_by_its_waiting_return_leaves_the_next_loan_standing(
         assert standing.returned_at is None and not standing.in_conflict
         assert get_tool(session, ids["drill"]).status == "on_loan"
         assert session.exec(select(UnmatchedReturn)).all() == []
+
+
+def test_a_loan_at_a_site_that_does_not_allow_the_member_is_kept_with_a_note(shed):
+    engine, ids = shed  # shed-1 is at "north": listed, with Ada only
+    with transaction(engine) as session:
+        sites.set_policy(session, OPERATOR, "north", "listed")
+        sites.allow_member(session, OPERATOR, "north", get_member(session, ids["ada"]).number)
+    mine = lend(engine, ids, "ada", stamp("shed-1", 1, T0))
+    give_back(engine, ids, "ada", stamp("shed-1", 2, T0 + timedelta(hours=1)))
+    stale = record_at(engine, ids, "bea", stamp("shed-1", 3, T0 + timedelta(hours=2)))
+    give_back(engine, ids, "bea", stamp("shed-1", 4, T0 + timedelta(hours=3)))
+    steward = lend(engine, ids, "sam", stamp("shed-1", 5, T0 + timedelta(hours=4)))
+    assert stale.loan is not None and stale.note is not None
+    assert "member 1002 is not allowed to borrow at site north" in stale.note
+    with reading(engine) as session:
+        notes = {loan.id: loan.site_note for loan in session.exec(select(Loan))}
+        (stray,) = stray_loans(session)
+    assert notes[stale.loan.id] == stale.note  # recorded all the same: it happened
+    assert notes[mine.id] is None and notes[steward.id] is None  # a steward may work anywhere
+    assert (stray.loan_id, stray.number, stray.kiosk_id) == (stale.loan.id, "1002", "shed-1")
+
+
+def record_at(engine, ids, who: str, at: Stamp):
+    with transaction(engine) as session:
+        member, tool = get_member(session, ids[who]), get_tool(session, ids["drill"])
+        return record_loan_out(session, at, member, tool)

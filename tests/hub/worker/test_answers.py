@@ -9,8 +9,12 @@ from paho.mqtt.properties import Properties
 from broker import messages as wire
 from broker.inbound import Undecodable, from_kiosk
 from broker.topics import Channel, KioskTopic, kiosk_topic
-from hub.infra.db import make_engine
+from hub.infra.db import make_engine, transaction
+from hub.inventory import sites
+from hub.members.ranks import OPERATOR
 from hub.worker.answers import answer, refuse_malformed, response_route
+from hub.worker.snapshots import build_allowlist
+from tests.hub.builders import a_kiosk, a_member
 
 ASKED_BY = KioskTopic("test", "kiosk-a", Channel.REQUESTS)
 OWN = kiosk_topic("test", "kiosk-a", Channel.RESPONSES)
@@ -68,3 +72,27 @@ def test_a_malformed_request_is_refused_when_its_id_can_be_read():
     assert refusal is not None and refusal.request_id == "q-7"
     assert refusal.error is not None and refusal.error.code == "malformed_request"
     assert "balance.params: Field required" in refusal.error.message
+
+
+def test_a_member_question_is_answered_for_the_asking_kiosks_site(engine):
+    with transaction(engine) as session:
+        a_kiosk(session, "east-1", slots=1, site="east")
+        a_member(session, "Ada Lovelace", uid="DEADBEEF")
+        a_member(session, "Bob Marley", uid="B0B0B0B0")
+        sites.set_policy(session, OPERATOR, "east", "listed")
+        sites.allow_member(session, OPERATOR, "east", "1001")
+        east = build_allowlist(session, site="east")
+    where = KioskTopic("east", "east-1", Channel.REQUESTS)
+
+    def status(uid: str) -> wire.Response:
+        request = wire.MemberStatusRequest(
+            request_id=wire.new_message_id(), params=wire.CardParams(card_uid=uid)
+        )
+        return answer(engine, request, allowlist=east, where=where)
+
+    listed, unlisted = status("DEADBEEF"), status("B0B0B0B0")
+    assert listed.ok and listed.data["number"] == "1001"
+    assert not unlisted.ok and unlisted.error is not None
+    assert unlisted.error.code == "refused" and "not allowed to borrow at site east" in (
+        unlisted.error.message
+    )

@@ -1,4 +1,5 @@
-"""Allow-lists and configs: built from the records, published retained when they changed."""
+"""Allow-lists and configs: built from the records (one allow-list per site), published
+retained when they changed."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import pytest
 from broker import messages as wire
 from broker.topics import Channel, kiosk_topic
 from hub.infra.db import transaction
+from hub.inventory import sites
 from hub.inventory.registry import Kiosk
 from hub.members.ranks import OPERATOR
 from hub.members.roster import member_by_number
 from hub.members.standing import suspend_member
-from hub.worker.snapshots import SnapshotPublisher
+from hub.worker.snapshots import SnapshotPublisher, build_allowlist
 from tests.hub.builders import a_kiosk, a_member, a_tool
 
 CARD = "DEADBEEF"
@@ -131,3 +133,70 @@ def test_a_stored_kiosk_the_wire_refuses_is_skipped_and_the_others_still_get_the
     assert kiosk_topic("test", "kiosk-c", Channel.CONFIG) in topics  # sorts after "hub"
     assert not any("/kiosk/hub/" in topic for topic in topics)
     assert "kiosk 'hub' gets no config" in caplog.text
+
+
+# --- per-site allow-lists (issue 18) -----------------------------------------------------
+
+BOB, SAM = "B0B0B0B0", "5A5A5A5A"
+
+
+@pytest.fixture
+def two_sites(library):
+    """kiosk-a and kiosk-b at "test" (everyone), kiosk-e at "east" (listed: Ada only)."""
+    with transaction(library) as session:
+        a_kiosk(session, "kiosk-e", slots=1, site="east")
+        a_member(session, "Bob Marley", uid=BOB)
+        a_member(session, "Sam Steward", uid=SAM, roles="steward")
+        sites.set_policy(session, OPERATOR, "east", "listed")
+        sites.allow_member(session, OPERATOR, "east", "1001")
+    return library
+
+
+def published_allowlist(client: FakeClient, site: str, kiosk_id: str) -> wire.AllowList:
+    topic = kiosk_topic(site, kiosk_id, Channel.ALLOWLIST)
+    (payload,) = [p for t, p, _qos, _retain in client.published if t == topic]
+    return wire.decode_allowlist(payload)
+
+
+def test_a_listed_sites_kiosks_lack_members_not_listed_and_an_everyone_site_has_all(two_sites):
+    client = FakeClient()
+    publisher = SnapshotPublisher(two_sites, client)
+    publisher.publish_if_stale()
+    east = published_allowlist(client, "east", "kiosk-e")
+    assert sorted(east.entries) == sorted([CARD, SAM])  # Ada is listed; a steward always passes
+    for kiosk_id in ("kiosk-a", "kiosk-b"):
+        assert sorted(published_allowlist(client, "test", kiosk_id).entries) == sorted(
+            [CARD, BOB, SAM]
+        )
+    assert publisher.allowlist_for("east") == east and publisher.allowlist is not None
+    assert BOB in publisher.allowlist.entries
+
+
+def test_a_suspended_listed_member_stays_on_the_sites_list_with_their_status(two_sites):
+    with transaction(two_sites) as session:
+        suspend_member(session, OPERATOR, member_by_number(session, "1001").id, "tools overdue")
+        assert BOB not in build_allowlist(session, site="east").entries
+        assert build_allowlist(session, site="east").entries[CARD].status == "suspended"
+
+
+def test_changing_a_sites_list_republishes_that_sites_allowlists_only(two_sites):
+    client = FakeClient()
+    publisher = SnapshotPublisher(two_sites, client)
+    publisher.publish_if_stale()
+    client.published.clear()
+    with transaction(two_sites) as session:
+        sites.allow_member(session, OPERATOR, "east", "1002")
+    publisher.publish_if_stale()
+    assert client.topics() == [kiosk_topic("east", "kiosk-e", Channel.ALLOWLIST)]
+    assert BOB in publisher.allowlist_for("east").entries
+    with transaction(two_sites) as session:
+        sites.set_policy(session, OPERATOR, "east", "everyone")
+        sites.disallow_member(session, OPERATOR, "east", "1001")
+    publisher.publish_if_stale()
+    assert client.topics() == []  # everyone may borrow at east: its list is already all cards
+    with transaction(two_sites) as session:
+        sites.set_policy(session, OPERATOR, "east", "listed")
+    publisher.publish_if_stale()
+    published = client.published[0][1]
+    assert client.topics() == [kiosk_topic("east", "kiosk-e", Channel.ALLOWLIST)]
+    assert sorted(wire.decode_allowlist(published).entries) == sorted([BOB, SAM])
