@@ -1,6 +1,6 @@
 """A network-sized run: 20 sites x 4 kiosks on bridged site brokers, the hub on PostgreSQL.
 
-    .venv/bin/python bench/network_bench.py [--sites 20] [--kiosks 4] [--events 20000]
+    .venv/bin/python bench/network_bench.py [--sites 20] [--kiosks 4] [--events 4000]
         [--workers 1,2,4] [--members 500] [--cut 5] [--partition-seconds 20] [--rounds 5]
         [--kiosk-processes 4] [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
 
@@ -662,7 +662,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", type=int, default=20)
     parser.add_argument("--kiosks", type=int, default=4, help="kiosks per site")
-    parser.add_argument("--events", type=int, default=20_000, help="the day's events, all kiosks")
+    parser.add_argument("--events", type=int, default=4_000, help="the day's events, all kiosks")
     parser.add_argument("--workers", default="1,2,4", help="ingest worker counts, one run each")
     parser.add_argument("--members", type=int, default=500)
     parser.add_argument("--cut", type=int, default=5, help="sites cut off in the partition")
@@ -680,7 +680,8 @@ def main() -> None:
     args = parser.parse_args()
     results = []
     for workers in (int(n) for n in args.workers.split(",")):
-        print(f"{workers} ingest worker(s):", flush=True)
+        load = "/".join(f"{n:.1f}" for n in os.getloadavg())
+        print(f"{workers} ingest worker(s), load average {load} (1/5/15 min):", flush=True)
         with tempfile.TemporaryDirectory(prefix="network-bench-") as tmp:
             try:
                 results.append(run_once(args, workers, Path(tmp)))
@@ -688,6 +689,7 @@ def main() -> None:
                 show_logs(Path(tmp))
                 raise
     report(args, results)
+    print(f"load average at the end: {'/'.join(f'{n:.1f}' for n in os.getloadavg())}")
     if args.json:
         args.json.write_text(json.dumps([as_json(r) for r in results], indent=1))
     if any(r.lost or r.doubled for r in results):
