@@ -382,6 +382,8 @@ class RunResult:
     lost: int
     doubled: int
     rejected: int
+    retried: int  # batches a worker had to apply again (its log says so)
+    deadlocks: int  # of which PostgreSQL broke a deadlock
     usage: Usage
 
 
@@ -566,6 +568,8 @@ def run_once(args: argparse.Namespace, workers: int, root: Path) -> RunResult:
         status = kiosks.status()
         lost, doubled, rejected = count_lost_doubled(engine, status)
         print(f"  lost {lost}, doubled {doubled} (hub rejected {rejected})")
+        retried, deadlocks = worker_troubles(root)
+        print(f"  the workers retried {retried} batches ({deadlocks} PostgreSQL deadlocks)")
         return RunResult(
             workers=workers,
             baseline=baseline,
@@ -582,8 +586,20 @@ def run_once(args: argparse.Namespace, workers: int, root: Path) -> RunResult:
             lost=lost,
             doubled=doubled,
             rejected=rejected,
+            retried=retried,
+            deadlocks=deadlocks,
             usage=usage,
         )
+
+
+def worker_troubles(root: Path) -> tuple[int, int]:
+    """(batches retried, deadlocks detected), as the workers' logs tell."""
+    retried = deadlocks = 0
+    for path in root.glob("hub-worker-*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            retried += " retried (" in line
+            deadlocks += "deadlock detected" in line
+    return retried, deadlocks
 
 
 def count_lost_doubled(engine: Any, status: dict[str, dict[str, Any]]) -> tuple[int, int, int]:
@@ -622,14 +638,15 @@ def report(args: argparse.Namespace, results: list[RunResult]) -> None:
     print(
         f"{'workers':>7} {'events':>7} {'committed/s':>12} {'bare sub/s':>11} {'ratio':>6} "
         f"{'bridges back s':>15} {'catch-up s':>11} {'susp. p50 s':>12} {'p99 s':>6} "
-        f"{'last p50 s':>11} {'missed':>7} {'lost':>5} {'doubled':>8}"
+        f"{'last p50 s':>11} {'missed':>7} {'lost':>5} {'doubled':>8} {'retried':>8}"
     )
     for r in results:
         print(
             f"{r.workers:>7} {r.events:>7,} {r.committed_rate:>12,.0f} {r.baseline:>11,.0f} "
             f"{r.committed_rate / r.baseline:>5.2f}x {r.link_back_s:>15.1f} {r.catch_up_s:>11.1f} "
             f"{percentile(r.propagation, 0.5):>12.2f} {percentile(r.propagation, 0.99):>6.2f} "
-            f"{median(r.last_kiosk):>11.2f} {r.missed:>7} {r.lost:>5} {r.doubled:>8}"
+            f"{median(r.last_kiosk):>11.2f} {r.missed:>7} {r.lost:>5} {r.doubled:>8} "
+            f"{r.retried:>8}"
         )
     print("\nCPU (% of one core, over the day) and peak resident memory (MB) per kind of process")
     kinds = list(results[0].usage.kinds)
@@ -678,22 +695,31 @@ def main() -> None:
     parser.add_argument("--pg-url", default=PG_ADMIN_URL)
     parser.add_argument("--json", type=Path, help="also write each run's figures here")
     args = parser.parse_args()
-    results = []
+    results: list[RunResult] = []
+    failed: list[str] = []
     for workers in (int(n) for n in args.workers.split(",")):
         load = "/".join(f"{n:.1f}" for n in os.getloadavg())
         print(f"{workers} ingest worker(s), load average {load} (1/5/15 min):", flush=True)
         with tempfile.TemporaryDirectory(prefix="network-bench-") as tmp:
             try:
                 results.append(run_once(args, workers, Path(tmp)))
+            except TimeoutError as error:  # the other worker counts still run
+                show_logs(Path(tmp))
+                failed.append(f"{workers} worker(s): {error}")
             except Exception:
                 show_logs(Path(tmp))
                 raise
-    report(args, results)
+    if results:
+        report(args, results)
+    for failure in failed:
+        print(f"did not finish: {failure}")
     print(f"load average at the end: {'/'.join(f'{n:.1f}' for n in os.getloadavg())}")
     if args.json:
         args.json.write_text(json.dumps([as_json(r) for r in results], indent=1))
     if any(r.lost or r.doubled for r in results):
         sys.exit("lost or doubled events")
+    if failed:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
