@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/network_bench.py [--sites 20] [--kiosks 4] [--events 4000]
         [--workers 1,2,4] [--members 500] [--cut 5] [--partition-seconds 20] [--rounds 5]
-        [--kiosk-processes 4] [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--propagation-timeout 20] [--kiosk-processes 4] [--json PATH]
+        [--pg-url postgresql://postgres@127.0.0.1:5432/postgres]
 
 Issue 18's benchmark, on one machine, with real parts: a central Mosquitto and one Mosquitto
 per site bridged to it (``broker.local.LocalBroker(..., bridge_to=central)``, the ordinary
