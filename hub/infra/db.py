@@ -135,6 +135,25 @@ def reading(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def snapshot_reading(engine: Engine) -> Iterator[Session]:
+    """Yield a session for reads only whose every statement sees the same snapshot, for a
+    document that carries a version beside its content (a kiosk's allow-list).
+
+    NOTE: on PostgreSQL, READ COMMITTED gives each statement a snapshot of its own, so a
+    change committed between reading the members and reading the sync version would go out
+    under the new version with the old content, and a kiosk would then refuse the corrected
+    list as "not newer". REPEATABLE READ (read-only: it never fails to serialize) pins one
+    snapshot; SQLite's read transaction already is one.
+    """
+    if is_sqlite(engine):
+        bound = engine.execution_options(sqlite_begin="DEFERRED")
+    else:
+        bound = engine.execution_options(isolation_level="REPEATABLE READ")
+    with HubSession(bound, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
 def ping(engine: Engine) -> None:
     """Read one row of the schema's version table: cheap, and fails if the database is away."""
     with reading(engine) as session:

@@ -19,7 +19,7 @@ from broker.messages import AllowList, AllowListMember, KioskConfig, LockerTool,
 from broker.topics import kiosk_topic
 from hub.infra import settings
 from hub.infra.clock import as_utc, utcnow
-from hub.infra.db import reading
+from hub.infra.db import reading, snapshot_reading
 from hub.infra.sync import current_version
 from hub.inventory import sites
 from hub.inventory.registry import Kiosk, Locker, Tool, ToolStatus, list_kiosks
@@ -226,7 +226,7 @@ class SnapshotPublisher:
 
     def publish_changed(self) -> int:
         """Publish each kiosk's allow-list and config if their content changed; return count."""
-        with reading(self.engine) as session:
+        with snapshot_reading(self.engine) as session:  # the version and content agree
             configs = [c for k in list_kiosks(session) if (c := _config_or_none(session, k))]
             allowlists = build_allowlists(session, {config.site for config in configs})
         self.allowlists = allowlists

@@ -89,3 +89,25 @@ def test_the_version_moves_once_per_transaction_and_a_rolled_back_savepoint_take
             pass
         a_member(session, "Kept", uid="0A0B0C08")
     assert version(engine) == before + 2
+
+
+def test_a_snapshot_reading_sees_no_change_committed_while_it_reads(engine):
+    """An allow-list carries the sync version beside its content: both must come from one
+    snapshot, or a suspension committed between the two reads goes out under the new version
+    with the old content, and kiosks refuse the corrected list as "not newer"."""
+    from hub.infra.db import snapshot_reading
+    from hub.members.roster import Member
+
+    with transaction(engine) as session:
+        ada = a_member(session, "Ada Lovelace", uid="0A0B0C0D")
+    with snapshot_reading(engine) as snapshot:
+        version = current_version(snapshot)
+        assert snapshot.get(Member, ada.id).status == "active"
+        with transaction(engine) as session:  # meanwhile, a steward suspends Ada
+            suspend_member(session, OPERATOR, ada.id, "tools not returned")
+        snapshot.expire_all()
+        assert current_version(snapshot) == version
+        assert snapshot.get(Member, ada.id).status == "active"
+    with reading(engine) as session:
+        assert current_version(session) > version
+        assert session.get(Member, ada.id).status == "suspended"
