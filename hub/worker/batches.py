@@ -19,16 +19,17 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from broker import messages as wire
 from broker.inbound import Cleared, KioskEvent, KioskStatus, SiteBridge, Undecodable
 from broker.topics import Channel, KioskTopic
-from hub.infra.db import DatabaseUnavailable, is_unavailable, transaction
+from hub.infra.db import DatabaseUnavailable, is_sqlite, is_unavailable, transaction
 from hub.inventory import fleet
 from hub.inventory.registry import Kiosk
 from hub.worker import inbox, trust
 from hub.worker.events import NeedsIsolation, Outcome, apply_events
+from hub.worker.sequence import KioskSequence
 
 log = logging.getLogger("commonshed.ingest")
 BATCH_RETRIES = 3
@@ -122,12 +123,31 @@ def _apply_with_one_retry(engine: Engine, message: Ingested) -> BatchResult:
 def _apply_in(session: Session, batch: Sequence[Ingested], *, isolate: bool = True) -> BatchResult:
     """Apply a batch's statuses and events in ``session``; dead-letter what cannot be taken."""
     result = BatchResult()
+    _lock_kiosk_rows(session, batch)
     events = _record_statuses_and_refusals(session, batch, result)
     outcomes = apply_events(session, [e.event for e in events], isolate=isolate) if events else []
     for event, outcome in zip(events, outcomes, strict=True):
         result.applied += outcome.status == "applied"
         result.acks.append((event.where.topic_of(Channel.ACKS), outcome.ack()))
     return result
+
+
+def _lock_kiosk_rows(session: Session, batch: Sequence[Ingested]) -> None:
+    """Lock the batch's kiosks' status and sequence rows first, in kiosk-id order.
+
+    NOTE: several workers share the kiosks; each batch updates those rows as its messages
+    come, so two batches took them in opposite orders and deadlocked, and the retries cost
+    more than the second worker gave (bench/network_bench.py). One order up front, and a
+    batch waits for another instead. SQLite has one writer: nothing to order.
+    """
+    if is_sqlite(session.get_bind()):
+        return
+    kiosk_ids = sorted({m.where.kiosk_id for m in batch if m.where is not None})
+    if not kiosk_ids:
+        return
+    for table in (fleet.KioskStatus, KioskSequence):
+        key = col(table.kiosk_id)
+        session.exec(select(key).where(key.in_(kiosk_ids)).order_by(key).with_for_update()).all()
 
 
 def _record_statuses_and_refusals(
