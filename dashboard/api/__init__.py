@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     market,
     me,
     members,
+    reports,
     tokens,
     tools,
 )

@@ -14,6 +14,7 @@ the existing subgroups. Listed by name so adding an area is one line.
   ``member lift-booking-pause``
 - ``market``  categories, hiding a post, deciding proposals, paying a spend, asking fixers,
   exporting the open records
+- ``reports``  the reports for the whole network or one site, as text or JSON
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ import importlib
 
 import click
 
-AREAS: tuple[str, ...] = ("mail", "holds", "inventory", "upkeep", "members", "market", "bookings")
+AREAS: tuple[str, ...] = (
+    "mail",
+    "holds",
+    "inventory",
+    "upkeep",
+    "members",
+    "market",
+    "bookings",
+    "reports",
+)
 
 
 def register(hub_group: click.Group) -> None:
