@@ -18,6 +18,16 @@ from hub.queries import reports
 
 bp = Blueprint("steward_reports", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_reports.show", "Reports"),)
+# The sites side by side: each column's field and heading.
+SITE_COLUMNS = (
+    ("kiosks", "Kiosks"),
+    ("tools", "Tools"),
+    ("loans_this_month", "Loans this month"),
+    ("returned_elsewhere", "Returned at another site"),
+    ("returned_here_from_elsewhere", "Returned here from another"),
+    ("open_fault_tickets", "Open faults"),
+    ("overdue_loans", "Overdue loans"),
+)
 
 
 @bp.get("/reports")
@@ -34,7 +44,9 @@ def show() -> str:
         _ranked("Most broken tools", "fault tickets", found.most_broken),
         _ranked("Door alarms by kiosk", "alarms", found.alarms_per_kiosk),
     ]
-    return render_template("steward/reports.html", report=found, figures=figures)
+    return render_template(
+        "steward/reports.html", report=found, figures=figures, columns=SITE_COLUMNS
+    )
 
 
 def _loans_chart(weeks: list[tuple[date, int]]) -> Markup:

@@ -52,7 +52,12 @@ def test_one_site_shows_its_own_figures(client, steward, south, engine):
     network = client.get("/steward/reports").get_data(as_text=True)
     page = client.get("/steward/reports?site=south").get_data(as_text=True)
     assert chosen(page) == ["south"] and "<h1>Reports: south</h1>" in page
-    assert site_rows(page) == ["south"]
+    assert site_rows(page) == [] and re.findall(r'<section [^>]*data-site="(\w+)"', page) == [
+        "south"
+    ]
+    figures = dict(re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", page))
+    assert figures["Kiosks"] == "1" and figures["Loans this month"] == "1"
+    assert figures["Overdue loans"] == "0" and len(figures) == 7
     assert drawn(page, "Most borrowed tools") == [("SOUTH-1", 1)]
     assert drawn(network, "Most borrowed tools") != drawn(page, "Most borrowed tools")
     with reading(engine) as session:
