@@ -175,11 +175,17 @@ def index() -> ResponseReturnValue:
 
 @member_required
 def machines() -> str:
-    """Show every bookable machine and whether it can be booked now."""
+    """Show every bookable machine (or one site's, ``?site=south``) and whether it can be
+    booked now."""
+    chosen = request.args.get("site") or None
     with reading() as db:
-        rows = [(r, bookings.unavailability(db, r)) for r in bookings.list_resources(db)]
+        found = bookings.list_resources(db)
+        sites = sorted({r.site for r in found if r.site})
+        rows = [(r, bookings.unavailability(db, r)) for r in found if chosen in (None, r.site)]
         pause = bookings.booking_pause_of(db, tablet_member().id, now=now())
-    return render_template("tablet/machines.html", rows=rows, pause=pause)
+    return render_template(
+        "tablet/machines.html", rows=rows, pause=pause, sites=sites, chosen=chosen
+    )
 
 
 @bp.post("/identify/card")
@@ -191,7 +197,7 @@ def identify_by_card() -> ResponseReturnValue:
         outcome = tablets.identify_by_card(
             db, this_tablet(db), uid, address=client_address(), now=now()
         )
-        names = [bookings.get_resource(db, b.resource_id).name for b in outcome.checked_in]
+        names = [bookings.get_resource(db, b.resource_id).label for b in outcome.checked_in]
     return _identified(outcome, "card", names=names)
 
 
@@ -386,7 +392,7 @@ def book() -> ResponseReturnValue:
             )
     except DomainError as refused:
         return _refuse_booking(resource, starts, minutes, refused)
-    flash(f"Booked: {resource.name}, {_span(resource, made.starts_at, made.ends_at)}.", "ok")
+    flash(f"Booked: {resource.label}, {_span(resource, made.starts_at, made.ends_at)}.", "ok")
     return redirect(url_for("tablet.slots", code=resource.code, day=local_day(resource, starts)))
 
 
@@ -433,7 +439,7 @@ def cancel(booking_id: int) -> ResponseReturnValue:
     except DomainError as refused:
         flash(refused.message, "error")
         return redirect(url_for("tablet.mine"))
-    flash(f"Cancelled: {resource.name}, {_span(resource, done.starts_at, done.ends_at)}.", "ok")
+    flash(f"Cancelled: {resource.label}, {_span(resource, done.starts_at, done.ends_at)}.", "ok")
     return redirect(url_for("tablet.mine"))
 
 

@@ -17,6 +17,7 @@ from . import (  # noqa: F401
     market,
     me,
     members,
+    reports,
     sites,
     tokens,
     tools,

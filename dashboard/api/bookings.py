@@ -58,7 +58,14 @@ def list_resources() -> ResourceList:
         found = bookings.list_resources(db)
     return ResourceList(
         resources=[
-            ResourceOut(id=r.id, code=r.code, name=r.name, timezone=r.timezone, paused=r.paused)
+            ResourceOut(
+                id=r.id,
+                code=r.code,
+                name=r.name,
+                timezone=r.timezone,
+                paused=r.paused,
+                site=r.site,
+            )
             for r in found
         ]
     )
@@ -141,7 +148,7 @@ def change_resource(resource_id: int, body: ResourceChange) -> ResourceDetail:
     """
     changes = body.model_dump(exclude_unset=True)
     opening = changes.pop("opening_hours", None)
-    for nullable in ("training", "tool_code"):
+    for nullable in ("training", "tool_code", "site"):
         if nullable in changes and changes[nullable] is None:
             changes[nullable] = ""
     changes = {k: v for k, v in changes.items() if v is not None}

@@ -18,6 +18,7 @@ from hub.bookings.models import Resource
 from hub.bookings.resources import RULE_LIMITS
 from hub.members.roster import NAME_MAX
 
+from .inventory_schemas import SiteId
 from .schemas import NOT_BLANK, Body, Day, Id, Note, Query, Stamp
 
 # "09:00-21:00": a start from 00:00 to 23:59, an end up to 24:00 (midnight at the day's end).
@@ -95,15 +96,17 @@ class ResourceCreate(ResourceRules):
     name: Name
     training: TrainingCode | None = Field(None, description="Training code a booker needs.")
     tool_code: ToolCode | None = Field(None, description="The library tool it is, if any.")
+    site: SiteId | None = Field(None, description="The site it stands at, if any.")
 
 
 class ResourceChange(ResourceRules):
-    """The fields to change; those left out stay as they are. ``training`` or ``tool_code``
-    null removes it."""
+    """The fields to change; those left out stay as they are. ``training``, ``tool_code`` or
+    ``site`` null removes it."""
 
     name: Name | None = None
     training: TrainingCode | None = None
     tool_code: ToolCode | None = None
+    site: SiteId | None = None
 
 
 class ClosingDay(Body):
@@ -146,6 +149,7 @@ class ResourceDetail(BaseModel):
     opening_hours: dict[str, list[str]]
     paused: bool
     paused_reason: str | None
+    site: str | None = Field(description="The site it stands at (null: none given).")
     closed_days: list[ClosedDayOut] = Field(description="Closed days from today on.")
 
 

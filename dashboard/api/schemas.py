@@ -466,6 +466,7 @@ class ResourceOut(BaseModel):
     name: str
     timezone: str
     paused: bool
+    site: str | None = Field(description="The site it stands at (null: none given).")
 
 
 class ResourceList(BaseModel):

@@ -30,6 +30,7 @@ from hub.inventory.registry import get_tool
 from hub.members.roster import get_member
 from hub.queries import bookings as booking_rows
 from hub.queries import members as member_rows
+from hub.queries.reports import site_names
 
 bp = Blueprint("steward_bookings", __name__, url_prefix="/steward")
 NAV = (
@@ -229,6 +230,7 @@ def form_of(resource: Resource) -> dict[str, str]:
         "name": resource.name,
         "tool_code": "",
         "training": "",
+        "site": resource.site or "",
     }
     values |= {name: str(getattr(resource, name)) for name, *_ in RULES}
     for day in EVERY_DAY:
@@ -253,6 +255,7 @@ def _machine_form(
             resource=resource,
             values=values,
             trainings=member_rows.list_trainings(db),
+            sites=site_names(db),
             error=refused,
             rules=RULES,
             limits=RULE_LIMITS,
@@ -288,6 +291,7 @@ def _machine_fields(*, adding: bool) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "name": form_text("name"),
         "training": form_text("training"),
+        "site": form_text("site"),  # blank: no site
         "opening_hours": _opening_hours(),
     }
     if adding:

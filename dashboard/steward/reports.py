@@ -1,40 +1,52 @@
-"""Pictures of the commons: loans, repairs and credited hours over time; busiest and most
-broken tools; door alarms by kiosk."""
+"""Pictures of the commons, for the whole network or one site (``?site=north``): loans,
+repairs and credited hours over time; busiest and most broken tools; door alarms by kiosk; and
+the sites side by side."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from markupsafe import Markup
 
 from dashboard import charts
 from dashboard.auth import steward_required
 from dashboard.database import reading
 from dashboard.steward.common import NavLink
-from hub.infra.clock import utcnow
-from hub.queries import charts as series
+from hub.queries import reports
 
 bp = Blueprint("steward_reports", __name__, url_prefix="/steward")
 NAV = (NavLink("steward_reports.show", "Reports"),)
+# The sites side by side: each column's field and heading.
+SITE_COLUMNS = (
+    ("kiosks", "Kiosks"),
+    ("tools", "Tools"),
+    ("loans_this_month", "Loans this month"),
+    ("returned_elsewhere", "Returned at another site"),
+    ("returned_here_from_elsewhere", "Returned here from another"),
+    ("open_fault_tickets", "Open faults"),
+    ("overdue_loans", "Overdue loans"),
+)
 
 
 @bp.get("/reports")
 @steward_required
 def show() -> str:
-    """Draw the charts from the records."""
-    now = utcnow()
+    """Draw the charts from the records, for the network or the site asked for."""
     with reading() as db:
-        figures = [
-            _loans_chart(series.loans_per_week(db, weeks=12, now=now)),
-            _repairs_chart(series.repairs_per_month(db, months=12, now=now)),
-            _hours_chart(series.hours_credited_per_month(db, months=12, now=now)),
-            _ranked("Most borrowed tools", "loans", series.most_borrowed(db, limit=10)),
-            _ranked("Most broken tools", "fault tickets", series.most_broken(db, limit=10)),
-            _ranked("Door alarms by kiosk", "alarms", series.alarms_per_kiosk(db)),
-        ]
-    return render_template("steward/reports.html", figures=figures)
+        found = reports.report(db, request.args.get("site"))
+    figures = [
+        _loans_chart(found.loans_per_week),
+        _repairs_chart(found.repairs_per_month),
+        _hours_chart(found.hours_credited_per_month),
+        _ranked("Most borrowed tools", "loans", found.most_borrowed),
+        _ranked("Most broken tools", "fault tickets", found.most_broken),
+        _ranked("Door alarms by kiosk", "alarms", found.alarms_per_kiosk),
+    ]
+    return render_template(
+        "steward/reports.html", report=found, figures=figures, columns=SITE_COLUMNS
+    )
 
 
 def _loans_chart(weeks: list[tuple[date, int]]) -> Markup:

@@ -115,7 +115,7 @@ def member_calendar(session: Session, member_id: int, *, now: datetime | None = 
     calendar = _calendar(f"My bookings ({member.number})", f"member-{member.id}")
     for booking, resource in rows:
         span = describe_span(resource, booking.starts_at, booking.ends_at)
-        calendar.add_component(_event(booking, f"{resource.name} booking", span, now))
+        calendar.add_component(_event(booking, f"{resource.label} booking", span, now))
     return calendar
 
 
@@ -129,9 +129,9 @@ def resource_calendar(
         .where(Booking.resource_id == resource.id, *_feed_window(now))
         .order_by(Booking.starts_at)
     )
-    calendar = _calendar(f"{resource.name} (busy)", f"resource-{resource.id}")
+    calendar = _calendar(f"{resource.label} (busy)", f"resource-{resource.id}")
     for booking in bookings:
-        calendar.add_component(_event(booking, f"{resource.name}: busy", None, now))
+        calendar.add_component(_event(booking, f"{resource.label}: busy", None, now))
     return calendar
 
 

@@ -54,6 +54,13 @@ class Resource(SQLModel, table=True):
     paused: bool = Field(default=False)
     paused_reason: str | None = Field(default=None, max_length=NOTE_MAX)
     added_at: datetime = Field(default_factory=utcnow)
+    # The site it stands at (a site id, as kiosks have one), if the network has several.
+    site: str | None = Field(default=None, max_length=32)
+
+    @property
+    def label(self) -> str:
+        """Return the name members see: "Laser cutter · south", or the name alone."""
+        return f"{self.name} · {self.site}" if self.site else self.name
 
 
 class HolderChoice(StrEnum):
@@ -77,6 +84,7 @@ RESOURCE_FIELDS = (
     "checkin_grace_minutes",
     "timezone",
     "opening_hours",
+    "site",
 )
 RESOURCE_ADD = audit.Action("resource.add", RESOURCE_FIELDS)
 RESOURCE_EDIT = audit.Action("resource.edit", RESOURCE_FIELDS)

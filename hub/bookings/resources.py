@@ -43,6 +43,7 @@ from hub.infra.clock import utcnow
 from hub.inventory.registry import Tool, ToolStatus, get_tool
 from hub.members.ranks import Actor, require_role
 from hub.members.roster import NAME_MAX, NOTE_MAX, Role, clean_text, training_by_code
+from hub.wire import parse_site_id
 
 # Bookings never last longer than this, so a window query can bound its index range.
 # A resource code is the hub's own (no kiosk sees it); written like a training code.
@@ -68,12 +69,14 @@ def add_resource(
     training: str | None = None,
     opening_hours: dict[str, list[str]] | None = None,
     timezone: str = DEFAULT_TIMEZONE,
+    site: str | None = None,
     **rules: int,
 ) -> Resource:
     """Store a bookable resource, checked but neither role-checked nor audited: for seeding
     (the demo library, tests). A steward's door calls :func:`register_resource`.
 
-    ``rules`` are the integer fields of :class:`Resource`. A code already in use is a Conflict.
+    ``rules`` are the integer fields of :class:`Resource`; ``site`` is where it stands (None or
+    "": no site). A code already in use is a Conflict.
     """
     code = _parse_code(code)
     if session.exec(select(Resource.id).where(Resource.code == code)).first():
@@ -84,6 +87,7 @@ def add_resource(
         tool_id=_tool_id(session, tool_code),
         training_id=_training_id(session, training),
         timezone=parse_timezone(timezone),
+        site=_site(site),
     )
     if opening_hours is not None:
         resource.opening_hours = parse_opening_hours(opening_hours)
@@ -120,7 +124,8 @@ def update_rules(
     **changes: Any,
 ) -> Resource:
     """Change a resource: ``name``, ``training`` (a code, or "" for none), ``tool_code`` ("" for
-    none), ``opening_hours`` and the integer rules. Only what is named changes.
+    none), ``site`` ("" for none), ``opening_hours`` and the integer rules. Only what is named
+    changes.
 
     Existing bookings stay as they are. Stewards only; audited.
     """
@@ -133,6 +138,8 @@ def update_rules(
             resource.training_id = _training_id(session, changes.pop("training"))
         if "tool_code" in changes:
             resource.tool_id = _tool_id(session, changes.pop("tool_code"))
+        if "site" in changes:
+            resource.site = _site(changes.pop("site"))
         if opening_hours is not None:
             resource.opening_hours = parse_opening_hours(opening_hours)
         _apply_rules(resource, changes)
@@ -149,6 +156,11 @@ def _training_id(session: Session, training: str | None) -> int | None:
     """Return the id of the training a resource requires (None for "" or None)."""
     code = (training or "").strip()
     return training_by_code(session, code).id if code else None
+
+
+def _site(value: str | None) -> str | None:
+    """Return the site a machine stands at, spelt as kiosks' sites are (None for "" or None)."""
+    return parse_site_id(value) if (value or "").strip() else None
 
 
 def _apply_rules(resource: Resource, rules: dict[str, int]) -> None:

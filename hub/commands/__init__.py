@@ -17,6 +17,7 @@ the existing subgroups. Listed by name so adding an area is one line.
 - ``market``  categories, hiding a post, deciding proposals, paying a spend, asking fixers,
   exporting the open records
 - ``letters``  dead letters: list them, apply one again, set one aside
+- ``reports``  the reports for the whole network or one site, as text or JSON
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ AREAS: tuple[str, ...] = (
     "bookings",
     "letters",
     "sites",
+    "reports",
 )
 
 

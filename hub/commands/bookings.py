@@ -62,7 +62,7 @@ def resource() -> None:
 
 
 def _rule_options(command: Any) -> Any:
-    """Add an --option for each integer booking rule (and --hours, --training, --tool)."""
+    """Add an --option for each integer booking rule (and --hours, --training, --tool, --site)."""
     for name, help_text in reversed(RULE_OPTIONS):
         flag = "--" + name.replace("_", "-")
         command = click.option(flag, name, type=int, default=None, help=help_text)(command)
@@ -73,6 +73,7 @@ def _rule_options(command: Any) -> Any:
         help="Opening hours of one weekday (mon..sun), repeatable; `sun=` closes Sundays.",
     )(command)
     command = click.option("--training", default=None, help="Training code required.")(command)
+    command = click.option("--site", default=None, help="The site it stands at.")(command)
     return click.option("--tool", "tool_code", default=None, help="Library tool it is.")(command)
 
 
@@ -90,7 +91,7 @@ def add(hub: Hub, code: str, name: str, hours: tuple[str, ...], **options: Any) 
         added = resources.register_resource(
             session, OPERATOR, code=code, name=name, opening_hours=opening, **given
         )
-        click.echo(f"Resource {added.id} ({added.code}, {added.name}) added.")
+        click.echo(f"Resource {added.id} ({added.code}, {added.label}) added.")
         click.echo(describe_hours(added))
 
 
@@ -100,8 +101,8 @@ def add(hub: Hub, code: str, name: str, hours: tuple[str, ...], **options: Any) 
 @_rule_options
 @pass_hub
 def edit(hub: Hub, resource_ref: str, hours: tuple[str, ...], **options: Any) -> None:
-    """Change a machine's name, rules or opening hours (days --hours names are replaced;
-    `--training ""` drops the training)."""
+    """Change a machine's name, site, rules or opening hours (days --hours names are replaced;
+    `--training ""` drops the training, `--site ""` the site)."""
     given = {key: value for key, value in options.items() if value is not None}
     with transaction(hub.migrated_engine()) as session:
         found = resources.find_resource(session, resource_ref)
@@ -109,7 +110,7 @@ def edit(hub: Hub, resource_ref: str, hours: tuple[str, ...], **options: Any) ->
         changed = resources.update_rules(
             session, OPERATOR, found.id, opening_hours=opening, **given
         )
-        click.echo(f"Resource {changed.id} ({changed.code}) changed.")
+        click.echo(f"Resource {changed.id} ({changed.code}, {changed.label}) changed.")
         click.echo(describe_hours(changed))
 
 

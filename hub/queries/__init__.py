@@ -18,5 +18,6 @@ The modules, each with one reason to change:
 - ``ingest``       whether the MQTT ingest runs, judged from its heartbeat rows
 - ``front``        the front page, "what needs me": its panels and their change signature
 - ``charts``       the report series: per week or month, and the most borrowed or broken
+- ``reports``      the reports for the network or one site, and the sites side by side
 - ``mine``         one member's own: loans out (with renewal verdicts), loans past, hours
 """

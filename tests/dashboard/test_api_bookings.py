@@ -68,6 +68,7 @@ def test_add_a_machine_answers_201_with_its_rules_and_is_audited(client, engine,
         ({"name": "   "}, "name"),
         ({"max_booking_minutes": 50}, "max_booking_minutes"),  # not whole 20-minute slots
         ({"colour": "red"}, "colour"),
+        ({"site": "South/1"}, "site"),
     ],
 )
 def test_bad_machines_are_refused_422_naming_the_field(client, engine, bearer, change, field):
@@ -91,6 +92,20 @@ def test_change_a_machine_changes_only_what_is_sent(client, engine, bearer, api_
     (entry,) = audit_of(engine, "resource.edit")
     assert json.loads(entry.before)["checkin_grace_minutes"] == 15
     assert json.loads(entry.after)["name"] == "Bench (API)"
+
+
+def test_a_machine_s_site_is_given_listed_and_removed_by_null(client, engine, bearer, api_world):
+    made = client.post("/api/v1/resources", json=LASER | {"site": "south"}, headers=bearer)
+    assert made.status_code == 201 and made.get_json()["site"] == "south", made.get_json()
+    listed = client.get("/api/v1/resources", headers=bearer).get_json()["resources"]
+    assert {r["code"]: r["site"] for r in listed}["laser-2"] == "south"
+    url = f"/api/v1/resources/{made.get_json()['id']}"
+    kept = client.patch(url, json={"name": "Laser (big)"}, headers=bearer).get_json()
+    assert kept["site"] == "south"  # left out: unchanged
+    cleared = client.patch(url, json={"site": None}, headers=bearer)
+    assert cleared.status_code == 200 and cleared.get_json()["site"] is None
+    *_, entry = audit_of(engine, "resource.edit")
+    assert (json.loads(entry.before)["site"], json.loads(entry.after)["site"]) == ("south", None)
 
 
 def test_close_a_day_with_a_booking_says_it_is_cancelled_and_reopen(

@@ -88,6 +88,7 @@ def test_add_a_machine_from_the_form_is_audited(post, engine):
         ({"max_future_bookings": "two"}, "max_future_bookings"),
         ({"code": "CNC Router!"}, "code"),
         ({"training": "juggling"}, "training"),
+        ({"site": "no such/site"}, "site"),
     ],
 )
 def test_a_refused_form_comes_back_as_typed_naming_the_field(post, engine, changes, field):
@@ -121,6 +122,24 @@ def test_edit_a_machine_keeps_typed_values_on_refusal_and_saves_when_right(stewa
     assert (laser.name, laser.training_id, laser.slot_minutes) == ("Laser (big)", None, 30)
     (entry,) = audited(engine, "resource.edit")
     assert json.loads(entry.before)["name"] == "Laser cutter"
+
+
+def test_a_machine_s_site_is_set_on_its_form_shown_in_the_list_and_cleared(steward, post, engine):
+    with reading(engine) as session:
+        laser = resource_by_code(session, "laser")
+    url = f"/steward/machines/{laser.id}"
+    form = steward.get(url).get_data(as_text=True)
+    assert 'name="site" value=""' in form and '<option value="north">' in form  # kiosks' sites
+    assert post(url, **machine_form(name="Laser cutter", site=" south ")).status_code == 302
+    with reading(engine) as session:
+        assert resource_by_code(session, "laser").site == "south"
+    assert 'name="site" value="south"' in steward.get(url).get_data(as_text=True)
+    assert "Laser cutter · south" in steward.get("/steward/machines").get_data(as_text=True)
+    (entry,) = audited(engine, "resource.edit")
+    assert (json.loads(entry.before)["site"], json.loads(entry.after)["site"]) == (None, "south")
+    assert post(url, **machine_form(name="Laser cutter", site="")).status_code == 302
+    with reading(engine) as session:
+        assert resource_by_code(session, "laser").site is None
 
 
 def test_closing_a_day_with_a_booking_says_it_is_kept_and_reopening(steward, post, engine):

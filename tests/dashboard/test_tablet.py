@@ -7,7 +7,7 @@ from icalendar import Calendar
 from sqlalchemy import func
 from sqlmodel import select
 
-from hub.bookings import Booking, BookingStatus, pause_booking_rights
+from hub.bookings import Booking, BookingStatus, pause_booking_rights, update_rules
 from hub.infra.db import reading, transaction
 from hub.members.ranks import OPERATOR
 from hub.members.standing import suspend_member
@@ -239,3 +239,30 @@ def test_a_card_tap_at_booking_time_checks_the_booking_in(tablet, tablet_clock, 
     tap = post(tablet, "/tablet/identify/card", {"uid": "DEADBEEF"}, follow_redirects=True)
     assert "Checked in: Laser cutter" in text(tap)
     assert [b.status for b in bookings_in(engine)] == [BookingStatus.CHECKED_IN]
+
+
+def test_a_machine_s_site_shows_with_its_name_on_the_tablet_and_in_the_feed(
+    tablet, tablet_world, engine
+):
+    with transaction(engine) as session:
+        update_rules(session, OPERATOR, tablet_world.laser_id, site="south")
+    identify_by_pin(tablet, "1001", "2468")
+    every = text(tablet.get("/tablet/"))
+    assert "Laser cutter · south" in every and "Sewing machine" in every
+    assert "Sewing machine ·" not in every  # no site, no dot
+    south = text(tablet.get("/tablet/?site=south"))  # the optional filter
+    assert "Laser cutter · south" in south and "Sewing machine" not in south
+    assert re.search(r'aria-current="page">south</a>', south)
+    day = text(tablet.get(f"/tablet/machines/laser?day={TUESDAY}"))
+    assert "<h1>Laser cutter · south</h1>" in day
+    booked = book_tuesday_10(tablet)
+    assert "Booked: Laser cutter · south, Tuesday 24 November 10:00-10:30." in text(
+        tablet.get(booked.headers["Location"])
+    )
+    assert "Laser cutter · south" in text(tablet.get("/tablet/mine"))
+    link = re.search(
+        r"http://localhost(/tablet/calendars/[^<]+\.ics)",
+        text(post(tablet, "/tablet/calendar-link")),
+    )[1]
+    (event,) = Calendar.from_ical(tablet.get(link).data).events
+    assert str(event.get("summary")) == "Laser cutter · south booking"

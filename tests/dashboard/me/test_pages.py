@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from hub.infra.clock import as_utc
+from hub.bookings import add_resource, create_booking
+from hub.bookings.hours import at_local, local_day
+from hub.infra.clock import as_utc, utcnow
 from hub.loans.records import Loan
 from hub.loans.renewals import renewals_of
 from hub.mail.choices import MailKind, kinds_wanted
@@ -171,3 +174,18 @@ def test_every_form_needs_its_csrf_token(borrower, app):
     assert borrower.post("/me/hours/give", data={"to": FRIEND, "hours": "1"}).status_code == 400
     assert borrower.post("/me/reminders", data={"kinds": []}).status_code == 400
     assert open_loan_of(app, BORROWER).due_at == loan.due_at
+
+
+def test_my_bookings_name_the_machine_s_site(borrower, app):
+    with hub_session(app, write=True) as db:
+        bench = add_resource(db, code="lathe-s", name="Wood lathe", site="south")
+        tomorrow = local_day(bench, utcnow()) + timedelta(days=1)
+        create_booking(
+            db,
+            resource_id=bench.id,
+            member_id=member_by_number(db, BORROWER).id,
+            starts_at=at_local(bench, tomorrow, 10 * 60),
+            ends_at=at_local(bench, tomorrow, 11 * 60),
+        )
+    page = borrower.get("/me/bookings").get_data(as_text=True)
+    assert re.search(r"<h3>Wood lathe · south <span", page)

@@ -262,3 +262,27 @@ def test_a_code_in_use_is_a_conflict(shed):
         with transaction(engine) as session:
             register_resource(session, OPERATOR, code="LASER", name="Another laser")
     assert refusal.value.field == "code"
+
+
+def test_a_machine_says_its_site_audited_and_spelt_as_kiosks_sites_are(shed):
+    engine, laser, steward, *_ = shed
+    with transaction(engine) as session:
+        lathe = register_resource(
+            session, member(session, steward), code="lathe", name="Lathe", site=" south "
+        )
+        assert (lathe.site, lathe.label) == ("south", "Lathe · south")
+        moved = update_rules(session, member(session, steward), laser, site="north")
+        assert moved.label == "Laser cutter · north"
+    with pytest.raises(InvalidInput) as refusal:
+        with transaction(engine) as session:
+            update_rules(session, member(session, steward), laser, site="no such/site")
+    assert refusal.value.field == "site"
+    with transaction(engine) as session:
+        cleared = update_rules(session, member(session, steward), laser, site="")
+        assert (cleared.site, cleared.label) == (None, "Laser cutter")
+    first, second = entries(engine, "resource.edit")[::-1]
+    assert (json.loads(first.before)["site"], json.loads(first.after)["site"]) == (None, "north")
+    assert (json.loads(second.before)["site"], json.loads(second.after)["site"]) == ("north", None)
+    with reading(engine) as session:
+        (added,) = [e for e in audit.recent(session, target="resource:lathe")]
+    assert json.loads(added.after)["site"] == "south"

@@ -83,12 +83,27 @@ def test_add_edit_and_pause_a_machine_from_the_shell(run, engine):
             "is midnight). [opening_hours.wed]",
         ),
         (("--hours", "funday=09:00-10:00"), "[opening_hours]"),
+        (("--site", "South/1"), "[site]"),
     ],
 )
 def test_bad_rules_exit_1_naming_the_field_and_add_nothing(run, engine, args, message):
     result = run("resource", "add", "laser", "Laser cutter", *args)
     assert result.exit_code == 1 and message in result.output
     assert not audit_of(engine, "resource.add")
+
+
+def test_a_machine_s_site_is_set_and_dropped_from_the_shell(run, engine):
+    added = run("resource", "add", "laser", "Laser cutter", "--site", "south")
+    assert added.exit_code == 0 and "(laser, Laser cutter · south) added." in added.output
+    moved = run("resource", "edit", "laser", "--site", "north")
+    assert moved.exit_code == 0 and "(laser, Laser cutter · north) changed." in moved.output
+    dropped = run("resource", "edit", "laser", "--site", "")
+    assert dropped.exit_code == 0 and "(laser, Laser cutter) changed." in dropped.output
+    with reading(engine) as session:
+        assert resource_by_code(session, "laser").site is None
+    first, second = audit_of(engine, "resource.edit")[::-1]
+    assert (json.loads(first.before)["site"], json.loads(first.after)["site"]) == ("south", "north")
+    assert json.loads(second.after)["site"] is None
 
 
 def test_closing_a_day_says_what_happens_to_its_bookings(run, engine):

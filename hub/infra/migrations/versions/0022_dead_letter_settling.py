@@ -1,7 +1,7 @@
 """dead letters settled by a steward: applied again once the hub can, or set aside with a note
 
 Revision ID: 0022_dead_letter_settling
-Revises: 0020_sites
+Revises: 0021_machine_sites
 Create Date: 2026-11-30 18:40:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0022_dead_letter_settling"
-down_revision: str | Sequence[str] | None = "0020_sites"
+down_revision: str | Sequence[str] | None = "0021_machine_sites"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
