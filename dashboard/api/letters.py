@@ -10,7 +10,7 @@ from hub.worker import inbox, letters
 from hub.worker.inbox import DeadLetter
 
 from .blueprint import api
-from .schemas import DeadLetterList, DeadLetterOut, LetterQuery, SetAside
+from .schemas import ApplyAgain, DeadLetterList, DeadLetterOut, LetterQuery, SetAside
 
 ID = "<int(min=1, max=2147483647):letter_id>"
 
@@ -29,16 +29,21 @@ def list_letters(query: LetterQuery) -> DeadLetterList:
 
 
 @api.operation(
-    "POST", f"/dead-letters/{ID}/apply", response=DeadLetterOut, refusals=(404, 409), tag="kiosks"
+    "POST",
+    f"/dead-letters/{ID}/apply",
+    body=ApplyAgain,
+    response=DeadLetterOut,
+    refusals=(404, 409),
+    tag="kiosks",
 )
-def apply_letter(letter_id: int) -> DeadLetterOut:
+def apply_letter(letter_id: int, body: ApplyAgain) -> DeadLetterOut:
     """Apply a dead letter's kiosk event again, as if it had just arrived.
 
     A letter already settled is a conflict (409); one the hub still cannot read or still
     refuses is a 422 with the hub's reason, and nothing changes. Stewards only; audited.
     """
     with transaction() as db:
-        return letter_out(letters.apply_again(db, acting_member(), letter_id))
+        return letter_out(letters.apply_again(db, acting_member(), letter_id, body.note))
 
 
 @api.operation(

@@ -508,5 +508,9 @@ class LetterQuery(Query):
     waiting_only: bool = Field(False, description="Only the letters no steward has settled.")
 
 
+class ApplyAgain(Body):
+    note: Note | None = Field(None, description="What changed, e.g. the fix deployed.")
+
+
 class SetAside(Body):
     note: Note = Field(description="Why the letter is settled without applying it.")

@@ -32,8 +32,11 @@ def get_letter(session: Session, letter_id: int) -> DeadLetter:
     return letter
 
 
-def apply_again(session: Session, actor: Actor, letter_id: int) -> DeadLetter:
-    """Apply a dead letter's event now, as if it had just arrived; settle it, audited.
+def apply_again(
+    session: Session, actor: Actor, letter_id: int, note: str | None = None
+) -> DeadLetter:
+    """Apply a dead letter's event now, as if it had just arrived; settle it (with ``note``,
+    e.g. what was fixed), audited.
 
     Refuse, changing nothing, a letter already settled, one that is not a kiosk event the hub
     can read, and an event the hub still refuses (its reason is the refusal's).
@@ -47,7 +50,8 @@ def apply_again(session: Session, actor: Actor, letter_id: int) -> DeadLetter:
         # the letter stays the one record of the event, still waiting.
         raise RuleViolation(f"The hub still refuses it: {outcome.reason}", field="letter_id")
     with audit.audited(session, actor, DEAD_LETTER_APPLY, letter, f"dead_letter:{letter_id}"):
-        _settle(letter, actor, f"applied again ({outcome.status})")
+        why = clean_text(note, "note", limit=NOTE_MAX) if (note or "").strip() else None
+        _settle(letter, actor, f"applied again ({outcome.status})" + (f": {why}" if why else ""))
         session.add(letter)
     return letter
 

@@ -109,7 +109,7 @@ def test_list_kiosks_shows_fleet_health(client, bearer):
 def test_list_bookings_of_a_resource_by_local_days(client, bearer, api_world):
     resources = client.get("/api/v1/resources", headers=bearer).get_json()["resources"]
     assert {"id": api_world.resource_id, "code": "api-bench", "name": "API test bench",
-            "timezone": "Europe/London", "paused": False} in resources  # fmt: skip
+            "timezone": "Europe/London", "paused": False, "site": None} in resources  # fmt: skip
     url = f"/api/v1/resources/{api_world.resource_id}/bookings"
     ahead = client.get(url, query_string=_days(-1, 7), headers=bearer).get_json()["bookings"]
     assert [b["id"] for b in ahead] == [api_world.booking_id]

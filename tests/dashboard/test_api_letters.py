@@ -18,9 +18,11 @@ def test_a_script_lists_applies_and_sets_aside_dead_letters(client, engine, bear
     assert listed["waiting"] == 2
     assert {letter["id"] for letter in listed["letters"]} == {event_letter, garbled}
 
-    applied = client.post(f"/api/v1/dead-letters/{event_letter}/apply", headers=bearer)
+    applied = client.post(
+        f"/api/v1/dead-letters/{event_letter}/apply", json={"note": "fix 1.2.3"}, headers=bearer
+    )
     assert applied.status_code == 200, applied.get_json()
-    assert applied.get_json()["settlement"] == "applied again (applied)"
+    assert applied.get_json()["settlement"] == "applied again (applied): fix 1.2.3"
     again = client.post(f"/api/v1/dead-letters/{event_letter}/apply", headers=bearer)
     assert again.status_code == 409 and again.get_json()["field"] == "letter_id"
 
