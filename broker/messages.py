@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -699,13 +700,32 @@ class ResponseError(_Model):
     message: Reason
 
 
+def _finite_numbers(data: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """Refuse a JSON object holding a number that is not finite, at any depth."""
+
+    def finite(value: JsonValue) -> bool:
+        if isinstance(value, float):
+            return math.isfinite(value)
+        if isinstance(value, dict):
+            return all(finite(item) for item in value.values())
+        if isinstance(value, list):
+            return all(finite(item) for item in value)
+        return True
+
+    if not finite(data):
+        raise ValueError("numbers must be finite (JSON has no Infinity or NaN)")
+    return data
+
+
 class Response(Message):
     """The hub's answer to one request: ``ok`` with ``data``, or not ``ok`` with ``error``."""
 
     request_id: EchoedId
     ok: bool
     error: ResponseError | None = None
-    data: dict[str, JsonValue] | None = None
+    # NOTE: JSON has no Infinity or NaN, and the model's allow_inf_nan does not reach inside
+    # a JsonValue: refused here, or Infinity would decode and then encode as null.
+    data: Annotated[dict[str, JsonValue], AfterValidator(_finite_numbers)] | None = None
     channel: ClassVar[Channel] = Channel.RESPONSES
 
     @model_validator(mode="after")

@@ -38,6 +38,7 @@ from broker.messages import (
     decode_availability,
     decode_config,
     decode_event,
+    decode_response,
     encode,
     encode_acks,
     event_id_of,
@@ -655,3 +656,12 @@ def test_reservations_limits_and_due_times_travel_and_are_hashed():
     with pytest.raises(MalformedMessage, match="limits.max_loans"):
         tampered["limits"]["max_loans"] = 0
         decode_allowlist(json.dumps(tampered).encode())
+
+
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN"])
+def test_a_response_with_a_number_json_does_not_have_is_refused(number):
+    """JSON has no Infinity or NaN: accepted inside ``data`` they would encode as null, so the
+    message would not round-trip (found by the property above)."""
+    raw = f'{{"v":1,"request_id":"r-1","ok":true,"data":{{"hours":[1,{{"x":{number}}}]}}}}'
+    with pytest.raises(MalformedMessage, match="^data: numbers must be finite"):
+        decode_response(raw.encode())
