@@ -62,7 +62,6 @@ _.reply_properties
 _.usernames  # broker.dynsec
 _.schemas_shown  # broker.examples
 _.examples_shown
-_.restart  # broker.local.LocalBroker
 _.decode_ack  # broker.messages
 _.signal_running_broker  # broker.runner
 _.kiosk_subtree  # broker.topics
