@@ -50,7 +50,7 @@ def apply_again(
         # the letter stays the one record of the event, still waiting.
         raise RuleViolation(f"The hub still refuses it: {outcome.reason}", field="letter_id")
     with audit.audited(session, actor, DEAD_LETTER_APPLY, letter, f"dead_letter:{letter_id}"):
-        why = clean_text(note, "note", limit=NOTE_MAX) if (note or "").strip() else None
+        why = clean_text(note, "note", limit=NOTE_MAX, required=False)
         _settle(letter, actor, f"applied again ({outcome.status})" + (f": {why}" if why else ""))
         session.add(letter)
     return letter
